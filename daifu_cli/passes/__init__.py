@@ -1,0 +1,1 @@
+"""The transpiler's passes, in pipeline order: parse, select, analyze, emit, format, verify."""

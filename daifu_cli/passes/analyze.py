@@ -1,0 +1,348 @@
+"""Pass 3, analyze: what a selected function binds and whether it can be vaccinated safely.
+
+Input: a function (or a module's script-level code) chosen by ``select``.
+Output: a :class:`Scope` with the names the emitter must declare, or an :class:`Unsupported`
+with the file line and the reason the function stays as it was.
+
+Cells are nested functions, so every name a cell binds must be declared ``nonlocal`` (or
+``global``) in it, and the enclosing function must bind it too. The names come from walking the
+statements; ``symtable`` tells which names the original function declares ``global`` or
+``nonlocal``.
+"""
+
+from __future__ import annotations
+
+import ast
+import symtable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from daifu_cli.runtime.layout import PREFIX
+
+SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Why a function is left as it was."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class Scope:
+    """Names of one vaccinated function (or script)."""
+
+    #: Names declared ``global`` in the original function (all bound names, for a script).
+    globals: set[str] = field(default_factory=set)
+    #: Names declared ``nonlocal`` in the original function.
+    nonlocals: set[str] = field(default_factory=set)
+    #: Parameter names in order; the first is what zero-argument ``super()`` binds to.
+    params: list[str] = field(default_factory=list)
+    #: Names the function body binds outside cells (so the function owns them already).
+    bound_outside_cells: set[str] = field(default_factory=set)
+    #: First annotation seen for each simple name (kept on the function's declaration).
+    annotations: dict[str, ast.expr] = field(default_factory=dict)
+    #: Names shared through closure cells in the original function (captured by nested
+    #: functions, or free variables of the function itself).
+    shared: set[str] = field(default_factory=set)
+    #: Whether this is a module's script-level code (state = module namespace).
+    script: bool = False
+
+    def declaration(self, name: str) -> str:
+        """The declaration a cell needs for a name it binds."""
+        if self.script or name in self.globals:
+            return "global"
+        return "nonlocal"
+
+
+def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Every node under *nodes* that belongs to their scope (nested scopes are not entered).
+
+    Nested ``def``/``class``/``lambda`` nodes themselves are yielded (their names, decorators,
+    defaults and bases belong to this scope) but not their bodies; comprehension bodies are
+    skipped except for walrus targets, which bind in the enclosing function.
+    """
+    stack = list(nodes)[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            outer = [*node.decorator_list, *node.args.defaults]
+            outer += [d for d in node.args.kw_defaults if d is not None]
+            if node.returns is not None:
+                outer.append(node.returns)
+            outer += [a.annotation for a in _all_args(node.args) if a.annotation is not None]
+            stack.extend(reversed(outer))
+        elif isinstance(node, ast.ClassDef):
+            stack.extend(reversed([*node.decorator_list, *node.bases, *node.keywords]))
+        elif isinstance(node, ast.Lambda):
+            stack.extend(reversed([*node.args.defaults, *(d for d in node.args.kw_defaults if d)]))
+        elif isinstance(node, COMPREHENSIONS):
+            first = node.generators[0].iter  # evaluated in the enclosing scope
+            walrus = [n for n in ast.walk(node) if isinstance(n, ast.NamedExpr)]
+            stack.extend(reversed([first, *walrus]))
+        else:
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    out = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    out += [a for a in (args.vararg, args.kwarg) if a is not None]
+    return out
+
+
+def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
+    """Names that *stmts* bind in their own scope."""
+    names: set[str] = set()
+    for node in own_nodes(stmts):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.NamedExpr):
+            names.add(node.target.id)  # type: ignore[union-attr]
+        elif _is_match_capture(node):
+            names.add(node.name)  # type: ignore[attr-defined]
+    return names
+
+
+def _is_match_capture(node: ast.AST) -> bool:
+    kinds = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
+    if kinds and isinstance(node, kinds) and getattr(node, "name", None):
+        return True
+    return hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping) and bool(node.rest)
+
+
+def used_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """Every identifier read or written under *nodes*, nested scopes included."""
+    out: set[str] = set()
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name):
+                out.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.add(node.name)
+            elif isinstance(node, ast.arg):
+                out.add(node.arg)
+    return out
+
+
+def declared(stmts: Iterable[ast.stmt], kind: type[ast.Global] | type[ast.Nonlocal]) -> set[str]:
+    return {name for n in own_nodes(stmts) if isinstance(n, kind) for name in n.names}
+
+
+def function_scope(
+    func: ast.FunctionDef, cell_bodies: list[list[ast.stmt]], table: symtable.SymbolTable | None
+) -> Scope:
+    """The :class:`Scope` of *func* given the statement lists that will become cells."""
+    in_cells = {id(s) for body in cell_bodies for s in body}
+    outside = _statements_outside(func.body, in_cells)
+    scope = Scope(
+        globals=declared(func.body, ast.Global),
+        nonlocals=declared(func.body, ast.Nonlocal),
+        params=[a.arg for a in [*func.args.posonlyargs, *func.args.args]],
+    )
+    scope.bound_outside_cells = bound_names(outside) | {a.arg for a in _all_args(func.args)}
+    scope.annotations = _annotations(func.body)
+    if table is not None:
+        scope.shared = shared_names(table)
+    return scope
+
+
+def shared_names(table: symtable.SymbolTable) -> set[str]:
+    """Cell and free variables of the function *table* describes."""
+    assert isinstance(table, symtable.Function)
+    shared = set(table.get_frees())
+    local = set(table.get_locals())
+    stack = list(table.get_children())
+    while stack:
+        child = stack.pop()
+        stack.extend(child.get_children())
+        if isinstance(child, symtable.Function):
+            shared |= local & set(child.get_frees())
+    return shared
+
+
+def find_table(top: symtable.SymbolTable, path: list[ast.AST]) -> symtable.SymbolTable | None:
+    """The symbol table of the scope at the end of *path* (nested defs and classes)."""
+    table = top
+    for node in path:
+        name = getattr(node, "name", None)
+        candidates = [
+            c
+            for c in table.get_children()
+            if c.get_name() == name and c.get_type() in ("function", "class")
+        ]
+        if not candidates:
+            return None
+        lines = {getattr(node, "lineno", 0), *(d.lineno for d in getattr(node, "decorator_list", []))}
+        exact = [c for c in candidates if c.get_lineno() in lines]
+        table = (exact or candidates)[0]
+    return table
+
+def script_scope(stmts: list[ast.stmt]) -> Scope:
+    scope = Scope(script=True)
+    scope.globals = bound_names(stmts) | declared(stmts, ast.Global)
+    scope.bound_outside_cells = set(scope.globals)
+    return scope
+
+
+def _statements_outside(body: list[ast.stmt], in_cells: set[int]) -> list[ast.stmt]:
+    """Statements of *body* (recursively) that are not inside any cell body.
+
+    A compound statement counts with its header: the emitter keeps ``with`` and ``try``
+    statements in place and moves only their bodies into cells.
+    """
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if id(stmt) in in_cells:
+            continue
+        children = [b for f in ("body", "orelse", "finalbody") for b in [getattr(stmt, f, None)] if b]
+        for handler in getattr(stmt, "handlers", []):
+            children.append(handler.body)
+        for case in getattr(stmt, "cases", []):
+            children.append(case.body)
+        if not children:
+            out.append(stmt)
+            continue
+        out.append(_header_only(stmt))
+        for child in children:
+            out.extend(_statements_outside(child, in_cells))
+    return out
+
+
+def _header_only(stmt: ast.stmt) -> ast.stmt:
+    """A copy of compound *stmt* with empty bodies, so only its header's bindings count."""
+    clone = ast.copy_location(type(stmt)(), stmt)  # type: ignore[call-arg]
+    for name, value in ast.iter_fields(stmt):
+        if name in ("body", "orelse", "finalbody"):
+            value = []
+        elif name == "handlers":
+            value = [ast.ExceptHandler(type=h.type, name=h.name, body=[]) for h in value]
+        elif name == "cases":
+            value = [type(c)(pattern=c.pattern, guard=c.guard, body=[]) for c in value]
+        setattr(clone, name, value)
+    return clone
+
+
+def _annotations(body: list[ast.stmt]) -> dict[str, ast.expr]:
+    found: dict[str, ast.expr] = {}
+    for node in own_nodes(body):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.setdefault(node.target.id, node.annotation)
+    return found
+
+
+# -- what cannot be vaccinated ------------------------------------------------------------
+
+_FRAME_INSPECTORS = {"_getframe", "currentframe", "stack"}
+
+
+def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported | None:
+    """Why *func* must stay as it was, or ``None`` if it can be vaccinated."""
+    if isinstance(func, ast.AsyncFunctionDef):
+        return Unsupported(func.lineno, "async function: its frames cannot be resumed")
+    own = list(own_nodes(func.body))
+    for node in own:
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return Unsupported(node.lineno, "generator function: its frames cannot be resumed")
+        if isinstance(node, ast.Await):
+            return Unsupported(node.lineno, "await outside an async function")
+    problem = _scope_sensitive_call(own)
+    if problem:
+        return problem
+    return _common_checks(func.body, [func])
+
+
+def check_script(stmts: list[ast.stmt]) -> Unsupported | None:
+    """Why a module's script-level code must stay at module level, or ``None``."""
+    for node in own_nodes(stmts):
+        if isinstance(node, ast.AnnAssign) and not isinstance(node.target, ast.Name):
+            return Unsupported(node.lineno, "annotated assignment to an attribute at module level")
+        if isinstance(node, ast.Call) and _call_name(node) in ("exec", "eval"):
+            if any(isinstance(a, ast.Constant) and a.value is None for a in node.args[1:]):
+                return Unsupported(node.lineno, "exec/eval with an explicit None namespace")
+    return _common_checks(stmts, stmts)
+
+
+def _common_checks(body: list[ast.stmt], roots: list[ast.AST]) -> Unsupported | None:
+    for name in sorted(used_names(roots)):
+        if name.startswith(PREFIX):
+            return Unsupported(_first_line(roots), f"uses the name {name!r}, reserved by daifu")
+    for node in own_nodes(body):
+        if isinstance(node, ast.Try) or _is_try_star(node):
+            bad = _control_flow_in_finally(node)  # type: ignore[arg-type]
+            if bad is not None:
+                return bad
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id
+            if name in _FRAME_INSPECTORS and _looks_like_frame_access(node):
+                return Unsupported(
+                    node.lineno, "inspects its own frame: cells would change what it sees"
+                )
+    return None
+
+
+def _first_line(roots: list[ast.AST]) -> int:
+    return getattr(roots[0], "lineno", 1) if roots else 1
+
+
+def _looks_like_frame_access(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id in ("sys", "inspect")
+    return False
+
+
+def _is_try_star(node: ast.AST) -> bool:
+    return hasattr(ast, "TryStar") and isinstance(node, ast.TryStar)
+
+
+def _control_flow_in_finally(node: ast.Try) -> Unsupported | None:
+    if not node.finalbody:
+        return None
+    for inner in own_nodes(node.finalbody):
+        if isinstance(inner, (ast.Return, ast.Break, ast.Continue)):
+            if isinstance(inner, (ast.Break, ast.Continue)) and _inside_loop_of(
+                node.finalbody, inner
+            ):
+                continue
+            return Unsupported(
+                inner.lineno, "return/break/continue inside a finally clause (swallows exceptions)"
+            )
+    return None
+
+
+def _inside_loop_of(body: list[ast.stmt], target: ast.AST) -> bool:
+    """Whether *target* sits inside a loop that is itself inside *body*."""
+    for stmt in body:
+        for node in own_nodes([stmt]):
+            if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+                if any(n is target for n in own_nodes(node.body + node.orelse)):
+                    return True
+    return False
+
+
+def _call_name(node: ast.Call) -> str | None:
+    return node.func.id if isinstance(node.func, ast.Name) else None
+
+
+def _scope_sensitive_call(own: list[ast.AST]) -> Unsupported | None:
+    """Calls that observe the function's local namespace as a whole."""
+    for node in own:
+        if not isinstance(node, ast.Call):
+            continue
+        name = _call_name(node)
+        if name in ("locals", "vars", "dir") and not node.args and not node.keywords:
+            return Unsupported(node.lineno, f"calls {name}() on its own namespace")
+        if name in ("exec", "eval") and len(node.args) < 2 and not node.keywords:
+            return Unsupported(node.lineno, f"calls {name}() on its own local namespace")
+    return None

@@ -1,0 +1,696 @@
+"""Pass 5, emit: write the vaccinated text of one function or of a module's script-level code.
+
+Input: the :class:`~daifu_cli.source.SourceFile`, the function node (or the script's
+statements) and its :class:`~daifu_cli.passes.analyze.Scope`.
+Output: :class:`~daifu_cli.code.Code` at column 0, in the shape described in
+:mod:`daifu_cli.runtime.layout`.
+
+User statements are copied as source text, with their comments; the only edits inside them are
+the ones cells need (``return``/``break``/``continue`` leaving a cell become signals, annotated
+names lose their annotation, zero-argument ``super()`` names its arguments) and, in script-level
+code, the calls that read the module namespace through ``locals()``. Everything else comes from
+the templates.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from daifu_cli.code import Code, Piece, from_pieces
+from daifu_cli.passes.analyze import Scope, bound_names, own_nodes, used_names
+from daifu_cli.render import render
+from daifu_cli.runtime import layout
+from daifu_cli.source import Pos, SourceFile
+
+Edit = tuple[Pos, Pos, list[Piece]]
+_LINE_LIMIT = 80
+_EDITED_CALLS = {"super", "locals", "vars", "dir", "exec", "eval"}
+
+
+@dataclass
+class Region:
+    """A block whose statements run in one frame: the function body or a cell."""
+
+    cell: str | None
+    #: Loops around the statement being emitted that lie inside this region.
+    loop_depth: int = 0
+    #: Signals that can leave this region: ``"break"``, ``"continue"``, ``"return"``.
+    escapes: set[str] = field(default_factory=set)
+
+    def in_loop(self) -> Region:
+        return Region(self.cell, self.loop_depth + 1, self.escapes)
+
+
+def cell_bodies(body: Sequence[ast.stmt]) -> list[list[ast.stmt]]:
+    """The statement lists of *body* that become cells: ``with`` bodies and the parts of
+    ``try`` statements with a ``finally`` clause (nested scopes excluded)."""
+    out: list[list[ast.stmt]] = []
+    for node in own_nodes(body):
+        if isinstance(node, ast.With):
+            out.append(node.body)
+        elif _has_finally(node):
+            out.append(node.body)  # type: ignore[attr-defined]
+            out.extend(h.body for h in node.handlers)  # type: ignore[attr-defined]
+            if node.orelse:  # type: ignore[attr-defined]
+                out.append(node.orelse)  # type: ignore[attr-defined]
+            out.append(node.finalbody)  # type: ignore[attr-defined]
+    return out
+
+
+def _has_finally(node: ast.AST) -> bool:
+    return isinstance(node, ast.Try) and bool(node.finalbody) or (
+        hasattr(ast, "TryStar") and isinstance(node, ast.TryStar) and bool(node.finalbody)
+    )
+
+
+class Emitter:
+    """Emits one vaccinated function or script; see the module docstring."""
+
+    def __init__(
+        self,
+        source: SourceFile,
+        scope: Scope,
+        target: Sequence[ast.AST],
+        *,
+        origin: str,
+        substitutions: dict[int, Code],
+        method_self: str | None = None,
+        future_annotations: bool = False,
+    ) -> None:
+        self.src = source
+        self.scope = scope
+        self.origin = origin  # the user's file name, for comments
+        self.substitutions = substitutions  # nested vaccinated defs, by node id
+        self.method_self = method_self
+        self.future_annotations = future_annotations
+        self.cells: list[Code] = []
+        # Calls that may need an edit, by start position (few: super/locals/exec and kin).
+        self._calls = sorted(
+            ((source.start(node), id(node), node) for root in target for node in ast.walk(root)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id in _EDITED_CALLS),
+            key=lambda item: (item[0], item[1]),
+        )
+
+    # -- entry points -------------------------------------------------------------------
+
+    def function(
+        self, func: ast.FunctionDef, *, qualname: str, drop_decorators: Sequence[ast.expr] = ()
+    ) -> Code:
+        header = self._def_header(func, drop_decorators)
+        body = list(func.body)
+        docstring = None
+        after = self.src.header_colon(self._def_colon_search(func)).start[0]
+        if _is_docstring(body[0]):
+            docstring = self._statements([body[0]], Region(None), after, footer=False)
+            after = self._extent_end(body[0])
+            body = body[1:]
+        slots = {"header": header}
+        # The function's closing comments stay after it in the file, where they were.
+        slots["barrier"] = (
+            self._barrier(body, Region(None), after, footer=False) if body else Code.of("pass")
+        )
+        if docstring is not None:
+            slots["docstring"] = docstring
+        if self.cells:
+            slots["cells"] = self._joined_cells()
+        cell_uses = used_names([s for b in cell_bodies(func.body) for s in b])
+        return render(
+            "function.py.j2",
+            slots,
+            docstring=docstring is not None,
+            summary=f"crash barrier for {qualname}() from {self.origin}:{func.lineno}",
+            declarations=self._declarations(func),
+            probe=sorted(self.scope.shared - cell_uses),
+            cells=bool(self.cells),
+        )
+
+    def script(self, stmts: list[ast.stmt], after_line: int) -> Code:
+        barrier = self._barrier(stmts, Region(None), after_line, footer=False)
+        slots = {"barrier": barrier}
+        if self.cells:
+            slots["cells"] = self._joined_cells()
+        summary = (
+            f"script-level code of {self.origin} (from line {stmts[0].lineno}), run in the "
+            "module namespace"
+        )
+        return render(
+            "script.py.j2",
+            slots,
+            summary=summary,
+            declarations=_wrapped("global", sorted(self.scope.globals)),
+            cells=bool(self.cells),
+        )
+
+    # -- blocks and comments ------------------------------------------------------------
+
+    def _barrier(
+        self, stmts: list[ast.stmt], region: Region, after: int, footer: bool = True
+    ) -> Code:
+        body = self._statements(stmts, region, after, footer=footer)
+        return render("barrier.py.j2", {"body": body})
+
+    def _statements(
+        self, stmts: Sequence[ast.stmt], region: Region, after: int, footer: bool = True
+    ) -> Code:
+        """*stmts* with their leading comments and (if *footer*) the block's closing ones."""
+        out = Code()
+        for index, stmt in enumerate(stmts):
+            out.extend(self._leading(self.src.stmt_start(stmt)[0], after, keep_blank=index > 0))
+            out.extend(self._statement(stmt, region))
+            after = self._extent_end(stmt)
+        if footer:
+            for number in self._footer(stmts)[0]:
+                out.add(self.src.line(number).strip())
+        return out
+
+    def _leading(self, start_line: int, after: int, keep_blank: bool = True) -> Code:
+        """Comment lines (and blank lines between statements) above a statement."""
+        out = Code()
+        for number in range(after + 1, start_line):
+            if self.src.is_comment_line(number):
+                out.add(self.src.line(number).strip())
+            elif self.src.is_blank_line(number) and (keep_blank or out.lines):
+                out.add("")
+        return out
+
+    def _footer(self, stmts: Sequence[ast.stmt]) -> tuple[list[int], int]:
+        """Comment lines closing block *stmts* (indented at least as deep), and its end."""
+        end = self._extent_end(stmts[-1], footer=False)
+        line, column = self.src.stmt_start(stmts[0])
+        if self.src.line(line)[:column].strip():  # block on its header's line: no footer
+            return [], end
+        found: list[int] = []
+        number = end + 1
+        while number <= len(self.src.lines):
+            if self.src.is_blank_line(number):
+                number += 1
+                continue
+            indent = len(self.src.indent_of(number))
+            if self.src.is_comment_line(number) and indent >= column:
+                found.append(number)
+                number += 1
+                continue
+            break
+        return found, (found[-1] if found else end)
+
+    def _extent_end(self, stmt: ast.stmt, footer: bool = True) -> int:
+        """Last line of *stmt*, including the closing comments of its last block."""
+        block = _last_block(stmt)
+        if block is None:
+            return stmt.end_lineno  # type: ignore[return-value]
+        if footer:
+            return max(self._footer(block)[1], stmt.end_lineno)  # type: ignore[type-var]
+        return max(self._extent_end(block[-1]), stmt.end_lineno)  # type: ignore[type-var]
+
+    # -- statements ---------------------------------------------------------------------
+
+    def _statement(self, stmt: ast.stmt, region: Region) -> Code:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return self._opaque(stmt)
+        handlers: dict[type, Callable[[ast.stmt, Region], Code]] = {
+            ast.For: self._for,
+            ast.While: self._while,
+            ast.If: self._if,
+            ast.With: self._with,
+            ast.Try: self._try,
+        }
+        if hasattr(ast, "TryStar"):
+            handlers[ast.TryStar] = self._try
+        if hasattr(ast, "Match"):
+            handlers[ast.Match] = self._match
+        handler = handlers.get(type(stmt))
+        if handler is not None:
+            return handler(stmt, region)
+        return self._simple(stmt, region)
+
+    def _simple(self, stmt: ast.stmt, region: Region) -> Code:
+        start, end = self.src.stmt_start(stmt), self.src.end(stmt)
+        pieces = self._statement_pieces(stmt, region) or self._spliced(start, end, region)
+        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
+        return self._with_trailing_comment(code, end)
+
+    def _statement_pieces(self, stmt: ast.stmt, region: Region) -> list[Piece] | None:
+        """Whole-statement rewrites; ``None`` keeps the statement's text."""
+        in_cell = region.cell is not None
+        if in_cell and isinstance(stmt, ast.Return):
+            region.escapes.add("return")
+            if stmt.value is None:
+                return ["return (None,)"]
+            value = self._spliced(self.src.start(stmt.value), self.src.end(stmt.value), region)
+            return ["return ((", *value, "),)"]
+        if in_cell and isinstance(stmt, (ast.Break, ast.Continue)) and not region.loop_depth:
+            signal = layout.BREAK if isinstance(stmt, ast.Break) else layout.CONTINUE
+            region.escapes.add(signal)
+            return [f'return "{signal}"']
+        if in_cell and isinstance(stmt, (ast.Global, ast.Nonlocal)):
+            keyword = "global" if isinstance(stmt, ast.Global) else "nonlocal"
+            return [f"pass  # {keyword} {', '.join(stmt.names)}: declared at the top of this cell"]
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            return self._annotated(stmt, region)
+        return None
+
+    def _annotated(self, stmt: ast.AnnAssign, region: Region) -> list[Piece] | None:
+        """Cells and scripts declare the names they bind, and a declared name cannot be
+        annotated: keep the assignment and move the annotation (see ``_declarations``)."""
+        if not (region.cell is not None or self.scope.script):
+            return None
+        target = stmt.target.id  # type: ignore[union-attr]
+        pieces: list[Piece] = []
+        if stmt.value is not None:
+            pieces += [target, " = "]
+            pieces += self._spliced(self.src.start(stmt.value), self.src.end(stmt.value), region)
+        if self.scope.script and stmt.simple:
+            annotation = ast.unparse(stmt.annotation)
+            if self.future_annotations:
+                annotation = repr(annotation)
+            store = f"__annotations__[{target!r}] = {annotation}"
+            pieces += ["\n", store] if pieces else [store]
+        return pieces or ["pass"]
+
+    def _with_trailing_comment(self, code: Code, end: Pos) -> Code:
+        comment = self.src.trailing_comment(end)
+        if comment and code.lines:
+            text, protected = code.lines[-1]
+            code.lines[-1] = (f"{text}  {comment}", protected)
+        return code
+
+    def _header(self, start: Pos, colon_after: Pos, region: Region) -> Code:
+        colon = self.src.header_colon(colon_after)
+        code = from_pieces(
+            self.src, self._spliced(start, colon.end, region), self.src.indent_of(start[0])
+        )
+        return self._with_trailing_comment(code, colon.end)
+
+    def _clause(self, keyword: str, block: list[ast.stmt], region: Region, after: int) -> Code:
+        """An ``else:``/``finally:`` clause header with the comments above it."""
+        token = self.src.keyword_before(block[0], keyword)
+        out = self._leading(token.start[0], after)
+        return out.extend(self._header(token.start, token.end, region))
+
+    def _body(self, block: list[ast.stmt], region: Region, header_line: int) -> Code:
+        return self._statements(block, region, header_line).indented("    ")
+
+    def _for(self, stmt: ast.For, region: Region) -> Code:  # type: ignore[override]
+        iterator = layout.iterator_name(stmt.lineno)
+        start, iter_start, iter_end = (
+            self.src.stmt_start(stmt),
+            self.src.start(stmt.iter),
+            self.src.end(stmt.iter),
+        )
+        base = self.src.indent_of(start[0])
+        hoist = from_pieces(
+            self.src, [f"{iterator} = iter(", *self._spliced(iter_start, iter_end, region), ")"], base
+        )
+        colon = self.src.header_colon(iter_end)
+        header = from_pieces(
+            self.src,
+            [
+                *self._spliced(start, iter_start, region),
+                iterator,
+                *self._spliced(iter_end, colon.end, region),
+            ],
+            base,
+        )
+        out = hoist.extend(self._with_trailing_comment(header, colon.end))
+        out.extend(self._body(stmt.body, region.in_loop(), colon.start[0]))
+        return self._orelse(out, stmt, region)
+
+    def _orelse(self, out: Code, stmt: ast.For | ast.While, region: Region) -> Code:
+        if stmt.orelse:
+            after = self._extent_end(stmt.body[-1])
+            out.extend(self._clause("else", stmt.orelse, region, after))
+            out.extend(self._body(stmt.orelse, region, self._line_of("else", stmt.orelse)))
+        return out
+
+    def _line_of(self, keyword: str, block: list[ast.stmt]) -> int:
+        return self.src.keyword_before(block[0], keyword).start[0]
+
+    def _while(self, stmt: ast.While, region: Region) -> Code:  # type: ignore[override]
+        header = self._header(self.src.stmt_start(stmt), self.src.end(stmt.test), region)
+        out = header.extend(self._body(stmt.body, region.in_loop(), header_line(self, stmt.test)))
+        return self._orelse(out, stmt, region)
+
+    def _if(self, stmt: ast.If, region: Region) -> Code:  # type: ignore[override]
+        out = self._header(self.src.stmt_start(stmt), self.src.end(stmt.test), region)
+        out.extend(self._body(stmt.body, region, header_line(self, stmt.test)))
+        if not stmt.orelse:
+            return out
+        after = self._extent_end(stmt.body[-1])
+        first = stmt.orelse[0]
+        if isinstance(first, ast.If) and len(stmt.orelse) == 1 and self._is_elif(first):
+            out.extend(self._leading(first.lineno, after))
+            return out.extend(self._if(first, region))
+        out.extend(self._clause("else", stmt.orelse, region, after))
+        return out.extend(self._body(stmt.orelse, region, self._line_of("else", stmt.orelse)))
+
+    def _is_elif(self, node: ast.If) -> bool:
+        line, column = self.src.start(node)
+        return self.src.line(line)[column:].startswith("elif")
+
+    def _match(self, stmt: ast.stmt, region: Region) -> Code:
+        out = self._header(self.src.stmt_start(stmt), self.src.end(stmt.subject), region)  # type: ignore[attr-defined]
+        after = self.src.header_colon(self.src.end(stmt.subject)).start[0]  # type: ignore[attr-defined]
+        for case in stmt.cases:  # type: ignore[attr-defined]
+            token = self.src.previous_token(self.src.start(case.pattern), "case")
+            last = case.guard if case.guard is not None else case.pattern
+            inner = self._leading(token.start[0], after)
+            inner.extend(self._header(token.start, self.src.end(last), region))
+            inner.extend(self._body(case.body, region, token.start[0]))
+            out.extend(inner, "    ")
+            after = self._extent_end(case.body[-1])
+        return out
+
+    def _try(self, stmt: ast.stmt, region: Region) -> Code:
+        if stmt.finalbody:  # type: ignore[attr-defined]
+            return self._try_finally(stmt, region)
+        out = self._header(self.src.stmt_start(stmt), self.src.stmt_start(stmt), region)
+        out.extend(self._body(stmt.body, region, stmt.lineno))  # type: ignore[attr-defined]
+        after = self._extent_end(stmt.body[-1])  # type: ignore[attr-defined]
+        for handler in stmt.handlers:  # type: ignore[attr-defined]
+            out.extend(self._leading(handler.lineno, after))
+            out.extend(self._handler_header(handler, region))
+            out.extend(self._body(handler.body, region, self._handler_colon_line(handler)))
+            after = self._extent_end(handler.body[-1])
+        if stmt.orelse:  # type: ignore[attr-defined]
+            out.extend(self._clause("else", stmt.orelse, region, after))  # type: ignore[attr-defined]
+            line = self._line_of("else", stmt.orelse)  # type: ignore[attr-defined]
+            out.extend(self._body(stmt.orelse, region, line))  # type: ignore[attr-defined]
+        return out
+
+    def _handler_colon_search(self, handler: ast.ExceptHandler) -> Pos:
+        if handler.type is None:
+            return self.src.start(handler)
+        end = self.src.end(handler.type)
+        if handler.name:
+            return self.src.next_token(end, handler.name).end
+        return end
+
+    def _handler_colon_line(self, handler: ast.ExceptHandler) -> int:
+        return self.src.header_colon(self._handler_colon_search(handler)).start[0]
+
+    def _handler_header(self, handler: ast.ExceptHandler, region: Region) -> Code:
+        return self._header(self.src.start(handler), self._handler_colon_search(handler), region)
+
+    # -- cells --------------------------------------------------------------------------
+
+    def _cell(
+        self, kind: str, line: int, block: list[ast.stmt], header_line: int, what: str
+    ) -> Region:
+        """Emit *block* as a cell; returns its region (with the signals that can leave it)."""
+        name = layout.cell_name(kind, line)
+        region = Region(name)
+        barrier = self._barrier(block, region, header_line)
+        bound = bound_names(block)
+        declarations = [
+            statement
+            for keyword in ("global", "nonlocal")
+            for statement in _wrapped(
+                keyword, sorted(n for n in bound if self.scope.declaration(n) == keyword)
+            )
+        ]
+        self.cells.append(
+            render(
+                "cell.py.j2",
+                {"barrier": barrier},
+                name=name,
+                description=f"{what} at {self.origin}:{line}",
+                declarations=declarations,
+            )
+        )
+        return region
+
+    def _joined_cells(self) -> Code:
+        out = Code()
+        for cell in self.cells:
+            out.extend(cell)
+        return out
+
+    def _with(self, stmt: ast.With, region: Region) -> Code:  # type: ignore[override]
+        start = self.src.stmt_start(stmt)
+        last_item = stmt.items[-1]
+        item_end = self.src.end(last_item.optional_vars or last_item.context_expr)
+        colon = self.src.header_colon(item_end)
+        first_line = self.src.line(start[0]).strip()
+        cell = self._cell(
+            "with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(first_line)}`"
+        )
+        header = self._header(start, item_end, region)
+        return render(
+            "with.py.j2",
+            {"header": header, "dispatch": self._dispatch(cell, region)},
+            cell=cell.cell,
+        )
+
+    def _try_finally(self, stmt: ast.stmt, region: Region) -> Code:
+        body, handlers = stmt.body, stmt.handlers  # type: ignore[attr-defined]
+        orelse, finalbody = stmt.orelse, stmt.finalbody  # type: ignore[attr-defined]
+        escapes: set[str] = set()
+        body_cell = self._cell("try", stmt.lineno, body, stmt.lineno, "body of `try:`")
+        escapes |= body_cell.escapes
+        slots = {"try_header": self._header(self.src.stmt_start(stmt), self.src.stmt_start(stmt), region)}
+        after = self._extent_end(body[-1])
+        handler_values = []
+        for index, handler in enumerate(handlers):
+            header = self._leading(handler.lineno, after).extend(
+                self._handler_header(handler, region)
+            )
+            first = self.src.line(handler.lineno).strip()
+            cell = self._cell(
+                "except",
+                handler.lineno,
+                handler.body,
+                self._handler_colon_line(handler),
+                f"handler `{_shorten(first)}`",
+            )
+            escapes |= cell.escapes
+            slots[f"handler_{index}"] = header
+            handler_values.append({"slot": f"handler_{index}", "cell": cell.cell})
+            after = self._extent_end(handler.body[-1])
+        else_cell = None
+        if orelse:
+            line = self._line_of("else", orelse)
+            slots["else_header"] = self._clause("else", orelse, region, after)
+            cell = self._cell("else", line, orelse, line, "`else:` of the `try`")
+            escapes |= cell.escapes
+            else_cell = cell.cell
+            after = self._extent_end(orelse[-1])
+        line = self._line_of("finally", finalbody)
+        slots["finally_header"] = self._clause("finally", finalbody, region, after)
+        finally_cell = self._cell("finally", line, finalbody, line, "`finally:` of the `try`")
+        combined = Region(None, escapes=escapes)
+        slots["dispatch"] = self._dispatch(combined, region)
+        return render(
+            "try_finally.py.j2",
+            slots,
+            body_cell=body_cell.cell,
+            handlers=handler_values,
+            else_cell=else_cell,
+            finally_cell=finally_cell.cell,
+        )
+
+    def _dispatch(self, cell: Region, region: Region) -> Code:
+        can_break = layout.BREAK in cell.escapes and region.loop_depth > 0
+        can_continue = layout.CONTINUE in cell.escapes and region.loop_depth > 0
+        if region.cell is not None:
+            region.escapes |= {
+                s
+                for s in cell.escapes
+                if s == "return" or (s in (layout.BREAK, layout.CONTINUE) and not region.loop_depth)
+            }
+        return render(
+            "dispatch.py.j2",
+            can_break=can_break,
+            can_continue=can_continue,
+            handover="leave" if region.cell is None else "propagate",
+        )
+
+    # -- text with edits ----------------------------------------------------------------
+
+    def _spliced(self, start: Pos, end: Pos, region: Region) -> list[Piece]:
+        """The text between *start* and *end* as pieces, with expression edits applied."""
+        return _splice(start, end, self._expression_edits(start, end, region))
+
+    def _expression_edits(self, start: Pos, end: Pos, region: Region) -> list[Edit]:
+        edits: list[Edit] = []
+        for call_start, _, node in self._calls:
+            if call_start < start:
+                continue
+            if call_start >= end:
+                break
+            if self.src.end(node) <= end:
+                edit = self._call_edit(node, region)
+                if edit is not None:
+                    edits.append(edit)
+        return edits
+
+    def _call_edit(self, call: ast.Call, region: Region) -> Edit | None:
+        name = call.func.id if isinstance(call.func, ast.Name) else None
+        start, end = self.src.start(call), self.src.end(call)
+        if (
+            name == "super"
+            and not call.args
+            and not call.keywords
+            and region.cell is not None
+            and self.method_self
+        ):
+            return (self.src.end(call.func), end, [f"(__class__, {self.method_self})"])
+        if not self.scope.script or call.keywords:
+            return None
+        if name in ("locals", "vars") and not call.args:
+            return (start, end, ["globals()"])
+        if name == "dir" and not call.args:
+            return (start, end, ["sorted(globals())"])
+        if name in ("exec", "eval") and len(call.args) == 1:
+            arg = call.args[0]
+            return (
+                start,
+                end,
+                [f"{name}(", (self.src.start(arg), self.src.end(arg)), ", globals())"],
+            )
+        return None
+
+    def _opaque(self, stmt: ast.stmt) -> Code:
+        """A nested ``def``/``class``: its text, with nested vaccinated functions substituted."""
+        if id(stmt) in self.substitutions:
+            return Code().extend(self.substitutions[id(stmt)])
+        start, end = self.src.stmt_start(stmt), self.src.end(stmt)
+        pieces = _splice(start, end, self._substitution_edits(stmt))
+        return self._with_trailing_comment(
+            from_pieces(self.src, pieces, self.src.indent_of(start[0])), end
+        )
+
+    def _substitution_edits(self, stmt: ast.stmt) -> list[Edit]:
+        base = len(self.src.indent_of(stmt.lineno))
+        edits: list[Edit] = []
+        for node in ast.walk(stmt):
+            if node is not stmt and id(node) in self.substitutions:
+                start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
+                code = _indent_rest(self.substitutions[id(node)], start[1] - base)
+                edits.append((start, end, [code]))
+        return edits
+
+    # -- function pieces ----------------------------------------------------------------
+
+    def _def_colon_search(self, func: ast.FunctionDef) -> Pos:
+        if func.returns is not None:
+            return self.src.end(func.returns)
+        return self.src.closing_bracket(self.src.start(func)).end
+
+    def _def_header(self, func: ast.FunctionDef, drop: Sequence[ast.expr]) -> Code:
+        """Decorators and signature as written, minus daifu's own marker decorators."""
+        start = self.src.stmt_start(func)
+        colon = self.src.header_colon(self._def_colon_search(func))
+        code = from_pieces(self.src, [(start, colon.end)], self.src.indent_of(start[0]))
+        dropped = {
+            number
+            for decorator in drop
+            for number in range(
+                self.src.previous_token(self.src.start(decorator), "@").start[0],
+                self.src.end(decorator)[0] + 1,
+            )
+        }
+        code.lines = [
+            line for number, line in enumerate(code.lines, start[0]) if number not in dropped
+        ]
+        return self._with_trailing_comment(code, colon.end)
+
+    def _declarations(self, func: ast.FunctionDef) -> list[str]:
+        """Variables first bound inside cells: the function must bind them for the cells'
+        ``nonlocal`` to refer to; an annotation binds a local and runs no code."""
+        in_cells = set()
+        for block in cell_bodies(func.body):
+            in_cells |= bound_names(block)
+        names = sorted(
+            n
+            for n in in_cells
+            if n not in self.scope.bound_outside_cells
+            and n not in self.scope.globals
+            and n not in self.scope.nonlocals
+        )
+        out = []
+        for name in names:
+            annotation = self.scope.annotations.get(name)
+            out.append(f"{name}: {ast.unparse(annotation) if annotation is not None else '...'}")
+        return out
+
+
+def header_line(emitter: Emitter, node: ast.expr) -> int:
+    return emitter.src.header_colon(emitter.src.end(node)).start[0]
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _last_block(stmt: ast.stmt) -> list[ast.stmt] | None:
+    for name in ("finalbody", "orelse"):
+        block = getattr(stmt, name, None)
+        if block:
+            return block  # type: ignore[no-any-return]
+    handlers = getattr(stmt, "handlers", None)
+    if handlers:
+        return handlers[-1].body  # type: ignore[no-any-return]
+    cases = getattr(stmt, "cases", None)
+    if cases:
+        return cases[-1].body  # type: ignore[no-any-return]
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return None  # nested scopes are copied whole, comments included
+    return getattr(stmt, "body", None) or None
+
+
+def _splice(start: Pos, end: Pos, edits: list[Edit]) -> list[Piece]:
+    """Pieces for the span with the outermost *edits* inside it applied (recursively)."""
+    inside = sorted((e for e in edits if start <= e[0] and e[1] <= end), key=lambda e: e[0])
+    outer: list[Edit] = []
+    for edit in inside:
+        if outer and edit[0] < outer[-1][1]:
+            continue  # nested in the previous edit; handled when its spans are spliced
+        outer.append(edit)
+    pieces: list[Piece] = []
+    cursor = start
+    for e_start, e_end, replacement in outer:
+        if cursor < e_start:
+            pieces.append((cursor, e_start))
+        for piece in replacement:
+            if isinstance(piece, tuple):
+                pieces.extend(_splice(piece[0], piece[1], edits))
+            else:
+                pieces.append(piece)
+        cursor = e_end
+    if cursor < end:
+        pieces.append((cursor, end))
+    return pieces
+
+
+def _indent_rest(code: Code, width: int) -> Code:
+    """*code* with every line but the first indented by *width* spaces."""
+    if not code.lines or width <= 0:
+        return code
+    first, rest = code.lines[0], Code(code.lines[1:]).indented(" " * width)
+    return Code([first, *rest.lines])
+
+
+def _wrapped(keyword: str, names: list[str]) -> list[str]:
+    """``global``/``nonlocal`` statements for *names*, split to stay readable."""
+    lines: list[str] = []
+    current: list[str] = []
+    for name in names:
+        if current and len(keyword) + 1 + len(", ".join([*current, name])) > _LINE_LIMIT:
+            lines.append(f"{keyword} {', '.join(current)}")
+            current = []
+        current.append(name)
+    if current:
+        lines.append(f"{keyword} {', '.join(current)}")
+    return lines
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

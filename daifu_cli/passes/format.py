@@ -1,0 +1,83 @@
+"""Pass 6, format: black-format the code the transform produced, and nothing else.
+
+Input: the text of one vaccinated function (or script function) at column 0. Output: the same
+code in black's style. Only replaced spans are formatted, so an unchanged function keeps its
+bytes and a file with nothing selected is copied as is.
+
+Black rewrites docstrings (indentation, trailing spaces), which would change ``__doc__``; the
+docstrings are swapped for placeholders while black runs and put back verbatim afterwards.
+This is the only module that imports black, which has no public API: the version is pinned.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+
+from daifu_cli.code import Code
+
+_PLACEHOLDER = "__daifu_docstring_{}__"
+_PLACEHOLDER_RE = re.compile(r"""(?:[rRuUbB]{0,2})("{3}|'{3}|"|')__daifu_docstring_(\d+)__\1""")
+
+
+class FormatError(Exception):
+    """black could not format the code."""
+
+
+def black_format(text: str, line_length: int) -> str:
+    import black  # imported here: the runtime and --no-format never need it
+
+    protected, originals = _protect_docstrings(text)
+    try:
+        formatted = black.format_str(protected, mode=black.Mode(line_length=line_length))
+    except Exception as exc:  # black raises many types; any of them means "leave unformatted"
+        raise FormatError(f"black: {exc}") from None
+    return _restore(formatted, originals).rstrip("\n")
+
+
+def _protect_docstrings(text: str) -> tuple[str, list[str]]:
+    tree = ast.parse(text)
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    spans.append(body[0].value)
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode("utf-8")) + 1)
+    encoded = text.encode("utf-8")
+    originals: list[str] = []
+    pieces: list[bytes] = []
+    cursor = 0
+    for node in sorted(spans, key=lambda n: (n.lineno, n.col_offset)):
+        start = offsets[node.lineno - 1] + node.col_offset
+        end = offsets[node.end_lineno - 1] + node.end_col_offset  # type: ignore[operator]
+        pieces.append(encoded[cursor:start])
+        originals.append(encoded[start:end].decode("utf-8"))
+        pieces.append(f'"{_PLACEHOLDER.format(len(originals) - 1)}"'.encode())
+        cursor = end
+    pieces.append(encoded[cursor:])
+    return b"".join(pieces).decode("utf-8"), originals
+
+
+def _restore(text: str, originals: list[str]) -> str:
+    return _PLACEHOLDER_RE.sub(lambda m: originals[int(m.group(2))], text)
+
+
+def code_from_text(text: str) -> Code:
+    """:class:`Code` for formatted *text*, with the lines inside multi-line strings protected."""
+    interior: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                interior.update(range(tok.start[0] + 1, tok.end[0] + 1))
+            elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]:
+                interior.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return Code([(line, number in interior) for number, line in enumerate(text.split("\n"), 1)])

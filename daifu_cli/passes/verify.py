@@ -1,0 +1,176 @@
+"""Pass 7, verify: the output compiles and holds exactly the user's statements, in order.
+
+Input: the original tree and the vaccinated text of a whole file. Output: for each vaccinated
+function, the line map ``(vaccinated line, original line)`` of its statements; or a
+:class:`VerifyError` naming the function whose output is wrong (the pipeline then leaves that
+function as it was and reports an internal error for it).
+
+The round-trip reads the output with the runtime's own reader
+(:func:`daifu_cli.runtime.logical.logical_function`) and compares it with the input statement
+by statement, so a transform that lost, duplicated or reordered a statement, or left a cell
+the runtime cannot find, never reaches a user.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from daifu_cli.runtime import layout, logical, normal
+
+
+class VerifyError(Exception):
+    def __init__(self, qualname: str, message: str) -> None:
+        super().__init__(f"{qualname}: {message}")
+        self.qualname = qualname
+
+
+def compile_check(text: str, filename: str) -> ast.Module:
+    """Parse and compile *text* (compiling also checks scopes: nonlocal and global rules)."""
+    try:
+        tree = ast.parse(text, filename)
+        compile(tree, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise VerifyError("<module>", f"output does not compile: {exc.msg} (line {exc.lineno})") from None
+    return tree
+
+
+def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | None:
+    """The def for *qualname* (``A.f``, ``f.<locals>.g``) in *tree*, searching script
+    functions too (script-level defs are nested in the script function)."""
+    parts = [p for p in qualname.split(".") if p != "<locals>"]
+    candidates: list[ast.AST] = [tree]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == layout.SCRIPT:
+            candidates.insert(0, node)
+    for scope in candidates:
+        found = _descend(scope, parts)
+        if found is not None:
+            return found
+    return None
+
+
+def _descend(node: ast.AST, parts: list[str]) -> ast.FunctionDef | None:
+    if not parts:
+        return node if isinstance(node, ast.FunctionDef) else None
+    for child in _scope_children(node):
+        if getattr(child, "name", None) == parts[0]:
+            found = _descend(child, parts[1:])
+            if found is not None:
+                return found
+    return None
+
+
+def _scope_children(node: ast.AST) -> list[ast.AST]:
+    """Defs and classes in *node*'s scope, looking through compound statements and cells."""
+    out: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop(0)
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if layout.parse_cell_name(child.name):
+                stack.extend(ast.iter_child_nodes(child))  # a cell holds user statements
+            else:
+                out.append(child)
+        elif isinstance(child, ast.stmt) or isinstance(child, (ast.ExceptHandler,)) or type(child).__name__ == "match_case":
+            stack.extend(ast.iter_child_nodes(child))
+    return out
+
+
+def check_function(
+    original: ast.FunctionDef | Sequence[ast.stmt], output: ast.FunctionDef, qualname: str, *, script: bool = False,
+    future_annotations: bool = False,
+) -> list[tuple[int, int]]:
+    """Compare a vaccinated function with its original; returns the line map."""
+    try:
+        view = logical.logical_function(output)
+    except logical.NotVaccinated as exc:
+        raise VerifyError(qualname, f"output not readable by the runtime: {exc}") from None
+    stmts = list(original) if script else list(original.body)  # type: ignore[union-attr]
+    if script:
+        stmts = _expand_script_annotations(stmts, future_annotations)
+    linemap: list[tuple[int, int]] = []
+    _compare_blocks(stmts, view.body, qualname, linemap)
+    return linemap
+
+
+def _compare_blocks(
+    original: Sequence[ast.stmt], vaccinated: logical.Block, qualname: str, linemap: list[tuple[int, int]]
+) -> None:
+    if len(original) != len(vaccinated):
+        where = original[0].lineno if original else 0
+        raise VerifyError(
+            qualname,
+            f"block at line {where}: {len(original)} statements became {len(vaccinated)}",
+        )
+    for before, after in zip(original, vaccinated):
+        node = _as_user_statement(after)
+        want = normal.key(before, header_only=True)
+        got = normal.key(node, in_cell=after.region is not None, header_only=True)
+        if want != got:
+            raise VerifyError(
+                qualname, f"line {before.lineno}: statement changed\n  was: {want}\n  now: {got}"
+            )
+        linemap.append((after.first_line(), before.lineno))
+        if isinstance(before, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue  # nested scopes are compared as wholes (they may hold vaccinated defs)
+        for name, block in _user_blocks(before):
+            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap)
+
+
+def _as_user_statement(stmt: logical.Stmt) -> ast.stmt:
+    """The vaccinated statement with the iterator line folded back into its ``for``."""
+    node = stmt.node
+    if stmt.hoist is not None and isinstance(node, ast.For):
+        clone = ast.For(
+            target=node.target,
+            iter=stmt.hoist.value.args[0],  # type: ignore[attr-defined]
+            body=node.body,
+            orelse=node.orelse,
+            type_comment=None,
+        )
+        return ast.copy_location(clone, node)
+    return node
+
+
+def _user_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:
+    out = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(stmt, name, None)
+        if block:
+            out.append((name, block))
+    for index, handler in enumerate(getattr(stmt, "handlers", [])):
+        out.append((f"handler{index}", handler.body))
+    for index, case in enumerate(getattr(stmt, "cases", [])):
+        out.append((f"case{index}", case.body))
+    order = {"body": 0, "handler": 1, "orelse": 2, "finalbody": 3, "case": 4}
+    return sorted(out, key=lambda item: (order[item[0].rstrip("0123456789")], item[0]))
+
+
+def _expand_script_annotations(stmts: list[ast.stmt], future: bool) -> list[ast.stmt]:
+    """Module-level ``x: T = v`` is emitted as ``x = v`` plus the annotation store."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.simple:
+            if stmt.value is not None:
+                out.append(ast.copy_location(ast.Assign([stmt.target], stmt.value), stmt))
+            annotation: ast.expr = stmt.annotation
+            if future:
+                annotation = ast.Constant(ast.unparse(stmt.annotation))
+            store = ast.Assign(
+                [ast.Subscript(ast.Name("__annotations__", ast.Load()), ast.Constant(stmt.target.id), ast.Store())],
+                annotation,
+            )
+            out.append(ast.copy_location(store, stmt))
+            continue
+        for name, block in _user_blocks(stmt):
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                expanded = _expand_script_annotations(block, future)
+                if name.startswith("handler"):
+                    stmt.handlers[int(name[7:])].body = expanded  # type: ignore[attr-defined]
+                elif name.startswith("case"):
+                    stmt.cases[int(name[4:])].body = expanded  # type: ignore[attr-defined]
+                else:
+                    setattr(stmt, name, expanded)
+        out.append(stmt)
+    return out

@@ -1,0 +1,391 @@
+"""The transpiler for one file, as a visible pipeline of passes.
+
+    parse -> select -> analyze -> emit -> format -> verify
+
+:func:`vaccinate_source` runs them and returns a :class:`FileResult`; it never raises for a
+problem in the user's code. A function that cannot be vaccinated safely is left as it was and
+reported (:class:`Skip`); if the transpiler's own output for a function fails verification,
+that function is left as it was too and reported as an internal error.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from daifu_cli import __version__
+from daifu_cli.code import Code
+from daifu_cli.passes import analyze, emit, format as fmt, select, verify
+from daifu_cli.render import render
+from daifu_cli.runtime import layout
+from daifu_cli.source import SourceError, SourceFile
+
+
+@dataclass(frozen=True)
+class Options:
+    selection: select.Selection = field(default_factory=select.Selection)
+    #: Run black on the vaccinated code (off: user text only re-indented).
+    format: bool = True
+    line_length: int = 88
+
+
+@dataclass
+class Skip:
+    """A function left as it was, and why."""
+
+    qualname: str
+    line: int
+    reason: str
+    internal: bool = False
+
+
+@dataclass
+class FileResult:
+    path: str
+    #: The output text, or ``None`` when the file is copied unchanged.
+    text: str | None
+    decisions: list[select.Decision] = field(default_factory=list)
+    vaccinated: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    #: ``(vaccinated line, original line)`` for each user statement of vaccinated code.
+    linemap: list[tuple[int, int]] = field(default_factory=list)
+    error: str | None = None
+    error_line: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Target:
+    decision: select.Decision
+    #: The def node, or the list of script statements.
+    node: ast.FunctionDef | list[ast.stmt]
+    parent: _Target | None = None
+    code: Code | None = None
+    scope: analyze.Scope | None = None
+
+    @property
+    def is_script(self) -> bool:
+        return isinstance(self.node, list)
+
+    @property
+    def qualname(self) -> str:
+        return self.decision.qualname
+
+
+def vaccinate_source(path: str, data: bytes, options: Options = Options()) -> FileResult:
+    """Run the pipeline on one file's bytes."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    try:
+        source = SourceFile.from_bytes(path, data)
+    except SourceError as exc:
+        return FileResult(path, None, error=str(exc), error_line=exc.line)
+    timings["parse"] = time.perf_counter() - clock
+    result = FileResult(path, None, timings=timings)
+    clock = time.perf_counter()
+    result.decisions = select.select(source.tree, path, options.selection)
+    timings["select"] = time.perf_counter() - clock
+    targets = _analyzed_targets(source, result)
+    failed: set[str] = set()
+    while targets:
+        text, linemap = _emit_file(source, targets, options, timings, result)
+        problem = _verify(source, text, targets, timings, linemap)
+        if problem is None:
+            result.text = text
+            result.linemap = sorted(linemap)
+            result.vaccinated = [t.qualname for t in targets]
+            break
+        if problem.qualname in failed or problem.qualname not in {t.qualname for t in targets}:
+            problem = verify.VerifyError(targets[0].qualname, str(problem))
+        failed.add(problem.qualname)
+        result.skipped.append(
+            Skip(problem.qualname, _line_of(targets, problem.qualname), f"internal error: {problem}", True)
+        )
+        targets = _without(targets, problem.qualname)
+    return result
+
+
+def _line_of(targets: list[_Target], qualname: str) -> int:
+    return next((t.decision.line for t in targets if t.qualname == qualname), 0)
+
+
+def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
+    """Selected targets that can be vaccinated, with their scopes; others become skips."""
+    clock = time.perf_counter()
+    top_table = None
+    targets: list[_Target] = []
+    for decision in result.decisions:
+        if not decision.selected:
+            continue
+        if decision.node is None:
+            stmts = select.script_statements(source.tree)
+            problem = analyze.check_script(stmts)
+            if problem is None:
+                target = _Target(decision, stmts)
+                target.scope = analyze.script_scope(stmts)
+                targets.append(target)
+        else:
+            problem = analyze.check_function(decision.node)
+            if problem is None:
+                if top_table is None:
+                    top_table = _symtable(source)
+                node = decision.node
+                assert isinstance(node, ast.FunctionDef)
+                table = analyze.find_table(top_table, [*decision.path, node]) if top_table else None
+                target = _Target(decision, node)
+                target.scope = analyze.function_scope(node, emit.cell_bodies(node.body), table)
+                targets.append(target)
+        if problem is not None:
+            result.skipped.append(Skip(decision.qualname, problem.line, problem.reason))
+    _link_parents(targets)
+    result.timings["analyze"] = time.perf_counter() - clock
+    return targets
+
+
+def _symtable(source: SourceFile):  # type: ignore[no-untyped-def]
+    import symtable
+
+    try:
+        return symtable.symtable(source.text, source.path, "exec")
+    except SyntaxError:
+        return None
+
+
+def _link_parents(targets: list[_Target]) -> None:
+    """Each target's nearest enclosing target (functions nest in functions and scripts)."""
+    by_node = {id(t.node): t for t in targets if not t.is_script}
+    script = next((t for t in targets if t.is_script), None)
+    script_ids = {id(s) for s in script.node} if script else set()  # type: ignore[union-attr]
+    for target in targets:
+        if target.is_script:
+            continue
+        for ancestor in reversed(target.decision.path):
+            if id(ancestor) in by_node:
+                target.parent = by_node[id(ancestor)]
+                break
+        else:
+            outermost = target.decision.path[0] if target.decision.path else target.node
+            if script is not None and id(outermost) in script_ids:
+                target.parent = script
+
+
+def _without(targets: list[_Target], qualname: str) -> list[_Target]:
+    kept = [t for t in targets if t.qualname != qualname]
+    for target in kept:
+        target.code = None
+        if target.parent is not None and target.parent.qualname == qualname:
+            target.parent = target.parent.parent
+    return kept
+
+
+def _depth(target: _Target) -> int:
+    depth = 0
+    while target.parent is not None:
+        target, depth = target.parent, depth + 1
+    return depth
+
+
+def _emit_file(
+    source: SourceFile,
+    targets: list[_Target],
+    options: Options,
+    timings: dict[str, float],
+    result: FileResult,
+) -> tuple[str, list[tuple[int, int]]]:
+    clock = time.perf_counter()
+    future = _has_future_annotations(source.tree)
+    for target in sorted(targets, key=_depth, reverse=True):
+        children = {id(t.node): t.code for t in targets if t.parent is target and t.code}
+        emitter = emit.Emitter(
+            source,
+            target.scope,  # type: ignore[arg-type]
+            target.node if target.is_script else [target.node],  # type: ignore[list-item]
+            origin=source.path.rsplit("/", 1)[-1],
+            substitutions=children,  # type: ignore[arg-type]
+            method_self=_method_self(target),
+            future_annotations=future,
+        )
+        if target.is_script:
+            stmts = target.node
+            assert isinstance(stmts, list)
+            after = source.stmt_start(stmts[0])[0] - 1
+            target.code = emitter.script(stmts, _previous_extent(source, stmts[0], after))
+        else:
+            node = target.node
+            assert isinstance(node, ast.FunctionDef)
+            target.code = emitter.function(
+                node, qualname=target.qualname, drop_decorators=target.decision.markers
+            )
+    timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
+    clock = time.perf_counter()
+    text = _assemble(source, [t for t in targets if t.parent is None], options, result)
+    timings["format"] = timings.get("format", 0.0) + time.perf_counter() - clock
+    return text, []
+
+
+def _previous_extent(source: SourceFile, first: ast.stmt, fallback: int) -> int:
+    """Line after which the script's first statement's leading comments start."""
+    index = source.tree.body.index(first)
+    if index == 0:
+        return 0
+    return source.tree.body[index - 1].end_lineno or fallback  # type: ignore[return-value]
+
+
+def _method_self(target: _Target) -> str | None:
+    if target.is_script or not target.decision.path:
+        return None
+    if not isinstance(target.decision.path[-1], ast.ClassDef):
+        return None
+    node = target.node
+    assert isinstance(node, ast.FunctionDef)
+    if any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list):
+        return None
+    params = [*node.args.posonlyargs, *node.args.args]
+    return params[0].arg if params else None
+
+
+def _has_future_annotations(tree: ast.Module) -> bool:
+    return any(
+        isinstance(s, ast.ImportFrom)
+        and s.module == "__future__"
+        and any(a.name == "annotations" for a in s.names)
+        for s in tree.body
+    )
+
+
+def _span(source: SourceFile, target: _Target) -> tuple[int, int]:
+    """First and last line that the target's output replaces."""
+    if target.is_script:
+        stmts = target.node
+        assert isinstance(stmts, list)
+        return stmts[0].lineno, _script_end(stmts)
+    node = target.node
+    assert isinstance(node, ast.FunctionDef)
+    return source.stmt_start(node)[0], node.end_lineno  # type: ignore[return-value]
+
+
+def _script_end(stmts: Sequence[ast.stmt]) -> int:
+    return max(s.end_lineno or s.lineno for s in stmts)
+
+
+def _assemble(
+    source: SourceFile, top: list[_Target], options: Options, result: FileResult
+) -> str:
+    """The file's text with each top-level target's span replaced by its output."""
+    lines = source.lines
+    header_at = _header_line(source)
+    out: list[str] = []
+    cursor = 1
+    shim_done = False
+
+    def copy_until(stop: int) -> None:
+        nonlocal cursor, shim_done
+        while cursor < stop:
+            if cursor == header_at and not shim_done:
+                out.extend(_shim_lines())
+                shim_done = True
+            out.append(lines[cursor - 1])
+            cursor += 1
+
+    for (first, last), target in sorted(((_span(source, t), t) for t in top), key=lambda x: x[0]):
+        copy_until(first)
+        if not shim_done and header_at <= first:
+            out.extend(_shim_lines())
+            shim_done = True
+        indent = "" if target.is_script else source.indent_of(first)
+        out.extend(_final_text(target, indent, options, result))
+        cursor = last + 1
+    copy_until(len(lines) + 1)
+    if not shim_done:
+        out.extend(_shim_lines())
+    return _with_banner(source, "\n".join(out))
+
+
+def _shim_lines() -> list[str]:
+    return render("shim_import.py.j2").text().split("\n")
+
+
+def _header_line(source: SourceFile) -> int:
+    """The line before which the shim import goes: after the docstring and future imports."""
+    line = 1
+    for stmt in source.tree.body:
+        docstring = (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+            and stmt is source.tree.body[0]
+        )
+        future = isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+        if not (docstring or future):
+            break
+        line = (stmt.end_lineno or stmt.lineno) + 1
+    return line
+
+
+def _with_banner(source: SourceFile, text: str) -> str:
+    banner = render(
+        "module_header.py.j2", version=__version__, origin=source.path
+    ).text()
+    lines = text.split("\n")
+    at = 0
+    while at < min(2, len(lines)) and (lines[at].startswith("#!") or _is_coding(lines[at])):
+        at += 1
+    lines.insert(at, banner)
+    return "\n".join(lines)
+
+
+def _is_coding(line: str) -> bool:
+    import re
+
+    return bool(re.match(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", line))
+
+
+def _final_text(target: _Target, indent: str, options: Options, result: FileResult) -> list[str]:
+    code = target.code
+    assert code is not None
+    if options.format:
+        try:
+            width = options.line_length - len(indent.expandtabs())
+            code = fmt.code_from_text(fmt.black_format(code.text(), max(width, 40)))
+        except fmt.FormatError as exc:
+            result.skipped.append(Skip(target.qualname, target.decision.line, f"left unformatted: {exc}", True))
+    return [text for text, _ in code.indented(indent)]
+
+
+def _verify(
+    source: SourceFile,
+    text: str,
+    targets: list[_Target],
+    timings: dict[str, float],
+    linemap: list[tuple[int, int]],
+) -> verify.VerifyError | None:
+    clock = time.perf_counter()
+    try:
+        tree = verify.compile_check(text, source.path)
+        future = _has_future_annotations(source.tree)
+        for target in targets:
+            if target.is_script:
+                output = next(
+                    (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT),
+                    None,
+                )
+                original: ast.FunctionDef | list[ast.stmt] = copy.deepcopy(target.node)
+            else:
+                output = verify.find_function(tree, target.qualname)
+                original = target.node
+            if output is None:
+                return verify.VerifyError(target.qualname, "vaccinated function not found in output")
+            linemap.extend(
+                verify.check_function(
+                    original, output, target.qualname, script=target.is_script,
+                    future_annotations=future,
+                )
+            )
+    except verify.VerifyError as exc:
+        return exc
+    finally:
+        timings["verify"] = timings.get("verify", 0.0) + time.perf_counter() - clock
+    return None

@@ -1,0 +1,76 @@
+"""Render the jinja2 templates of generated code, with slots for user code.
+
+Templates hold the scaffolding (cells, barriers, dispatch); user statements go into *slots*: a
+template writes ``{{ slot("body") }}`` alone on a line, and :func:`render` replaces that line by
+the :class:`Code` passed for it, indented to the slot's column. User text never passes through
+jinja, so it needs no escaping and its string contents are never re-indented.
+
+Templates live in the top-level ``templates/`` folder of the source tree and are packaged as
+``daifu_cli/templates`` in the wheel.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from daifu_cli.code import Code
+from daifu_cli.runtime import layout
+
+_SLOT = "\x00slot:{}\x00"
+
+
+def _template_dir() -> Path:
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_template_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    env.globals["slot"] = lambda name: _SLOT.format(name)
+    env.globals["n"] = layout
+    env.filters["pyrepr"] = _pyrepr
+    return env
+
+
+def _pyrepr(value: object) -> str:
+    """A Python literal for *value*, checked to parse back to the same value."""
+    text = repr(value)
+    if ast.literal_eval(text) != value:
+        raise ValueError(f"not a literal: {value!r}")
+    return text
+
+
+def render(template: str, slots: dict[str, Code] | None = None, **values: Any) -> Code:
+    """Render *template* and fill its slots; every slot must be used exactly once."""
+    slots = slots or {}
+    text = environment().get_template(template).render(**values)
+    out = Code()
+    used: set[str] = set()
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("\x00slot:"):
+            name = stripped[len("\x00slot:") : -1]
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(slots[name], indent)
+            used.add(name)
+        else:
+            out.lines.append((line, False))
+    missing = set(slots) - used
+    if missing:
+        raise ValueError(f"{template}: slots never placed: {sorted(missing)}")
+    return out

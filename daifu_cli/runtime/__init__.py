@@ -1,0 +1,1 @@
+"""The runtime shim shipped inside every vaccinated output (stdlib only)."""

@@ -1,0 +1,306 @@
+"""Read vaccinated code back as the user's program: the *logical* view of a function.
+
+A vaccinated function spreads one user block over several places: a ``with`` body lives in a
+cell defined at the top of the function, a ``for`` header is preceded by the line that saves
+its iterator, and signals and dispatches sit between statements. :func:`logical_function`
+folds that back into the user's structure (:class:`Stmt` trees), remembering for each user
+statement where it runs (the root frame or which cell) and where it is in the vaccinated tree.
+
+The runtime uses this view to say which user statement crashed, to align the running code with
+a fixed version, and to cut the statements to resume. The transpiler uses it to check its own
+output: the logical view of the output must equal the input function, statement for statement.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from . import layout
+
+#: Blocks of compound statements, in source order: (field name, label) pairs.
+Block = list["Stmt"]
+
+
+@dataclass
+class Stmt:
+    """One user statement in the logical view."""
+
+    #: The statement in the vaccinated tree (for a ``for``: the loop, not the iterator line).
+    node: ast.stmt
+    #: The cell whose frame runs the statement, or ``None`` for the function's own frame.
+    region: str | None
+    #: Sub-blocks by name: ``body``, ``orelse``, ``finalbody``, ``handler<i>``, ``case<i>``.
+    blocks: dict[str, Block] = field(default_factory=dict)
+    #: For a ``for`` loop: the statement that saves its iterator, and that iterator's name.
+    hoist: ast.stmt | None = None
+    iterator: str | None = None
+    #: For ``with`` and ``try`` statements whose blocks run as cells: block name -> cell name.
+    cells: dict[str, str] = field(default_factory=dict)
+    #: Vaccinated statements that belong to this one (signal set-up, dispatch), for line lookup.
+    extra: list[ast.stmt] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+    def children(self) -> list[tuple[str, Block]]:
+        return list(self.blocks.items())
+
+    def first_line(self) -> int:
+        node = self.hoist or self.node
+        return node.lineno
+
+    def header_lines(self) -> range:
+        """Vaccinated lines that belong to this statement itself (not to its blocks)."""
+        first = self.first_line()
+        if not self.blocks:
+            return range(first, self.node.end_lineno + 1)  # type: ignore[operator]
+        starts = [block[0].first_line() for block in self.blocks.values() if block]
+        inner = [
+            n.lineno
+            for name in ("body",)
+            for n in getattr(self.node, name, [])[:1]
+        ]
+        end = min([*starts, *inner]) - 1 if (starts or inner) else self.node.lineno
+        return range(first, max(end, first) + 1)
+
+
+@dataclass
+class Function:
+    """The logical view of one vaccinated function (or script function)."""
+
+    node: ast.FunctionDef
+    body: Block
+    #: Cells by name.
+    cells: dict[str, ast.FunctionDef]
+    #: Where each cell's body starts in its barrier (the ``try`` statement).
+    cell_barriers: dict[str, ast.Try]
+    barrier: ast.Try | None
+
+
+class NotVaccinated(ValueError):
+    """The function is not in the shape daifu writes."""
+
+
+def barrier_of(func: ast.FunctionDef) -> ast.Try | None:
+    """The crash barrier ``try`` of a vaccinated function or cell, if it has one."""
+    for stmt in func.body:
+        if isinstance(stmt, ast.Try) and _is_barrier(stmt):
+            return stmt
+    return None
+
+
+def _is_barrier(stmt: ast.Try) -> bool:
+    if len(stmt.handlers) != 1:
+        return False
+    handler = stmt.handlers[0]
+    return (
+        handler.name == layout.EXC
+        and isinstance(handler.type, ast.Name)
+        and handler.type.id == "BaseException"
+    )
+
+
+def logical_function(func: ast.FunctionDef) -> Function:
+    """Fold the vaccinated *func* back into the user's statements."""
+    barrier = barrier_of(func)
+    if barrier is None:
+        raise NotVaccinated(f"{func.name} has no crash barrier")
+    cells = {
+        s.name: s
+        for s in func.body
+        if isinstance(s, ast.FunctionDef) and layout.parse_cell_name(s.name)
+    }
+    cell_barriers = {}
+    for name, cell in cells.items():
+        cell_barrier = barrier_of(cell)
+        if cell_barrier is None:
+            raise NotVaccinated(f"cell {name} has no crash barrier")
+        cell_barriers[name] = cell_barrier
+    folder = _Folder(cells, cell_barriers)
+    body = folder.block(barrier.body, None)
+    docstring = func.body[0] if _is_docstring(func.body[0]) else None
+    if docstring is not None:
+        body.insert(0, Stmt(docstring, None))
+    return Function(func, body, cells, cell_barriers, barrier)
+
+
+class _Folder:
+    def __init__(self, cells: dict[str, ast.FunctionDef], barriers: dict[str, ast.Try]) -> None:
+        self.cells = cells
+        self.barriers = barriers
+
+    def block(self, stmts: list[ast.stmt], region: str | None) -> Block:
+        out: Block = []
+        index = 0
+        while index < len(stmts):
+            stmt = stmts[index]
+            following = stmts[index + 1] if index + 1 < len(stmts) else None
+            if _is_hoist(stmt) and isinstance(following, ast.For):
+                out.append(self.loop(following, stmt, region))
+                index += 2
+                continue
+            if _is_signal_reset(stmt) and _is_try(following) and following.finalbody:  # type: ignore[union-attr]
+                folded = self.try_with_cells(following, region)  # type: ignore[arg-type]
+                folded.extra.append(stmt)
+                index += 2
+            elif isinstance(stmt, ast.With) and _cell_call(stmt.body) is not None:
+                folded = self.with_cell(stmt, region)
+                index += 1
+            else:
+                out.append(self.statement(stmt, region))
+                index += 1
+                continue
+            if index < len(stmts) and _is_dispatch(stmts[index]):
+                folded.extra.append(stmts[index])
+                index += 1
+            out.append(folded)
+        return out
+
+    def loop(self, loop: ast.For, hoist: ast.stmt, region: str | None) -> Stmt:
+        stmt = self.statement(loop, region)
+        stmt.hoist = hoist
+        stmt.iterator = hoist.targets[0].id  # type: ignore[attr-defined]
+        return stmt
+
+    def statement(self, stmt: ast.stmt, region: str | None) -> Stmt:
+        out = Stmt(stmt, region)
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if block and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.blocks[name] = self.block(block, region)
+        for index, handler in enumerate(getattr(stmt, "handlers", [])):
+            out.blocks[f"handler{index}"] = self.block(handler.body, region)
+        for index, case in enumerate(getattr(stmt, "cases", [])):
+            out.blocks[f"case{index}"] = self.block(case.body, region)
+        return _ordered(out)
+
+    def cell_block(self, name: str) -> Block:
+        if name not in self.barriers:
+            raise NotVaccinated(f"missing cell {name}")
+        return self.block(self.barriers[name].body, name)
+
+    def with_cell(self, stmt: ast.With, region: str | None) -> Stmt:
+        cell = _cell_call(stmt.body)
+        assert cell is not None
+        out = Stmt(stmt, region, cells={"body": cell})
+        out.blocks["body"] = self.cell_block(cell)
+        return out
+
+    def try_with_cells(self, stmt: ast.Try, region: str | None) -> Stmt:
+        out = Stmt(stmt, region)
+        body_cell = _cell_call(stmt.body)
+        if body_cell is None:
+            raise NotVaccinated(f"try at line {stmt.lineno} without its body cell")
+        out.cells["body"] = body_cell
+        out.blocks["body"] = self.cell_block(body_cell)
+        for index, handler in enumerate(stmt.handlers):
+            cell = _cell_call(handler.body)
+            if cell is None:
+                raise NotVaccinated(f"handler at line {handler.lineno} without its cell")
+            out.cells[f"handler{index}"] = cell
+            out.blocks[f"handler{index}"] = self.cell_block(cell)
+        if stmt.orelse:
+            cell = _runtime_cell_arg(stmt.orelse)
+            out.cells["orelse"] = cell
+            out.blocks["orelse"] = self.cell_block(cell)
+        cell = _runtime_cell_arg(stmt.finalbody)
+        out.cells["finalbody"] = cell
+        out.blocks["finalbody"] = self.cell_block(cell)
+        return _ordered(out)
+
+
+_ORDER = ("body", "handler", "orelse", "finalbody", "case")
+
+
+def _ordered(stmt: Stmt) -> Stmt:
+    def rank(name: str) -> tuple[int, int]:
+        for position, prefix in enumerate(_ORDER):
+            if name.startswith(prefix):
+                suffix = name[len(prefix) :]
+                return (position, int(suffix) if suffix else 0)
+        return (len(_ORDER), 0)
+
+    stmt.blocks = dict(sorted(stmt.blocks.items(), key=lambda item: rank(item[0])))
+    return stmt
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _is_hoist(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and layout.parse_iterator_name(stmt.targets[0].id) is not None
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Name)
+        and stmt.value.func.id == "iter"
+    )
+
+
+def _is_try(stmt: ast.stmt | None) -> bool:
+    return isinstance(stmt, ast.Try) or (
+        hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)
+    )
+
+
+def _is_signal_reset(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and stmt.targets[0].id == layout.SIGNAL
+        and isinstance(stmt.value, ast.Constant)
+        and stmt.value.value is None
+    )
+
+
+def _cell_call(body: list[ast.stmt]) -> str | None:
+    """``name`` for a block that is exactly ``_daifu_t = name()``."""
+    if len(body) != 1 or not isinstance(body[0], ast.Assign):
+        return None
+    value = body[0].value
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and not value.args
+        and layout.parse_cell_name(value.func.id)
+    ):
+        return value.func.id
+    return None
+
+
+def _runtime_cell_arg(body: list[ast.stmt]) -> str:
+    """``name`` for a block that is ``_daifu_t = __daifu__.run_x(_daifu_t, name)``."""
+    value = body[0].value if body and isinstance(body[0], ast.Assign) else None
+    if isinstance(value, ast.Call) and len(value.args) == 2 and isinstance(value.args[1], ast.Name):
+        return value.args[1].id
+    raise NotVaccinated("else/finally clause without its cell")
+
+
+def _is_dispatch(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.If)
+        and isinstance(stmt.test, ast.Compare)
+        and isinstance(stmt.test.left, ast.Name)
+        and stmt.test.left.id == layout.SIGNAL
+    )
+
+
+def walk(block: Block, path: tuple = ()) -> list[tuple[tuple, Stmt]]:
+    """Every statement of *block* with its path ``((index, block name), ..., index)``."""
+    out = []
+    for index, stmt in enumerate(block):
+        here = (*path, index)
+        out.append((here, stmt))
+        for name, inner in stmt.children():
+            out.extend(walk(inner, (*here, name)))
+    return out

@@ -1,0 +1,143 @@
+"""Canonical text of statements, so that a vaccinated statement and its original compare equal.
+
+The emitter edits a few statements (see :mod:`daifu_cli.passes.emit`): inside cells,
+``return x`` becomes ``return ((x),)``, ``break`` becomes ``return "break"``, annotations of
+plain names are dropped and ``super()`` names its arguments; in script-level code ``locals()``
+reads ``globals()``. :func:`key` undoes those differences, so it serves both to check the
+transpiler's output against its input and to align a running function with a fixed version.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from . import layout
+
+_COMPOUND_HEADERS = {
+    "For": ("target", "iter"),
+    "AsyncFor": ("target", "iter"),
+    "While": ("test",),
+    "If": ("test",),
+    "With": ("items",),
+    "AsyncWith": ("items",),
+    "Try": ("handlers",),
+    "TryStar": ("handlers",),
+    "Match": ("subject",),
+}
+
+
+def key(stmt: ast.stmt, *, in_cell: bool = False, header_only: bool = True) -> str:
+    """A string equal for equivalent statements. *in_cell* says that *stmt* is vaccinated
+    code running in a cell (its signals are undone first); for compound statements only the
+    header counts unless *header_only* is false."""
+    node = canonical(stmt, in_cell=in_cell)
+    name = type(node).__name__
+    if header_only and name in _COMPOUND_HEADERS:
+        parts = []
+        for field_name in _COMPOUND_HEADERS[name]:
+            value = getattr(node, field_name)
+            if field_name == "handlers":
+                value = [(h.type, h.name) for h in value]
+            parts.append(_dump(value))
+        return f"{name}({', '.join(parts)})"
+    return _dump(node)
+
+
+def _dump(value: object) -> str:
+    if isinstance(value, ast.AST):
+        return ast.dump(value, annotate_fields=False, include_attributes=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_dump(v) for v in value) + "]"
+    return repr(value)
+
+
+def canonical(stmt: ast.stmt, *, in_cell: bool = False) -> ast.stmt:
+    """A copy of *stmt* with daifu's edits undone and harmless variants folded together."""
+    node = copy.deepcopy(stmt)
+    if in_cell:
+        node = undo_signal(node)
+    return _Canonical().visit(node)  # type: ignore[no-any-return]
+
+
+def undo_signal(node: ast.stmt) -> ast.stmt:
+    """The user statement behind a cell's signal: ``return ((x),)`` -> ``return x``,
+    ``return (None,)`` -> ``return``, ``return "break"`` -> ``break``."""
+    if not isinstance(node, ast.Return):
+        return node
+    value = node.value
+    if isinstance(value, ast.Tuple) and len(value.elts) == 1 and not _starred(value):
+        inner = value.elts[0]
+        if isinstance(inner, ast.Constant) and inner.value is None:
+            return ast.copy_location(ast.Return(value=None), node)
+        return ast.copy_location(ast.Return(value=inner), node)
+    if isinstance(value, ast.Constant) and value.value == layout.BREAK:
+        return ast.copy_location(ast.Break(), node)
+    if isinstance(value, ast.Constant) and value.value == layout.CONTINUE:
+        return ast.copy_location(ast.Continue(), node)
+    return node
+
+
+class _Canonical(ast.NodeTransformer):
+    """Folds the variants that cells and scripts need into one form, on both sides."""
+
+    def visit_Global(self, node: ast.Global) -> ast.AST:
+        return ast.Pass()
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> ast.AST:
+        return ast.Pass()
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.target, ast.Name):
+            if node.value is None:
+                return ast.Pass()
+            return ast.Assign(targets=[node.target], value=node.value)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name):
+            name = node.func.id
+            if name == "super":
+                return ast.Call(func=node.func, args=[], keywords=[])
+            if name in ("exec", "eval") and len(node.args) == 2 and _is_globals_call(node.args[1]):
+                return ast.Call(func=node.func, args=node.args[:1], keywords=node.keywords)
+            if name in ("locals", "vars") and not node.args:
+                return ast.Call(func=ast.Name("globals", ast.Load()), args=[], keywords=[])
+            if name == "dir" and not node.args:
+                return _sorted_globals()
+        return node
+
+    # Nested scopes are copied as they are.
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        return node
+
+
+def _starred(value: ast.Tuple) -> bool:
+    return any(isinstance(e, ast.Starred) for e in value.elts)
+
+
+def _is_globals_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "globals"
+        and not node.args
+    )
+
+
+def _sorted_globals() -> ast.Call:
+    return ast.Call(
+        func=ast.Name("sorted", ast.Load()),
+        args=[ast.Call(func=ast.Name("globals", ast.Load()), args=[], keywords=[])],
+        keywords=[],
+    )
