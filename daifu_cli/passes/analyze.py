@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import ast
 import symtable
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from daifu_cli.runtime.layout import PREFIX
 
-SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+from daifu_cli.runtime.names import all_args as _all_args
+from daifu_cli.runtime.names import bound_names, own_nodes
+
+__all__ = ["Scope", "Unsupported", "bound_names", "own_nodes", "used_names"]
 
 
 @dataclass(frozen=True)
@@ -56,70 +58,6 @@ class Scope:
         if self.script or name in self.globals:
             return "global"
         return "nonlocal"
-
-
-def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Every node under *nodes* that belongs to their scope (nested scopes are not entered).
-
-    Nested ``def``/``class``/``lambda`` nodes themselves are yielded (their names, decorators,
-    defaults and bases belong to this scope) but not their bodies; comprehension bodies are
-    skipped except for walrus targets, which bind in the enclosing function.
-    """
-    stack = list(nodes)[::-1]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            outer = [*node.decorator_list, *node.args.defaults]
-            outer += [d for d in node.args.kw_defaults if d is not None]
-            if node.returns is not None:
-                outer.append(node.returns)
-            outer += [a.annotation for a in _all_args(node.args) if a.annotation is not None]
-            stack.extend(reversed(outer))
-        elif isinstance(node, ast.ClassDef):
-            stack.extend(reversed([*node.decorator_list, *node.bases, *node.keywords]))
-        elif isinstance(node, ast.Lambda):
-            stack.extend(reversed([*node.args.defaults, *(d for d in node.args.kw_defaults if d)]))
-        elif isinstance(node, COMPREHENSIONS):
-            first = node.generators[0].iter  # evaluated in the enclosing scope
-            walrus = [n for n in ast.walk(node) if isinstance(n, ast.NamedExpr)]
-            stack.extend(reversed([first, *walrus]))
-        else:
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def _all_args(args: ast.arguments) -> list[ast.arg]:
-    out = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    out += [a for a in (args.vararg, args.kwarg) if a is not None]
-    return out
-
-
-def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
-    """Names that *stmts* bind in their own scope."""
-    names: set[str] = set()
-    for node in own_nodes(stmts):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.name != "*":
-                    names.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.NamedExpr):
-            names.add(node.target.id)  # type: ignore[union-attr]
-        elif _is_match_capture(node):
-            names.add(node.name)  # type: ignore[attr-defined]
-    return names
-
-
-def _is_match_capture(node: ast.AST) -> bool:
-    kinds = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
-    if kinds and isinstance(node, kinds) and getattr(node, "name", None):
-        return True
-    return hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping) and bool(node.rest)
 
 
 def used_names(nodes: Iterable[ast.AST]) -> set[str]:

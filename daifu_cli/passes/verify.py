@@ -16,7 +16,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from daifu_cli.runtime import layout, logical, normal
+from daifu_cli.runtime import logical, normal
+from daifu_cli.runtime.logical import find_function
+
+__all__ = ["VerifyError", "check_function", "compile_check", "find_function"]
 
 
 class VerifyError(Exception):
@@ -33,48 +36,6 @@ def compile_check(text: str, filename: str) -> ast.Module:
     except SyntaxError as exc:
         raise VerifyError("<module>", f"output does not compile: {exc.msg} (line {exc.lineno})") from None
     return tree
-
-
-def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | None:
-    """The def for *qualname* (``A.f``, ``f.<locals>.g``) in *tree*, searching script
-    functions too (script-level defs are nested in the script function)."""
-    parts = [p for p in qualname.split(".") if p != "<locals>"]
-    candidates: list[ast.AST] = [tree]
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == layout.SCRIPT:
-            candidates.insert(0, node)
-    for scope in candidates:
-        found = _descend(scope, parts)
-        if found is not None:
-            return found
-    return None
-
-
-def _descend(node: ast.AST, parts: list[str]) -> ast.FunctionDef | None:
-    if not parts:
-        return node if isinstance(node, ast.FunctionDef) else None
-    for child in _scope_children(node):
-        if getattr(child, "name", None) == parts[0]:
-            found = _descend(child, parts[1:])
-            if found is not None:
-                return found
-    return None
-
-
-def _scope_children(node: ast.AST) -> list[ast.AST]:
-    """Defs and classes in *node*'s scope, looking through compound statements and cells."""
-    out: list[ast.AST] = []
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        child = stack.pop(0)
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if layout.parse_cell_name(child.name):
-                stack.extend(ast.iter_child_nodes(child))  # a cell holds user statements
-            else:
-                out.append(child)
-        elif isinstance(child, ast.stmt) or isinstance(child, (ast.ExceptHandler,)) or type(child).__name__ == "match_case":
-            stack.extend(ast.iter_child_nodes(child))
-    return out
 
 
 def check_function(

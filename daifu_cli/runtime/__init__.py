@@ -1,1 +1,48 @@
-"""The runtime shim shipped inside every vaccinated output (stdlib only)."""
+"""daifu runtime shim, imported by every vaccinated module; standard library only.
+
+A vaccinated output ships this package as ``_daifu_shim``. Importing it installs the builtin
+``__daifu__`` (this module), through which the generated barriers and dispatches reach the
+runtime, so vaccinated modules gain no global name. Everything beyond the few helpers the
+generated code calls is imported on the first crash.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+import sys as _sys
+
+from .signals import Resumed, leave, propagate, run_else, run_finally, run_script
+
+__all__ = [
+    "Resumed",
+    "crash",
+    "leave",
+    "propagate",
+    "run_else",
+    "run_finally",
+    "run_script",
+    "vaccinated_module",
+]
+
+
+def vaccinated_module(name: str) -> None:
+    """Called once by each vaccinated module as it starts: remember the source it runs."""
+    from .registry import register_module
+
+    register_module(name)
+
+
+def crash(exc: BaseException) -> object:
+    """The crash barrier: ``None`` to let *exc* propagate, or the plan that resumes.
+
+    Only ``Exception`` instances that nothing would handle are intercepted; interrupts, exits
+    and the iteration and generator protocols always pass.
+    """
+    if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration)):
+        return None
+    from .barrier import crash as intercept
+
+    return intercept(exc, _sys._getframe(1))
+
+
+_builtins.__daifu__ = _sys.modules[__name__]  # type: ignore[attr-defined]

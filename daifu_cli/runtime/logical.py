@@ -37,8 +37,14 @@ class Stmt:
     iterator: str | None = None
     #: For ``with`` and ``try`` statements whose blocks run as cells: block name -> cell name.
     cells: dict[str, str] = field(default_factory=dict)
-    #: Vaccinated statements that belong to this one (signal set-up, dispatch), for line lookup.
-    extra: list[ast.stmt] = field(default_factory=list)
+    #: Vaccinated statements written before it (iterator line, signal reset) and after it
+    #: (the dispatch of a cell's signal).
+    prefix: list[ast.stmt] = field(default_factory=list)
+    suffix: list[ast.stmt] = field(default_factory=list)
+
+    def vaccinated(self) -> list[ast.stmt]:
+        """The statement as it stands in the vaccinated code, scaffolding included."""
+        return [*self.prefix, self.node, *self.suffix]
 
     @property
     def kind(self) -> str:
@@ -48,22 +54,20 @@ class Stmt:
         return list(self.blocks.items())
 
     def first_line(self) -> int:
-        node = self.hoist or self.node
-        return node.lineno
+        return (self.prefix[0] if self.prefix else self.node).lineno
 
-    def header_lines(self) -> range:
-        """Vaccinated lines that belong to this statement itself (not to its blocks)."""
-        first = self.first_line()
+    def own_lines(self) -> range:
+        """Vaccinated lines of the statement itself: all of a simple statement, the header
+        of a compound one (up to its first block)."""
+        node = self.node
         if not self.blocks:
-            return range(first, self.node.end_lineno + 1)  # type: ignore[operator]
-        starts = [block[0].first_line() for block in self.blocks.values() if block]
-        inner = [
-            n.lineno
-            for name in ("body",)
-            for n in getattr(self.node, name, [])[:1]
-        ]
-        end = min([*starts, *inner]) - 1 if (starts or inner) else self.node.lineno
-        return range(first, max(end, first) + 1)
+            return range(node.lineno, node.end_lineno + 1)  # type: ignore[operator]
+        body = getattr(node, "body", None)
+        if body:
+            first = body[0].lineno
+        else:  # match: the header ends before the first case
+            first = node.cases[0].pattern.lineno  # type: ignore[attr-defined]
+        return range(node.lineno, max(first, node.lineno + 1))
 
 
 @dataclass
@@ -143,7 +147,7 @@ class _Folder:
                 continue
             if _is_signal_reset(stmt) and _is_try(following) and following.finalbody:  # type: ignore[union-attr]
                 folded = self.try_with_cells(following, region)  # type: ignore[arg-type]
-                folded.extra.append(stmt)
+                folded.prefix.append(stmt)
                 index += 2
             elif isinstance(stmt, ast.With) and _cell_call(stmt.body) is not None:
                 folded = self.with_cell(stmt, region)
@@ -153,7 +157,7 @@ class _Folder:
                 index += 1
                 continue
             if index < len(stmts) and _is_dispatch(stmts[index]):
-                folded.extra.append(stmts[index])
+                folded.suffix.append(stmts[index])
                 index += 1
             out.append(folded)
         return out
@@ -161,6 +165,7 @@ class _Folder:
     def loop(self, loop: ast.For, hoist: ast.stmt, region: str | None) -> Stmt:
         stmt = self.statement(loop, region)
         stmt.hoist = hoist
+        stmt.prefix.append(hoist)
         stmt.iterator = hoist.targets[0].id  # type: ignore[attr-defined]
         return stmt
 
@@ -293,6 +298,52 @@ def _is_dispatch(stmt: ast.stmt) -> bool:
         and isinstance(stmt.test.left, ast.Name)
         and stmt.test.left.id == layout.SIGNAL
     )
+
+
+def find_function(tree: ast.Module, qualname: str, script: bool = False) -> ast.FunctionDef | None:
+    """The def for *qualname* (``A.f``, ``f.<locals>.g``) in *tree*, searching script
+    functions too (script-level defs are nested in the script function)."""
+    if script:
+        return next(
+            (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT), None
+        )
+    parts = [p for p in qualname.split(".") if p != "<locals>"]
+    candidates: list[ast.AST] = [tree]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == layout.SCRIPT:
+            candidates.insert(0, node)
+    for scope in candidates:
+        found = _descend(scope, parts)
+        if found is not None:
+            return found
+    return None
+
+
+def _descend(node: ast.AST, parts: list[str]) -> ast.FunctionDef | None:
+    if not parts:
+        return node if isinstance(node, ast.FunctionDef) else None
+    for child in _scope_children(node):
+        if getattr(child, "name", None) == parts[0]:
+            found = _descend(child, parts[1:])
+            if found is not None:
+                return found
+    return None
+
+
+def _scope_children(node: ast.AST) -> list[ast.AST]:
+    """Defs and classes in *node*'s scope, looking through compound statements and cells."""
+    out: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop(0)
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if layout.parse_cell_name(child.name):
+                stack.extend(ast.iter_child_nodes(child))  # a cell holds user statements
+            else:
+                out.append(child)
+        elif isinstance(child, ast.stmt) or isinstance(child, (ast.ExceptHandler,)) or type(child).__name__ == "match_case":
+            stack.extend(ast.iter_child_nodes(child))
+    return out
 
 
 def walk(block: Block, path: tuple = ()) -> list[tuple[tuple, Stmt]]:

@@ -1,0 +1,160 @@
+"""Map a position in the running code to the same position in the fixed code.
+
+A fix may insert, change or delete statements anywhere. The statements around the crash are
+aligned block by block (``difflib`` over canonical statement keys, headers only for compound
+statements), and the crash position is carried across:
+
+* every enclosing statement (the loop, ``with``, ``if`` the crash is inside) must still exist
+  with the same kind; its header may change (a running loop keeps its iterator);
+* in the innermost block, execution resumes after the last statement that already ran and
+  still exists: statements the fix inserted right before the failing one run, statements it
+  inserted among those that already ran do not, and a changed failing statement runs in its
+  new form.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass
+
+from . import logical, normal
+
+
+class CannotMap(Exception):
+    """The fix changed the structure around the crash beyond recognition."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where resumed code starts, in the logical view of the code that resumes."""
+
+    #: Path of the block: ``(i0, name0, ..., ik, namek)``; ``()`` is the function body.
+    block: tuple
+    #: Statement to start at in that block (``len(block)``: at its end).
+    index: int
+    #: The statement at *index* is a loop to continue at its header, with its iterator.
+    loop_next: bool = False
+    #: Loop iterators renamed by the fix: (name in running code, name in new code).
+    iterators: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _keys(block: logical.Block) -> list[str]:
+    return [normal.key(s.node if s.hoist is None else _user_for(s), in_cell=s.region is not None) for s in block]
+
+
+def _user_for(stmt: logical.Stmt) -> ast.stmt:
+    node = stmt.node
+    assert isinstance(node, ast.For) and stmt.hoist is not None
+    clone = ast.For(
+        target=node.target, iter=stmt.hoist.value.args[0], body=[], orelse=[], type_comment=None  # type: ignore[attr-defined]
+    )
+    return ast.copy_location(clone, node)
+
+
+def _opcodes(old: logical.Block, new: logical.Block) -> list[tuple[str, int, int, int, int]]:
+    return difflib.SequenceMatcher(None, _keys(old), _keys(new), autojunk=False).get_opcodes()
+
+
+def counterpart(old: logical.Block, new: logical.Block, index: int) -> int | None:
+    """The new index of statement *index* of *old*, if it survived (same kind of statement)."""
+    for tag, i1, i2, j1, j2 in _opcodes(old, new):
+        if not i1 <= index < i2:
+            continue
+        if tag == "equal":
+            return j1 + (index - i1)
+        if tag == "replace":
+            candidate = j1 + min(index - i1, j2 - j1 - 1)
+            if type(new[candidate].node) is type(old[index].node):
+                return candidate
+            same_kind = [j for j in range(j1, j2) if type(new[j].node) is type(old[index].node)]
+            return same_kind[0] if len(same_kind) == 1 else None
+        return None
+    return None
+
+
+def resume_index(old: logical.Block, new: logical.Block, index: int) -> int:
+    """Where to resume in *new* when statement *index* of *old* is the next one to run."""
+    opcodes = _opcodes(old, new)
+    for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "insert":
+            if i1 == index:  # inserted right before the statement to run: they run too
+                return j1
+            continue
+        if not i1 <= index < i2:
+            continue
+        if tag == "equal":
+            return j1 + (index - i1)
+        if tag == "replace":
+            return j1 + min(index - i1, j2 - j1)
+        return j1  # deleted: resume where it was
+    return len(new)  # resuming at the end of the block
+
+
+def map_crash(
+    old_view: logical.Function,
+    new_view: logical.Function,
+    path: tuple,
+    phase: str,
+    *,
+    skip: bool = False,
+) -> Position:
+    """Where to resume in *new_view* after a crash at *path* (in *phase*) of *old_view*;
+    with *skip*, after the failing statement instead of at it."""
+    old_block, new_block = old_view.body, new_view.body
+    block_path: list = []
+    iterators: list[tuple[str, str]] = []
+    notes: list[str] = []
+    rest = path
+    while len(rest) > 1:
+        index, name = rest[0], rest[1]
+        old_stmt = old_block[index]
+        target = counterpart(old_block, new_block, index)
+        if target is None:
+            raise CannotMap(
+                f"the fix removed or rewrote the `{_describe(old_stmt)}` statement that the "
+                "crash happened inside"
+            )
+        new_stmt = new_block[target]
+        if _header(old_stmt) != _header(new_stmt):
+            notes.append(
+                f"the header of the enclosing `{_describe(old_stmt)}` changed; the running "
+                f"`{_describe(old_stmt)}` keeps its state"
+            )
+        if old_stmt.iterator and new_stmt.iterator:
+            iterators.append((old_stmt.iterator, new_stmt.iterator))
+        if name not in new_stmt.blocks:
+            raise CannotMap(f"the `{_describe(old_stmt)}` around the crash lost its `{name}` block")
+        block_path += [target, name]
+        old_block, new_block = old_stmt.blocks[name], new_stmt.blocks[name]
+        rest = rest[2:]
+    index = rest[0]
+    failing = old_block[index]
+    if phase == "next":
+        target = counterpart(old_block, new_block, index)
+        if target is not None and new_block[target].iterator and failing.iterator:
+            iterators.append((failing.iterator, new_block[target].iterator))  # type: ignore[arg-type]
+            if _header(failing) != _header(new_block[target]):
+                notes.append("the loop's header changed; the running loop keeps its iterator")
+            return Position(tuple(block_path), target, True, tuple(iterators), tuple(notes))
+        notes.append("the loop was changed by the fix; it starts again with a new iterator")
+    start = resume_index(old_block, new_block, index + 1 if skip else index)
+    return Position(tuple(block_path), start, False, tuple(iterators), tuple(notes))
+
+
+def _header(stmt: logical.Stmt) -> str:
+    node = stmt.node if stmt.hoist is None else _user_for(stmt)
+    return normal.key(node, in_cell=stmt.region is not None)
+
+
+def _describe(stmt: logical.Stmt) -> str:
+    return {
+        "For": "for",
+        "While": "while",
+        "If": "if",
+        "With": "with",
+        "Try": "try",
+        "TryStar": "try",
+        "Match": "match",
+    }.get(stmt.kind, stmt.kind.lower())

@@ -1,0 +1,317 @@
+"""What happens when a barrier catches an exception: decide, intercept, wait, resume.
+
+:func:`crash` is the barrier's entry (through ``__daifu__.crash``). It lets the exception
+propagate unless it is a crash: something nothing above would handle, at a statement the
+runtime can map. A crash starts a :class:`Session`: the report is printed, the function's
+state is captured, automatic policies get the first chance, then the program waits for a
+fix. The session returns a *plan* that the barrier calls once its ``except`` block is over
+(so the traceback and the frames it holds are freed): the plan runs the continuation.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import sys
+import threading
+import time
+import traceback
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from . import align, config as config_module, frames, handled, journal, logical, policy, registry, report, resume
+from .context import Context, capture
+from .signals import Resumed
+
+_released: weakref.WeakSet[BaseException] = weakref.WeakSet()
+_passed: weakref.WeakKeyDictionary[BaseException, str] = weakref.WeakKeyDictionary()
+_config: config_module.Config | None = None
+_lock = threading.RLock()
+
+
+def settings() -> config_module.Config:
+    global _config
+    if _config is None:
+        _config = config_module.load()
+    return _config
+
+
+def crash(exc: BaseException, frame: FrameType) -> Any:
+    """Decide about *exc* caught by the barrier running in *frame*; see the module doc."""
+    config = settings()
+    if config.disabled or exc in _released or exc in _passed:
+        return None
+    where = frames.locate(exc, frame)
+    if where is None:
+        return None
+    reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
+    if reason:
+        _passed[exc] = reason
+        return None
+    with _lock:  # one crash waits at a time; other threads' crashes queue behind it
+        session = Session(exc, where, config)
+        return session.intercept()
+
+
+@dataclass
+class Decision:
+    kind: str  # "resume", "skip", "raise", "exit"
+    exit_code: int = 1
+    free_memory: bool = False
+    origin: str = "console"
+
+
+class Session:
+    """One intercepted crash of one function invocation, until it resumes or gives up."""
+
+    def __init__(self, exc: BaseException, where: frames.Where, config: config_module.Config) -> None:
+        self.exc: BaseException | None = exc
+        self.where: frames.Where | None = where
+        self.config = config
+        self.journal = journal.Journal(config.home)
+        self.module = where.module
+        self.qualname = where.qualname
+        self.old_view = where.view
+        self.view = where.view
+        self.path = where.path
+        self.phase = where.phase
+        self.script = where.view.node.name == "__daifu_script__"
+        self.site = f"{Path(where.module.path).name}:{where.line}"
+        if where.continuation is not None:
+            self.context: Context = where.continuation.context
+            overlay = capture(self.qualname, where.frames, script=self.script)
+            for name, cell in overlay.cells.items():
+                self.context.cells.setdefault(name, cell)
+                if name.startswith("_daifu_it_"):
+                    self.context.cells[name] = cell
+        else:
+            self.context = capture(
+                self.qualname, where.frames, script=self.script, params=_params(where.view.node)
+            )
+        handled_exc = _handled_exception(exc)
+        if handled_exc is not None:
+            self.context.set(resume.HANDLED, handled_exc)
+        self.class_name, self.self_name = _class_and_self(where)
+        self.built: resume.Built | None = None
+        self.fix_landed = time.perf_counter()
+        self.crashed_at = time.time()
+        self.lines: list[str] = []
+
+    # -- intercept ------------------------------------------------------------------------
+
+    def intercept(self) -> Any:
+        exc = self.exc
+        assert exc is not None and self.where is not None
+        where_text, line, _ = report.user_location(self.module.path, self.where.line, self.config.home)
+        self.location = {"file": where_text, "line": line, "function": self.qualname}
+        self.journal.event(
+            "crash",
+            exception=type(exc).__name__,
+            message=str(exc)[:500],
+            **self.location,
+            phase=self.phase,
+        )
+        decision = policy.automatic(self, exc)
+        if decision is None:
+            if not self.config.wait:
+                return self.give_up("waiting is off (DAIFU_WAIT=0)")
+            self.print_report()
+            self.journal.state("waiting", exception=type(exc).__name__, message=str(exc)[:500], **self.location)
+            from .waiting import wait_for_fix
+
+            decision = wait_for_fix(self)
+        if decision.kind == "raise":
+            return self.give_up("given up" if decision.origin != "max-wait" else "maximum wait reached")
+        if decision.kind == "exit":
+            self.journal.state("exited", code=decision.exit_code)
+            raise SystemExit(decision.exit_code)
+        if self.built is None:
+            self.prepare(skip=decision.kind == "skip")
+        self.journal.state("running")
+        return self.plan(decision)
+
+    def give_up(self, why: str) -> None:
+        exc = self.exc
+        if exc is not None:
+            _released.add(exc)
+            self.journal.event("give-up", reason=why, exception=type(exc).__name__, **self.location)
+        self.journal.state("running")
+        self.say(f"daifu: {why}; the original {type(exc).__name__} propagates")
+        return None
+
+    def say(self, text: str) -> None:
+        if not self.config.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    # -- building and running the continuation -----------------------------------------
+
+    def prepare(self, skip: bool = False) -> resume.Built:
+        """Compile the continuation for the current code; raises if it cannot be built."""
+        position = align.map_crash(self.old_view, self.view, self.path, self.phase, skip=skip)
+        self.built = resume.build(
+            self.view,
+            position,
+            self.context,
+            module=self.module,
+            qualname=self.qualname,
+            class_name=self.class_name,
+            self_name=self.self_name,
+        )
+        for note in position.notes:
+            self.say(f"daifu: note: {note}")
+        return self.built
+
+    def switch_code(self) -> None:
+        """The crashed module got new code: resume in the new version of the function."""
+        node = logical.find_function(self.module.tree, self.qualname, script=self.script)
+        if node is None:
+            raise align.CannotMap(f"the fix removed {self.qualname}()")
+        self.view = self.module.view(node)
+        self.built = None
+
+    def plan(self, decision: Decision) -> Any:
+        built = self.built
+        assert built is not None
+        landed = self.fix_landed
+        exc = self.exc
+        if exc is not None:
+            traceback.clear_frames(exc.__traceback__)
+        self.exc = None
+        self.where = None
+        session = self
+
+        def run() -> Any:
+            if decision.free_memory:
+                policy.free_memory()
+            restore = time.perf_counter() - landed
+            session.journal.event("resume", restore_ms=round(restore * 1000, 3), **session.location)
+            session.say(f"daifu: resumed {session.qualname}() at {session.location['file']}:{session.location['line']} "
+                        f"({restore * 1000:.1f} ms after the fix)")
+            result = built.function()
+            if built.region is None:
+                return result
+            if type(result) is Resumed:
+                return result
+            return Resumed(result, session, built.owner)
+
+        return run
+
+    def handover(self, resumed: Resumed, frame: FrameType, root: bool) -> Any:
+        """An old frame got a cell's ``Resumed``: continue after that cell's statement with
+        the new code, and return what the frame must return."""
+        signal, owner = resumed.signal, resumed.owner
+        region, region_owner = resume.region_of(self.view, owner[:-1])
+        if type(signal) is tuple:
+            return signal[0] if root else Resumed(signal, self, region_owner)
+        position = _after(self.view, owner, signal, region)
+        if position is None:  # break/continue leaving this region
+            return Resumed(signal, self, region_owner)
+        built = resume.build(
+            self.view, position, self.context, module=self.module, qualname=self.qualname,
+            class_name=self.class_name, self_name=self.self_name,
+        )
+        result = built.function()
+        if built.region is None:
+            return result
+        return result if type(result) is Resumed else Resumed(result, self, built.owner)
+
+    # -- the report -----------------------------------------------------------------------
+
+    def print_report(self) -> None:
+        if self.config.quiet:
+            return
+        self.say("\n".join(self.report_lines()))
+
+    def report_lines(self) -> list[str]:
+        exc = self.exc
+        home = self.config.home
+        lines = [
+            "",
+            f"daifu: crash intercepted in {self.qualname}() at "
+            f"{self.location['file']}:{self.location['line']} (pid {self.journal.pid})",
+        ]
+        if exc is not None:
+            lines.append(f"  {type(exc).__name__}: {exc}")
+            lines.append("")
+            lines.append("Traceback (user files):")
+            lines.extend(report.traceback_lines(exc.__traceback__, home))
+        if self.phase == "next":
+            lines.append("  (the loop's iterator raised while producing the next item; resuming calls it again,"
+                         " so the item that failed is skipped if the iterator already moved past it)")
+        lines.append("")
+        lines.extend(report.context_lines(self.module.path, self._line(), home))
+        lines.append("")
+        lines.append(f"Variables of {self.qualname}():")
+        lines.extend(report.variables(self.variables()))
+        lines.append("")
+        lines.extend(self.instructions())
+        return lines
+
+    def _line(self) -> int:
+        stmt = frames.statement_at(self.old_view.body, self.path)
+        return stmt.first_line() if self.where is None or self.where.continuation is not None else self.where.line
+
+    def variables(self) -> list[tuple[str, Any]]:
+        out = []
+        for name in self.context.user_names():
+            try:
+                out.append((name, self.context.get(name)))
+            except KeyError:
+                continue
+        if self.script:
+            out = [(n, v) for n, v in out if not callable(v) or hasattr(v, "shape")]
+            out = [(n, v) for n, v in out if type(v).__name__ != "module"]
+        return out
+
+    def instructions(self) -> list[str]:
+        home = self.config.home
+        patches = home / "patches"
+        return [
+            f"Waiting for a fix (pid {self.journal.pid}). Any of:",
+            "  - fix the source and run `daifu patch <project> -o <output>` (or edit the vaccinated file);",
+            f"  - drop an action snippet into {patches}/ (it runs with these variables, then retries);",
+            f"  - `daifu attach {home.parent}` for a console (show, p, exec, retry, skip, raise, exit).",
+        ]
+
+
+def _after(view: logical.Function, owner: tuple, signal: Any, region: str | None) -> align.Position | None:
+    """Where to go on after the statement at *owner* ended with *signal*."""
+    if signal is None:
+        return align.Position(owner[:-1], owner[-1] + 1)
+    path = owner
+    while len(path) > 1:
+        parent_path, name = path[:-2], path[-2]
+        parent = frames.statement_at(view.body, parent_path) if parent_path else None
+        if parent is None or parent.region != region or name in parent.cells:
+            break
+        if isinstance(parent.node, (ast.For, ast.While)) and name == "body":
+            if signal == "break":
+                return align.Position(parent_path[:-1], parent_path[-1] + 1)
+            if signal == "continue":
+                return align.Position(parent_path[:-1], parent_path[-1], loop_next=isinstance(parent.node, ast.For))
+        path = parent_path
+    return None
+
+
+def _params(node: ast.FunctionDef) -> tuple[str, ...]:
+    args = node.args
+    return tuple(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
+
+
+def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
+    cls = where.module.enclosing_class(where.view.node) if where.continuation is None else None
+    if where.continuation is not None:
+        cls = where.continuation.module.enclosing_class_by_qualname(where.qualname)
+    if cls is None:
+        return None, None
+    args = where.view.node.args
+    params = [*args.posonlyargs, *args.args]
+    return cls, (params[0].arg if params else None)
+
+
+def _handled_exception(exc: BaseException) -> BaseException | None:
+    """The exception an ``except`` block was handling when *exc* was raised in it."""
+    return exc.__context__

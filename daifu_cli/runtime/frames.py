@@ -1,0 +1,149 @@
+"""From a barrier's frame to the user statement that crashed.
+
+A barrier runs in a vaccinated frame: a function's own frame (its *root*), or a cell's. The
+frames of one function invocation are the barrier frame, the cells that called it, and the
+root. :func:`locate` finds them, reads the function's logical view, and maps the line where
+the exception passed through the barrier frame to a user statement and a *phase* (where in
+the statement it failed).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+
+from . import layout, logical, registry
+
+#: Phases: ``run`` (a simple statement), ``iter`` (creating a loop's iterator), ``next``
+#: (a loop header taking the next item), ``enter`` (a ``with`` header), ``test`` (an ``if``,
+#: ``while`` or ``match`` header), ``handler`` (an ``except`` clause's type).
+PHASES = ("run", "iter", "next", "enter", "test", "handler")
+
+
+@dataclass
+class Where:
+    """A crash site in the user's terms."""
+
+    module: registry.ModuleRecord
+    view: logical.Function
+    qualname: str
+    #: Full logical path of the statement (see :func:`logical.walk`).
+    path: tuple
+    phase: str
+    #: The cell whose frame runs the statement, or ``None`` for the root frame.
+    region: str | None
+    #: Frames of this invocation from the barrier frame up to the root, innermost first.
+    frames: list[FrameType]
+    #: The continuation record if the crash happened in resumed code.
+    continuation: registry.ContinuationRecord | None
+    line: int
+
+    @property
+    def stmt(self) -> logical.Stmt:
+        return statement_at(self.view.body, self.path)
+
+    @property
+    def root_frame(self) -> FrameType:
+        return self.frames[-1]
+
+
+def statement_at(block: logical.Block, path: tuple) -> logical.Stmt:
+    stmt = block[path[0]]
+    rest = path[1:]
+    while rest:
+        stmt = stmt.blocks[rest[0]][rest[1]]
+        rest = rest[2:]
+    return stmt
+
+
+def is_cell(frame: FrameType) -> bool:
+    return layout.parse_cell_name(frame.f_code.co_name) is not None
+
+
+def invocation_frames(frame: FrameType) -> list[FrameType]:
+    """The barrier frame and the cell frames above it, up to the function's own frame (or
+    the continuation that runs in its place)."""
+    frames = [frame]
+    while is_cell(frames[-1]):
+        parent = frames[-1].f_back
+        if parent is None or parent.f_code.co_filename != frames[-1].f_code.co_filename:
+            break
+        frames.append(parent)
+    return frames
+
+
+def traceback_line(tb: TracebackType | None, frame: FrameType) -> int:
+    """The line of *frame* that the exception passed through."""
+    while tb is not None:
+        if tb.tb_frame is frame:
+            return tb.tb_lineno
+        tb = tb.tb_next
+    return frame.f_lineno
+
+
+def locate(exc: BaseException, frame: FrameType) -> Where | None:
+    """Where *exc* crashed, seen from the barrier running in *frame*; ``None`` if the frame
+    is not vaccinated code the runtime knows."""
+    line = traceback_line(exc.__traceback__, frame)
+    frames = invocation_frames(frame)
+    root = frames[-1]
+    record = registry.continuations.get(root.f_code.co_filename)
+    region = frame.f_code.co_name if is_cell(frame) else None
+    if record is not None:
+        found = record.lines.get(line)
+        if found is None:
+            return None
+        path, phase = found
+        view = record.view
+        return Where(
+            record.module, view, record.qualname, path, phase,
+            statement_at(view.body, path).region, frames, record, line,
+        )
+    module = registry.module_for(root.f_globals)
+    if module is None:
+        return None
+    node = module.def_for(root.f_code)
+    if node is None:
+        return None
+    try:
+        view = module.view(node)
+    except logical.NotVaccinated:
+        return None
+    found_path = statement_for_line(view, region, line)
+    if found_path is None:
+        return None
+    qualname = module.qualname_of(node)
+    return Where(
+        module, view, qualname, found_path, _phase(view, found_path, line), region, frames, None, line
+    )
+
+
+def statement_for_line(view: logical.Function, region: str | None, line: int) -> tuple | None:
+    """The deepest statement of *region* whose own lines contain *line*."""
+    best = None
+    for path, stmt in logical.walk(view.body):
+        if stmt.region != region:
+            continue
+        lines = [*(n.lineno for n in stmt.prefix), *stmt.own_lines()]
+        if line in lines or any(
+            n.lineno <= line <= (n.end_lineno or n.lineno) for n in stmt.prefix
+        ):
+            best = path
+    return best
+
+
+def _phase(view: logical.Function, path: tuple, line: int) -> str:
+    stmt = statement_at(view.body, path)
+    node = stmt.node
+    if stmt.hoist is not None and stmt.hoist.lineno <= line <= (stmt.hoist.end_lineno or line):
+        return "iter"
+    if isinstance(node, ast.For):
+        return "next"
+    if isinstance(node, ast.With):
+        return "enter"
+    if isinstance(node, (ast.If, ast.While)) or type(node).__name__ == "Match":
+        return "test"
+    if stmt.blocks and any(name.startswith("handler") for name in stmt.blocks):
+        return "handler"
+    return "run"

@@ -1,0 +1,336 @@
+"""Would anything above a crash handle it? If so, daifu must not intercept it.
+
+The barrier sees an exception before the frames above it unwind, so it must decide from
+their current state whether the program itself would handle the exception. For each frame
+above the barrier (callers, vaccinated or not), from the innermost out:
+
+* a ``try`` whose body the frame is executing handles the exception if one of its ``except``
+  clauses matches (the clause's type expression is evaluated in that frame). A clause whose
+  body ends with a bare ``raise`` only looks at the exception and passes it on; it does not
+  count. A clause that cannot be evaluated counts as handling (daifu errs towards leaving the
+  program alone);
+* a ``with`` statement handles it if its manager may suppress it: ``contextlib.suppress`` of a
+  matching type, a ``@contextmanager`` generator that catches it around its ``yield``, or an
+  ``__exit__`` whose source can return something other than ``None``/``False``;
+* a call to ``getattr`` with a default or ``hasattr`` handles ``AttributeError``.
+
+Limits: handlers in C code (other than the calls above) are invisible; a ``with`` manager
+implemented in C is assumed not to suppress; frames without source (besides the
+interpreter's own start-up frames) count as handling if the interpreter's exception table
+says they have a handler there (3.11+).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import dis
+import linecache
+import sys
+import threading
+from types import CodeType, FrameType, FunctionType
+from typing import Any
+
+from . import layout, registry
+
+_lock = threading.Lock()
+_trees: dict[str, ast.Module | None] = {}
+_exit_verdicts: dict[Any, bool] = {}
+_IGNORED_FILES = ("<frozen runpy>", "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+_NOT_SUPPRESSING = ("builtins", "_io", "io", "_thread", "threading", "tempfile", "zipfile", "tarfile")
+
+
+def handled_above(exc: BaseException, frame: FrameType) -> str | None:
+    """A reason if a frame above *frame* would handle *exc*; ``None`` if nothing would."""
+    current = frame.f_back
+    runtime_dir = __file__.rsplit("/", 1)[0]
+    while current is not None:
+        filename = current.f_code.co_filename
+        if not filename.startswith(runtime_dir) and filename not in _IGNORED_FILES:
+            reason = _frame_handles(exc, current)
+            if reason:
+                return reason
+        current = current.f_back
+    return None
+
+
+def _frame_handles(exc: BaseException, frame: FrameType) -> str | None:
+    tree = _tree_for(frame.f_code.co_filename, frame.f_globals)
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    if tree is None:
+        if _exception_table_covers(frame):
+            return f"{where} has an exception handler (no source to read it)"
+        return None
+    scope = _scope_node(tree, frame.f_code)
+    if scope is None:
+        return None
+    line = frame.f_lineno
+    for node in reversed(_enclosing(scope, line)):
+        if isinstance(node, ast.With):
+            reason = _with_suppresses(exc, node, frame)
+        else:
+            reason = _try_handles(exc, node, frame)  # type: ignore[arg-type]
+        if reason:
+            return f"{where}: {reason}"
+    reason = _builtin_call_handles(exc, scope, line)
+    return f"{where}: {reason}" if reason else None
+
+
+# -- reading source ------------------------------------------------------------------------
+
+
+def _tree_for(filename: str, globals_: dict[str, Any]) -> ast.Module | None:
+    with _lock:
+        if filename in _trees:
+            return _trees[filename]
+    source = None
+    record = registry.module_by_path(filename)
+    if record is not None:
+        source = record.source
+    elif filename in registry.continuations:
+        source = registry.continuations[filename].source
+    else:
+        lines = linecache.getlines(filename, globals_)
+        source = "".join(lines) if lines else None
+    tree = None
+    if source:
+        try:
+            tree = ast.parse(source, filename)
+        except (SyntaxError, ValueError, RecursionError):
+            tree = None
+    with _lock:
+        _trees[filename] = tree
+    return tree
+
+
+def forget(filename: str) -> None:
+    """A file's code changed: read it again next time."""
+    with _lock:
+        _trees.pop(filename, None)
+
+
+def _scope_node(tree: ast.Module, code: CodeType) -> ast.AST | None:
+    """The def (or the module) whose body *code* is."""
+    if code.co_name == "<module>" and code.co_firstlineno <= 1:
+        return tree
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            name_ok = node.name == code.co_name or (
+                node.name == layout.SCRIPT and code.co_name == "<module>"
+            )
+            if name_ok and first == code.co_firstlineno:
+                return node
+        elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>" and node.lineno == code.co_firstlineno:
+            best = node
+    return best
+
+
+def _enclosing(scope: ast.AST, line: int) -> list[ast.AST]:
+    """``try`` and ``with`` statements of *scope* whose protected body contains *line*,
+    outermost first (daifu's own barriers excluded)."""
+    found: list[ast.AST] = []
+    stack = list(_body_of(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Try, ast.With, ast.AsyncWith)) or type(node).__name__ == "TryStar":
+            if body and body[0].lineno <= line <= (body[-1].end_lineno or body[-1].lineno):
+                if not _is_daifu_barrier(node):
+                    found.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt) or isinstance(child, ast.ExceptHandler) or type(child).__name__ == "match_case":
+                stack.append(child)
+    found.sort(key=lambda n: (n.lineno, -(n.end_lineno or 0)))  # type: ignore[attr-defined]
+    return found
+
+
+def _body_of(scope: ast.AST) -> list[ast.AST]:
+    body = getattr(scope, "body", [])
+    return body if isinstance(body, list) else []
+
+
+def _is_daifu_barrier(node: ast.AST) -> bool:
+    handlers = getattr(node, "handlers", [])
+    return len(handlers) == 1 and handlers[0].name == layout.EXC
+
+
+# -- try statements --------------------------------------------------------------------------
+
+
+def _try_handles(exc: BaseException, node: ast.Try, frame: FrameType) -> str | None:
+    for handler in node.handlers:
+        if handler.type is None:
+            matched = True
+        else:
+            try:
+                types = _evaluate(handler.type, frame)
+                matched = _matches(exc, types, star=type(node).__name__ == "TryStar")
+            except Exception:
+                return f"`except {ast.unparse(handler.type)}` at line {handler.lineno} (cannot evaluate it)"
+        if matched:
+            if _reraises(handler):
+                return None  # looks at the exception and passes it on
+            clause = f"except {ast.unparse(handler.type)}" if handler.type else "except"
+            return f"`{clause}` at line {handler.lineno} handles it"
+    return None
+
+
+def _matches(exc: BaseException, types: Any, star: bool) -> bool:
+    if not isinstance(types, tuple):
+        types = (types,)
+    if any(isinstance(t, type) and isinstance(exc, t) for t in types):
+        return True
+    if star:
+        return True  # except* may split a group; treat as handling
+    return False
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    last = handler.body[-1]
+    if not isinstance(last, ast.Raise) or last.cause is not None:
+        return False
+    if last.exc is None:
+        return True
+    return isinstance(last.exc, ast.Name) and last.exc.id == handler.name
+
+
+_SAFE_NODES = (ast.Name, ast.Attribute, ast.Tuple, ast.Load, ast.Constant)
+
+
+def _evaluate(expr: ast.expr, frame: FrameType) -> Any:
+    """Evaluate a side-effect-free expression (names, attributes, tuples) in *frame*."""
+    if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
+        raise ValueError("not a plain name")
+    code = compile(ast.Expression(expr), "<daifu>", "eval")
+    return eval(code, frame.f_globals, dict(frame.f_locals))  # noqa: S307 - names only
+
+
+# -- with statements -------------------------------------------------------------------------
+
+
+def _with_suppresses(exc: BaseException, node: ast.With, frame: FrameType) -> str | None:
+    for item in reversed(node.items):
+        expr = item.context_expr
+        try:
+            verdict = _manager_verdict(exc, expr, frame)
+        except Exception:
+            verdict = None
+        if verdict:
+            return f"`with {ast.unparse(expr)}` at line {node.lineno} {verdict}"
+    return None
+
+
+def _manager_verdict(exc: BaseException, expr: ast.expr, frame: FrameType) -> str | None:
+    if isinstance(expr, ast.Call):
+        func = _evaluate(expr.func, frame)
+        if func is contextlib.suppress:
+            types = tuple(_evaluate(a, frame) for a in expr.args)
+            return "suppresses it" if isinstance(exc, types) else None
+        wrapped = getattr(func, "__wrapped__", None)
+        if isinstance(wrapped, FunctionType) and _is_generator_manager(func):
+            return "may suppress it (its @contextmanager catches around `yield`)" if _catches_around_yield(
+                exc, wrapped
+            ) else None
+        if isinstance(func, type):
+            return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(func) else None
+        return None
+    manager = _evaluate(expr, frame)
+    if isinstance(manager, contextlib.suppress):
+        return "suppresses it" if isinstance(exc, manager._exceptions) else None  # type: ignore[attr-defined]
+    generator = getattr(manager, "gen", None)
+    if isinstance(manager, contextlib.AbstractContextManager) and generator is not None:
+        gen_frame = getattr(generator, "gi_frame", None)
+        if gen_frame is not None:
+            reason = _frame_handles(exc, gen_frame)
+            return f"may suppress it ({reason})" if reason else None
+    return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(type(manager)) else None
+
+
+def _is_generator_manager(func: Any) -> bool:
+    code = getattr(getattr(func, "__wrapped__", None), "__code__", None)
+    return code is not None and bool(code.co_flags & 0x20)  # CO_GENERATOR
+
+
+def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
+    tree = _tree_for(function.__code__.co_filename, function.__globals__)
+    scope = _scope_node(tree, function.__code__) if tree else None
+    if scope is None:
+        return False
+    for node in ast.walk(scope):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            for enclosing in _enclosing(scope, node.lineno):
+                if isinstance(enclosing, ast.Try):
+                    for handler in enclosing.handlers:
+                        if handler.type is None or not _reraises(handler):
+                            try:
+                                types = eval(
+                                    compile(ast.Expression(handler.type), "<daifu>", "eval"),
+                                    function.__globals__,
+                                ) if handler.type is not None else BaseException
+                            except Exception:
+                                return True
+                            if _matches(exc, types, star=False) and not _reraises(handler):
+                                return True
+    return False
+
+
+def _exit_may_suppress(cls: type) -> bool:
+    exit_ = getattr(cls, "__exit__", None)
+    if exit_ is None:
+        return False
+    with _lock:
+        if exit_ in _exit_verdicts:
+            return _exit_verdicts[exit_]
+    verdict = _returns_true(exit_)
+    with _lock:
+        _exit_verdicts[exit_] = verdict
+    return verdict
+
+
+def _returns_true(exit_: Any) -> bool:
+    function = getattr(exit_, "__func__", exit_)
+    code = getattr(function, "__code__", None)
+    if code is None:  # implemented in C
+        return False
+    tree = _tree_for(code.co_filename, getattr(function, "__globals__", {}))
+    scope = _scope_node(tree, code) if tree else None
+    if scope is None:
+        return True
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            if isinstance(value, ast.Constant) and value.value in (None, False):
+                continue
+            return True
+    return False
+
+
+# -- calls and frames without source -----------------------------------------------------------
+
+
+def _builtin_call_handles(exc: BaseException, scope: ast.AST, line: int) -> str | None:
+    if not isinstance(exc, AttributeError):
+        return None
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.lineno <= line <= (node.end_lineno or line):
+            if node.func.id == "hasattr" and getattr(builtins, "hasattr", None):
+                return "hasattr() turns AttributeError into False"
+            if node.func.id == "getattr" and len(node.args) >= 3:
+                return "getattr() with a default handles AttributeError"
+    return None
+
+
+def _exception_table_covers(frame: FrameType) -> bool:
+    if sys.version_info < (3, 11):
+        return False
+    try:
+        entries = dis._parse_exception_table(frame.f_code)  # type: ignore[attr-defined]
+    except Exception:
+        return False
+    offset = frame.f_lasti
+    return any(e.start <= offset < e.end and not e.lasti for e in entries)

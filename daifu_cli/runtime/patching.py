@@ -1,0 +1,259 @@
+"""Apply a fix to the running program: new code for a module, or an action snippet.
+
+New code (a re-vaccinated file, or the vaccinated file edited in place) never re-runs the
+module's top level. Each changed function gets the new code object in place (``__code__``),
+so every existing reference to it (callbacks, bound methods, registries, decorators'
+wrappers) runs the new code from its next call; functions the fix adds are defined; changes
+to other module-level statements are reported and not applied. The crashed function itself
+resumes through a continuation (see :mod:`.resume`).
+
+An action snippet is a Python file run with the crashed function's variables as its local
+namespace and the module's globals as its globals; assignments change the variables (or
+define module globals), and only a snippet that runs to its end changes anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import handled, layout, registry
+from .context import Context
+
+
+class PatchError(Exception):
+    """The fix cannot be applied (syntax error, exception); the program keeps waiting."""
+
+
+@dataclass
+class CodeChange:
+    record: registry.ModuleRecord
+    source: str
+    tree: ast.Module
+    code: types.CodeType
+
+
+def read_change(record: registry.ModuleRecord) -> CodeChange | None:
+    """The new code of *record*'s file, or ``None`` if the file still holds the running code."""
+    try:
+        with open(record.path, encoding="utf-8") as handle:
+            source = handle.read()
+    except OSError as exc:
+        raise PatchError(f"cannot read {record.path}: {exc}") from None
+    if source == record.source:
+        return None
+    try:
+        tree = ast.parse(source, record.path)
+        code = compile(tree, record.path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise PatchError(f"{record.path}:{exc.lineno}: {exc.msg}") from None
+    return CodeChange(record, source, tree, code)
+
+
+@dataclass
+class Applied:
+    module: str
+    swapped: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def apply_change(change: CodeChange) -> Applied:
+    """Swap in the new code of every changed function of the module."""
+    record = change.record
+    module = sys.modules.get(record.name)
+    result = Applied(record.name)
+    old = dict(_defs(record.tree))
+    codes = _code_index(change.code)
+    for qualname, node in _defs(change.tree):
+        previous = old.get(qualname)
+        if previous is not None and _same(previous, node):
+            continue
+        code = codes.get((node.name, _first_line(node)))
+        if code is None or module is None:
+            continue
+        targets = list(_function_objects(module, qualname))
+        if targets:
+            for function in targets:
+                try:
+                    function.__code__ = code
+                    result.swapped.append(qualname)
+                except ValueError:  # the closure changed shape: rebind a new function
+                    _define(module, qualname, node, change)
+                    result.replaced.append(qualname)
+        elif previous is None:
+            _define(module, qualname, node, change)
+            result.added.append(qualname)
+    result.ignored = _module_level_changes(record.tree, change.tree)
+    record.update(change.source)
+    handled.forget(record.path)
+    return result
+
+
+def _defs(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Module-level functions and methods by qualname (script functions see through)."""
+
+    def visit(body: list[ast.stmt], prefix: str) -> Iterator[tuple[str, Any]]:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if node.name == layout.SCRIPT:
+                    yield from visit(_script_body(node), "")
+                    continue
+                yield prefix + node.name, node
+            elif isinstance(node, ast.ClassDef):
+                yield from visit(node.body, prefix + node.name + ".")
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for name in ("body", "orelse", "finalbody"):
+                    yield from visit(getattr(node, name, []), prefix)
+                for handler in getattr(node, "handlers", []):
+                    yield from visit(handler.body, prefix)
+
+    yield from visit(tree.body, "")
+
+
+def _script_body(script: ast.FunctionDef) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in script.body:
+        if isinstance(stmt, ast.Try) and stmt.handlers and stmt.handlers[0].name == layout.EXC:
+            out.extend(stmt.body)
+        elif isinstance(stmt, ast.FunctionDef) and layout.parse_cell_name(stmt.name):
+            out.extend(_cell_body(stmt))
+    return out
+
+
+def _cell_body(cell: ast.FunctionDef) -> list[ast.stmt]:
+    for stmt in cell.body:
+        if isinstance(stmt, ast.Try) and stmt.handlers and stmt.handlers[0].name == layout.EXC:
+            return stmt.body
+    return []
+
+
+def _first_line(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return decorators[0].lineno if decorators else node.lineno  # type: ignore[attr-defined,no-any-return]
+
+
+def _same(a: ast.AST, b: ast.AST) -> bool:
+    return ast.dump(a, include_attributes=False) == ast.dump(b, include_attributes=False)
+
+
+def _code_index(code: types.CodeType) -> dict[tuple[str, int], types.CodeType]:
+    index: dict[tuple[str, int], types.CodeType] = {}
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                index.setdefault((const.co_name, const.co_firstlineno), const)
+                stack.append(const)
+    return index
+
+
+def _function_objects(module: types.ModuleType, qualname: str) -> Iterator[types.FunctionType]:
+    """Function objects of the module reachable under *qualname*, decorators unwrapped."""
+    parts = qualname.split(".")
+    holder: Any = module
+    for part in parts[:-1]:
+        holder = getattr(holder, part, None)
+        if holder is None:
+            return
+    candidate = holder.__dict__.get(parts[-1]) if hasattr(holder, "__dict__") else None
+    seen: set[int] = set()
+    stack = [candidate]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (staticmethod, classmethod)):
+            stack.append(item.__func__)
+        elif isinstance(item, property):
+            stack.extend([item.fget, item.fset, item.fdel])
+        elif isinstance(item, types.FunctionType):
+            if item.__code__.co_name == parts[-1]:
+                yield item
+            stack.append(getattr(item, "__wrapped__", None))
+        else:
+            stack.append(getattr(item, "__wrapped__", None))
+
+
+def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: CodeChange) -> None:
+    """Run the def of a function the fix added (its decorators run too)."""
+    parts = qualname.split(".")
+    target: Any = module
+    for part in parts[:-1]:
+        target = getattr(target, part)
+    definition = ast.Module(body=[node], type_ignores=[])  # type: ignore[list-item]
+    code = compile(definition, change.record.path, "exec", dont_inherit=True)
+    namespace: dict[str, Any] = {}
+    exec(code, module.__dict__, namespace)  # noqa: S102 - the user's own fixed code
+    value = namespace[parts[-1]]
+    if target is module:
+        module.__dict__[parts[-1]] = value
+    else:
+        setattr(target, parts[-1], value)
+
+
+def _module_level_changes(old: ast.Module, new: ast.Module) -> list[str]:
+    def statements(tree: ast.Module) -> list[str]:
+        out = []
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            out.append(ast.dump(node, include_attributes=False))
+        return out
+
+    before, after = statements(old), statements(new)
+    if before == after:
+        return []
+    lines = [
+        node.lineno
+        for node in new.body
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and ast.dump(node, include_attributes=False) not in before
+    ]
+    return [f"module-level statement at line {n} (not re-run; use an action snippet)" for n in lines]
+
+
+# -- action snippets ------------------------------------------------------------------------
+
+
+class SnippetControl:
+    """``daifu`` inside an action snippet: choose what happens after it runs."""
+
+    def __init__(self) -> None:
+        self.action = "retry"
+
+    def retry(self) -> None:
+        """Run the failing statement again (the default)."""
+        self.action = "retry"
+
+    def skip(self) -> None:
+        """Go on after the failing statement without running it."""
+        self.action = "skip"
+
+    def give_up(self) -> None:
+        """Let the original exception propagate, as without daifu."""
+        self.action = "raise"
+
+
+def run_snippet(path: str, text: str, ctx: Context) -> tuple[str, list[str]]:
+    """Run an action snippet; returns the action it chose and the variables it changed."""
+    try:
+        code = compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise PatchError(f"{path}:{exc.lineno}: {exc.msg}") from None
+    namespace = ctx.namespace()
+    control = SnippetControl()
+    namespace.writes["daifu"] = control
+    try:
+        exec(code, ctx.globals, namespace)  # noqa: S102 - the user's own fix
+    except BaseException as exc:  # a snippet must never end the waiting program
+        raise PatchError(f"{path}: the snippet raised {type(exc).__name__}: {exc}") from None
+    namespace.writes.pop("daifu", None)
+    return control.action, namespace.commit()

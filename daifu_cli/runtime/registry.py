@@ -1,0 +1,145 @@
+"""What the runtime knows about the code that is running.
+
+Each vaccinated module registers itself as it starts (:func:`register_module`) with a snapshot
+of its source, because the file may be replaced by a fix before the first crash. Continuations
+(the code that resumes after a crash) register their source and the map from their lines back
+to the user's statements (:class:`ContinuationRecord`).
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import sys
+import threading
+from dataclasses import dataclass, field
+from types import CodeType
+from typing import Any
+
+from . import layout, logical
+
+_lock = threading.RLock()
+
+
+@dataclass
+class ModuleRecord:
+    name: str
+    path: str
+    source: str
+    _tree: ast.Module | None = None
+    _views: dict[int, logical.Function] = field(default_factory=dict)
+
+    @property
+    def tree(self) -> ast.Module:
+        if self._tree is None:
+            self._tree = ast.parse(self.source, self.path)
+        return self._tree
+
+    def update(self, source: str) -> None:
+        """A fix replaced the module's code: later crashes read the new source."""
+        self.source, self._tree, self._views = source, None, {}
+        self._parent_map = None
+
+    def def_for(self, code: CodeType) -> ast.FunctionDef | None:
+        """The def whose compiled code is *code* (matched by name and first line)."""
+        name = code.co_name
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            if node.name == layout.SCRIPT and name in (layout.SCRIPT, "<module>"):
+                if first == code.co_firstlineno:
+                    return node
+            elif node.name == name and first == code.co_firstlineno:
+                return node
+        return None
+
+    def _parents(self) -> dict[int, ast.AST]:
+        parents = getattr(self, "_parent_map", None)
+        if parents is None or parents.get(-1) is not self._tree:
+            parents = {id(child): node for node in ast.walk(self.tree) for child in ast.iter_child_nodes(node)}
+            parents[-1] = self._tree  # type: ignore[assignment]
+            self._parent_map = parents
+        return parents
+
+    def qualname_of(self, node: ast.AST) -> str:
+        """The ``__qualname__`` the def *node* gives its function."""
+        parents = self._parents()
+        parts = [getattr(node, "name", "?")]
+        current = parents.get(id(node))
+        while current is not None and not isinstance(current, ast.Module):
+            if isinstance(current, ast.ClassDef):
+                parts.append(current.name)
+            elif isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if current.name == layout.SCRIPT:
+                    break
+                if not layout.parse_cell_name(current.name):
+                    parts.append(f"{current.name}.<locals>")
+            current = parents.get(id(current))
+        return ".".join(reversed(parts))
+
+    def enclosing_class(self, node: ast.AST) -> str | None:
+        """Name of the class *node* is a method of (for name mangling and ``super()``)."""
+        parent = self._parents().get(id(node))
+        return parent.name if isinstance(parent, ast.ClassDef) else None
+
+    def enclosing_class_by_qualname(self, qualname: str) -> str | None:
+        node = logical.find_function(self.tree, qualname)
+        return self.enclosing_class(node) if node is not None else None
+
+    def view(self, node: ast.FunctionDef) -> logical.Function:
+        with _lock:
+            found = self._views.get(id(node))
+            if found is None:
+                found = self._views[id(node)] = logical.logical_function(node)
+            return found
+
+
+@dataclass
+class ContinuationRecord:
+    """A compiled continuation: its text, and for each line the user statement it runs."""
+
+    filename: str
+    source: str
+    view: logical.Function
+    #: Line -> (full logical path in ``view``, region name or None).
+    lines: dict[int, tuple[tuple, str | None]]
+    context: Any
+    module: ModuleRecord
+    qualname: str
+
+
+modules: dict[str, ModuleRecord] = {}
+continuations: dict[str, ContinuationRecord] = {}
+
+
+def register_module(name: str) -> None:
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return
+    try:
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+    except OSError:
+        return
+    with _lock:
+        modules[name] = ModuleRecord(name, path, source)
+
+
+def module_for(globals_: dict[str, Any]) -> ModuleRecord | None:
+    return modules.get(globals_.get("__name__", ""))
+
+
+def module_by_path(path: str) -> ModuleRecord | None:
+    for record in modules.values():
+        if record.path == path:
+            return record
+    return None
+
+
+def add_continuation(record: ContinuationRecord) -> None:
+    with _lock:
+        continuations[record.filename] = record
+    lines = record.source.splitlines(keepends=True)
+    linecache.cache[record.filename] = (len(record.source), None, lines, record.filename)

@@ -1,0 +1,159 @@
+"""The crash report, in the user's terms.
+
+Lines of vaccinated files are mapped back to the user's own file with the line maps that
+``daifu vaccinate`` writes to ``.daifu/linemaps/``; the source shown around the failure comes
+from the user's file when it is still there (else from the vaccinated copy). Variables are
+summarised, never dumped: tensors show shape, dtype and device.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import linecache
+import os
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import registry
+
+
+@dataclass
+class LineMap:
+    original: Path
+    vaccinated_lines: list[int]
+    original_lines: list[int]
+
+    def line(self, vaccinated_line: int) -> int | None:
+        index = bisect.bisect_right(self.vaccinated_lines, vaccinated_line) - 1
+        return self.original_lines[index] if index >= 0 else None
+
+
+_maps: dict[tuple[str, str], LineMap | None] = {}
+
+
+def line_map(vaccinated_path: str, source: str, home: Path) -> LineMap | None:
+    """The map of *vaccinated_path* if it matches *source* (the code that runs)."""
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    key = (vaccinated_path, digest)
+    if key in _maps:
+        return _maps[key]
+    found = None
+    try:
+        relative = Path(vaccinated_path).resolve().relative_to(home.parent.resolve())
+        data = json.loads((home / "linemaps" / f"{relative}.json").read_text(encoding="utf-8"))
+        if data.get("sha256") == digest:
+            pairs = sorted(data["lines"])
+            found = LineMap(
+                Path(data["input"]) / data["source"], [p[0] for p in pairs], [p[1] for p in pairs]
+            )
+    except (OSError, ValueError, KeyError):
+        found = None
+    _maps[key] = found
+    return found
+
+
+def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str | None]:
+    """``(file to show, line, text of that line)`` for a line of running code."""
+    record = registry.module_by_path(filename)
+    if record is not None:
+        mapping = line_map(filename, record.source, home)
+        if mapping is not None:
+            original = mapping.line(line)
+            if original is not None and mapping.original.exists():
+                text = linecache.getline(str(mapping.original), original).rstrip()
+                return (_short(mapping.original), original, text or None)
+            if original is not None:
+                return (_short(mapping.original), original, None)
+        text = record.source.splitlines()[line - 1] if 0 < line <= record.source.count("\n") + 1 else None
+        return (_short(Path(filename)), line, text.rstrip() if text else None)
+    text = linecache.getline(filename, line).rstrip()
+    return (_short(Path(filename)) if not filename.startswith("<") else filename, line, text or None)
+
+
+def _short(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def context_lines(filename: str, line: int, home: Path, around: int = 2) -> list[str]:
+    """Source lines around a failure, with a marker on the failing one."""
+    shown, number, _ = user_location(filename, line, home)
+    path = Path(shown)
+    lines: list[str] = []
+    if path.exists():
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    else:
+        record = registry.module_by_path(filename)
+        if record is not None:
+            lines, number = record.source.splitlines(), line
+    out = []
+    for n in range(max(1, number - around), min(len(lines), number + around) + 1):
+        marker = ">" if n == number else " "
+        out.append(f"  {marker} {n:4d} | {lines[n - 1]}")
+    return out
+
+
+def traceback_lines(tb: TracebackType | None, home: Path) -> list[str]:
+    out = []
+    for frame, line in traceback.walk_tb(tb):
+        code = frame.f_code
+        if code.co_filename.startswith(str(Path(__file__).parent)):
+            continue
+        shown, number, text = user_location(code.co_filename, line, home)
+        name = "<module>" if code.co_name in ("<module>", "__daifu_script__") else code.co_name
+        out.append(f"  {shown}:{number} in {name}")
+        if text:
+            out.append(f"      {text.strip()}")
+    return out
+
+
+def summarize(value: Any, width: int = 70) -> str:
+    """A one-line description of *value* that never prints a whole tensor."""
+    kind = type(value)
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is not None and dtype is not None and hasattr(value, "device"):
+        dims = ", ".join(str(d) for d in tuple(shape))
+        extra = " requires_grad" if getattr(value, "requires_grad", False) else ""
+        return f"{kind.__name__}[{dims}] {str(dtype).replace('torch.', '')} {value.device}{extra}"
+    if shape is not None and dtype is not None:
+        return f"{kind.__name__}{tuple(shape)} {dtype}"
+    parameters = getattr(value, "parameters", None)
+    if callable(parameters) and hasattr(value, "state_dict") and hasattr(value, "forward"):
+        try:
+            count = sum(p.numel() for p in parameters())
+            return f"{kind.__name__} ({_count(count)} parameters)"
+        except Exception:
+            return kind.__name__
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"{kind.__name__} of {len(value)}"
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{kind.__name__}>"
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _count(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def variables(names_values: list[tuple[str, Any]], limit: int = 30) -> list[str]:
+    out = []
+    width = max((len(n) for n, _ in names_values[:limit]), default=0)
+    for name, value in names_values[:limit]:
+        out.append(f"  {name.ljust(width)}  {summarize(value)}")
+    if len(names_values) > limit:
+        out.append(f"  ... {len(names_values) - limit} more (use `p NAME` in the console)")
+    return out

@@ -1,0 +1,433 @@
+"""Wait for a fix: watch the patch folder and the running modules' files, serve consoles.
+
+One loop in the crashed thread, built on ``select``:
+
+* the terminal, when stdin is one: the console prompt (:mod:`.console`);
+* a Unix socket (owner-only, ``.daifu/run/<pid>.sock``) for ``daifu attach``;
+* the files: the vaccinated modules this process runs (a fix re-vaccinated by ``daifu
+  patch`` or edited in place) and action snippets dropped into ``.daifu/patches/``. A file is
+  applied only once it has stopped changing (editors write in several steps) and parses;
+  while ``daifu patch`` writes several files it holds ``patches/.pending`` so they apply
+  together. ``watchfiles``, when installed, wakes the loop as soon as a file changes; without
+  it the loop polls (a few ``stat`` calls every 10 ms, only while waiting).
+
+A broken fix (syntax error, a snippet that raises) is reported and the loop keeps waiting with
+the state intact.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import stat
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import align, patching, registry
+from .console import HELP, Console
+
+if TYPE_CHECKING:
+    from .barrier import Decision, Session
+
+PROMPT = "(daifu) "
+END = "\x00"  # marks the end of a reply on the attach socket
+
+
+def wait_for_fix(session: Session) -> Decision:
+    from .barrier import Decision
+
+    loop = _Loop(session)
+    try:
+        return loop.run()
+    finally:
+        loop.close()
+    return Decision("raise")  # pragma: no cover
+
+
+class _Loop:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.config = session.config
+        self.console = Console(session)
+        self.tty = _use_tty(self.config.console)
+        self.server = _listen(session)
+        self.clients: dict[socket.socket, bytes] = {}
+        self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
+        self.wake_read, self.notifier = _notifier(self.watcher.paths())
+
+    def run(self) -> Decision:
+        from .barrier import Decision
+
+        deadline = None if self.config.max_wait is None else time.monotonic() + self.config.max_wait
+        if self.tty:
+            self._write_tty(f"(type `help` for commands)\n{PROMPT}")
+        while True:
+            timeout = self.config.poll_interval if self.notifier is None else 0.25
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return Decision("raise", origin="max-wait")
+                timeout = min(timeout, remaining)
+            readers: list[Any] = [self.wake_read, *self.clients]
+            if self.server is not None:
+                readers.append(self.server)
+            if self.tty:
+                readers.append(sys.stdin)
+            try:
+                ready, _, _ = select.select(readers, [], [], timeout)
+            except InterruptedError:
+                continue
+            for item in ready:
+                decision = self._handle(item)
+                if decision is not None:
+                    return decision
+            decision = self._check_files()
+            if decision is not None:
+                return decision
+
+    # -- consoles -------------------------------------------------------------------------
+
+    def _handle(self, item: Any) -> Decision | None:
+        if item == self.wake_read:
+            try:
+                os.read(self.wake_read, 4096)
+            except BlockingIOError:
+                pass
+            return None
+        if item is self.server:
+            connection, _ = self.server.accept()  # type: ignore[union-attr]
+            self.clients[connection] = b""
+            intro = "\n".join(self.session.report_lines()) + "\n\n" + HELP + "\n"
+            self._send(connection, intro)
+            return None
+        if item is sys.stdin:
+            line = sys.stdin.readline()
+            if not line:  # end of input: stop reading the terminal, keep waiting
+                self.tty = False
+                return None
+            output, decision = self.console.execute(line)
+            if output:
+                self._write_tty(output + "\n")
+            if decision is None or decision == "detach":
+                self._write_tty(PROMPT)
+                return None
+            return decision  # type: ignore[return-value]
+        return self._client(item)
+
+    def _client(self, connection: socket.socket) -> Decision | None:
+        try:
+            data = connection.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(connection)
+            return None
+        buffer = self.clients[connection] + data
+        while b"\n" in buffer:
+            raw, buffer = buffer.split(b"\n", 1)
+            output, decision = self.console.execute(raw.decode("utf-8", "replace"))
+            if decision == "detach":
+                self._send(connection, output + "\n", final=True)
+                self._drop(connection)
+                return None
+            if decision is not None:
+                self._send(connection, output + "\n", final=True)
+                for other in list(self.clients):
+                    self._drop(other)
+                return decision  # type: ignore[return-value]
+            self._send(connection, output + "\n")
+        if connection in self.clients:
+            self.clients[connection] = buffer
+        return None
+
+    def _send(self, connection: socket.socket, text: str, final: bool = False) -> None:
+        try:
+            connection.sendall((text + ("" if final else PROMPT) + END).encode("utf-8"))
+        except OSError:
+            self._drop(connection)
+
+    def _drop(self, connection: socket.socket) -> None:
+        self.clients.pop(connection, None)
+        try:
+            connection.close()
+        except OSError:
+            pass
+
+    def _write_tty(self, text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _check_files(self) -> Decision | None:
+        message, decision = check_code(self.session)
+        if message:
+            self.session.say(message)
+        if decision is not None:
+            return decision
+        for path in self.watcher.ready_snippets():
+            decision = self._snippet(path)
+            if decision is not None:
+                return decision
+        return None
+
+    def _snippet(self, path: Path) -> Decision | None:
+        from .barrier import Decision
+
+        session = self.session
+        landed = time.perf_counter()
+        try:
+            text = path.read_text(encoding="utf-8")
+            action, changed = patching.run_snippet(str(path), text, session.context)
+        except (OSError, patching.PatchError) as exc:
+            session.say(f"daifu: action snippet not applied: {exc}; still waiting")
+            session.journal.event("action", file=path.name, ok=False, error=str(exc))
+            _move(path, "failed")
+            return None
+        session.journal.event("action", file=path.name, ok=True, changed=changed, action=action)
+        _move(path, "applied")
+        session.say(
+            f"daifu: applied action snippet {path.name}"
+            + (f" (changed: {', '.join(changed)})" if changed else "")
+        )
+        session.fix_landed = landed
+        if action == "raise":
+            return Decision("raise", origin="snippet")
+        kind = "skip" if action == "skip" else "resume"
+        try:
+            session.prepare(skip=kind == "skip")
+        except align.CannotMap as exc:
+            session.say(f"daifu: cannot resume here: {exc}; still waiting")
+            return None
+        return Decision(kind, origin="snippet")
+
+    def close(self) -> None:
+        for connection in list(self.clients):
+            self._drop(connection)
+        if self.server is not None:
+            path = self.server.getsockname()
+            self.server.close()
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def check_code(session: Session, force: bool = False) -> tuple[str, Decision | None]:
+    """Apply changed vaccinated files, if any are complete; resume if the crashed module
+    changed. Returns a message and the decision (``None``: keep waiting)."""
+    from .barrier import Decision
+
+    home = session.config.home
+    if (home / "patches" / ".pending").exists() and not force:
+        return "", None
+    changes = []
+    for record in list(registry.modules.values()):
+        if not force and not _settled(record):
+            continue
+        try:
+            change = patching.read_change(record)
+        except patching.PatchError as exc:
+            _mark_seen(record)
+            session.journal.event("patch", module=record.name, ok=False, error=str(exc))
+            return f"daifu: fix not applied: {exc}; still waiting", None
+        _mark_seen(record)
+        if change is not None:
+            changes.append(change)
+    if not changes:
+        return "", None
+    landed = time.perf_counter()
+    lines = []
+    crashed_changed = False
+    for change in changes:
+        applied = patching.apply_change(change)
+        session.journal.event(
+            "patch", module=applied.module, ok=True, swapped=applied.swapped, added=applied.added
+        )
+        what = ", ".join(applied.swapped + applied.added + applied.replaced) or "no function changed"
+        lines.append(f"daifu: applied new code of {applied.module}: {what}")
+        lines.extend(f"daifu: note: {note}" for note in applied.ignored)
+        crashed_changed |= change.record is session.module
+    if crashed_changed:
+        try:
+            session.switch_code()
+            session.prepare()
+        except align.CannotMap as exc:
+            lines.append(
+                f"daifu: cannot resume {session.qualname}() in the new code: {exc}. "
+                "`retry` resumes it with the code it was running; `raise` gives up"
+            )
+            session.view = session.old_view
+            return "\n".join(lines), None
+    else:
+        session.prepare()
+    session.fix_landed = landed
+    return "\n".join(lines), Decision("resume", origin="patch")
+
+
+_seen: dict[str, tuple[int, int]] = {}
+_first_seen: dict[str, tuple[tuple[int, int], float]] = {}
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
+def _settled(record: registry.ModuleRecord, settle: float = 0.02) -> bool:
+    """Whether the module's file changed since it was last read and has stopped changing."""
+    signature = _signature(record.path)
+    if signature is None:
+        return False
+    if record.path not in _seen:
+        _seen[record.path] = signature  # first look: the file as it was when the crash began
+        return _changed_since_import(record)
+    if signature == _seen[record.path]:
+        return False
+    previous = _first_seen.get(record.path)
+    now = time.monotonic()
+    if previous is None or previous[0] != signature:
+        _first_seen[record.path] = (signature, now)
+        return False
+    return now - previous[1] >= settle
+
+
+def _changed_since_import(record: registry.ModuleRecord) -> bool:
+    try:
+        with open(record.path, encoding="utf-8") as handle:
+            return handle.read() != record.source
+    except OSError:
+        return False
+
+
+def _mark_seen(record: registry.ModuleRecord) -> None:
+    signature = _signature(record.path)
+    if signature is not None:
+        _seen[record.path] = signature
+    _first_seen.pop(record.path, None)
+
+
+class _Watcher:
+    """Action snippets in the patch folder, handed out once each has settled."""
+
+    def __init__(self, folder: Path, settle: float) -> None:
+        self.folder = folder
+        self.settle = settle
+        self.pending: dict[Path, tuple[tuple[int, int], float]] = {}
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def paths(self) -> list[str]:
+        return [str(self.folder), *(r.path for r in registry.modules.values())]
+
+    def ready_snippets(self) -> list[Path]:
+        ready = []
+        now = time.monotonic()
+        try:
+            entries = sorted(self.folder.glob("*.py"))
+        except OSError:
+            return []
+        for path in entries:
+            signature = _signature(str(path))
+            if signature is None:
+                continue
+            known = self.pending.get(path)
+            if known is None or known[0] != signature:
+                self.pending[path] = (signature, now)
+                continue
+            if now - known[1] >= self.settle:
+                ready.append(path)
+                del self.pending[path]
+        return ready
+
+
+def _move(path: Path, folder: str) -> None:
+    target = path.parent / folder
+    try:
+        target.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        os.replace(path, target / f"{stamp}-{path.name}")
+    except OSError:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _use_tty(setting: str) -> bool:
+    if setting == "off":
+        return False
+    try:
+        return sys.stdin is not None and sys.stdin.isatty() and (setting in ("auto", "on"))
+    except (AttributeError, ValueError):
+        return False
+
+
+def _listen(session: Session) -> socket.socket | None:
+    """An owner-only Unix socket for ``daifu attach`` (no TCP)."""
+    if not hasattr(socket, "AF_UNIX"):
+        return None
+    run = session.config.home / "run"
+    path = run / f"{os.getpid()}.sock"
+    if len(str(path)) > 100:  # Unix socket paths are short; fall back to a private temp dir
+        run = Path(tempfile.gettempdir()) / f"daifu-{os.getuid()}"
+        path = run / f"{os.getpid()}.sock"
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+        os.chmod(run, stat.S_IRWXU)
+        if path.exists():
+            path.unlink()
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            server.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        server.listen(4)
+    except OSError:
+        return None
+    session.journal.state(
+        "waiting", socket=str(path), exception=type(session.exc).__name__,
+        message=str(session.exc)[:500], **session.location,
+    )
+    return server
+
+
+_wake: tuple[int, int] | None = None
+_notifier_thread: threading.Thread | None = None
+
+
+def _notifier(paths: list[str]) -> tuple[int, threading.Thread | None]:
+    """A pipe that wakes the wait loop, fed by a watchfiles thread when watchfiles is
+    installed. Both live as long as the process, so a late write never hits a closed pipe."""
+    global _wake, _notifier_thread
+    if _wake is None:
+        _wake = os.pipe()
+        os.set_blocking(_wake[0], False)
+        try:
+            import watchfiles  # noqa: F401
+        except ImportError:
+            return _wake[0], None
+        existing = [p for p in paths if os.path.exists(p)]
+        write = _wake[1]
+
+        def watch() -> None:
+            import watchfiles
+
+            try:
+                for _ in watchfiles.watch(*existing, debounce=5, step=5, rust_timeout=1000, yield_on_timeout=False):
+                    os.write(write, b"x")
+            except Exception:
+                return
+
+        _notifier_thread = threading.Thread(target=watch, name="daifu-watch", daemon=True)
+        _notifier_thread.start()
+    return _wake[0], _notifier_thread
