@@ -226,9 +226,13 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
     home = session.config.home
     if (home / "patches" / ".pending").exists() and not force:
         return "", None
+    records = list(registry.modules.values())
+    states = {r.path: _settled(r) for r in records} if not force else {r.path: True for r in records}
+    if not force and any(state is None for state in states.values()):
+        return "", None  # some file is still being written: apply the fix as a whole later
     changes = []
-    for record in list(registry.modules.values()):
-        if not force and not _settled(record):
+    for record in records:
+        if not states[record.path]:
             continue
         try:
             change = patching.read_change(record)
@@ -282,8 +286,9 @@ def _signature(path: str) -> tuple[int, int] | None:
     return (info.st_mtime_ns, info.st_size)
 
 
-def _settled(record: registry.ModuleRecord, settle: float = 0.02) -> bool:
-    """Whether the module's file changed since it was last read and has stopped changing."""
+def _settled(record: registry.ModuleRecord, settle: float = 0.02) -> bool | None:
+    """``True`` if the module's file changed and has stopped changing, ``None`` if it is
+    changing right now, ``False`` if it did not change."""
     signature = _signature(record.path)
     if signature is None:
         return False
@@ -296,8 +301,8 @@ def _settled(record: registry.ModuleRecord, settle: float = 0.02) -> bool:
     now = time.monotonic()
     if previous is None or previous[0] != signature:
         _first_seen[record.path] = (signature, now)
-        return False
-    return now - previous[1] >= settle
+        return None
+    return True if now - previous[1] >= settle else None
 
 
 def _changed_since_import(record: registry.ModuleRecord) -> bool:
