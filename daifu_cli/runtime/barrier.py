@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import traceback
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -26,8 +25,7 @@ from . import align, config as config_module, frames, handled, journal, logical,
 from .context import Context, capture
 from .signals import Resumed
 
-_released: weakref.WeakSet[BaseException] = weakref.WeakSet()
-_passed: weakref.WeakKeyDictionary[BaseException, str] = weakref.WeakKeyDictionary()
+_MARK = "__daifu_decision__"
 _config: config_module.Config | None = None
 _lock = threading.RLock()
 
@@ -39,21 +37,54 @@ def settings() -> config_module.Config:
     return _config
 
 
+def mark(exc: BaseException, decision: str) -> None:
+    """Remember on the exception that daifu let it pass (it lives as long as the exception)."""
+    try:
+        setattr(exc, _MARK, decision)
+    except (AttributeError, TypeError):
+        pass
+
+
 def crash(exc: BaseException, frame: FrameType) -> Any:
-    """Decide about *exc* caught by the barrier running in *frame*; see the module doc."""
-    config = settings()
-    if config.disabled or exc in _released or exc in _passed:
-        return None
-    where = frames.locate(exc, frame)
-    if where is None:
-        return None
-    reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
-    if reason:
-        _passed[exc] = reason
+    """Decide about *exc* caught by the barrier running in *frame*; see the module doc.
+
+    Never raises because of daifu itself: an internal error lets the user's exception go on
+    exactly as it would without daifu (and is reported once).
+    """
+    try:
+        config = settings()
+        if config.disabled or getattr(exc, _MARK, None) is not None:
+            return None
+        where = frames.locate(exc, frame)
+        if where is None:
+            return None
+        reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
+        if reason:
+            mark(exc, f"passed: {reason}")
+            return None
+    except Exception as internal:  # pragma: no cover - a daifu bug must not change the program
+        _internal_error(internal, exc)
         return None
     with _lock:  # one crash waits at a time; other threads' crashes queue behind it
-        session = Session(exc, where, config)
-        return session.intercept()
+        try:
+            session = Session(exc, where, config)
+            return session.intercept()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as internal:  # pragma: no cover
+            _internal_error(internal, exc)
+            return None
+
+
+def _internal_error(internal: BaseException, exc: BaseException) -> None:
+    mark(exc, "passed: daifu internal error")
+    print(
+        f"daifu: internal error while handling {type(exc).__name__} "
+        f"({type(internal).__name__}: {internal}); the exception propagates as without daifu.\n"
+        + "".join(traceback.format_exception(type(internal), internal, internal.__traceback__)),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 @dataclass
@@ -136,7 +167,7 @@ class Session:
     def give_up(self, why: str) -> None:
         exc = self.exc
         if exc is not None:
-            _released.add(exc)
+            mark(exc, f"released: {why}")
             self.journal.event("give-up", reason=why, exception=type(exc).__name__, **self.location)
         self.journal.state("running")
         self.say(f"daifu: {why}; the original {type(exc).__name__} propagates")

@@ -24,6 +24,10 @@ _COMPOUND_HEADERS = {
     "Try": ("handlers",),
     "TryStar": ("handlers",),
     "Match": ("subject",),
+    # Nested scopes compare by their header: a nested def may itself be vaccinated.
+    "FunctionDef": ("name", "args", "decorator_list", "returns"),
+    "AsyncFunctionDef": ("name", "args", "decorator_list", "returns"),
+    "ClassDef": ("name", "bases", "keywords", "decorator_list"),
 }
 
 
@@ -39,6 +43,8 @@ def key(stmt: ast.stmt, *, in_cell: bool = False, header_only: bool = True) -> s
             value = getattr(node, field_name)
             if field_name == "handlers":
                 value = [(h.type, h.name) for h in value]
+            elif field_name == "decorator_list":
+                value = [d for d in value if not _is_marker(d)]
             parts.append(_dump(value))
         return f"{name}({', '.join(parts)})"
     return _dump(node)
@@ -120,6 +126,17 @@ class _Canonical(ast.NodeTransformer):
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
         return node
+
+
+def _is_marker(decorator: ast.expr) -> bool:
+    """``@daifu.transform(...)``: dropped from vaccinated output."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == "transform"
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "daifu"
+    )
 
 
 def _starred(value: ast.Tuple) -> bool:

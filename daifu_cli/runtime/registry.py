@@ -64,6 +64,8 @@ class ModuleRecord:
 
     def qualname_of(self, node: ast.AST) -> str:
         """The ``__qualname__`` the def *node* gives its function."""
+        if getattr(node, "name", None) == layout.SCRIPT:
+            return "<module>"
         parents = self._parents()
         parts = [getattr(node, "name", "?")]
         current = parents.get(id(node))

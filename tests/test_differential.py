@@ -1,0 +1,88 @@
+"""Differential execution: each program of ``tests/programs`` runs original and vaccinated
+(every function and the script vaccinated) in fresh interpreters; stdout, the exit status and
+the final exception must be the same. ``--target-python`` picks the interpreter (nox runs this
+on 3.9 to 3.13). Programs in ``programs/torch/`` need PyTorch.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import HAS_TORCH, run_python
+
+from daifu_cli.options import ProjectConfig
+from daifu_cli.project import Request, vaccinate_project
+
+PROGRAMS = Path(__file__).parent / "programs"
+PLAIN = sorted(p for p in PROGRAMS.glob("*.py"))
+WITH_TORCH = sorted(PROGRAMS.glob("torch/*.py"))
+MULTI = sorted(p for p in PROGRAMS.iterdir() if p.is_dir() and p.name != "torch" and not p.name.startswith("_"))
+
+
+def _last_exception(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line and not line.startswith(" ")]
+    return lines[-1] if lines else ""
+
+
+def _required_version(path: Path) -> tuple[int, ...]:
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    if first.startswith("# requires-python:"):
+        return tuple(int(p) for p in first.split(":", 1)[1].strip().split("."))
+    return (3, 9)
+
+
+def _skip_if_too_old(path: Path, python: str) -> None:
+    import subprocess
+
+    version = subprocess.run(
+        [python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if tuple(int(v) for v in version) < _required_version(path):
+        pytest.skip(f"needs Python {'.'.join(map(str, _required_version(path)))}")
+
+
+def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float = 120) -> None:
+    out = tmp_path / "vax"
+    outcome = vaccinate_project(Request(src, out, ProjectConfig(policy="all")))
+    assert not outcome.errors, outcome.errors
+    internal = [s for s in outcome.skipped if s[1][3]]
+    assert not internal, internal
+    assert outcome.functions + outcome.scripts > 0, "nothing was vaccinated"
+    original = run_python(python, main, src, timeout=timeout)
+    vaccinated = run_python(python, main, out, timeout=timeout)
+    assert original.stdout, f"the program prints nothing:\n{original.stderr}"
+    assert vaccinated.stdout == original.stdout, vaccinated.stderr
+    assert vaccinated.returncode == original.returncode, vaccinated.stderr
+    assert _last_exception(vaccinated.stderr) == _last_exception(original.stderr), vaccinated.stderr
+
+
+@pytest.mark.parametrize("program", PLAIN, ids=[p.stem for p in PLAIN])
+def test_program(program: Path, tmp_path: Path, target_python: str) -> None:
+    _skip_if_too_old(program, target_python)
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(program, src / "main.py")
+    _compare(src, "main.py", tmp_path, target_python)
+
+
+@pytest.mark.parametrize("project", MULTI, ids=[p.name for p in MULTI])
+def test_project(project: Path, tmp_path: Path, target_python: str) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(project, src)
+    _compare(src, "main.py", tmp_path, target_python)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+@pytest.mark.parametrize("program", WITH_TORCH, ids=[p.stem for p in WITH_TORCH])
+def test_torch_program(program: Path, tmp_path: Path) -> None:
+    import sys
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(program, src / "main.py")
+    for extra in program.parent.glob(f"{program.stem}_*"):
+        shutil.copy(extra, src / extra.name.split("_", 1)[1])
+    _compare(src, "main.py", tmp_path, sys.executable, timeout=300)

@@ -1,0 +1,90 @@
+"""Golden cases: ``tests/golden/<topic>/<case>.py`` hold the input, a line ``# output``, then
+the expected vaccinated text (black's convention). A case without ``# output`` must come out
+unchanged (nothing selected, or a construct daifu leaves alone); a first line ``# flags: ...``
+passes options (``--select``, ``--policy``, ``--no-format``). ``pytest --update-goldens``
+rewrites the expected parts; review the diff before committing.
+
+Each case also checks: the output compiles, every comment of the input survives, and a second
+vaccination of the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from daifu_cli.passes.select import Selection
+from daifu_cli.pipeline import Options, vaccinate_source
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(GOLDEN.rglob("*.py"))
+MARKER = "# output\n"
+
+
+def parse_case(path: Path) -> tuple[Options, str, str | None]:
+    text = path.read_text(encoding="utf-8")
+    options = Options(Selection(policy="all"))
+    if text.startswith("# flags:"):
+        first, text = text.split("\n", 1)
+        options = _options(shlex.split(first[len("# flags:") :]))
+    if MARKER in text:
+        source, expected = text.split(MARKER, 1)
+        return options, source, expected
+    return options, text, None
+
+
+def _options(flags: list[str]) -> Options:
+    policy, select, exclude, fmt = "all", [], [], True
+    it = iter(flags)
+    for flag in it:
+        if flag == "--policy":
+            policy = next(it)
+        elif flag == "--select":
+            select.append(next(it))
+        elif flag == "--exclude":
+            exclude.append(next(it))
+        elif flag == "--no-format":
+            fmt = False
+        else:
+            raise ValueError(f"unknown flag {flag}")
+    return Options(Selection(policy, tuple(select), tuple(exclude)), format=fmt)  # type: ignore[arg-type]
+
+
+def comments(text: str) -> list[str]:
+    return [
+        t.string
+        for t in tokenize.generate_tokens(io.StringIO(text).readline)
+        if t.type == tokenize.COMMENT
+    ]
+
+
+@pytest.mark.parametrize("path", CASES, ids=[str(p.relative_to(GOLDEN)) for p in CASES])
+def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
+    options, source, expected = parse_case(path)
+    result = vaccinate_source(path.name, source.encode(), options)
+    assert result.error is None, result.error
+    internal = [s for s in result.skipped if s.internal]
+    assert not internal, internal
+    output = result.text if result.text is not None else source
+    compile(output, path.name, "exec")
+    missing = [c for c in comments(source) if c not in comments(output)]
+    assert not missing, f"comments lost: {missing}"
+    again = vaccinate_source(path.name, source.encode(), options)
+    assert again.text == result.text, "second run differs"
+    if request.config.getoption("--update-goldens"):
+        head = path.read_text(encoding="utf-8").split(MARKER, 1)[0]
+        if not head.endswith("\n"):
+            head += "\n"
+        if result.text is None:
+            path.write_text(head, encoding="utf-8")
+        else:
+            path.write_text(head + MARKER + result.text, encoding="utf-8")
+        return
+    if expected is None:
+        assert result.text is None, f"expected no change, got:\n{result.text}"
+    else:
+        assert output == expected
