@@ -59,6 +59,16 @@ class Case:
     recovery: str = "fix"
     #: Files the harness never vaccinates (the support module always).
     exclude: list[str] = field(default_factory=list)
+    #: Transient faults that fire once (``recovery = "automatic"``): the file, relative to
+    #: the program folder, that the fault creates when it fires and whose presence keeps it
+    #: from firing. crashbench deletes it before a run that must crash and creates it for
+    #: runs that must not (the reference and overhead runs); a rerun keeps it.
+    marker: str | None = None
+    #: ``False`` when a recovered run legitimately ends with a different ``final:`` line than
+    #: the fixed program run from scratch (say, a DataLoader worker's random stream restarts
+    #: with the retried worker); ``equal_result_reason`` says why. Reported, not an error.
+    equal_result: bool = True
+    equal_result_reason: str = ""
     notes: str = ""
 
     def materialize(self, target: Path, fixed: bool = False) -> Path:

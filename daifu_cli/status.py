@@ -65,22 +65,26 @@ def attach_console(output: Path, pid: int | None, echo: Callable[[str], None]) -
     except OSError as exc:
         echo(f"cannot connect to pid {target['pid']}: {exc}")
         return 1
-    with client:
-        reply, closed = _read_reply(client)
-        sys.stdout.write(reply)
-        sys.stdout.flush()
-        while not closed:
-            try:
-                line = input()
-            except (EOFError, KeyboardInterrupt):
-                client.sendall(b"detach\n")
-                _read_reply(client)
-                sys.stdout.write("\n")
-                return 0
-            client.sendall((line + "\n").encode("utf-8"))
+    try:
+        with client:
             reply, closed = _read_reply(client)
             sys.stdout.write(reply)
             sys.stdout.flush()
+            while not closed:
+                try:
+                    line = input()
+                except (EOFError, KeyboardInterrupt):
+                    client.sendall(b"detach\n")
+                    _read_reply(client)
+                    sys.stdout.write("\n")
+                    return 0
+                client.sendall((line + "\n").encode("utf-8"))
+                reply, closed = _read_reply(client)
+                sys.stdout.write(reply)
+                sys.stdout.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    echo("the run is no longer waiting (it resumed or ended); console closed")
     return 0
 
 

@@ -110,7 +110,8 @@ class Session:
         self.path = where.path
         self.phase = where.phase
         self.script = where.view.node.name == "__daifu_script__"
-        self.site = f"{Path(where.module.path).name}:{where.line}"
+        self.site = where.site
+        self.module_line = where.module_line
         if where.continuation is not None:
             self.context: Context = where.continuation.context
             overlay = capture(self.qualname, where.frames, script=self.script)
@@ -136,7 +137,7 @@ class Session:
     def intercept(self) -> Any:
         exc = self.exc
         assert exc is not None and self.where is not None
-        where_text, line, _ = report.user_location(self.module.path, self.where.line, self.config.home)
+        where_text, line, _ = report.user_location(self.module.path, self.module_line, self.config.home)
         self.location = {"file": where_text, "line": line, "function": self.qualname}
         self.journal.event(
             "crash",
@@ -282,8 +283,7 @@ class Session:
         return lines
 
     def _line(self) -> int:
-        stmt = frames.statement_at(self.old_view.body, self.path)
-        return stmt.first_line() if self.where is None or self.where.continuation is not None else self.where.line
+        return self.module_line
 
     def variables(self) -> list[tuple[str, Any]]:
         out = []

@@ -44,6 +44,22 @@ class Where:
         return statement_at(self.view.body, self.path)
 
     @property
+    def module_line(self) -> int:
+        """The statement's line in the vaccinated module (also for a crash in resumed code,
+        whose own line numbers belong to the generated continuation)."""
+        stmt = self.stmt
+        if self.phase == "iter" and stmt.hoist is not None:
+            return stmt.hoist.lineno
+        if self.continuation is None:
+            return self.line
+        return stmt.node.lineno
+
+    @property
+    def site(self) -> str:
+        """A name for the crash site that stays the same across retries and resumes."""
+        return f"{self.module.path}::{self.qualname}::{'/'.join(map(str, self.path))}::{self.phase}"
+
+    @property
     def root_frame(self) -> FrameType:
         return self.frames[-1]
 

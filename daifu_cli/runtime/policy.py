@@ -77,7 +77,7 @@ def automatic(session: Session, exc: BaseException) -> Decision | None:
             session.say("daifu: out of memory again at the same statement; waiting for a fix")
             return None
         session.journal.event("policy", policy="oom", attempt=attempt, **session.location)
-        session.say(f"daifu: out of memory at {session.site}; freeing memory and retrying (attempt {attempt})")
+        session.say(f"daifu: out of memory at {_where(session)}; freeing memory and retrying (attempt {attempt})")
         _run_hook(config.oom_hook, session)
         session.fix_landed = time.perf_counter()
         return Decision("resume", free_memory=True, origin="policy")
@@ -85,18 +85,22 @@ def automatic(session: Session, exc: BaseException) -> Decision | None:
         if rule.applies(exc):
             attempt = _budget(session.site, f"transient:{type(exc).__name__}", config.transient_retries)
             if attempt is None:
-                session.say(f"daifu: {type(exc).__name__} keeps happening at {session.site}; waiting for a fix")
+                session.say(f"daifu: {type(exc).__name__} keeps happening at {_where(session)}; waiting for a fix")
                 return None
             delay = config.transient_backoff * (2 ** (attempt - 1))
             session.journal.event("policy", policy="transient", attempt=attempt, delay=delay, **session.location)
             session.say(
-                f"daifu: transient {type(exc).__name__} at {session.site}: {exc}; "
+                f"daifu: transient {type(exc).__name__} at {_where(session)}: {exc}; "
                 f"retrying in {delay:.2f}s (attempt {attempt}/{config.transient_retries})"
             )
             time.sleep(delay)
             session.fix_landed = time.perf_counter()
             return Decision("resume", origin="policy")
     return None
+
+
+def _where(session: Session) -> str:
+    return f"{session.location['file']}:{session.location['line']}"
 
 
 def _run_hook(spec: str | None, session: Session) -> None:

@@ -59,6 +59,15 @@ def line_map(vaccinated_path: str, source: str, home: Path) -> LineMap | None:
 
 def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str | None]:
     """``(file to show, line, text of that line)`` for a line of running code."""
+    continuation = registry.continuations.get(filename)
+    if continuation is not None:  # resumed code: map back through the statement it runs
+        found = continuation.lines.get(line)
+        if found is not None:
+            from .frames import statement_at
+
+            stmt = statement_at(continuation.view.body, found[0])
+            node = stmt.hoist if found[1] == "iter" and stmt.hoist is not None else stmt.node
+            return user_location(continuation.module.path, node.lineno, home)
     record = registry.module_by_path(filename)
     if record is not None:
         mapping = line_map(filename, record.source, home)

@@ -1,0 +1,254 @@
+"""``results.json`` and ``results.md``: the measurements as data, and as one table to read.
+
+The JSON keeps every run's raw timestamps (so a number in the table can be recomputed and
+questioned); the markdown shows medians with their spread, the ratios, and a summary that
+states the definition of restore time and the scale of the runs next to the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from crashbench import timing
+
+RESTORE_DEFINITION = (
+    "restore = (t_ready - t_crash) + max(0, t_back - t_fix_done): from the crash until execution is "
+    "back at the failing point with the fix in place, without the harness's reaction time (the "
+    "interval from t_ready to t_fix_done, where a human would think). Baselines: t_crash = t_ready = "
+    "exit of the crashed process, t_fix_done = fixed copy written, t_back = the rerun's `CB step "
+    "<crash step>` mark. In-situ: t_crash = daifu's `crash` event, t_ready = its `waiting` state "
+    "written, t_fix_done = `daifu patch` returned or snippet renamed into place (automatic recovery: "
+    "t_ready = t_fix_done = t_crash), t_back = daifu's `resume` event. Total = (t_ready - t_crash) "
+    "+ (process end - t_fix_done)."
+)
+LABELS = {"restart": "restart", "checkpoint": "checkpoint-retry", "insitu": "in-situ", "insitu-snippet": "in-situ (snippet)"}
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "loadavg_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        info["torch"] = None
+        info["gpu"] = None
+    return info
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def with_spread(stats: dict[str, Any] | None, fmt: Any = duration) -> str:
+    if not stats:
+        return "-"
+    text = fmt(stats["median"])
+    if stats["n"] > 1:
+        text += f" ({fmt(stats['min'])}–{fmt(stats['max'])})"
+    return text
+
+
+def times(value: float | None) -> str:
+    return "-" if value is None else (f"{value:,.0f}×" if value >= 10 else f"{value:.1f}×")
+
+
+def factor(value: float | None) -> str:
+    return "-" if value is None else f"×{value:.3f}"
+
+
+def _recovered(case: dict[str, Any], strategies: list[str]) -> str:
+    cells = []
+    for name in strategies:
+        result = case["strategies"].get(name)
+        cells.append("-" if result is None else f"{result['recovered']}/{result['n']}")
+    return " · ".join(cells)
+
+
+def _equal(case: dict[str, Any]) -> str:
+    results = [(n, r) for n, r in case["strategies"].items() if r["recovered"]]
+    if not results:
+        return "-"
+    differing = [LABELS.get(n, n) for n, r in results if not r["equal"]]
+    if not differing:
+        return "yes"
+    if not case.get("equal_result", True):
+        return f"no, as declared ({', '.join(differing)}: {case.get('equal_result_reason') or 'see the case'})"
+    return f"**no** ({', '.join(differing)})"
+
+
+def _in_situ_cell(case: dict[str, Any]) -> str:
+    text = with_spread((case["strategies"].get("insitu") or {}).get("restore_s"))
+    snippet = (case["strategies"].get("insitu-snippet") or {}).get("restore_s")
+    if snippet:
+        text += f"; snippet {with_spread(snippet)}"
+    return text
+
+
+def table(cases: list[dict[str, Any]], strategies: list[str]) -> str:
+    names = " · ".join(LABELS[s] for s in strategies)
+    head = [
+        "| Case | Scenario | Crash point | Recovered (" + names + ") | Restore: restart | Restore: checkpoint-retry | "
+        "Restore: in-situ | restart ÷ in-situ | checkpoint ÷ in-situ | Equal final result | Overhead: vaccinated | Overhead: checkpoints |",
+        "|" + "---|" * 12,
+    ]
+    rows = []
+    for case in cases:
+        where = f"{case['crash_point']} (step {case['crash_step']}/{case['steps']})"
+        if case.get("skipped") or case.get("error"):
+            why = case.get("skipped") or f"**error**: {case['error'].splitlines()[0]}"
+            rows.append(f"| {case['id']} | {case['scenario']} | {where} | {why} |" + " |" * 8)
+            continue
+        results = case["strategies"]
+        every = (case.get("calibration") or {}).get("every")
+        ckpt = with_spread((results.get("checkpoint") or {}).get("restore_s"))
+        if "checkpoint" in results and every:
+            ckpt += f" (every {every})"
+        overhead = (case.get("overhead") or {}).get("ratio", {})
+        rows.append(
+            f"| {case['id']} | {case['scenario']} | {where} | {_recovered(case, strategies)} | "
+            f"{with_spread((results.get('restart') or {}).get('restore_s'))} | {ckpt} | {_in_situ_cell(case)} | "
+            f"{times(case['ratios'].get('restart'))} | {times(case['ratios'].get('checkpoint'))} | {_equal(case)} | "
+            f"{with_spread(overhead.get('vaccinated'), factor)} | {with_spread(overhead.get('checkpoint'), factor)} |"
+        )
+    return "\n".join(head + rows)
+
+
+def summary(cases: list[dict[str, Any]], strategies: list[str]) -> dict[str, Any]:
+    ran = [c for c in cases if not c.get("skipped")]
+    recovered = {}
+    for name in [*strategies, "insitu-snippet"]:
+        with_runs = [c for c in ran if name in c.get("strategies", {})]
+        if with_runs or name in strategies:
+            recovered[name] = {
+                "cases": sum(1 for c in with_runs if c["strategies"][name]["recovered"] == c["strategies"][name]["n"]),
+                "of": len(ran) if name != "insitu-snippet" else len(with_runs),
+            }
+    ratios = {b: timing.spread(c["ratios"].get(b) for c in ran if c.get("ratios")) for b in ("restart", "checkpoint")}
+    overhead = {
+        kind: timing.spread(((c.get("overhead") or {}).get("ratio", {}).get(kind) or {}).get("median") for c in ran)
+        for kind in ("vaccinated", "checkpoint")
+    }
+    restore = {
+        name: timing.spread(((c.get("strategies", {}).get(name) or {}).get("restore_s") or {}).get("median") for c in ran)
+        for name in LABELS
+    }
+    cals = [c["calibration"] for c in ran if c.get("calibration") and not c.get("error")]
+    scale = {
+        "loop_s": timing.spread(k.get("loop_s") for k in cals),
+        "t_iteration_s": timing.spread(k.get("t_iteration") for k in cals),
+        "steps": timing.spread(float(c["steps"]) for c in ran),
+        "crash_fraction": timing.spread(c["crash_step"] / c["steps"] for c in ran if c["steps"]),
+    }
+    return {
+        "cases": len(cases), "ran": len(ran), "skipped": len(cases) - len(ran),
+        "errors": [c["id"] for c in ran if c.get("error")],
+        "recovered": recovered, "restore_ratio": ratios, "restore_s": restore, "overhead": overhead, "scale": scale,
+    }
+
+
+def summary_text(results: dict[str, Any]) -> str:
+    s = results["summary"]
+    lines = ["## Summary", ""]
+    lines.append(f"- Cases: {s['cases']} selected, {s['ran']} run, {s['skipped']} skipped (GPU-only without a GPU)"
+                 + (f"; calibration failed for {', '.join(s['errors'])}" if s["errors"] else "") + ".")
+    parts = [f"{LABELS[n]} {v['cases']}/{v['of']}" for n, v in s["recovered"].items()]
+    lines.append("- Recovered (every repetition finished with exit 0): " + ", ".join(parts) + ".")
+    for name, stats in s["restore_s"].items():
+        if stats:
+            lines.append(f"- Restore time, {LABELS[name]}: median over cases {duration(stats['median'])} "
+                         f"(min {duration(stats['min'])}, max {duration(stats['max'])}).")
+    for baseline, stats in s["restore_ratio"].items():
+        if stats:
+            lines.append(f"- {LABELS[baseline]} ÷ in-situ restore time: median {times(stats['median'])}, "
+                         f"min {times(stats['min'])} over {stats['n']} cases.")
+    for kind, stats in s["overhead"].items():
+        if stats:
+            label = "vaccinated (daifu)" if kind == "vaccinated" else "periodic checkpoints (CheckFreq frequency)"
+            lines.append(f"- Steady-state overhead, {label}: median {factor(stats['median'])} of the original loop time "
+                         f"(min {factor(stats['min'])}, max {factor(stats['max'])}, {stats['n']} cases).")
+    lines += ["", "### Scale", "", scale_text(s["scale"]), "", "### Restore time", "", RESTORE_DEFINITION, ""]
+    reps = results["settings"]["repetitions"]
+    lines.append(
+        f"Repetitions: {reps['baseline']} per baseline, {reps['insitu']} per in-situ route, {reps['overhead']} "
+        "interleaved overhead rounds (original, vaccinated, checkpointed); cells show the median and (min–max). "
+        "Overhead is the ratio of training-loop times (first `CB step 0` mark to the `final:` line) within a round."
+    )
+    return "\n".join(lines)
+
+
+def scale_text(scale: dict[str, Any]) -> str:
+    loop, step, fraction = scale.get("loop_s"), scale.get("t_iteration_s"), scale.get("crash_fraction")
+    if not loop or not step or not fraction:
+        return "No case finished its calibration run."
+    return (
+        f"The cases are scaled down: their training loops last {duration(loop['median'])} (median; "
+        f"{duration(loop['min'])} to {duration(loop['max'])}) at {duration(step['median'])} per step, where real "
+        f"training runs last hours to weeks. The crashes happen at a median {fraction['median']:.0%} of the run. "
+        "Restart's restore time grows with the work lost (the steps up to the crash), checkpoint-retry's with "
+        "the work since the last checkpoint plus loading it, and both pay the process start-up (interpreter, "
+        "imports, data and model set-up); in-situ's does not grow with the run's length, so the ratios here "
+        "are lower bounds of the ratios on real runs of the same programs. At the same relative crash point of "
+        f"a 24-hour run, a restart would replay about {fraction['median'] * 24:.1f} hours."
+    )
+
+
+def failures(cases: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for case in cases:
+        if case.get("error"):
+            out.append(f"{case['id']}: {case['error']}")
+        for name, result in case.get("strategies", {}).items():
+            if result["recovered"] < result["n"]:
+                out.append(f"{case['id']}: {name} did not recover every time")
+    return out
+
+
+def write(results: dict[str, Any], out: Path) -> str:
+    """Write results.json and results.md into *out*; returns the markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    strategies = [s for s in results["settings"]["strategies"]]
+    machine = results["machine"]
+    header = [
+        "# crashbench results",
+        "",
+        f"`{results['command']}` on {results['date']}: {machine['platform']}, {machine['cpu_count']} CPUs, "
+        f"Python {machine['python']}, torch {machine.get('torch')}, GPU: {machine.get('gpu') or 'none'}; "
+        f"{results.get('elapsed_s', 0) / 60:.1f} min.",
+        "",
+    ]
+    notes = _failure_notes(results["cases"])
+    text = "\n".join(header) + table(results["cases"], strategies) + "\n\n" + summary_text(results) + "\n" + notes
+    (out / "results.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def _failure_notes(cases: list[dict[str, Any]]) -> str:
+    lines = []
+    for case in cases:
+        for name, result in case.get("strategies", {}).items():
+            errors = {r["error"].splitlines()[0] for r in result["runs"] if r.get("error")}
+            lines += [f"- {case['id']}, {LABELS.get(name, name)}: {e}" for e in sorted(errors)]
+        for problem in (case.get("overhead") or {}).get("errors", []):
+            lines.append(f"- {case['id']}, overhead: {problem.splitlines()[0]}")
+    return ("\n### Problems\n\n" + "\n".join(lines) + "\n") if lines else ""
+
+

@@ -1,0 +1,149 @@
+"""The numbers crashbench reports, computed from recorded timestamps only (no processes here).
+
+Keeping the arithmetic apart from the process handling lets the tests check it on recorded
+values, and keeps the one definition of *restore time* in one place:
+
+    restore = (t_ready - t_crash) + max(0, t_back - t_fix_done)
+
+* ``t_crash``: the crash. In-situ: the ``crash`` event of daifu's journal. Baselines: the exit
+  of the crashed process (a restart cannot begin before the process is gone).
+* ``t_ready``: the moment a fix can be applied. In-situ: the time daifu wrote the ``waiting``
+  state. Baselines: ``t_ready = t_crash``. Automatic recovery: ``t_ready = t_crash``.
+* ``t_fix_done``: when the harness finished applying the known fix (edit + ``daifu patch``
+  returned, snippet renamed into place, fixed copy written; at once for automatic recovery).
+  The interval from ``t_ready`` to ``t_fix_done`` is the harness's reaction (a human's thinking
+  time in real life) and is left out.
+* ``t_back``: execution is back at the failing point with the fix in place. In-situ: the
+  ``resume`` event. Baselines: the rerun's ``CB step <crash step>`` line.
+
+When daifu resumes before ``daifu patch`` has returned (the runtime applied the new file
+while the patch command was still exiting) the second term is 0, not negative.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+#: CheckFreq keeps the checkpointing cost under this fraction of the iteration time.
+CHECKPOINT_BUDGET = 0.035
+
+_STEP = re.compile(r"^CB step (-?\d+) (\d+(?:\.\d+)?)\s*$")
+_RESTORED = re.compile(r"^CB restored step (-?\d+) (\d+(?:\.\d+)?)\s*$")
+_SAVED = re.compile(r"^CB saved (-?\d+) (\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Restore:
+    """One restore-time measurement, with its parts (seconds, Unix times)."""
+
+    t_crash: float
+    t_ready: float
+    t_fix_done: float
+    t_back: float
+
+    @property
+    def until_ready(self) -> float:
+        return self.t_ready - self.t_crash
+
+    @property
+    def after_fix(self) -> float:
+        return max(0.0, self.t_back - self.t_fix_done)
+
+    @property
+    def seconds(self) -> float:
+        return self.until_ready + self.after_fix
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            **asdict(self),
+            "until_ready_s": self.until_ready,
+            "after_fix_s": self.after_fix,
+            "after_fix_raw_s": self.t_back - self.t_fix_done,
+            "restore_s": self.seconds,
+        }
+
+
+def steps(stderr_lines: Iterable[str]) -> list[tuple[int, float]]:
+    """The ``CB step N <time>`` marks of a run, in order."""
+    found = []
+    for line in stderr_lines:
+        match = _STEP.match(line)
+        if match:
+            found.append((int(match.group(1)), float(match.group(2))))
+    return found
+
+
+def step_time(stderr_lines: Iterable[str], number: int) -> float | None:
+    """When the run started step *number* (its first start, should it start twice)."""
+    for step, when in steps(stderr_lines):
+        if step == number:
+            return when
+    return None
+
+
+def restored_step(stderr_lines: Iterable[str]) -> int | None:
+    """The step a run restored from a checkpoint (``CB restored step N``), if any."""
+    for line in stderr_lines:
+        match = _RESTORED.match(line)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def save_durations(stderr_lines: Iterable[str]) -> list[float]:
+    """Durations of the checkpoint saves the probe timed (``CB saved N <seconds>``)."""
+    out = []
+    for line in stderr_lines:
+        match = _SAVED.match(line)
+        if match:
+            out.append(float(match.group(2)))
+    return out
+
+
+def final_line(stdout_lines: Iterable[str]) -> str | None:
+    lines = [line.rstrip("\n") for line in stdout_lines if line.startswith("final:")]
+    return lines[-1] if lines else None
+
+
+def iteration_time(marks: Sequence[tuple[int, float]]) -> float | None:
+    """Mean time per step over a run (first to last step mark); the iteration time of
+    CheckFreq's rule. Evaluation steps are part of it, as they are part of training."""
+    if len(marks) < 2:
+        return None
+    return (marks[-1][1] - marks[0][1]) / (len(marks) - 1)
+
+
+def loop_time(marks: Sequence[tuple[int, float]], end: float | None) -> float | None:
+    """The training loop's duration: the first step mark to *end* (the ``final:`` line's
+    arrival, or the process exit). Process start-up (imports) is left out on purpose: it is
+    the same with and without daifu, and would dilute the overhead of the loop."""
+    if not marks or end is None:
+        return None
+    return end - marks[0][1]
+
+
+def checkpoint_every(t_iteration: float, t_checkpoint: float, budget: float = CHECKPOINT_BUDGET) -> int:
+    """CheckFreq's frequency: checkpoint every *k* steps so that saving costs about *budget*
+    of the training time, ``k = ceil(t_c / (budget * t_i))``, at least 1."""
+    if t_iteration <= 0:
+        return 1
+    return max(1, math.ceil(t_checkpoint / (budget * t_iteration)))
+
+
+def spread(values: Iterable[float | None]) -> dict[str, Any] | None:
+    """Median, min, max and count of the values that exist (``None`` if there are none)."""
+    real = [v for v in values if v is not None and not math.isnan(v)]
+    if not real:
+        return None
+    return {"median": statistics.median(real), "min": min(real), "max": max(real), "n": len(real)}
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
