@@ -19,6 +19,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-goldens", action="store_true", help="rewrite the `# output` part of golden cases"
     )
     parser.addoption(
+        "--run-wheel", action="store_true", help="build and install the wheel (nox -s package)"
+    )
+    parser.addoption(
         "--target-python",
         default=sys.executable,
         help="interpreter that runs the original and vaccinated programs (3.9 to 3.13)",

@@ -3,7 +3,7 @@
 Each function runs *n* iterations of a loop whose body is almost nothing, so that whatever
 daifu adds per iteration (a cell call, a dispatch, a barrier) shows at full size. ``CASES``
 says, for each, how many cells (or barriers) one iteration executes in the vaccinated copy;
-``SELECT`` lists what must be selected besides the default policy.
+``inc_selected`` is vaccinated with ``--select micro.py::inc_selected`` (bench.micro.SELECT).
 """
 
 
@@ -113,5 +113,3 @@ CASES = {
     "captured_adds": (0, "plain loop whose variables a `with` outside the loop turned into closure cells"),
     "exception_in_loop": (1, "exception raised in a vaccinated function, handled by the caller (1 barrier decision)"),
 }
-
-SELECT = ["micro.py::inc_selected"]

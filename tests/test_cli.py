@@ -1,0 +1,253 @@
+"""The command line: vaccinate, --check/--diff exit codes, --explain, bad input, refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from daifu_cli.cli import app
+
+runner = CliRunner()
+
+TRAIN = '''\
+"""Train a model."""
+import json
+
+
+def train(steps):
+    losses = []
+    for step in range(steps):  # the loop
+        losses.append(1 / (step + 1))
+    return losses
+
+
+def helper(x):
+    return x * 2
+
+
+if __name__ == "__main__":
+    print(json.dumps(train(3)))
+'''
+
+
+def make_project(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "train.py").write_text(TRAIN)
+    (root / "config.yaml").write_text("lr: 0.1\n")
+    (root / "data").mkdir()
+    (root / "data" / "big.bin").write_bytes(os.urandom(64 * 1024))
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "model.py").write_text("class Net:\n    def fit(self, xs):\n        for x in xs:\n            yield x\n")
+    return root
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_vaccinate_copies_every_file_and_never_touches_the_input(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    before = tree_digest(src)
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "out"))
+    assert code == 0, output
+    assert tree_digest(src) == before
+    out = tmp_path / "out"
+    assert (out / "config.yaml").read_text() == "lr: 0.1\n"
+    assert (out / "data" / "big.bin").read_bytes() == (src / "data" / "big.bin").read_bytes()
+    assert (out / "_daifu_shim" / "__init__.py").is_file()
+    assert (out / ".daifu" / "manifest.json").is_file()
+    assert (out / ".daifu" / "linemaps" / "train.py.json").is_file()
+    assert "vaccinated train.py: train" in output
+    assert "skipped pkg/model.py:4: Net.fit: generator function" in output
+    result = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
+    assert result.stdout == "[1.0, 0.5, 0.3333333333333333]\n", result.stderr
+
+
+def test_big_files_are_hard_linked_unless_told_otherwise(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    code, _ = invoke("vaccinate", str(src), "-o", str(tmp_path / "a"), "--link-threshold", "32KiB")
+    assert code == 0
+    assert os.stat(tmp_path / "a" / "data" / "big.bin").st_ino == os.stat(src / "data" / "big.bin").st_ino
+    code, _ = invoke("vaccinate", str(src), "-o", str(tmp_path / "b"), "--copy-all")
+    assert code == 0
+    assert os.stat(tmp_path / "b" / "data" / "big.bin").st_ino != os.stat(src / "data" / "big.bin").st_ino
+
+
+def test_second_run_is_byte_identical_and_check_passes(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    first = tree_digest(out)
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--check")
+    assert code == 0, output
+    assert "the output is current" in output
+    assert invoke("vaccinate", str(src), "-o", str(out), "--force")[0] == 0
+    assert tree_digest(out) == first
+
+
+def test_check_and_diff_report_a_stale_output(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    (src / "train.py").write_text(TRAIN.replace("step + 1", "step + 2"))
+    (src / "config.yaml").write_text("lr: 0.2\n")
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--check")
+    assert code == 1
+    assert "would revaccinate train.py" in output and "would update config.yaml" in output
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--diff")
+    assert code == 1
+    assert "--- train.py\t(on disk)" in output
+    assert any(line.startswith("+") and "losses.append(1 / (step + 2))" in line for line in output.splitlines())
+    # nothing was written
+    assert "step + 1" in (out / "train.py").read_text()
+
+
+def test_check_without_an_output_says_everything_would_change(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "missing"), "--check")
+    assert code == 1 and "would revaccinate train.py" in output
+
+
+def test_syntax_errors_are_reported_copied_and_the_rest_processed(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    (src / "broken.py").write_text("def f(:\n    pass\n")
+    (src / "latin.py").write_bytes(b"# -*- coding: ascii -*-\nx = '\xe9'\n")
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "out"))
+    assert code == 123
+    assert "error: cannot vaccinate broken.py:1: syntax error" in output
+    assert "error: cannot vaccinate latin.py:1: cannot decode" in output
+    assert (tmp_path / "out" / "broken.py").read_bytes() == (src / "broken.py").read_bytes()
+    assert "vaccinated train.py" in output
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("same", "the output folder is the input folder"),
+        ("inside", "is inside the input"),
+        ("foreign", "is not a daifu output; refusing to overwrite it"),
+        ("earlier", "holds an earlier daifu output; pass --force"),
+    ],
+)
+def test_dangerous_outputs_are_refused(tmp_path: Path, where: str, message: str) -> None:
+    src = make_project(tmp_path / "proj")
+    out = {"same": src, "inside": src / "vax", "foreign": tmp_path / "foreign", "earlier": tmp_path / "earlier"}[where]
+    if where == "foreign":
+        out.mkdir()
+        (out / "precious.txt").write_text("keep me")
+    if where == "earlier":
+        assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    before = tree_digest(src)
+    code, output = invoke("vaccinate", str(src), "-o", str(out))
+    assert code == 2
+    assert message in output
+    assert tree_digest(src) == before
+    if where == "foreign":
+        assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_output_appears_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    before = tree_digest(out)
+    import daifu_cli.files
+
+    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(daifu_cli.files, "place", fail)
+    (src / "train.py").write_text(TRAIN.replace("step + 1", "step + 3"))
+    result = runner.invoke(app, ["vaccinate", str(src), "-o", str(out), "--force"])
+    assert result.exit_code != 0
+    assert tree_digest(out) == before, "a failed build must leave the earlier output as it was"
+    assert not [p for p in tmp_path.iterdir() if "daifu-tmp" in p.name]
+
+
+def test_explain_lists_every_function_with_a_reason(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "out"), "--explain")
+    assert code == 0
+    assert "train.py:5: train: vaccinated: contains a loop" in output
+    assert "train.py:12: helper: not selected: no loop" in output
+    assert "pkg/model.py:2: Net.fit: not vaccinated: generator function" in output
+
+
+def test_select_exclude_policy_and_pyproject(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    code, output = invoke(
+        "vaccinate", str(src), "-o", str(tmp_path / "a"), "--select", "train.py::helper", "--exclude", "*::train", "--explain"
+    )
+    assert code == 0
+    assert "train.py:12: helper: vaccinated: selected by 'train.py::helper'" in output
+    assert "train.py:5: train: not selected: excluded by '*::train'" in output
+    (src / "pyproject.toml").write_text('[tool.daifu]\npolicy = "marked"\nselect = ["train.py"]\n')
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "b"), "--explain")
+    assert code == 0
+    assert "helper: vaccinated: selected by 'train.py'" in output
+    (src / "pyproject.toml").write_text('[tool.daifu]\npolicy = "sometimes"\n')
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "c"))
+    assert code == 2 and "policy must be default, marked or all" in output
+
+
+def test_marker_decorator_selects_and_is_dropped(tmp_path: Path) -> None:
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "main.py").write_text(
+        "import daifu\n\n\n@daifu.transform()\ndef step(x):\n    return x + 1\n\n\nprint(step(1))\n"
+    )
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "out"), "--explain")
+    assert code == 0
+    assert "main.py:5: step: vaccinated: marked @daifu.transform()" in output
+    text = (tmp_path / "out" / "main.py").read_text()
+    assert "@daifu.transform" not in text and "crash barrier for step()" in text
+
+
+def test_help_and_version() -> None:
+    code, output = invoke("--help")
+    assert code == 0 and "vaccinate" in output and "attach" in output
+    code, output = invoke("vaccinate", "--help")
+    assert code == 0 and "--check" in output and "--explain" in output
+    code, output = invoke("--version")
+    assert code == 0 and output.startswith("daifu ")
+
+
+def test_patch_requires_an_earlier_output(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    code, output = invoke("patch", str(src), "-o", str(tmp_path / "nothing"))
+    assert code == 2 and "is not a daifu output" in output
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    code, output = invoke("patch", str(src), "-o", str(out))
+    assert code == 0 and "nothing changed" in output
+    (src / "train.py").write_text(TRAIN.replace("step + 1", "step + 5"))
+    code, output = invoke("patch", str(src), "-o", str(out))
+    assert code == 0 and "patched train.py" in output
+    assert "step + 5" in (out / "train.py").read_text()
+    assert invoke("vaccinate", str(src), "-o", str(out), "--check")[0] == 0
+
+
+def test_scripts_in_subfolders_find_the_shim(tmp_path: Path) -> None:
+    src = tmp_path / "proj"
+    (src / "tools").mkdir(parents=True)
+    (src / "tools" / "train.py").write_text("total = 0\nfor i in range(3):\n    total += i\nprint('total', total)\n")
+    assert invoke("vaccinate", str(src), "-o", str(tmp_path / "out"))[0] == 0
+    assert (tmp_path / "out" / "tools" / "_daifu_shim.py").is_file()
+    result = subprocess.run([sys.executable, "tools/train.py"], cwd=tmp_path / "out", capture_output=True, text=True)
+    assert result.stdout == "total 3\n", result.stderr
