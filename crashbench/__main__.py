@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crashbench import report, strategies, timing
+from crashbench import harness, report, strategies, timing
 from crashbench.case import SCENARIOS, Case, all_cases
 
 STRATEGIES = ("restart", "checkpoint", "insitu")
@@ -42,6 +42,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of restart,checkpoint,insitu")
     parser.add_argument("--skip-overhead", action="store_true", help="skip the steady-state overhead runs")
+    parser.add_argument("--threads", type=int, default=1, metavar="N", help="OMP/MKL threads of the case processes (default 1; 0: leave the environment's)")
     parser.add_argument("--work", type=Path, help="keep the runs' folders and logs here (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     counts = reps(args)
     overhead_ids = set() if args.skip_overhead else {c.id for c in cases[:1]} if args.quick else {c.id for c in cases}
+    harness.THREADS = args.threads or None
     cuda = cuda_available()
     work = args.work or Path(tempfile.mkdtemp(prefix="crashbench-"))
     say(f"{len(cases)} case(s), repetitions {counts}, strategies {','.join(args.strategies)}, work folder {work}")
@@ -190,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": shlex.join(["python", "-m", "crashbench", *argv]),
         "machine": report.machine(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "settings": {"repetitions": counts, "strategies": args.strategies, "quick": args.quick,
+        "settings": {"repetitions": counts, "strategies": args.strategies, "quick": args.quick, "threads": harness.THREADS,
                      "overhead_cases": sorted(overhead_ids), "checkpoint_budget": timing.CHECKPOINT_BUDGET},
         "restore_definition": report.RESTORE_DEFINITION,
         "cases": [],

@@ -27,6 +27,10 @@ from typing import IO, Any
 from crashbench.case import Case
 
 POLL = 0.005
+#: Intra-op threads of every case process (``--threads``; ``None``: the environment's). One by
+#: default: on a machine whose cores other processes share, OpenMP's spinning worker threads
+#: make a loop's time vary fifty-fold from run to run, which would swamp every comparison.
+THREADS: int | None = 1
 #: daifu gives up waiting after this long; a broken recovery then ends instead of hanging.
 MAX_WAIT = "900"
 
@@ -38,6 +42,8 @@ def base_env(case: Case, extra: dict[str, str] | None = None) -> dict[str, str]:
     env.pop("PYTHONPATH", None)
     env.pop("CB_CHECKPOINT_EVERY", None)
     env.pop("CB_CHECKPOINT", None)
+    if THREADS is not None:
+        env.update(OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS))
     return {**env, **case.env, **(extra or {})}
 
 

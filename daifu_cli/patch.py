@@ -70,6 +70,7 @@ def patch_once(source: Path, output: Path) -> list[str]:
                         "input": str(source.resolve()),
                         "sha256": files.sha256(summary.text.encode("utf-8")),
                         "lines": [list(p) for p in summary.linemap],
+                        "runs": [list(r) for r in summary.runs],
                     }),
                 )
                 output_sha = files.sha256(encoded)

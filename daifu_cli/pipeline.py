@@ -52,6 +52,8 @@ class FileResult:
     skipped: list[Skip] = field(default_factory=list)
     #: ``(vaccinated line, original line)`` for each user statement of vaccinated code.
     linemap: list[tuple[int, int]] = field(default_factory=list)
+    #: ``(vaccinated line, original line, length)`` for each run of lines copied unchanged.
+    runs: list[tuple[int, int, int]] = field(default_factory=list)
     error: str | None = None
     error_line: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -91,11 +93,13 @@ def vaccinate_source(path: str, data: bytes, options: Options = Options()) -> Fi
     targets = _analyzed_targets(source, result)
     failed: set[str] = set()
     while targets:
-        text, linemap = _emit_file(source, targets, options, timings, result)
+        text, runs = _emit_file(source, targets, options, timings, result)
+        linemap: list[tuple[int, int]] = []
         problem = _verify(source, text, targets, timings, linemap)
         if problem is None:
             result.text = text
             result.linemap = sorted(linemap)
+            result.runs = runs
             result.vaccinated = [t.qualname for t in targets]
             break
         if problem.qualname in failed or problem.qualname not in {t.qualname for t in targets}:
@@ -221,9 +225,9 @@ def _emit_file(
             )
     timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
     clock = time.perf_counter()
-    text = _assemble(source, [t for t in targets if t.parent is None], options, result)
+    text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result)
     timings["format"] = timings.get("format", 0.0) + time.perf_counter() - clock
-    return text, []
+    return text, runs
 
 
 def _previous_extent(source: SourceFile, first: ast.stmt, fallback: int) -> int:
@@ -273,11 +277,14 @@ def _script_end(stmts: Sequence[ast.stmt]) -> int:
 
 def _assemble(
     source: SourceFile, top: list[_Target], options: Options, result: FileResult
-) -> str:
-    """The file's text with each top-level target's span replaced by its output."""
+) -> tuple[str, list[tuple[int, int, int]]]:
+    """The file's text with each top-level target's span replaced by its output, and the runs
+    of lines copied unchanged (for mapping lines of the output back to the input)."""
     lines = source.lines
     header_at = _header_line(source)
+    banner_at = _banner_position(lines)
     out: list[str] = []
+    runs: list[tuple[int, int, int]] = []
     cursor = 1
     shim_done = False
 
@@ -287,6 +294,11 @@ def _assemble(
             if cursor == header_at and not shim_done:
                 out.extend(_shim_lines())
                 shim_done = True
+            if runs and runs[-1][0] + runs[-1][2] == len(out) + 1 and runs[-1][1] + runs[-1][2] == cursor:
+                first, original, length = runs[-1]
+                runs[-1] = (first, original, length + 1)
+            else:
+                runs.append((len(out) + 1, cursor, 1))
             out.append(lines[cursor - 1])
             cursor += 1
 
@@ -301,7 +313,32 @@ def _assemble(
     copy_until(len(lines) + 1)
     if not shim_done:
         out.extend(_shim_lines())
-    return _with_banner(source, "\n".join(out))
+    banner = render("module_header.py.j2", version=__version__, origin=source.path).text()
+    out.insert(banner_at, banner)
+    return "\n".join(out), _shift_runs(runs, banner_at)
+
+
+def _shift_runs(runs: list[tuple[int, int, int]], at: int) -> list[tuple[int, int, int]]:
+    """The runs after a line was inserted before output line ``at + 1``."""
+    shifted = []
+    for first, original, length in runs:
+        if first > at:
+            shifted.append((first + 1, original, length))
+        elif first + length - 1 <= at:
+            shifted.append((first, original, length))
+        else:  # the run straddles the insertion: split it
+            head = at - first + 1
+            shifted.append((first, original, head))
+            shifted.append((at + 2, original + head, length - head))
+    return shifted
+
+
+def _banner_position(lines: list[str]) -> int:
+    """Index before which the banner goes: after a shebang and an encoding line."""
+    at = 0
+    while at < min(2, len(lines)) and (lines[at].startswith("#!") or _is_coding(lines[at])):
+        at += 1
+    return at
 
 
 def _shim_lines() -> list[str]:
@@ -323,18 +360,6 @@ def _header_line(source: SourceFile) -> int:
             break
         line = (stmt.end_lineno or stmt.lineno) + 1
     return line
-
-
-def _with_banner(source: SourceFile, text: str) -> str:
-    banner = render(
-        "module_header.py.j2", version=__version__, origin=source.path
-    ).text()
-    lines = text.split("\n")
-    at = 0
-    while at < min(2, len(lines)) and (lines[at].startswith("#!") or _is_coding(lines[at])):
-        at += 1
-    lines.insert(at, banner)
-    return "\n".join(lines)
 
 
 def _is_coding(line: str) -> bool:

@@ -46,6 +46,7 @@ class FileSummary:
     skipped: list[tuple[str, int, str, bool]] = field(default_factory=list)
     decisions: list[tuple[str, int, bool, str]] = field(default_factory=list)
     linemap: list[tuple[int, int]] = field(default_factory=list)
+    runs: list[tuple[int, int, int]] = field(default_factory=list)
     error: str | None = None
     error_line: int = 0
     lines: int = 0
@@ -213,6 +214,7 @@ def _transform_one(item: tuple[str, bytes], options: pipeline.Options) -> FileSu
         skipped=[(s.qualname, s.line, s.reason, s.internal) for s in result.skipped],
         decisions=[(d.qualname, d.line, d.selected, d.reason) for d in result.decisions],
         linemap=result.linemap,
+        runs=result.runs,
         error=result.error,
         error_line=result.error_line,
         lines=data.count(b"\n") + 1,
@@ -239,7 +241,9 @@ def _cached_summary(output: Path, relpath: str, data: bytes, record: dict[str, A
         summary.text = text_bytes.decode(record.get("encoding", "utf-8"))
         linemap = output / ".daifu" / "linemaps" / f"{relpath}.json"
         try:
-            summary.linemap = [tuple(p) for p in json.loads(linemap.read_text())["lines"]]  # type: ignore[misc]
+            data = json.loads(linemap.read_text())
+            summary.linemap = [tuple(p) for p in data["lines"]]  # type: ignore[misc]
+            summary.runs = [tuple(r) for r in data["runs"]]  # type: ignore[misc]
         except (OSError, ValueError, KeyError):
             return None
     return summary
@@ -272,6 +276,7 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
                         "input": str(request.source.resolve()),
                         "sha256": files.sha256(summary.text.encode("utf-8")),
                         "lines": [list(p) for p in summary.linemap],
+                        "runs": [list(r) for r in summary.runs],
                     }
                 )
             )

@@ -24,13 +24,21 @@ from . import registry
 
 @dataclass
 class LineMap:
+    """Vaccinated line -> original line: exact inside runs of copied lines, the statement's
+    first line inside vaccinated code."""
+
     original: Path
-    vaccinated_lines: list[int]
-    original_lines: list[int]
+    #: Sorted ``(vaccinated line, original line, length)``; length 0 marks a statement.
+    entries: list[tuple[int, int, int]]
 
     def line(self, vaccinated_line: int) -> int | None:
-        index = bisect.bisect_right(self.vaccinated_lines, vaccinated_line) - 1
-        return self.original_lines[index] if index >= 0 else None
+        index = bisect.bisect_right(self.entries, (vaccinated_line, float("inf"), 0)) - 1
+        if index < 0:
+            return None
+        first, original, length = self.entries[index]
+        if length and vaccinated_line >= first + length:
+            return None  # a generated line between runs
+        return original + (vaccinated_line - first if length else 0)
 
 
 _maps: dict[tuple[str, str], LineMap | None] = {}
@@ -47,10 +55,8 @@ def line_map(vaccinated_path: str, source: str, home: Path) -> LineMap | None:
         relative = Path(vaccinated_path).resolve().relative_to(home.parent.resolve())
         data = json.loads((home / "linemaps" / f"{relative}.json").read_text(encoding="utf-8"))
         if data.get("sha256") == digest:
-            pairs = sorted(data["lines"])
-            found = LineMap(
-                Path(data["input"]) / data["source"], [p[0] for p in pairs], [p[1] for p in pairs]
-            )
+            entries = [(v, o, 0) for v, o in data["lines"]] + [tuple(r) for r in data.get("runs", [])]
+            found = LineMap(Path(data["input"]) / data["source"], sorted(entries))  # type: ignore[arg-type]
     except (OSError, ValueError, KeyError):
         found = None
     _maps[key] = found
@@ -80,15 +86,46 @@ def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str |
                 return (_short(mapping.original), original, None)
         text = record.source.splitlines()[line - 1] if 0 < line <= record.source.count("\n") + 1 else None
         return (_short(Path(filename)), line, text.rstrip() if text else None)
+    copied = _input_copy(filename, home)
+    if copied is not None:  # a file of the output copied unchanged: show the user's own
+        text = linecache.getline(str(copied), line).rstrip()
+        return (_short(copied), line, text or None)
     text = linecache.getline(filename, line).rstrip()
     return (_short(Path(filename)) if not filename.startswith("<") else filename, line, text or None)
 
 
+_input_root: dict[Path, Path | None] = {}
+
+
+def _input_copy(filename: str, home: Path) -> Path | None:
+    """The user's file that *filename* (in the output) is an unchanged copy of."""
+    if filename.startswith("<"):
+        return None
+    if home not in _input_root:
+        try:
+            _input_root[home] = Path(json.loads((home / "manifest.json").read_text(encoding="utf-8"))["source"])
+        except (OSError, ValueError, KeyError):
+            _input_root[home] = None
+    root = _input_root[home]
+    if root is None:
+        return None
+    try:
+        relative = Path(filename).resolve().relative_to(home.parent.resolve())
+    except ValueError:
+        return None
+    candidate = root / relative
+    return candidate if candidate.is_file() else None
+
+
 def _short(path: Path) -> str:
+    text = str(path)
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in text:
+            return text.split(marker, 1)[1]
     try:
         return os.path.relpath(path)
     except ValueError:
-        return str(path)
+        return text
 
 
 def context_lines(filename: str, line: int, home: Path, around: int = 2) -> list[str]:
@@ -110,17 +147,40 @@ def context_lines(filename: str, line: int, home: Path, around: int = 2) -> list
 
 
 def traceback_lines(tb: TracebackType | None, home: Path) -> list[str]:
-    out = []
-    for frame, line in traceback.walk_tb(tb):
+    """The traceback in the user's files; runs of library frames shrink to one line."""
+    out: list[str] = []
+    library: list[str] = []
+    entries = [(f, n) for f, n in traceback.walk_tb(tb) if not f.f_code.co_filename.startswith(_RUNTIME_DIR)]
+    for index, (frame, line) in enumerate(entries):
         code = frame.f_code
-        if code.co_filename.startswith(str(Path(__file__).parent)):
-            continue
         shown, number, text = user_location(code.co_filename, line, home)
+        last = index == len(entries) - 1
+        if _is_library(code.co_filename) and not last:
+            library.append(_package_of(code.co_filename))
+            continue
+        if library:
+            out.append(f"  ... {len(library)} frames in {', '.join(sorted(set(library)))}")
+            library = []
         name = "<module>" if code.co_name in ("<module>", "__daifu_script__") else code.co_name
         out.append(f"  {shown}:{number} in {name}")
         if text:
             out.append(f"      {text.strip()}")
     return out
+
+
+_RUNTIME_DIR = str(Path(__file__).parent)
+_LIBRARY_MARKERS = ("site-packages", "dist-packages", "/lib/python3")
+
+
+def _is_library(filename: str) -> bool:
+    return filename.startswith("<frozen") or any(m in filename for m in _LIBRARY_MARKERS)
+
+
+def _package_of(filename: str) -> str:
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1].split("/", 1)[0].removesuffix(".py")
+    return "the standard library"
 
 
 def summarize(value: Any, width: int = 70) -> str:
@@ -134,6 +194,11 @@ def summarize(value: Any, width: int = 70) -> str:
         return f"{kind.__name__}[{dims}] {str(dtype).replace('torch.', '')} {value.device}{extra}"
     if shape is not None and dtype is not None:
         return f"{kind.__name__}{tuple(shape)} {dtype}"
+    groups = getattr(value, "param_groups", None)
+    if isinstance(groups, list) and hasattr(value, "step") and hasattr(value, "state_dict"):
+        lrs = sorted({g.get("lr") for g in groups if isinstance(g, dict) and "lr" in g}, key=str)
+        lr = f", lr={lrs[0]}" if len(lrs) == 1 else ""
+        return f"{kind.__name__} ({len(groups)} parameter group{'s' if len(groups) != 1 else ''}{lr})"
     parameters = getattr(value, "parameters", None)
     if callable(parameters) and hasattr(value, "state_dict") and hasattr(value, "forward"):
         try:
