@@ -82,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 traceback.print_exc()
                 result = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            previous = sections.get(name, {}).get("result", {})
+            if "skipped" in result and previous and "skipped" not in previous and "error" not in previous:
+                log(f"   {name}: skipped here ({result['skipped']}); keeping the earlier result "
+                    f"from {sections[name].get('date')}")
+                return
             sections[name] = {
                 "date": now(),
                 "command": command,

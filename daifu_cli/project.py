@@ -319,7 +319,9 @@ _PATCHES_README = """\
 Action snippets for a waiting run: a Python file saved here runs with the crashed function's
 variables (and the module's globals), then the failing statement is retried. Assignments change
 the variables; `daifu.skip()` skips the failing statement, `daifu.give_up()` lets the crash
-propagate. Applied snippets move to applied/, broken ones to failed/.
+propagate. Every waiting process (each rank of a distributed job) applies a snippet once; one
+saved before a process started waiting is not applied to it (save it again to reuse it).
+Outcomes are in ../log.jsonl and `daifu status`.
 """
 
 

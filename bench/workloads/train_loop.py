@@ -5,7 +5,8 @@ the usual loop: batches, autocast, forward, loss, backward, clipping, optimizer 
 learning-rate schedule, periodic evaluation under ``torch.no_grad()`` and logging. Inputs and
 seeds are fixed, so the original and the vaccinated copy compute the same losses.
 
-Prints one line ``BENCH {json}`` with the mean step time of the timed steps (after warm-up).
+Prints one line ``BENCH {json}`` with the mean step time of the timed steps (after warm-up),
+and the median and smallest mean step time of blocks of 10 steps (robust to a busy machine).
 Standard library and torch only: it runs on a bare GPU machine.
 """
 
@@ -114,16 +115,17 @@ def evaluate(model, batches, device, amp_dtype):
     return (total / len(batches)).item()
 
 
-def train(model, optimizer, batches, device, steps, warmup, amp_dtype, eval_every, log_every, base_lr):
-    """The training loop; returns (seconds for the timed steps, last loss, eval losses)."""
+def train(model, optimizer, batches, device, steps, warmup, amp_dtype, eval_every, log_every, base_lr, block=10):
+    """The training loop; returns (seconds of each block of *block* timed steps, last loss,
+    eval losses)."""
     model.train()
     evals = []
-    started = None
+    marks = []
     loss_value = float("nan")
     for step in range(warmup + steps):
-        if step == warmup:
+        if step >= warmup and (step - warmup) % block == 0:
             sync(device)
-            started = time.perf_counter()
+            marks.append(time.perf_counter())
         inputs, targets = batches[step % len(batches)]
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, base_lr, 20, warmup + steps)
@@ -139,7 +141,8 @@ def train(model, optimizer, batches, device, steps, warmup, amp_dtype, eval_ever
         if (step + 1) % log_every == 0:
             loss_value = loss.item()
     sync(device)
-    return time.perf_counter() - started, loss_value, evals
+    marks.append(time.perf_counter())
+    return [b - a for a, b in zip(marks, marks[1:])], loss_value, evals
 
 
 def main():
@@ -165,12 +168,15 @@ def main():
         amp_dtype = torch.bfloat16 if device.type == "cuda" else None
     batches = make_batches(args.model, device, 16, args.batch_size, generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    seconds, loss, evals = train(
+    blocks, loss, evals = train(
         model, optimizer, batches, device, args.steps, args.warmup, amp_dtype,
         eval_every=100, log_every=10, base_lr=1e-3,
     )
+    ms = sorted(b * 1000 / 10 for b in blocks[: args.steps // 10])
     result = {
-        "step_ms": seconds / args.steps * 1000,
+        "step_ms": sum(blocks) / args.steps * 1000,
+        "step_ms_median_block": ms[len(ms) // 2] if len(ms) % 2 else (ms[len(ms) // 2 - 1] + ms[len(ms) // 2]) / 2,
+        "step_ms_min_block": ms[0],
         "steps": args.steps,
         "loss": loss,
         "evals": evals,

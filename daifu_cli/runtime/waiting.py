@@ -187,10 +187,8 @@ class _Loop:
         except (OSError, patching.PatchError) as exc:
             session.say(f"daifu: action snippet not applied: {exc}; still waiting")
             session.journal.event("action", file=path.name, ok=False, error=str(exc))
-            _move(path, "failed")
             return None
         session.journal.event("action", file=path.name, ok=True, changed=changed, action=action)
-        _move(path, "applied")
         session.say(
             f"daifu: applied action snippet {path.name}"
             + (f" (changed: {', '.join(changed)})" if changed else "")
@@ -321,11 +319,17 @@ def _mark_seen(record: registry.ModuleRecord) -> None:
 
 
 class _Watcher:
-    """Action snippets in the patch folder, handed out once each has settled."""
+    """Action snippets in the patch folder, handed out once each has settled.
+
+    Snippets stay where they are: every waiting process of a run (all ranks of a torchrun
+    job) applies each snippet once. A snippet saved before this process started waiting was
+    meant for an earlier crash and is not applied; saving it again applies it again.
+    """
 
     def __init__(self, folder: Path, settle: float) -> None:
         self.folder = folder
         self.settle = settle
+        self.since = time.time() - 0.5
         self.pending: dict[Path, tuple[tuple[int, int], float]] = {}
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -341,7 +345,9 @@ class _Watcher:
             return []
         for path in entries:
             signature = _signature(str(path))
-            if signature is None:
+            if signature is None or signature[0] / 1e9 < self.since:
+                continue
+            if _applied.get(path) == signature:
                 continue
             known = self.pending.get(path)
             if known is None or known[0] != signature:
@@ -349,21 +355,13 @@ class _Watcher:
                 continue
             if now - known[1] >= self.settle:
                 ready.append(path)
+                _applied[path] = signature
                 del self.pending[path]
         return ready
 
 
-def _move(path: Path, folder: str) -> None:
-    target = path.parent / folder
-    try:
-        target.mkdir(exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        os.replace(path, target / f"{stamp}-{path.name}")
-    except OSError:
-        try:
-            path.unlink()
-        except OSError:
-            pass
+#: Snippets this process has applied, with the version (mtime, size) it applied.
+_applied: dict[Path, tuple[int, int]] = {}
 
 
 def _use_tty(setting: str) -> bool:

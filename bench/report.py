@@ -1,0 +1,275 @@
+"""results.json -> results.md, and the short table printed at the end of a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import fmt_spread
+
+ORDER = ("overhead_cpu", "overhead_gpu", "overhead_micro", "restore", "transpile", "import")
+
+
+def _ok(flag: Any) -> str:
+    return "yes" if flag is True else "NO" if flag is False else "-"
+
+
+def _s(d: dict[str, Any], key: str, unit: str = "", digits: int = 3, scale: float = 1.0) -> str:
+    return fmt_spread(d.get(key, {}), unit, digits, scale)
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(metric, figure, target, met) for the headline figures."""
+    rows: list[tuple[str, str, str, str]] = []
+    sections = results.get("sections", {})
+
+    def res(name: str) -> dict[str, Any]:
+        return sections.get(name, {}).get("result", {})
+
+    cpu = res("overhead_cpu")
+    if "ratio" in cpu:
+        rows.append(("CPU training loop, vaccinated/original step time", _s(cpu, "ratio", "", 4),
+                     "<= 1.005", _ok(cpu.get("meets_target"))))
+    gpu = res("overhead_gpu")
+    if "ratio" in gpu:
+        rows.append(("GPU training loop, vaccinated/original step time", _s(gpu, "ratio", "", 4), "-", "-"))
+    elif gpu:
+        rows.append(("GPU training loop", f"skipped: {gpu.get('skipped', gpu.get('error', '?'))}", "-", "-"))
+    micro = res("overhead_micro").get("cases", {})
+    for name, case in micro.items():
+        per = case.get("added_ns_per_cell") or case.get("added_ns_per_iter")
+        unit = "ns/cell" if case.get("added_ns_per_cell") else "ns/iter"
+        rows.append((f"micro {name}: ratio; added cost", f"{_s(case, 'ratio', '', 3)}; "
+                     f"{fmt_spread(per, ' ' + unit, 1)}", "-", "-"))
+    restore = res("restore").get("configs", {})
+    for key, entry in restore.items():
+        lat = entry.get("latency_ms", {})
+        if lat.get("n"):
+            fig = f"median {lat['median']:.1f} ms, p95 {lat['p95']:.1f} ms (n={lat['n']}, {len(entry.get('failures', []))} failed)"
+        else:
+            fig = f"no successful trial ({len(entry.get('failures', []))} failed)"
+        target = "median <= 50, p95 <= 200" if "meets_target" in entry else "- (includes the CLI)"
+        rows.append((f"restore latency {key}", fig, target, _ok(entry.get("meets_target"))))
+    tr = res("transpile")
+    if "full" in tr:
+        full = tr["full"]
+        rows.append((f"transpile {tr['project']['lines']:,} lines (daifu vaccinate)",
+                     f"{full['lines_per_s']:,.0f} lines/s ({full['wall_s']:.1f} s), peak RSS "
+                     f"{full['peak_rss_process_tree_mib']:.0f} MiB tree / {full['peak_rss_largest_process_mib']:.0f} MiB largest",
+                     ">= 5,000 lines/s", _ok(full.get("meets_target"))))
+        one = tr["force_one_file"]
+        chk = tr["force_one_file_in_process_check"]
+        rows.append(("re-vaccinate after a one-file change (--force)",
+                     f"{one['wall_s']:.2f} s (in-process check: {len(chk['transformed_files'])} file transformed)",
+                     "only that file", _ok(chk.get("only_the_changed_file"))))
+        patch = tr["patch_one_file"]
+        rows.append(("daifu patch after a one-file change", f"{patch['wall_s']:.2f} s ({patch['cli_output']})",
+                     "only that file", _ok(patch.get("only_the_changed_file"))))
+    imp = res("import")
+    if "shim_added_ms" in imp:
+        rows.append(("import _daifu_shim, added start-up", _s(imp, "shim_added_ms", " ms", 1), "<= 20 ms",
+                     _ok(imp.get("meets_target"))))
+        rows.append(("import of a vaccinated module, added start-up", _s(imp, "vaccinated_module_added_ms", " ms", 1),
+                     "-", "-"))
+    for name in ORDER:
+        if "error" in res(name):
+            rows.append((name, f"ERROR: {res(name)['error'][:200]}", "-", "NO"))
+    return rows
+
+
+def _table(header: list[str], rows: list[list[str]] | list[tuple[str, ...]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return out
+
+
+def terminal_table(results: dict[str, Any]) -> str:
+    return "\n".join(_table(["metric", "figure: median (min..max, n)", "target", "met"], summary_rows(results)))
+
+
+def _machine_line(section: dict[str, Any]) -> str:
+    m = section.get("machine", {})
+    gpus = ", ".join(m.get("gpus") or []) or "none"
+    git = section.get("git", {})
+    commit = f"{git.get('commit', '?')[:10]}{' (dirty)' if git.get('dirty') else ''}" if git else "?"
+    return (f"{section.get('date')}; `{section.get('command')}`; {m.get('platform')}; CPU {m.get('cpu_model')} "
+            f"({m.get('cores')} cores, {m.get('cores_available')} available); Python {m.get('python')}; "
+            f"torch {m.get('torch')}; GPU {gpus}; load average before/after {section.get('loadavg_before')} / "
+            f"{section.get('loadavg_after')}; commit {commit}; {section.get('elapsed_s')} s"
+            + ("; --quick" if section.get("quick") else ""))
+
+
+def markdown(results: dict[str, Any]) -> str:
+    sections = results.get("sections", {})
+    lines = [
+        "# daifu performance benchmark",
+        "",
+        f"Generated by `python -m bench` (bench/); last updated {results.get('updated')}. Every figure is "
+        "given as median (min..max, n) unless marked otherwise; ratios are vaccinated/original measured "
+        "interleaved side by side, so that a shared, noisy machine moves both sides together. The load "
+        "average recorded with each section shows how busy the machine was.",
+        "",
+        "## Summary",
+        "",
+        *_table(["metric", "figure", "target", "met"], summary_rows(results)),
+        "",
+    ]
+    for name in ORDER:
+        section = sections.get(name)
+        if not section:
+            continue
+        res = section.get("result", {})
+        lines += [f"## {name}", "", f"Run: {_machine_line(section)}", ""]
+        if "error" in res:
+            lines += [f"ERROR: {res['error']}", ""]
+            continue
+        if "skipped" in res:
+            lines += [f"Skipped: {res['skipped']}", ""]
+            continue
+        lines += _SECTION[name](res)
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _overhead(res: dict[str, Any]) -> list[str]:
+    out = [
+        f"Workload: {res.get('workload')}; {res.get('steps')} timed steps after {res.get('warmup_steps')} warm-up "
+        f"steps, torch threads {res.get('threads')}; {res.get('pairs')} pairs of fresh processes, interleaved "
+        "(order alternating per pair).",
+        "",
+        *_table(["figure", "median (min..max, n)"], [
+            ["original step time", _s(res, "original_step_ms", " ms", 3)],
+            ["vaccinated step time", _s(res, "vaccinated_step_ms", " ms", 3)],
+            ["ratio vaccinated/original (per pair)", _s(res, "ratio", "", 4)],
+            ["overhead, median of pair ratios", f"{res.get('overhead_pct_median')} %"],
+            ["ratio of medians", str(res.get("ratio_of_medians"))],
+            ["same losses and eval losses", str(res.get("same_losses"))],
+        ]),
+    ]
+    if res.get("cuda"):
+        out += ["", f"CUDA: {res['cuda']}"]
+    if "target" in res:
+        out += ["", f"Target: {res['target']}; met: {_ok(res.get('meets_target'))}"]
+    return out
+
+
+def _micro(res: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, c in res.get("cases", {}).items():
+        rows.append([
+            f"`{name}`: {c.get('what')}", str(c["cells_per_iteration"]), f"{c['iterations']:,}",
+            f"{c['original_ns_per_iter']['median']:.1f}", f"{c['vaccinated_ns_per_iter']['median']:.1f}",
+            _s(c, "ratio", "", 3), f"{c['ratio_min_of_n']:.3f}", _s(c, "added_ns_per_iter", "", 1),
+            _s(c, "added_ns_per_cell", "", 1) if c.get("added_ns_per_cell") else "-",
+        ])
+    out = [
+        f"Method: {res.get('method')} (Python {res.get('python')}).",
+        "",
+        *_table(["case", "cells/iter", "iterations", "original ns/iter", "vaccinated ns/iter",
+                 "ratio", "ratio min-of-N", "added ns/iter", "added ns/cell"], rows),
+    ]
+    for name, prof in (res.get("profiles") or {}).items():
+        out += ["", f"cProfile of the vaccinated `{name}` (top own time):", "",
+                *_table(["function", "calls", "own s", "cumulative s"],
+                        [[p["function"], str(p["calls"]), str(p["tottime_s"]), str(p["cumtime_s"])] for p in prof[:8]])]
+    return out
+
+
+def _restore(res: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, e in res.get("configs", {}).items():
+        lat = e.get("latency_ms", {})
+        rows.append([
+            key, str(e.get("trials")), f"{lat.get('median', float('nan')):.1f}", f"{lat.get('p95', float('nan')):.1f}",
+            f"{lat.get('min', float('nan')):.1f}..{lat.get('max', float('nan')):.1f}",
+            _s(e, "runtime_reported_ms", " ms", 1),
+            _s(e, "patch_command_ms", " ms", 0) if e.get("patch_command_ms") else "-",
+            str(len(e.get("failures", []))), _ok(e.get("meets_target")),
+        ])
+    out = [
+        f"Method: {res.get('method')}",
+        "",
+        *_table(["fix / watcher", "trials", "median ms", "p95 ms", "min..max ms",
+                 "runtime's own figure (detection to resume)", "`daifu patch` command", "failed", "target met"], rows),
+    ]
+    for key, e in res.get("configs", {}).items():
+        for failure in e.get("failures", [])[:3]:
+            out.append(f"- failure in {key}: {failure}")
+    return out
+
+
+def _transpile(res: dict[str, Any]) -> list[str]:
+    if "full" not in res:
+        return [str(res)]
+    p, full = res["project"], res["full"]
+    split = res["pass_split"]
+    out = [
+        f"Project: {p['files']} files, {p['lines']:,} lines (`{p['generator']}`).",
+        "",
+        *_table(["figure", "value"], [
+            ["`daifu vaccinate` wall time (fresh output, all cores)", f"{full['wall_s']:.2f} s"],
+            ["throughput", f"{full['lines_per_s']:,.0f} lines/s (target >= 5,000: {_ok(full['meets_target'])})"],
+            ["CPU time (user, all processes)", f"{full['cpu_user_s']:.1f} s"],
+            ["peak RSS, whole process tree (sampled every 20 ms)", f"{full['peak_rss_process_tree_mib']:.0f} MiB"],
+            ["peak RSS, largest process (ru_maxrss)", f"{full['peak_rss_largest_process_mib']:.0f} MiB"],
+            ["CLI summary", full["cli_summary"]],
+            ["`--force`, nothing changed", f"{res['force_unchanged']['wall_s']:.2f} s"],
+            [f"`--force` after changing {res['force_one_file']['changed_file']}", f"{res['force_one_file']['wall_s']:.2f} s"],
+            ["in-process `--force` after a one-file change: files transformed",
+             f"{res['force_one_file_in_process_check']['transformed_files']} of "
+             f"{res['force_one_file_in_process_check']['python_files']} ({res['force_one_file_in_process_check']['wall_s']:.2f} s)"],
+            [f"`daifu patch` after changing {res['patch_one_file']['changed_file']}",
+             f"{res['patch_one_file']['wall_s']:.2f} s ({res['patch_one_file']['cli_output']})"],
+        ]),
+        "",
+        f"Time per pass ({split['how']}: {split['files']} files, {split['lines']:,} lines, "
+        f"{split['wall_s']:.1f} s, {split['lines_per_s_one_core']:,.0f} lines/s on one core):",
+        "",
+        *_table(["pass", "seconds", "share of wall time"],
+                [[k, f"{v:.2f}", f"{split['share_pct'][k]:.1f} %"] for k, v in split["seconds"].items()]),
+    ]
+    prof = res.get("profile", {})
+    if prof:
+        out += ["", f"Profile ({prof['how']}: {prof['lines']:,} lines, {prof['wall_s_under_profiler']:.1f} s under "
+                f"cProfile; full text in {prof['full_text']}). Own time by module:", "",
+                *_table(["module", "share of own time"], [[k, f"{v:.1f} %"] for k, v in prof["own_time_by_module_pct"].items()]),
+                "", "Top functions by own time:", "",
+                *_table(["function", "calls", "own s", "cumulative s"],
+                        [[r["function"], str(r["calls"]), str(r["tottime_s"]), str(r["cumtime_s"])] for r in prof["top_tottime"][:15]]),
+                "", "Top functions by cumulative time:", "",
+                *_table(["function", "calls", "own s", "cumulative s"],
+                        [[r["function"], str(r["calls"]), str(r["tottime_s"]), str(r["cumtime_s"])] for r in prof["top_cumtime"][:15]])]
+    return out
+
+
+def _import(res: dict[str, Any]) -> list[str]:
+    out = [
+        f"Method: {res.get('method')} {res.get('rounds')} rounds.",
+        "",
+        *_table(["figure", "median (min..max, n)"], [
+            ["`python -c pass`", _s(res["wall_ms"], "pass", " ms", 1)],
+            ["`python -c 'import _daifu_shim'`", _s(res["wall_ms"], "shim", " ms", 1)],
+            ["`import tiny`, original", _s(res["wall_ms"], "orig_module", " ms", 1)],
+            ["`import tiny`, vaccinated", _s(res["wall_ms"], "vax_module", " ms", 1)],
+            ["shim: added (per-round difference)", _s(res, "shim_added_ms", " ms", 1)],
+            ["vaccinated module: added (per-round difference)", _s(res, "vaccinated_module_added_ms", " ms", 1)],
+            ["`-X importtime`: `_daifu_shim` cumulative", _s(res["importtime_shim"], "cumulative_ms", " ms", 2)],
+            ["`-X importtime`: vaccinated `tiny` cumulative", _s(res["importtime_vaccinated_module"], "cumulative_ms", " ms", 2)],
+            ["`-X importtime`: original `tiny` cumulative", _s(res["importtime_original_module"], "cumulative_ms", " ms", 2)],
+        ]),
+        "",
+        "Largest parts (own time, `-X importtime`, median) of importing a vaccinated module: "
+        + ", ".join(f"{p['module']} {p['self_ms']:.2f} ms" for p in res["importtime_vaccinated_module"]["largest_self_ms"]),
+        "",
+        f"Target: {res.get('target')}; met: {_ok(res.get('meets_target'))}",
+    ]
+    return out
+
+
+_SECTION = {
+    "overhead_cpu": _overhead,
+    "overhead_gpu": _overhead,
+    "overhead_micro": _micro,
+    "restore": _restore,
+    "transpile": _transpile,
+    "import": _import,
+}
