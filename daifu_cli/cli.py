@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -169,11 +168,11 @@ def _size(n: int) -> str:
 
 def _print_explain(outcome: Outcome) -> None:
     for relpath, summary in outcome.summaries.items():
-        unsupported = {(q, l): r for q, l, r, _ in summary.skipped}
+        unsupported = {qualname: reason for qualname, _, reason, _ in summary.skipped}
         for qualname, line, selected, reason in summary.decisions:
             if qualname == "<script>" and reason == "no script-level code":
                 continue
-            problem = next((r for (q, _), r in unsupported.items() if q == qualname), None)
+            problem = unsupported.get(qualname)
             if selected and problem:
                 verdict = f"not vaccinated: {problem}"
             elif selected:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from daifu_cli import __version__
 from daifu_cli.code import Code
-from daifu_cli.passes import analyze, emit, format as fmt, select, verify
+from daifu_cli.passes import analyze, emit, select, verify
+from daifu_cli.passes import format as fmt
 from daifu_cli.render import render
 from daifu_cli.runtime import layout
 from daifu_cli.source import SourceError, SourceFile
@@ -198,15 +199,16 @@ def _emit_file(
     options: Options,
     timings: dict[str, float],
     result: FileResult,
-) -> tuple[str, list[tuple[int, int]]]:
+) -> tuple[str, list[tuple[int, int, int]]]:
     clock = time.perf_counter()
     future = _has_future_annotations(source.tree)
     for target in sorted(targets, key=_depth, reverse=True):
         children = {id(t.node): t.code for t in targets if t.parent is target and t.code}
+        roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,
             target.scope,  # type: ignore[arg-type]
-            target.node if target.is_script else [target.node],  # type: ignore[list-item]
+            roots,
             origin=source.path.rsplit("/", 1)[-1],
             substitutions=children,  # type: ignore[arg-type]
             method_self=_method_self(target),

@@ -241,9 +241,9 @@ def _cached_summary(output: Path, relpath: str, data: bytes, record: dict[str, A
         summary.text = text_bytes.decode(record.get("encoding", "utf-8"))
         linemap = output / ".daifu" / "linemaps" / f"{relpath}.json"
         try:
-            data = json.loads(linemap.read_text())
-            summary.linemap = [tuple(p) for p in data["lines"]]  # type: ignore[misc]
-            summary.runs = [tuple(r) for r in data["runs"]]  # type: ignore[misc]
+            mapping = json.loads(linemap.read_text())
+            summary.linemap = [tuple(p) for p in mapping["lines"]]  # type: ignore[misc]
+            summary.runs = [tuple(r) for r in mapping["runs"]]  # type: ignore[misc]
         except (OSError, ValueError, KeyError):
             return None
     return summary

@@ -170,7 +170,7 @@ def test_snippet_can_give_up_or_skip(tmp_path: Path) -> None:
     run2 = Run(tmp_path / "second", {"main.py": LOOP}).start()
     run2.wait_waiting()
     run2.snippet("daifu.give_up()\n")
-    code2, out2, err2 = run2.finish()
+    code2, _out2, err2 = run2.finish()
     assert code2 == 1 and err2.strip().splitlines()[-1].startswith("NameError")
 
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import ast
 import symtable
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from daifu_cli.runtime.layout import PREFIX
-
 from daifu_cli.runtime.names import all_args as _all_args
 from daifu_cli.runtime.names import bound_names, own_nodes
 
@@ -212,7 +211,7 @@ def check_script(stmts: list[ast.stmt]) -> Unsupported | None:
     return _common_checks(stmts, stmts)
 
 
-def _common_checks(body: list[ast.stmt], roots: list[ast.AST]) -> Unsupported | None:
+def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST]) -> Unsupported | None:
     for name in sorted(used_names(roots)):
         if name.startswith(PREFIX):
             return Unsupported(_first_line(roots), f"uses the name {name!r}, reserved by daifu")
@@ -230,7 +229,7 @@ def _common_checks(body: list[ast.stmt], roots: list[ast.AST]) -> Unsupported | 
     return None
 
 
-def _first_line(roots: list[ast.AST]) -> int:
+def _first_line(roots: Sequence[ast.AST]) -> int:
     return getattr(roots[0], "lineno", 1) if roots else 1
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from daifu_cli.code import Code, Piece, from_pieces
 from daifu_cli.passes.analyze import Scope, bound_names, own_nodes, used_names
@@ -60,7 +61,7 @@ def cell_bodies(body: Sequence[ast.stmt]) -> list[list[ast.stmt]]:
 
 
 def _has_finally(node: ast.AST) -> bool:
-    return isinstance(node, ast.Try) and bool(node.finalbody) or (
+    return (isinstance(node, ast.Try) and bool(node.finalbody)) or (
         hasattr(ast, "TryStar") and isinstance(node, ast.TryStar) and bool(node.finalbody)
     )
 
@@ -199,18 +200,19 @@ class Emitter:
     def _extent_end(self, stmt: ast.stmt, footer: bool = True) -> int:
         """Last line of *stmt*, including the closing comments of its last block."""
         block = _last_block(stmt)
+        end = stmt.end_lineno or stmt.lineno
         if block is None:
-            return stmt.end_lineno  # type: ignore[return-value]
+            return end
         if footer:
-            return max(self._footer(block)[1], stmt.end_lineno)  # type: ignore[type-var]
-        return max(self._extent_end(block[-1]), stmt.end_lineno)  # type: ignore[type-var]
+            return max(self._footer(block)[1], end)
+        return max(self._extent_end(block[-1]), end)
 
     # -- statements ---------------------------------------------------------------------
 
     def _statement(self, stmt: ast.stmt, region: Region) -> Code:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return self._opaque(stmt)
-        handlers: dict[type, Callable[[ast.stmt, Region], Code]] = {
+        handlers: dict[type, Callable[[Any, Region], Code]] = {
             ast.For: self._for,
             ast.While: self._while,
             ast.If: self._if,

@@ -74,9 +74,7 @@ def code_from_text(text: str) -> Code:
     interior: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
-                interior.update(range(tok.start[0] + 1, tok.end[0] + 1))
-            elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]:
+            if (tok.type == tokenize.STRING and tok.end[0] > tok.start[0]) or (tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]):
                 interior.update(range(tok.start[0] + 1, tok.end[0] + 1))
     except (tokenize.TokenError, SyntaxError):
         pass

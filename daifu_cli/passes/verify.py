@@ -47,7 +47,7 @@ def check_function(
         view = logical.logical_function(output)
     except logical.NotVaccinated as exc:
         raise VerifyError(qualname, f"output not readable by the runtime: {exc}") from None
-    stmts = list(original) if script else list(original.body)  # type: ignore[union-attr]
+    stmts = list(original.body) if isinstance(original, ast.FunctionDef) else list(original)
     if script:
         stmts = _expand_script_annotations(stmts, future_annotations)
     linemap: list[tuple[int, int]] = []
@@ -64,7 +64,7 @@ def _compare_blocks(
             qualname,
             f"block at line {where}: {len(original)} statements became {len(vaccinated)}",
         )
-    for before, after in zip(original, vaccinated):
+    for before, after in zip(original, vaccinated, strict=False):
         node = _as_user_statement(after)
         want = normal.key(before, header_only=True)
         got = normal.key(node, in_cell=after.region is not None, header_only=True)

@@ -54,7 +54,8 @@ def _user_for(stmt: logical.Stmt) -> ast.stmt:
 
 
 def _opcodes(old: logical.Block, new: logical.Block) -> list[tuple[str, int, int, int, int]]:
-    return difflib.SequenceMatcher(None, _keys(old), _keys(new), autojunk=False).get_opcodes()
+    matcher = difflib.SequenceMatcher(None, _keys(old), _keys(new), autojunk=False)
+    return [(str(tag), i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
 
 def counterpart(old: logical.Block, new: logical.Block, index: int) -> int | None:
@@ -77,7 +78,7 @@ def counterpart(old: logical.Block, new: logical.Block, index: int) -> int | Non
 def resume_index(old: logical.Block, new: logical.Block, index: int) -> int:
     """Where to resume in *new* when statement *index* of *old* is the next one to run."""
     opcodes = _opcodes(old, new)
-    for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+    for _position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "insert":
             if i1 == index:  # inserted right before the statement to run: they run too
                 return j1

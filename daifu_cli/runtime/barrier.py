@@ -11,17 +11,16 @@ fix. The session returns a *plan* that the barrier calls once its ``except`` blo
 from __future__ import annotations
 
 import ast
-import gc
 import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import align, config as config_module, frames, handled, journal, logical, policy, registry, report, resume
+from . import align, frames, handled, journal, logical, policy, report, resume
+from . import config as config_module
 from .context import Context, capture
 from .signals import Resumed
 
@@ -227,7 +226,7 @@ class Session:
                 return result
             if type(result) is Resumed:
                 return result
-            return Resumed(result, session, built.owner)
+            return Resumed(result, session, built.owner or ())
 
         return run
 
@@ -235,7 +234,8 @@ class Session:
         """An old frame got a cell's ``Resumed``: continue after that cell's statement with
         the new code, and return what the frame must return."""
         signal, owner = resumed.signal, resumed.owner
-        region, region_owner = resume.region_of(self.view, owner[:-1])
+        region, found_owner = resume.region_of(self.view, owner[:-1])
+        region_owner: tuple = found_owner if found_owner is not None else ()
         if type(signal) is tuple:
             return signal[0] if root else Resumed(signal, self, region_owner)
         position = _after(self.view, owner, signal, region)
@@ -248,7 +248,7 @@ class Session:
         result = built.function()
         if built.region is None:
             return result
-        return result if type(result) is Resumed else Resumed(result, self, built.owner)
+        return result if type(result) is Resumed else Resumed(result, self, built.owner or ())
 
     # -- the report -----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 DEFAULT_TRANSIENT = [
     {"type": "ConnectionError"},
@@ -87,7 +87,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _apply(config: Config, data: dict[str, Any]) -> None:
     data = data.get("runtime", data)
-    simple = {
+    simple: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "max-wait": ("max_wait", _seconds),
         "wait": ("wait", bool),
         "transient-retries": ("transient_retries", int),

@@ -61,10 +61,8 @@ class Console:
 
             message, decision = check_code(session, force=True)
             return message or "no changed code", decision
-        if command == "retry":
-            return "retrying", self._decision("resume")
-        if command == "skip":
-            return "skipping the failing statement", self._decision("skip")
+        if command in ("retry", "skip"):
+            return self._resume(command)
         if command == "raise":
             return "giving up", Decision("raise")
         if command == "exit":
@@ -74,24 +72,23 @@ class Console:
             return "detached; the program keeps waiting", "detach"
         return f"unknown command {command!r}; type `help`", None
 
-    def _decision(self, kind: str) -> Decision | None:
+    def _resume(self, command: str) -> tuple[str, Decision | None]:
         from .align import CannotMap
         from .barrier import Decision
 
+        skip = command == "skip"
         try:
-            self.session.prepare(skip=kind == "skip")
+            self.session.prepare(skip=skip)
         except CannotMap as exc:
-            return None if self._say(f"cannot resume here: {exc}") else None
-        return Decision(kind)
-
-    def _say(self, text: str) -> bool:
-        self.session.say(text)
-        return True
+            return f"cannot resume here: {exc}", None
+        if skip:
+            return "skipping the failing statement", Decision("skip")
+        return "retrying", Decision("resume")
 
     def _evaluate(self, expression: str) -> str:
         ctx = self.session.context
         try:
-            value = eval(expression, ctx.globals, ctx.namespace())  # noqa: S307 - the user's console
+            value = eval(expression, ctx.globals, ctx.namespace())
         except BaseException as exc:
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         return repr(value)
@@ -100,7 +97,7 @@ class Console:
         ctx = self.session.context
         namespace = ctx.namespace()
         try:
-            exec(compile(code, "<daifu console>", "single"), ctx.globals, namespace)  # noqa: S102
+            exec(compile(code, "<daifu console>", "single"), ctx.globals, namespace)
         except BaseException as exc:
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         changed = namespace.commit()

@@ -143,7 +143,7 @@ def _enclosing(scope: ast.AST, line: int) -> list[ast.AST]:
                 if not _is_daifu_barrier(node):
                     found.append(node)
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt) or isinstance(child, ast.ExceptHandler) or type(child).__name__ == "match_case":
+            if isinstance(child, (ast.stmt, ast.ExceptHandler)) or type(child).__name__ == "match_case":
                 stack.append(child)
     found.sort(key=lambda n: (n.lineno, -(n.end_lineno or 0)))  # type: ignore[attr-defined]
     return found
@@ -185,9 +185,7 @@ def _matches(exc: BaseException, types: Any, star: bool) -> bool:
         types = (types,)
     if any(isinstance(t, type) and isinstance(exc, t) for t in types):
         return True
-    if star:
-        return True  # except* may split a group; treat as handling
-    return False
+    return star  # except* may split a group; treat it as handling
 
 
 def _reraises(handler: ast.ExceptHandler) -> bool:
@@ -207,7 +205,7 @@ def _evaluate(expr: ast.expr, frame: FrameType) -> Any:
     if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
         raise ValueError("not a plain name")
     code = compile(ast.Expression(expr), "<daifu>", "eval")
-    return eval(code, frame.f_globals, dict(frame.f_locals))  # noqa: S307 - names only
+    return eval(code, frame.f_globals, dict(frame.f_locals))
 
 
 # -- with statements -------------------------------------------------------------------------

@@ -63,10 +63,8 @@ class Stmt:
         if not self.blocks:
             return range(node.lineno, node.end_lineno + 1)  # type: ignore[operator]
         body = getattr(node, "body", None)
-        if body:
-            first = body[0].lineno
-        else:  # match: the header ends before the first case
-            first = node.cases[0].pattern.lineno  # type: ignore[attr-defined]
+        # a match statement's header ends before its first case
+        first = body[0].lineno if body else node.cases[0].pattern.lineno  # type: ignore[attr-defined]
         return range(node.lineno, max(first, node.lineno + 1))
 
 
@@ -341,7 +339,7 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
                 stack.extend(ast.iter_child_nodes(child))  # a cell holds user statements
             else:
                 out.append(child)
-        elif isinstance(child, ast.stmt) or isinstance(child, (ast.ExceptHandler,)) or type(child).__name__ == "match_case":
+        elif isinstance(child, (ast.stmt, ast.ExceptHandler)) or type(child).__name__ == "match_case":
             stack.extend(ast.iter_child_nodes(child))
     return out
 

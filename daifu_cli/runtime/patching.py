@@ -101,7 +101,7 @@ def _defs(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFu
     def visit(body: list[ast.stmt], prefix: str) -> Iterator[tuple[str, Any]]:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if node.name == layout.SCRIPT:
+                if node.name == layout.SCRIPT and isinstance(node, ast.FunctionDef):
                     yield from visit(_script_body(node), "")
                     continue
                 yield prefix + node.name, node
@@ -191,7 +191,7 @@ def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: Code
     definition = ast.Module(body=[node], type_ignores=[])  # type: ignore[list-item]
     code = compile(definition, change.record.path, "exec", dont_inherit=True)
     namespace: dict[str, Any] = {}
-    exec(code, module.__dict__, namespace)  # noqa: S102 - the user's own fixed code
+    exec(code, module.__dict__, namespace)
     value = namespace[parts[-1]]
     if target is module:
         module.__dict__[parts[-1]] = value
@@ -252,7 +252,7 @@ def run_snippet(path: str, text: str, ctx: Context) -> tuple[str, list[str]]:
     control = SnippetControl()
     namespace.writes["daifu"] = control
     try:
-        exec(code, ctx.globals, namespace)  # noqa: S102 - the user's own fix
+        exec(code, ctx.globals, namespace)
     except BaseException as exc:  # a snippet must never end the waiting program
         raise PatchError(f"{path}: the snippet raised {type(exc).__name__}: {exc}") from None
     namespace.writes.pop("daifu", None)

@@ -28,6 +28,7 @@ class ModuleRecord:
     source: str
     _tree: ast.Module | None = None
     _views: dict[int, logical.Function] = field(default_factory=dict)
+    _parent_map: dict[int, ast.AST] | None = None
 
     @property
     def tree(self) -> ast.Module:
@@ -55,12 +56,11 @@ class ModuleRecord:
         return None
 
     def _parents(self) -> dict[int, ast.AST]:
-        parents = getattr(self, "_parent_map", None)
-        if parents is None or parents.get(-1) is not self._tree:
-            parents = {id(child): node for node in ast.walk(self.tree) for child in ast.iter_child_nodes(node)}
-            parents[-1] = self._tree  # type: ignore[assignment]
-            self._parent_map = parents
-        return parents
+        if self._parent_map is None:
+            self._parent_map = {
+                id(child): node for node in ast.walk(self.tree) for child in ast.iter_child_nodes(node)
+            }
+        return self._parent_map
 
     def qualname_of(self, node: ast.AST) -> str:
         """The ``__qualname__`` the def *node* gives its function."""
@@ -104,8 +104,8 @@ class ContinuationRecord:
     filename: str
     source: str
     view: logical.Function
-    #: Line -> (full logical path in ``view``, region name or None).
-    lines: dict[int, tuple[tuple, str | None]]
+    #: Line -> (full logical path in ``view``, phase; see :mod:`.frames`).
+    lines: dict[int, tuple[tuple, str]]
     context: Any
     module: ModuleRecord
     qualname: str

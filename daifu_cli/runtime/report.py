@@ -84,8 +84,9 @@ def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str |
                 return (_short(mapping.original), original, text or None)
             if original is not None:
                 return (_short(mapping.original), original, None)
-        text = record.source.splitlines()[line - 1] if 0 < line <= record.source.count("\n") + 1 else None
-        return (_short(Path(filename)), line, text.rstrip() if text else None)
+        source_lines = record.source.splitlines()
+        found_text = source_lines[line - 1] if 0 < line <= len(source_lines) else None
+        return (_short(Path(filename)), line, found_text.rstrip() if found_text else None)
     copied = _input_copy(filename, home)
     if copied is not None:  # a file of the output copied unchanged: show the user's own
         text = linecache.getline(str(copied), line).rstrip()

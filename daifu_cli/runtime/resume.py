@@ -39,17 +39,17 @@ RESUME_NAME = "_daifu_resume"
 HANDLED = "_daifu_handled"
 _counter = itertools.count(1)
 
-_BARRIER = """
+_BARRIER = f"""
 try:
     pass
-except BaseException as {exc}:
-    {resume} = {runtime}.crash({exc})
-    if {resume} is None:
+except BaseException as {layout.EXC}:
+    {layout.RESUME} = {layout.RUNTIME}.crash({layout.EXC})
+    if {layout.RESUME} is None:
         raise
 else:
     return None
-return {resume}()
-""".format(exc=layout.EXC, resume=layout.RESUME, runtime=layout.RUNTIME)
+return {layout.RESUME}()
+"""
 
 
 @dataclass
