@@ -251,3 +251,12 @@ def test_scripts_in_subfolders_find_the_shim(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "tools" / "_daifu_shim.py").is_file()
     result = subprocess.run([sys.executable, "tools/train.py"], cwd=tmp_path / "out", capture_output=True, text=True)
     assert result.stdout == "total 3\n", result.stderr
+
+
+def test_the_pre_commit_hooks_run_the_check(tmp_path: Path) -> None:
+    hooks = (Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text()
+    assert "entry: daifu vaccinate --check" in hooks
+    src = make_project(tmp_path / "proj")
+    assert invoke("vaccinate", str(src), "-o", str(tmp_path / "vax"))[0] == 0
+    code, _ = invoke("vaccinate", "--check", str(src), "-o", str(tmp_path / "vax"))
+    assert code == 0

@@ -438,3 +438,31 @@ def test_out_of_memory_policy_frees_memory_calls_the_hook_and_retries(tmp_path: 
     assert "hook halved the batch to 64" in out
     assert out.strip().splitlines()[-1] == "final [256, 256, 256, 256] 64"
     assert any(e["event"] == "policy" and e["policy"] == "oom" for e in run.events())
+
+
+@pytest.mark.slow
+@requires_torch
+def test_a_just_in_time_checkpoint_is_saved_before_waiting(tmp_path: Path) -> None:
+    import torch
+
+    run = Run(tmp_path, {"main.py": TORCH_TRAIN}).start()
+    run.wait_waiting(timeout=120)
+    saved = [e for e in run.events() if e["event"] == "jit-checkpoint"]
+    assert len(saved) == 1
+    payload = torch.load(saved[0]["path"], weights_only=False)
+    assert set(payload["states"]) == {"model", "optimizer"}
+    assert payload["numbers"]["step"] == 24  # the crash is in the evaluation after step 24
+    run.snippet("daifu.give_up()\n")
+    code, _, err = run.finish(timeout=120)
+    assert code == 1 and "RuntimeError" in err.strip().splitlines()[-1]
+    # a restart loads the state from the moment of the crash
+    sys.path.insert(0, str(run.out))
+    try:
+        from _daifu_shim import jit
+    finally:
+        sys.path.pop(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    numbers = jit.load(saved[0]["path"], model=model, optimizer=optimizer)
+    assert numbers["step"] == 24
+    assert torch.equal(model[0].weight, payload["states"]["model"]["state"]["0.weight"])

@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -25,6 +26,7 @@ from .context import Context, capture
 from .signals import Resumed
 
 _MARK = "__daifu_decision__"
+_checkpoints = 0
 _config: config_module.Config | None = None
 _lock = threading.RLock()
 
@@ -149,6 +151,7 @@ class Session:
         if decision is None:
             if not self.config.wait:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
+            self.jit_checkpoint()
             self.print_report()
             self.journal.state("waiting", exception=type(exc).__name__, message=str(exc)[:500], **self.location)
             from .waiting import wait_for_fix
@@ -163,6 +166,24 @@ class Session:
             self.prepare(skip=decision.kind == "skip")
         self.journal.state("running")
         return self.plan(decision)
+
+    def jit_checkpoint(self) -> None:
+        """Save the training state first, so even a run that is given up loses one step."""
+        self.saved: tuple[Path, float, int] | None = None
+        if not self.config.jit_checkpoint:
+            return
+        from . import jit
+
+        global _checkpoints
+        _checkpoints += 1
+        try:
+            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints))
+        except Exception as exc:
+            self.say(f"daifu: could not save a just-in-time checkpoint: {type(exc).__name__}: {exc}")
+            return
+        if self.saved is not None:
+            path, seconds, size = self.saved
+            self.journal.event("jit-checkpoint", path=str(path), ms=round(seconds * 1000, 1), bytes=size)
 
     def give_up(self, why: str) -> None:
         exc = self.exc
@@ -273,6 +294,9 @@ class Session:
         if self.phase == "next":
             lines.append("  (the loop's iterator raised while producing the next item; resuming calls it again,"
                          " so the item that failed is skipped if the iterator already moved past it)")
+        if ".step(" in ast.unparse(frames.statement_at(self.old_view.body, self.path).node):
+            lines.append("  (the failing statement steps an optimizer or scheduler: if it had already updated some"
+                         " parameters, `retry` updates them again; `skip` goes on without it)")
         lines.append("")
         lines.extend(report.context_lines(self.module.path, self._line(), home))
         lines.append("")
@@ -300,7 +324,17 @@ class Session:
     def instructions(self) -> list[str]:
         home = self.config.home
         patches = home / "patches"
+        saved = getattr(self, "saved", None)
+        checkpoint = []
+        if saved is not None:
+            path, seconds, size = saved
+            checkpoint = [
+                f"Saved a just-in-time checkpoint ({size / 1e6:.1f} MB, {seconds * 1000:.0f} ms): {path}",
+                "  (a restarted run can load it with _daifu_shim.jit.load(path, model=model, ...))",
+                "",
+            ]
         return [
+            *checkpoint,
             f"Waiting for a fix (pid {self.journal.pid}). Any of:",
             "  - fix the source and run `daifu patch <project> -o <output>` (or edit the vaccinated file);",
             f"  - drop an action snippet into {patches}/ (it runs with these variables, then retries);",

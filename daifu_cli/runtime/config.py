@@ -59,6 +59,8 @@ class Config:
     console: str = "auto"
     quiet: bool = False
     disabled: bool = False
+    #: Save a just-in-time checkpoint before waiting (see :mod:`.jit`).
+    jit_checkpoint: bool = True
 
 
 def default_home() -> Path:
@@ -98,6 +100,7 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
         "settle": ("settle", float),
         "console": ("console", str),
         "quiet": ("quiet", bool),
+        "jit-checkpoint": ("jit_checkpoint", bool),
     }
     for key, value in data.items():
         key = key.replace("_", "-")

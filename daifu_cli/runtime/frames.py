@@ -10,8 +10,9 @@ the statement it failed).
 from __future__ import annotations
 
 import ast
+import dis
 from dataclasses import dataclass
-from types import FrameType, TracebackType
+from types import CodeType, FrameType, TracebackType
 
 from . import layout, logical, registry
 
@@ -89,19 +90,32 @@ def invocation_frames(frame: FrameType) -> list[FrameType]:
     return frames
 
 
-def traceback_line(tb: TracebackType | None, frame: FrameType) -> int:
-    """The line of *frame* that the exception passed through."""
+def traceback_entry(tb: TracebackType | None, frame: FrameType) -> tuple[int, int]:
+    """The line and instruction offset of *frame* that the exception passed through."""
     while tb is not None:
         if tb.tb_frame is frame:
-            return tb.tb_lineno
+            return tb.tb_lineno, tb.tb_lasti
         tb = tb.tb_next
-    return frame.f_lineno
+    return frame.f_lineno, frame.f_lasti
+
+
+def _after_line(code: CodeType, offset: int, line: int) -> bool:
+    """Whether instruction *offset* comes after the first instruction of *line* (for a
+    ``with``: the failure happened in ``__exit__``, after the body)."""
+    for instruction in dis.get_instructions(code):
+        number = getattr(instruction, "line_number", None)
+        if number is None:
+            starts = instruction.starts_line
+            number = starts if isinstance(starts, int) and not isinstance(starts, bool) else None
+        if number == line:
+            return offset > instruction.offset
+    return False
 
 
 def locate(exc: BaseException, frame: FrameType) -> Where | None:
     """Where *exc* crashed, seen from the barrier running in *frame*; ``None`` if the frame
     is not vaccinated code the runtime knows."""
-    line = traceback_line(exc.__traceback__, frame)
+    line, offset = traceback_entry(exc.__traceback__, frame)
     frames = invocation_frames(frame)
     root = frames[-1]
     record = registry.continuations.get(root.f_code.co_filename)
@@ -129,6 +143,9 @@ def locate(exc: BaseException, frame: FrameType) -> Where | None:
     found_path = statement_for_line(view, region, line)
     if found_path is None:
         return None
+    stmt = statement_at(view.body, found_path)
+    if isinstance(stmt.node, ast.With) and stmt.node.body and _after_line(frame.f_code, offset, stmt.node.body[0].lineno):
+        return None  # raised by the manager's __exit__: the with statement cannot be re-run
     qualname = module.qualname_of(node)
     return Where(
         module, view, qualname, found_path, _phase(view, found_path, line), region, frames, None, line
