@@ -401,7 +401,9 @@ def _verify(
                 )
                 original: ast.FunctionDef | list[ast.stmt] = copy.deepcopy(target.node)
             else:
-                output = verify.find_function(tree, target.qualname)
+                matches = verify.find_functions(tree, target.qualname)
+                index = verify.occurrence(source.tree, target.qualname, target.node)  # type: ignore[arg-type]
+                output = matches[index] if index < len(matches) else None
                 original = target.node
             if output is None:
                 return verify.VerifyError(target.qualname, "vaccinated function not found in output")

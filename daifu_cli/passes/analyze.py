@@ -188,6 +188,9 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported 
     """Why *func* must stay as it was, or ``None`` if it can be vaccinated."""
     if isinstance(func, ast.AsyncFunctionDef):
         return Unsupported(func.lineno, "async function: its frames cannot be resumed")
+    body = func.body[1:] if _is_docstring(func.body[0]) else func.body
+    if not body:
+        return Unsupported(func.lineno, "nothing to protect: the body is only a docstring")
     own = list(own_nodes(func.body))
     for node in own:
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -198,6 +201,14 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported 
     if problem:
         return problem
     return _common_checks(func.body, [func])
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def check_script(stmts: list[ast.stmt]) -> Unsupported | None:

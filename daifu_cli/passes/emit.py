@@ -108,11 +108,11 @@ class Emitter:
             docstring = self._statements([body[0]], Region(None), after, footer=False)
             after = self._extent_end(body[0])
             body = body[1:]
-        slots = {"header": header}
         # The function's closing comments stay after it in the file, where they were.
-        slots["barrier"] = (
-            self._barrier(body, Region(None), after, footer=False) if body else Code.of("pass")
-        )
+        barrier = self._barrier(body, Region(None), after, footer=False) if body else Code.of("pass")
+        if self.cells:
+            header = _with_decorator(header, f"@{layout.CELLS_DECORATOR}")
+        slots = {"header": header, "barrier": barrier}
         if docstring is not None:
             slots["docstring"] = docstring
         if self.cells:
@@ -318,7 +318,10 @@ class Emitter:
         )
         out = hoist.extend(self._with_trailing_comment(header, colon.end))
         out.extend(self._body(stmt.body, region.in_loop(), colon.start[0]))
-        return self._orelse(out, stmt, region)
+        out = self._orelse(out, stmt, region)
+        # The saved iterator goes when the loop ends, as the loop's own reference would
+        # (a generator's cleanup runs at the same point as in the original).
+        return out.add(f"del {iterator}")
 
     def _orelse(self, out: Code, stmt: ast.For | ast.While, region: Region) -> Code:
         if stmt.orelse:
@@ -617,6 +620,16 @@ class Emitter:
             annotation = self.scope.annotations.get(name)
             out.append(f"{name}: {ast.unparse(annotation) if annotation is not None else '...'}")
         return out
+
+
+def _with_decorator(header: Code, decorator: str) -> Code:
+    """*header* with *decorator* as its innermost decorator (right above ``def``)."""
+    lines = list(header.lines)
+    for index, (text, protected) in enumerate(lines):
+        if not protected and (text.startswith("def ") or text.startswith("async def ")):
+            lines.insert(index, (decorator, False))
+            break
+    return Code(lines)
 
 
 def header_line(emitter: Emitter, node: ast.expr) -> int:

@@ -17,9 +17,9 @@ import ast
 from collections.abc import Sequence
 
 from daifu_cli.runtime import logical, normal
-from daifu_cli.runtime.logical import find_function
+from daifu_cli.runtime.logical import find_function, find_functions, occurrence
 
-__all__ = ["VerifyError", "check_function", "compile_check", "find_function"]
+__all__ = ["VerifyError", "check_function", "compile_check", "find_function", "find_functions", "occurrence"]
 
 
 class VerifyError(Exception):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import builtins as _builtins
 import sys as _sys
 
-from .signals import Resumed, leave, propagate, run_else, run_finally, run_script
+from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
 __all__ = [
     "Resumed",
+    "cells",
     "crash",
     "leave",
     "propagate",

@@ -59,6 +59,9 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         where = frames.locate(exc, frame)
         if where is None:
             return None
+        adapted = _adapt_iterator(exc, where, config)
+        if adapted is not None:
+            return adapted
         reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
         if reason:
             mark(exc, f"passed: {reason}")
@@ -108,6 +111,7 @@ class Session:
         self.qualname = where.qualname
         self.old_view = where.view
         self.view = where.view
+        self._old_tree = where.module.tree if where.continuation is None else where.continuation.module.tree
         self.path = where.path
         self.phase = where.phase
         self.script = where.view.node.name == "__daifu_script__"
@@ -218,9 +222,11 @@ class Session:
 
     def switch_code(self) -> None:
         """The crashed module got new code: resume in the new version of the function."""
-        node = logical.find_function(self.module.tree, self.qualname, script=self.script)
-        if node is None:
+        matches = logical.find_functions(self.module.tree, self.qualname, script=self.script)
+        index = 0 if self.script else logical.occurrence(self._old_tree, self.qualname, self.old_view.node)
+        if index >= len(matches):
             raise align.CannotMap(f"the fix removed {self.qualname}()")
+        node = matches[index]
         self.view = self.module.view(node)
         self.built = None
 
@@ -340,6 +346,66 @@ class Session:
             f"  - drop an action snippet into {patches}/ (it runs with these variables, then retries);",
             f"  - `daifu attach {home.parent}` for a console (show, p, exec, retry, skip, raise, exit).",
         ]
+
+
+class _IteratorAdapter:
+    """An iterator for a loop whose iterator type defines ``__next__`` but no ``__iter__``
+    (a plain ``for`` accepts it; the loop daifu writes needs ``iter()`` of it)."""
+
+    __slots__ = ("iterator",)
+
+    def __init__(self, iterator: Any) -> None:
+        self.iterator = iterator
+
+    def __iter__(self) -> _IteratorAdapter:
+        return self
+
+    def __next__(self) -> Any:
+        return type(self.iterator).__next__(self.iterator)
+
+
+def _adapt_iterator(exc: BaseException, where: frames.Where, config: config_module.Config) -> Any:
+    """The loop header could not iterate over the saved iterator because its type lacks
+    ``__iter__``: resume the same loop over an adapter, silently (nothing was taken from it)."""
+    stmt = where.stmt
+    if not isinstance(exc, TypeError) or where.phase != "next" or stmt.iterator is None:
+        return None
+    values = {}
+    for frame in where.frames:
+        values.update(frame.f_locals)
+    iterator = values.get(stmt.iterator)
+    kind = type(iterator)
+    if iterator is None or hasattr(kind, "__iter__") or not hasattr(kind, "__next__"):
+        return None
+    context = capture(where.qualname, where.frames, script=where.view.node.name == "__daifu_script__")
+    context.set(stmt.iterator, _IteratorAdapter(iterator))
+    position = align.Position(where.path[:-1], where.path[-1], loop_next=True)
+    class_name, self_name = _class_and_self(where)
+    built = resume.build(
+        where.view, position, context, module=where.module, qualname=where.qualname,
+        class_name=class_name, self_name=self_name,
+    )
+    mark(exc, "passed: iterator adapted")
+    traceback.clear_frames(exc.__traceback__)
+
+    def run() -> Any:
+        result = built.function()
+        if built.region is None or type(result) is Resumed:
+            return result
+        return Resumed(result, _Quiet(where.view, context, where.module, where.qualname, class_name, self_name), built.owner or ())
+
+    return run
+
+
+class _Quiet:
+    """A session without a crash: hands old frames over to the continuation's code."""
+
+    def __init__(self, view: logical.Function, context: Context, module: registry.ModuleRecord,
+                 qualname: str, class_name: str | None, self_name: str | None) -> None:
+        self.view, self.context, self.module, self.qualname = view, context, module, qualname
+        self.class_name, self.self_name = class_name, self_name
+
+    handover = lambda self, resumed, frame, root: Session.handover(self, resumed, frame, root)  # noqa: E731
 
 
 def _after(view: logical.Function, owner: tuple, signal: Any, region: str | None) -> align.Position | None:

@@ -202,7 +202,7 @@ def _is_cell_function(value: Any) -> bool:
     code = getattr(value, "__code__", None)
     if code is None:
         return False
-    return code.co_name == layout.CELLS_PROBE or layout.parse_cell_name(code.co_name) is not None
+    return code.co_name == layout.CELLS_PROBE or layout.cell_of(code) is not None
 
 
 def _closure_cells(local_values: dict[str, Any]) -> dict[str, types.CellType]:

@@ -75,7 +75,7 @@ def statement_at(block: logical.Block, path: tuple) -> logical.Stmt:
 
 
 def is_cell(frame: FrameType) -> bool:
-    return layout.parse_cell_name(frame.f_code.co_name) is not None
+    return layout.cell_of(frame.f_code) is not None
 
 
 def invocation_frames(frame: FrameType) -> list[FrameType]:
@@ -119,7 +119,7 @@ def locate(exc: BaseException, frame: FrameType) -> Where | None:
     frames = invocation_frames(frame)
     root = frames[-1]
     record = registry.continuations.get(root.f_code.co_filename)
-    region = frame.f_code.co_name if is_cell(frame) else None
+    region = layout.cell_of(frame.f_code)
     if record is not None:
         found = record.lines.get(line)
         if found is None:

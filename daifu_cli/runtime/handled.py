@@ -114,13 +114,12 @@ def _scope_node(tree: ast.Module, code: CodeType) -> ast.AST | None:
     """The def (or the module) whose body *code* is."""
     if code.co_name == "<module>" and code.co_firstlineno <= 1:
         return tree
+    name = layout.cell_of(code) or code.co_name  # a renamed cell is found by its own name
     best = None
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            name_ok = node.name == code.co_name or (
-                node.name == layout.SCRIPT and code.co_name == "<module>"
-            )
+            name_ok = node.name == name or (node.name == layout.SCRIPT and name == "<module>")
             if name_ok and first == code.co_firstlineno:
                 return node
         elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>" and node.lineno == code.co_firstlineno:
@@ -189,12 +188,17 @@ def _matches(exc: BaseException, types: Any, star: bool) -> bool:
 
 
 def _reraises(handler: ast.ExceptHandler) -> bool:
+    """Whether the handler always passes the exception on: it ends with a bare ``raise`` (or
+    re-raises its own name) and nothing in it can leave it another way."""
     last = handler.body[-1]
     if not isinstance(last, ast.Raise) or last.cause is not None:
         return False
-    if last.exc is None:
-        return True
-    return isinstance(last.exc, ast.Name) and last.exc.id == handler.name
+    if last.exc is not None and not (isinstance(last.exc, ast.Name) and last.exc.id == handler.name):
+        return False
+    for node in ast.walk(ast.Module(body=handler.body[:-1], type_ignores=[])):
+        if isinstance(node, (ast.Return, ast.Break, ast.Continue, ast.Try)) or type(node).__name__ == "TryStar":
+            return False
+    return True
 
 
 _SAFE_NODES = (ast.Name, ast.Attribute, ast.Tuple, ast.Load, ast.Constant)
@@ -212,32 +216,31 @@ def _evaluate(expr: ast.expr, frame: FrameType) -> Any:
 
 
 def _with_suppresses(exc: BaseException, node: ast.With, frame: FrameType) -> str | None:
+    names = (frame.f_globals, dict(frame.f_locals))
     for item in reversed(node.items):
         expr = item.context_expr
         try:
-            verdict = _manager_verdict(exc, expr, frame)
+            verdict = _manager_verdict(exc, expr, names)
         except Exception:
-            verdict = None
+            verdict = "may suppress it (its manager cannot be analysed)"
         if verdict:
             return f"`with {ast.unparse(expr)}` at line {node.lineno} {verdict}"
     return None
 
 
-def _manager_verdict(exc: BaseException, expr: ast.expr, frame: FrameType) -> str | None:
+Names = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _manager_verdict(exc: BaseException, expr: ast.expr, names: Names, depth: int = 0) -> str | None:
+    """Why the manager *expr* builds (evaluated in *names*) may suppress *exc*; ``None``
+    when it does not. A manager daifu cannot analyse counts as suppressing."""
     if isinstance(expr, ast.Call):
-        func = _evaluate(expr.func, frame)
+        func = _evaluate_in(expr.func, names)
         if func is contextlib.suppress:
-            types = tuple(_evaluate(a, frame) for a in expr.args)
+            types = tuple(_evaluate_in(a, names) for a in expr.args)
             return "suppresses it" if isinstance(exc, types) else None
-        wrapped = getattr(func, "__wrapped__", None)
-        if isinstance(wrapped, FunctionType) and _is_generator_manager(func):
-            return "may suppress it (its @contextmanager catches around `yield`)" if _catches_around_yield(
-                exc, wrapped
-            ) else None
-        if isinstance(func, type):
-            return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(func) else None
-        return None
-    manager = _evaluate(expr, frame)
+        return _factory_verdict(exc, func, depth)
+    manager = _evaluate_in(expr, names)
     if isinstance(manager, contextlib.suppress):
         return "suppresses it" if isinstance(exc, manager._exceptions) else None  # type: ignore[attr-defined]
     generator = getattr(manager, "gen", None)
@@ -249,31 +252,84 @@ def _manager_verdict(exc: BaseException, expr: ast.expr, frame: FrameType) -> st
     return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(type(manager)) else None
 
 
-def _is_generator_manager(func: Any) -> bool:
-    code = getattr(getattr(func, "__wrapped__", None), "__code__", None)
+def _factory_verdict(exc: BaseException, func: Any, depth: int) -> str | None:
+    """The verdict for ``with func(...)``: a class, a @contextmanager, or a function that
+    returns a manager (followed through its return statements)."""
+    if isinstance(func, type):
+        return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(func) else None
+    wrapped = getattr(func, "__wrapped__", None)
+    if wrapped is not None and _is_generator_function(wrapped):
+        return "may suppress it (its @contextmanager catches around `yield`)" if _catches_around_yield(
+            exc, getattr(wrapped, "__func__", wrapped)
+        ) else None
+    function = getattr(func, "__func__", func)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None  # implemented in C (open, threading.Lock): such managers do not suppress
+    if depth >= 3:
+        return "may suppress it (cannot follow its factory further)"
+    tree = _tree_for(code.co_filename, function.__globals__)
+    scope = _scope_node(tree, code) if tree else None
+    if scope is None:
+        return "may suppress it (no source for its factory)"
+    returns = [n for n in ast.walk(scope) if isinstance(n, ast.Return)]
+    if not returns:
+        return "may suppress it (its factory returns nothing readable)"
+    names: Names = (function.__globals__, {})
+    for node in returns:
+        if node.value is None:
+            return "may suppress it (its factory returns None)"
+        try:
+            verdict = _manager_verdict(exc, node.value, names, depth + 1)
+        except Exception:
+            return "may suppress it (its factory returns a manager daifu cannot analyse)"
+        if verdict:
+            return verdict
+    return None
+
+
+def _is_generator_function(function: Any) -> bool:
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
     return code is not None and bool(code.co_flags & 0x20)  # CO_GENERATOR
 
 
+def _evaluate_in(expr: ast.expr, names: Names) -> Any:
+    if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
+        raise ValueError("not a plain name")
+    return eval(compile(ast.Expression(expr), "<daifu>", "eval"), names[0], names[1])  # noqa: S307
+
+
 def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
+    """Whether a @contextmanager generator handles *exc* thrown in at its ``yield``: by an
+    ``except`` clause or a suppressing ``with`` around it."""
     tree = _tree_for(function.__code__.co_filename, function.__globals__)
     scope = _scope_node(tree, function.__code__) if tree else None
     if scope is None:
-        return False
+        return True
+    names: Names = (function.__globals__, {})
     for node in ast.walk(scope):
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            for enclosing in _enclosing(scope, node.lineno):
-                if isinstance(enclosing, ast.Try):
-                    for handler in enclosing.handlers:
-                        if handler.type is None or not _reraises(handler):
-                            try:
-                                types = eval(
-                                    compile(ast.Expression(handler.type), "<daifu>", "eval"),
-                                    function.__globals__,
-                                ) if handler.type is not None else BaseException
-                            except Exception:
-                                return True
-                            if _matches(exc, types, star=False) and not _reraises(handler):
-                                return True
+        if not isinstance(node, (ast.Yield, ast.YieldFrom)):
+            continue
+        for enclosing in _enclosing(scope, node.lineno):
+            if isinstance(enclosing, ast.With):
+                for item in enclosing.items:
+                    try:
+                        if _manager_verdict(exc, item.context_expr, names, 1):
+                            return True
+                    except Exception:
+                        return True
+                continue
+            for handler in getattr(enclosing, "handlers", []):
+                if _reraises(handler):
+                    continue
+                if handler.type is None:
+                    return True
+                try:
+                    types = _evaluate_in(handler.type, names)
+                except Exception:
+                    return True
+                if _matches(exc, types, star=False):
+                    return True
     return False
 
 

@@ -75,6 +75,20 @@ def parse_iterator_name(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+#: The decorator that names a function's cells after it.
+CELLS_DECORATOR = f"{RUNTIME}.cells"
+
+
+def cell_of(code: object) -> str | None:
+    """The cell name of a code object (renamed cells keep it in the runtime's registry)."""
+    from .signals import CELL_CODES
+
+    name = getattr(code, "co_name", "")
+    if parse_cell_name(name):
+        return name  # type: ignore[no-any-return]
+    return CELL_CODES.get(code)
+
+
 def is_generated_name(name: str) -> bool:
     """Whether *name* belongs to daifu rather than to the user's program."""
     return name.startswith(PREFIX) or name in (SCRIPT, RUNTIME)

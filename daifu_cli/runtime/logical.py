@@ -140,11 +140,19 @@ class _Folder:
             stmt = stmts[index]
             following = stmts[index + 1] if index + 1 < len(stmts) else None
             if _is_hoist(stmt) and isinstance(following, ast.For):
-                out.append(self.loop(following, stmt, region))
+                loop = self.loop(following, stmt, region)
                 index += 2
+                if index < len(stmts) and _is_iterator_del(stmts[index], loop.iterator):
+                    loop.suffix.append(stmts[index])
+                    index += 1
+                out.append(loop)
                 continue
             if _is_signal_reset(stmt) and _is_try(following) and following.finalbody:  # type: ignore[union-attr]
                 folded = self.try_with_cells(following, region)  # type: ignore[arg-type]
+                folded.prefix.append(stmt)
+                index += 2
+            elif _is_signal_reset(stmt) and isinstance(following, ast.With) and _cell_call(following.body):
+                folded = self.with_cell(following, region)
                 folded.prefix.append(stmt)
                 index += 2
             elif isinstance(stmt, ast.With) and _cell_call(stmt.body) is not None:
@@ -249,6 +257,15 @@ def _is_hoist(stmt: ast.stmt) -> bool:
     )
 
 
+def _is_iterator_del(stmt: ast.stmt, iterator: str | None) -> bool:
+    return (
+        isinstance(stmt, ast.Delete)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and stmt.targets[0].id == iterator
+    )
+
+
 def _is_try(stmt: ast.stmt | None) -> bool:
     return isinstance(stmt, ast.Try) or (
         hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)
@@ -298,34 +315,48 @@ def _is_dispatch(stmt: ast.stmt) -> bool:
     )
 
 
-def find_function(tree: ast.Module, qualname: str, script: bool = False) -> ast.FunctionDef | None:
-    """The def for *qualname* (``A.f``, ``f.<locals>.g``) in *tree*, searching script
-    functions too (script-level defs are nested in the script function)."""
+def find_functions(tree: ast.Module, qualname: str, script: bool = False) -> list[ast.FunctionDef]:
+    """Every def named *qualname* (``A.f``, ``f.<locals>.g``) in *tree*, in source order.
+
+    Several defs can share a qualname (a property's getter and setter, a redefinition); the
+    transpiler keeps their order, so the n-th match in the output is the n-th in the input.
+    Script-level defs are found inside the script function too.
+    """
     if script:
-        return next(
-            (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT), None
-        )
+        return [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT]
     parts = [p for p in qualname.split(".") if p != "<locals>"]
-    candidates: list[ast.AST] = [tree]
+    scopes: list[ast.AST] = [tree]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == layout.SCRIPT:
-            candidates.insert(0, node)
-    for scope in candidates:
-        found = _descend(scope, parts)
-        if found is not None:
-            return found
-    return None
+            scopes.insert(0, node)
+    found: list[ast.FunctionDef] = []
+    for scope in scopes:
+        found.extend(_descend(scope, parts))
+    return found
 
 
-def _descend(node: ast.AST, parts: list[str]) -> ast.FunctionDef | None:
+def find_function(tree: ast.Module, qualname: str, script: bool = False) -> ast.FunctionDef | None:
+    """The first def named *qualname* (see :func:`find_functions`)."""
+    found = find_functions(tree, qualname, script)
+    return found[0] if found else None
+
+
+def occurrence(tree: ast.Module, qualname: str, node: ast.AST) -> int:
+    """Which of the defs named *qualname* in *tree* is *node* (0 for the first)."""
+    for index, candidate in enumerate(find_functions(tree, qualname)):
+        if candidate is node:
+            return index
+    return 0
+
+
+def _descend(node: ast.AST, parts: list[str]) -> list[ast.FunctionDef]:
     if not parts:
-        return node if isinstance(node, ast.FunctionDef) else None
+        return [node] if isinstance(node, ast.FunctionDef) else []
+    found: list[ast.FunctionDef] = []
     for child in _scope_children(node):
         if getattr(child, "name", None) == parts[0]:
-            found = _descend(child, parts[1:])
-            if found is not None:
-                return found
-    return None
+            found.extend(_descend(child, parts[1:]))
+    return found
 
 
 def _scope_children(node: ast.AST) -> list[ast.AST]:

@@ -65,7 +65,7 @@ def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
         elif isinstance(node, ast.NamedExpr):
             names.add(node.target.id)  # type: ignore[union-attr]
         elif _is_match_capture(node):
-            names.add(node.name)  # type: ignore[attr-defined]
+            names.add(getattr(node, "name", None) or node.rest)  # type: ignore[attr-defined]
     return names
 
 

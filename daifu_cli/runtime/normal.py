@@ -87,6 +87,12 @@ def undo_signal(node: ast.stmt) -> ast.stmt:
 class _Canonical(ast.NodeTransformer):
     """Folds the variants that cells and scripts need into one form, on both sides."""
 
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        self.generic_visit(node)
+        if node.value is None:  # `return` and `return None` carry the same signal in a cell
+            return ast.Return(value=ast.Constant(None))
+        return node
+
     def visit_Global(self, node: ast.Global) -> ast.AST:
         return ast.Pass()
 
@@ -129,14 +135,12 @@ class _Canonical(ast.NodeTransformer):
 
 
 def _is_marker(decorator: ast.expr) -> bool:
-    """``@daifu.transform(...)``: dropped from vaccinated output."""
+    """``@daifu.transform(...)`` (dropped from vaccinated output) and ``@__daifu__.cells``
+    (added to it)."""
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    return (
-        isinstance(target, ast.Attribute)
-        and target.attr == "transform"
-        and isinstance(target.value, ast.Name)
-        and target.value.id == "daifu"
-    )
+    if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+        return False
+    return (target.value.id, target.attr) in (("daifu", "transform"), (layout.RUNTIME, "cells"))
 
 
 def _starred(value: ast.Tuple) -> bool:

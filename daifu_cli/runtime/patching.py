@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handled, layout, registry
+from . import handled, layout, registry, signals
 from .context import Context
 
 
@@ -81,7 +81,9 @@ def apply_change(change: CodeChange) -> Applied:
         if targets:
             for function in targets:
                 try:
-                    function.__code__ = code
+                    function.__code__ = signals.named(
+                        code, function.__name__, function.__qualname__, rename_self=False
+                    )
                     result.swapped.append(qualname)
                 except ValueError:  # the closure changed shape: rebind a new function
                     _define(module, qualname, node, change)

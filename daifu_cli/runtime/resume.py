@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import layout, logical, registry
+from . import layout, logical, registry, signals
 from .align import Position
 from .context import Context
 from .frames import statement_at
@@ -142,6 +142,9 @@ def build(
     lines = copier.line_map(tree, reparsed)
     code = compile(reparsed, filename, "exec", dont_inherit=True)
     inner = _find_code(code, name, parent="_daifu_factory")
+    user_name = "<module>" if ctx.script else view.node.name
+    factory = f"{class_name}._daifu_factory" if class_name else "_daifu_factory"
+    inner = signals.named(inner, user_name, qualname, cell=region, compiled=f"{factory}.<locals>.{name}")
     closure = tuple(ctx.cell(n) for n in inner.co_freevars)
     runnable = types.FunctionType(inner, ctx.globals, name, None, closure)
     record = registry.ContinuationRecord(filename, text, view, lines, ctx, module, qualname)
@@ -158,6 +161,7 @@ def _rest(view: logical.Function, position: Position, copier: _Copier, region: s
     start = position.index
     if position.loop_next and start < len(block):
         out.append(_loop_without_hoist(block[start], copier))
+        out.extend(copier.copy(n) for n in block[start].suffix)
         start += 1
     for stmt in block[start:]:
         out.extend(copier.copy_stmt(stmt))
@@ -196,6 +200,7 @@ def _reenter(owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Cop
             ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False), type_comment=None),
             once,
             ast.If(ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load())), [loop], []),
+            *(copier.copy(n) for n in owner.suffix),
         ]
     if _is_try(node) and name == "body":
         clone = copier.copy(node)

@@ -67,11 +67,82 @@ def run_finally(signal: Any, cell: Callable[[], Any]) -> Any:
     return result
 
 
-def run_script(function: Callable[[], Any]) -> None:
-    """Run a module's script function at once, named ``<module>`` in tracebacks."""
+#: Cell code objects renamed after their function -> the cell's own name.
+CELL_CODES: dict[Any, str] = {}
+_renamed: dict[Any, Any] = {}
+
+
+def cells(function: Any) -> Any:
+    """Decorator of vaccinated functions that have cells: the cells' code is renamed after
+    the function (so logging's ``funcName``, tracebacks and ``inspect`` show the user's name)
+    and what they define gets the ``__qualname__`` it has in the original."""
     code = function.__code__
-    try:
-        function.__code__ = code.replace(co_name="<module>")  # type: ignore[call-arg]
-    except (TypeError, ValueError):  # pragma: no cover - very old code objects
-        pass
+    renamed = _renamed.get(code)
+    if renamed is None:
+        renamed = _renamed[code] = named(code, function.__name__, function.__qualname__, rename_self=False)
+    function.__code__ = renamed
+    return function
+
+
+def named(
+    code: Any, name: str, qualname: str, cell: str | None = None, *, compiled: str | None = None,
+    rename_self: bool = True,
+) -> Any:
+    """*code* as if it were the user's function *qualname*: its cells are renamed after it
+    (and registered in :data:`CELL_CODES`), and the qualnames the compiler gave the
+    functions and classes it defines lose daifu's nesting. *compiled* is the qualname the
+    compiler gave *code* (default: *qualname*); *cell* registers *code* itself as that cell."""
+    compiled = compiled or getattr(code, "co_qualname", None) or qualname
+    user_prefix = "" if qualname == "<module>" else f"{qualname}.<locals>."
+    prefixes = [(f"{compiled}.<locals>.", user_prefix)]
+    result = _requalify(code, prefixes, name, qualname, compiled)
+    if rename_self:
+        changes: dict[str, Any] = {"co_name": name}
+        if hasattr(result, "co_qualname"):
+            changes["co_qualname"] = qualname
+        result = result.replace(**changes)
+    if cell is not None:
+        CELL_CODES[result] = cell
+    return result
+
+
+def _requalify(
+    code: Any, prefixes: list[tuple[str, str]], name: str, qualname: str, compiled: str, own: bool = True
+) -> Any:
+    """Rewrite qualname prefixes throughout *code*; rename *code*'s own cells (*own*): cells
+    of functions defined inside it are renamed when those functions are defined."""
+    consts = []
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            if own and const.co_name.startswith("_daifu_") and const.co_name not in ("_daifu_cells", "_daifu_factory"):
+                cell_prefix = (f"{compiled}.<locals>.{const.co_name}.<locals>.", prefixes[0][1])
+                renamed = _requalify(const, [cell_prefix, *prefixes], name, qualname, compiled)
+                changes: dict[str, Any] = {"co_name": name}
+                if hasattr(renamed, "co_qualname"):
+                    changes["co_qualname"] = qualname
+                renamed = renamed.replace(**changes)
+                CELL_CODES[renamed] = const.co_name
+                const = renamed
+            else:
+                const = _requalify(const, prefixes, name, qualname, compiled, own=False)
+                inner = getattr(const, "co_qualname", None)
+                if inner is not None:
+                    const = const.replace(co_qualname=_strip(inner, prefixes))
+        elif isinstance(const, str):
+            const = _strip(const, prefixes)
+        consts.append(const)
+    return code.replace(co_consts=tuple(consts))
+
+
+def _strip(text: str, prefixes: list[tuple[str, str]]) -> str:
+    for old, new in prefixes:
+        if text.startswith(old):
+            return new + text[len(old) :]
+    return text
+
+
+def run_script(function: Callable[[], Any]) -> None:
+    """Run a module's script function at once, named ``<module>`` in tracebacks (what it
+    defines keeps the qualnames it has at module level)."""
+    function.__code__ = named(function.__code__, "<module>", "<module>", compiled=function.__qualname__)
     function()
