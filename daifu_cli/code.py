@@ -93,6 +93,7 @@ def _append_span(
 ) -> None:
     (l1, c1), (l2, c2) = span
     interior = source.string_interior_lines
+    base = len(base_indent.expandtabs(8))
     for number in range(l1, l2 + 1):
         line = source.line(number)
         text = line[c1 if number == l1 else 0 : c2 if number == l2 else len(line)]
@@ -101,7 +102,13 @@ def _append_span(
             out[-1] = (last_text + text, last_protected)
         elif number in interior:
             out.append((text, True))
-        elif text.startswith(base_indent):
-            out.append((text[len(base_indent) :], False))
         else:
-            out.append((text.lstrip(" \t"), False))
+            out.append((_dedent(text, base), False))
+
+
+def _dedent(text: str, width: int) -> str:
+    """*text* less *width* columns of indentation, tabs counted as Python counts them (to the
+    next multiple of 8), so tab-indented code re-indents consistently with spaces."""
+    body = text.lstrip(" \t")
+    indent = text[: len(text) - len(body)].expandtabs(8)
+    return " " * max(len(indent) - width, 0) + body

@@ -163,7 +163,11 @@ def _link_parents(targets: list[_Target]) -> None:
     """Each target's nearest enclosing target (functions nest in functions and scripts)."""
     by_node = {id(t.node): t for t in targets if not t.is_script}
     script = next((t for t in targets if t.is_script), None)
-    script_ids = {id(s) for s in script.node} if script else set()  # type: ignore[union-attr]
+    span = (0, -1)
+    if script is not None:
+        stmts = script.node
+        assert isinstance(stmts, list)
+        span = (stmts[0].lineno, _script_end(stmts))
     for target in targets:
         if target.is_script:
             continue
@@ -172,8 +176,9 @@ def _link_parents(targets: list[_Target]) -> None:
                 target.parent = by_node[id(ancestor)]
                 break
         else:
-            outermost = target.decision.path[0] if target.decision.path else target.node
-            if script is not None and id(outermost) in script_ids:
+            node = target.node
+            assert isinstance(node, ast.FunctionDef)
+            if script is not None and span[0] <= node.lineno <= span[1]:
                 target.parent = script
 
 

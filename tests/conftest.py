@@ -35,7 +35,14 @@ def target_python(request: pytest.FixtureRequest) -> str:
 
 def run_python(python: str, script: str, cwd: Path, timeout: float = 120, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run a script in a fresh interpreter, with daifu's waiting off unless asked."""
-    full_env = {**os.environ, "PYTHONHASHSEED": "0", "DAIFU_CONSOLE": "off", "DAIFU_WAIT": "0", **(env or {})}
+    full_env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "DAIFU_CONSOLE": "off",
+        "DAIFU_WAIT": "0",  # a crash propagates at once, as without daifu
+        "DAIFU_POLICIES": "0",  # and is not retried: the comparison is of plain semantics
+        **(env or {}),
+    }
     full_env.pop("PYTHONPATH", None)
     return subprocess.run(
         [python, script], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env, **kwargs

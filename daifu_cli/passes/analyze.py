@@ -214,6 +214,8 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 def check_script(stmts: list[ast.stmt]) -> Unsupported | None:
     """Why a module's script-level code must stay at module level, or ``None``."""
     for node in own_nodes(stmts):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return Unsupported(node.lineno, "`from ... import *` inside a block: it must stay at module level")
         if isinstance(node, ast.AnnAssign) and not isinstance(node.target, ast.Name):
             return Unsupported(node.lineno, "annotated assignment to an attribute at module level")
         if isinstance(node, ast.Call) and _call_name(node) in ("exec", "eval"):
@@ -222,7 +224,32 @@ def check_script(stmts: list[ast.stmt]) -> Unsupported | None:
     return _common_checks(stmts, stmts)
 
 
+#: Python allows 20 nested blocks; the crash barrier and cells add up to two.
+_MAX_NESTING = 18
+
+
+def nesting(body: Sequence[ast.stmt], depth: int = 0) -> int:
+    """How deeply *body* nests blocks (loops, with, try, if; nested scopes excluded)."""
+    deepest = depth
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        blocks = [getattr(stmt, name, None) or [] for name in ("body", "orelse", "finalbody")]
+        blocks += [h.body for h in getattr(stmt, "handlers", [])]
+        blocks += [c.body for c in getattr(stmt, "cases", [])]
+        inner = depth + 1 if isinstance(stmt, (ast.For, ast.While, ast.With, ast.Try, ast.AsyncFor, ast.AsyncWith)) or type(stmt).__name__ in ("TryStar", "Match") else depth
+        for block in blocks:
+            if block:
+                deepest = max(deepest, nesting(block, inner))
+    return deepest
+
+
 def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST]) -> Unsupported | None:
+    if nesting(body) > _MAX_NESTING:
+        return Unsupported(
+            getattr(roots[0], "lineno", 1) if roots else 1,
+            f"blocks nested more than {_MAX_NESTING} deep (Python allows 20, and the crash barrier adds some)",
+        )
     for name in sorted(used_names(roots)):
         if name.startswith(PREFIX):
             return Unsupported(_first_line(roots), f"uses the name {name!r}, reserved by daifu")

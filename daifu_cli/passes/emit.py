@@ -87,11 +87,17 @@ class Emitter:
         self.method_self = method_self
         self.future_annotations = future_annotations
         self.cells: list[Code] = []
-        # Calls that may need an edit, by start position (few: super/locals/exec and kin).
+        # Calls that may need an edit, by start position (few: super/locals/exec and kin);
+        # only calls of this scope (a lambda's locals() is the lambda's own).
+        roots = list(target)
+        if len(roots) == 1 and isinstance(roots[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            roots = list(roots[0].body)
+        own = own_nodes(roots)
+        shadowed = set(scope.globals) if scope.script else set()
         self._calls = sorted(
-            ((source.start(node), id(node), node) for root in target for node in ast.walk(root)
+            ((source.start(node), id(node), node) for node in own
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-             and node.func.id in _EDITED_CALLS),
+             and node.func.id in _EDITED_CALLS and node.func.id not in shadowed),
             key=lambda item: (item[0], item[1]),
         )
 
@@ -568,14 +574,18 @@ class Emitter:
         )
 
     def _substitution_edits(self, stmt: ast.stmt) -> list[Edit]:
-        base = len(self.src.indent_of(stmt.lineno))
+        base = self._width(self.src.stmt_start(stmt)[0])
         edits: list[Edit] = []
         for node in ast.walk(stmt):
             if node is not stmt and id(node) in self.substitutions:
                 start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
-                code = _indent_rest(self.substitutions[id(node)], start[1] - base)
+                code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
                 edits.append((start, end, [code]))
         return edits
+
+    def _width(self, line: int) -> int:
+        """Indentation of *line* in columns (tabs to the next multiple of 8, as Python)."""
+        return len(self.src.indent_of(line).expandtabs(8))
 
     # -- function pieces ----------------------------------------------------------------
 

@@ -39,7 +39,7 @@ def crash(exc: BaseException) -> object:
     Only ``Exception`` instances that nothing would handle are intercepted; interrupts, exits
     and the iteration and generator protocols always pass.
     """
-    if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration)):
+    if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
         return None
     from .barrier import crash as intercept
 

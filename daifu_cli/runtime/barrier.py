@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import align, frames, handled, journal, logical, policy, report, resume
+from . import align, frames, handled, journal, logical, policy, registry, report, resume
 from . import config as config_module
 from .context import Context, capture
 from .signals import Resumed

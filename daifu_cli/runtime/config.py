@@ -61,6 +61,8 @@ class Config:
     disabled: bool = False
     #: Save a just-in-time checkpoint before waiting (see :mod:`.jit`).
     jit_checkpoint: bool = True
+    #: Automatic recovery (transient retries, out-of-memory); off with DAIFU_POLICIES=0.
+    policies: bool = True
 
 
 def default_home() -> Path:
@@ -124,6 +126,8 @@ def _apply_env(config: Config) -> None:
         config.max_wait = _seconds(env["DAIFU_MAX_WAIT"])
     if env.get("DAIFU_WAIT") in ("0", "false", "no"):
         config.wait = False
+    if env.get("DAIFU_POLICIES") in ("0", "false", "no"):
+        config.policies = False
     if env.get("DAIFU_DISABLE") in ("1", "true", "yes"):
         config.disabled = True
     if "DAIFU_CONSOLE" in env:

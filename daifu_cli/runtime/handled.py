@@ -41,6 +41,21 @@ _IGNORED_FILES = ("<frozen runpy>", "<frozen importlib._bootstrap>", "<frozen im
 _NOT_SUPPRESSING = ("builtins", "_io", "io", "_thread", "threading", "tempfile", "zipfile", "tarfile")
 
 
+#: Protocol methods the interpreter calls, and the exceptions they use to signal (the C
+#: caller handles those: IndexError ends old-style iteration, AttributeError is "no such
+#: attribute" for getattr/hasattr).
+PROTOCOL = {
+    "__getitem__": (IndexError, KeyError),
+    "__getattr__": (AttributeError,),
+    "__getattribute__": (AttributeError,),
+    "__get__": (AttributeError,),
+    "__next__": (StopIteration,),
+    "__missing__": (KeyError,),
+    "__index__": (TypeError,),
+    "__len__": (TypeError,),
+}
+
+
 def handled_above(exc: BaseException, frame: FrameType) -> str | None:
     """A reason if a frame above *frame* would handle *exc*; ``None`` if nothing would."""
     current = frame.f_back
@@ -51,6 +66,9 @@ def handled_above(exc: BaseException, frame: FrameType) -> str | None:
             reason = _frame_handles(exc, current)
             if reason:
                 return reason
+            kinds = PROTOCOL.get(current.f_code.co_name)
+            if kinds and isinstance(exc, kinds):
+                return f"{type(exc).__name__} passes through {current.f_code.co_name}, which signals with it"
         current = current.f_back
     return None
 
@@ -71,6 +89,8 @@ def _frame_handles(exc: BaseException, frame: FrameType) -> str | None:
             reason = _with_suppresses(exc, node, frame)
         else:
             reason = _try_handles(exc, node, frame)  # type: ignore[arg-type]
+            if reason is None:
+                reason = _finally_may_replace(node, scope)  # type: ignore[arg-type]
         if reason:
             return f"{where}: {reason}"
     reason = _builtin_call_handles(exc, scope, line)
@@ -141,11 +161,25 @@ def _enclosing(scope: ast.AST, line: int) -> list[ast.AST]:
             if body and body[0].lineno <= line <= (body[-1].end_lineno or body[-1].lineno):
                 if not _is_daifu_barrier(node):
                     found.append(node)
+            elif getattr(node, "finalbody", None) and _in_handlers_or_else(node, line):  # type: ignore[arg-type]
+                found.append(_finally_only(node))  # type: ignore[arg-type]
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.stmt, ast.ExceptHandler)) or type(child).__name__ == "match_case":
                 stack.append(child)
     found.sort(key=lambda n: (n.lineno, -(n.end_lineno or 0)))  # type: ignore[attr-defined]
     return found
+
+
+def _in_handlers_or_else(node: ast.Try, line: int) -> bool:
+    blocks = [h.body for h in node.handlers] + [node.orelse]
+    return any(b and b[0].lineno <= line <= (b[-1].end_lineno or b[-1].lineno) for b in blocks)
+
+
+def _finally_only(node: ast.Try) -> ast.Try:
+    """A view of *node* whose handlers do not apply (the position is past them), only its
+    finally clause."""
+    clone = ast.Try(body=node.body, handlers=[], orelse=[], finalbody=node.finalbody)
+    return ast.copy_location(clone, node)
 
 
 def _body_of(scope: ast.AST) -> list[ast.AST]:
@@ -177,6 +211,50 @@ def _try_handles(exc: BaseException, node: ast.Try, frame: FrameType) -> str | N
             clause = f"except {ast.unparse(handler.type)}" if handler.type else "except"
             return f"`{clause}` at line {handler.lineno} handles it"
     return None
+
+
+def _finally_may_replace(node: ast.Try, scope: ast.AST) -> str | None:
+    """A ``finally`` that raises, returns, breaks or continues replaces (or swallows) the
+    exception passing through it, so that exception may never crash the program. (Plain
+    calls in a ``finally`` are assumed not to raise.)"""
+    body = list(node.finalbody)
+    cell = _scaffolding_cell(body)
+    if cell is not None:  # vaccinated code: the user's finally lives in a cell
+        body = _cell_body(scope, cell)
+    for inner in _own(body):
+        if isinstance(inner, (ast.Raise, ast.Return, ast.Break, ast.Continue)):
+            return f"the finally clause at line {node.finalbody[0].lineno} may replace it (line {inner.lineno})"
+    return None
+
+
+def _scaffolding_cell(body: list[ast.stmt]) -> str | None:
+    """``_daifu_t = __daifu__.run_finally(_daifu_t, CELL)``: the cell's name."""
+    if len(body) == 1 and isinstance(body[0], ast.Assign) and isinstance(body[0].value, ast.Call):
+        call = body[0].value
+        if len(call.args) == 2 and isinstance(call.args[1], ast.Name) and layout.parse_cell_name(call.args[1].id):
+            return call.args[1].id
+    return None
+
+
+def _cell_body(scope: ast.AST, name: str) -> list[ast.stmt]:
+    for node in ast.walk(scope):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            for stmt in node.body:
+                if isinstance(stmt, ast.Try) and _is_daifu_barrier(stmt):
+                    return list(stmt.body)
+    return []
+
+
+def _own(body: list[ast.stmt]) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _matches(exc: BaseException, types: Any, star: bool) -> bool:
@@ -296,7 +374,7 @@ def _is_generator_function(function: Any) -> bool:
 def _evaluate_in(expr: ast.expr, names: Names) -> Any:
     if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
         raise ValueError("not a plain name")
-    return eval(compile(ast.Expression(expr), "<daifu>", "eval"), names[0], names[1])  # noqa: S307
+    return eval(compile(ast.Expression(expr), "<daifu>", "eval"), names[0], names[1])
 
 
 def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:

@@ -40,9 +40,8 @@ class CodeChange:
 def read_change(record: registry.ModuleRecord) -> CodeChange | None:
     """The new code of *record*'s file, or ``None`` if the file still holds the running code."""
     try:
-        with open(record.path, encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError as exc:
+        source = registry.read_source(record.path)
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
         raise PatchError(f"cannot read {record.path}: {exc}") from None
     if source == record.source:
         return None

@@ -21,19 +21,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from .handled import PROTOCOL as _PROTOCOL
+
 if TYPE_CHECKING:
     from .barrier import Decision, Session
-
-_PROTOCOL = {
-    "__getitem__": (IndexError, KeyError),
-    "__getattr__": (AttributeError,),
-    "__getattribute__": (AttributeError,),
-    "__get__": (AttributeError,),
-    "__next__": (StopIteration,),
-    "__missing__": (KeyError,),
-    "__index__": (TypeError,),
-    "__len__": (TypeError,),
-}
 #: (site, kind) -> (attempts, time of the last one)
 _attempts: dict[tuple[str, str], tuple[int, float]] = {}
 _RESET_AFTER = 60.0
@@ -71,6 +62,12 @@ def automatic(session: Session, exc: BaseException) -> Decision | None:
     from .barrier import Decision
 
     config = session.config
+    if not config.policies:
+        return None
+    if session.phase == "next" and _finished_generator(session):
+        session.say("daifu: the loop's iterator is a generator that raised, so it is finished: "
+                    "retrying would end the loop early; waiting for a human instead")
+        return None
     if is_out_of_memory(exc):
         attempt = _budget(session.site, "oom", config.oom_retries)
         if attempt is None:
@@ -97,6 +94,18 @@ def automatic(session: Session, exc: BaseException) -> Decision | None:
             session.fix_landed = time.perf_counter()
             return Decision("resume", origin="policy")
     return None
+
+
+def _finished_generator(session: Session) -> bool:
+    stmt = session.old_view and session.where and session.where.stmt
+    name = getattr(stmt, "iterator", None)
+    if name is None:
+        return False
+    try:
+        iterator = session.context.get(name)
+    except KeyError:
+        return False
+    return hasattr(iterator, "gi_frame") and iterator.gi_frame is None
 
 
 def _where(session: Session) -> str:

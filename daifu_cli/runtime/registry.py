@@ -12,6 +12,7 @@ import ast
 import linecache
 import sys
 import threading
+import tokenize
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
@@ -121,12 +122,17 @@ def register_module(name: str) -> None:
     if not path:
         return
     try:
-        with open(path, encoding="utf-8") as handle:
-            source = handle.read()
-    except OSError:
+        source = read_source(path)
+    except (OSError, SyntaxError, UnicodeDecodeError):
         return
     with _lock:
         modules[name] = ModuleRecord(name, path, source)
+
+
+def read_source(path: str) -> str:
+    """A Python file's text, decoded as the interpreter does (PEP 263 cookie, BOM)."""
+    with tokenize.open(path) as handle:
+        return handle.read()
 
 
 def module_for(globals_: dict[str, Any]) -> ModuleRecord | None:

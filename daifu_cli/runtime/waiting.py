@@ -305,9 +305,8 @@ def _settled(record: registry.ModuleRecord, settle: float = 0.02) -> bool | None
 
 def _changed_since_import(record: registry.ModuleRecord) -> bool:
     try:
-        with open(record.path, encoding="utf-8") as handle:
-            return handle.read() != record.source
-    except OSError:
+        return registry.read_source(record.path) != record.source
+    except (OSError, SyntaxError, UnicodeDecodeError):
         return False
 
 
