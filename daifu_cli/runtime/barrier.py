@@ -11,6 +11,7 @@ fix. The session returns a *plan* that the barrier calls once its ``except`` blo
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import threading
 import time
@@ -38,6 +39,42 @@ def settings() -> config_module.Config:
     return _config
 
 
+_FREE_VARIABLE = re.compile(r"free variable '([^']+)'")
+
+
+def _as_unbound_local(exc: BaseException, frame: FrameType) -> UnboundLocalError | None:
+    """A cell reads the function's variables as closure cells, so reading one before it is
+    assigned raises NameError ("free variable"); the original raises UnboundLocalError.
+    Return the exception the original would raise, or ``None``."""
+    resumed = frame.f_code.co_filename in registry.continuations
+    if type(exc) is not NameError or not (frames.is_cell(frame) or resumed):
+        return None
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or tb.tb_frame is not frame:
+        return None  # raised further down, in another function
+    found = _FREE_VARIABLE.search(str(exc))
+    if found is None:
+        return None
+    name = found.group(1)
+    root = frames.invocation_frames(frame)[-1]
+    if resumed:
+        record = registry.continuations[frame.f_code.co_filename]
+        if name not in record.context.cells:
+            return None
+    elif name not in root.f_code.co_cellvars:
+        return None  # a genuine free variable of the user's function: NameError it is
+    if sys.version_info >= (3, 11):
+        message = f"cannot access local variable '{name}' where it is not associated with a value"
+    else:
+        message = f"local variable '{name}' referenced before assignment"
+    converted = UnboundLocalError(message)
+    if sys.version_info >= (3, 10):
+        converted.name = name  # type: ignore[attr-defined]
+    return converted
+
+
 def mark(exc: BaseException, decision: str) -> None:
     """Remember on the exception that daifu let it pass (it lives as long as the exception)."""
     try:
@@ -52,6 +89,9 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
     Never raises because of daifu itself: an internal error lets the user's exception go on
     exactly as it would without daifu (and is reported once).
     """
+    unbound = _as_unbound_local(exc, frame)
+    if unbound is not None:
+        raise unbound.with_traceback(exc.__traceback__) from None
     try:
         config = settings()
         if config.disabled or getattr(exc, _MARK, None) is not None:
