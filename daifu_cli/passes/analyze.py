@@ -197,10 +197,24 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported 
             return Unsupported(node.lineno, "generator function: its frames cannot be resumed")
         if isinstance(node, ast.Await):
             return Unsupported(node.lineno, "await outside an async function")
-    problem = _scope_sensitive_call(own)
+    problem = _scope_sensitive_call(_with_comprehensions(func.body))
     if problem:
         return problem
     return _common_checks(func.body, [func])
+
+
+def _with_comprehensions(body: list[ast.stmt]) -> list[ast.AST]:
+    """Nodes of the function's scope, comprehensions included (since 3.12 they are inlined:
+    a ``locals()`` inside one sees the function's namespace)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:

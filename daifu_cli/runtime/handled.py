@@ -37,6 +37,7 @@ from . import layout, registry
 _lock = threading.Lock()
 _trees: dict[str, ast.Module | None] = {}
 _exit_verdicts: dict[Any, bool] = {}
+_CO_NEWLOCALS = 0x2
 _IGNORED_FILES = ("<frozen runpy>", "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 _NOT_SUPPRESSING = ("builtins", "_io", "io", "_thread", "threading", "tempfile", "zipfile", "tarfile")
 
@@ -132,8 +133,8 @@ def forget(filename: str) -> None:
 
 def _scope_node(tree: ast.Module, code: CodeType) -> ast.AST | None:
     """The def (or the module) whose body *code* is."""
-    if code.co_name == "<module>" and code.co_firstlineno <= 1:
-        return tree
+    if code.co_name == "<module>" and not code.co_flags & _CO_NEWLOCALS:
+        return tree  # module code (the script function, also named <module>, is a function)
     name = layout.cell_of(code) or code.co_name  # a renamed cell is found by its own name
     best = None
     for node in ast.walk(tree):
@@ -445,6 +446,18 @@ def _returns_true(exit_: Any) -> bool:
 # -- calls and frames without source -----------------------------------------------------------
 
 
+def _block_covers(frame: FrameType) -> bool:
+    """3.9/3.10: a SETUP_FINALLY/SETUP_WITH block whose handler follows the current
+    instruction covers it (the protected body sits between the setup and its handler)."""
+    offset = frame.f_lasti
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.opname in ("SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH"):
+            target = instruction.argval
+            if isinstance(target, int) and instruction.offset < offset < target:
+                return True
+    return False
+
+
 def _builtin_call_handles(exc: BaseException, scope: ast.AST, line: int) -> str | None:
     if not isinstance(exc, AttributeError):
         return None
@@ -458,8 +471,10 @@ def _builtin_call_handles(exc: BaseException, scope: ast.AST, line: int) -> str 
 
 
 def _exception_table_covers(frame: FrameType) -> bool:
+    """Whether the code of a frame without source has a handler around its current
+    instruction (any handler counts: it may catch the exception)."""
     if sys.version_info < (3, 11):
-        return False
+        return _block_covers(frame)
     try:
         entries = dis._parse_exception_table(frame.f_code)  # type: ignore[attr-defined]
     except Exception:
