@@ -203,6 +203,10 @@ class Emitter:
             break
         return found, (found[-1] if found else end)
 
+    def _block_end(self, block: Sequence[ast.stmt]) -> int:
+        """Last line of *block*, its closing comments included (they stay in the block)."""
+        return self._footer(block)[1]
+
     def _extent_end(self, stmt: ast.stmt, footer: bool = True) -> int:
         """Last line of *stmt*, including the closing comments of its last block."""
         block = _last_block(stmt)
@@ -331,7 +335,7 @@ class Emitter:
 
     def _orelse(self, out: Code, stmt: ast.For | ast.While, region: Region) -> Code:
         if stmt.orelse:
-            after = self._extent_end(stmt.body[-1])
+            after = self._block_end(stmt.body)
             out.extend(self._clause("else", stmt.orelse, region, after))
             out.extend(self._body(stmt.orelse, region, self._line_of("else", stmt.orelse)))
         return out
@@ -349,7 +353,7 @@ class Emitter:
         out.extend(self._body(stmt.body, region, header_line(self, stmt.test)))
         if not stmt.orelse:
             return out
-        after = self._extent_end(stmt.body[-1])
+        after = self._block_end(stmt.body)
         first = stmt.orelse[0]
         if isinstance(first, ast.If) and len(stmt.orelse) == 1 and self._is_elif(first):
             out.extend(self._leading(first.lineno, after))
@@ -371,7 +375,7 @@ class Emitter:
             inner.extend(self._header(token.start, self.src.end(last), region))
             inner.extend(self._body(case.body, region, token.start[0]))
             out.extend(inner, "    ")
-            after = self._extent_end(case.body[-1])
+            after = self._block_end(case.body)
         return out
 
     def _try(self, stmt: ast.stmt, region: Region) -> Code:
@@ -379,12 +383,12 @@ class Emitter:
             return self._try_finally(stmt, region)
         out = self._header(self.src.stmt_start(stmt), self.src.stmt_start(stmt), region)
         out.extend(self._body(stmt.body, region, stmt.lineno))  # type: ignore[attr-defined]
-        after = self._extent_end(stmt.body[-1])  # type: ignore[attr-defined]
+        after = self._block_end(stmt.body)  # type: ignore[attr-defined]
         for handler in stmt.handlers:  # type: ignore[attr-defined]
             out.extend(self._leading(handler.lineno, after))
             out.extend(self._handler_header(handler, region))
             out.extend(self._body(handler.body, region, self._handler_colon_line(handler)))
-            after = self._extent_end(handler.body[-1])
+            after = self._block_end(handler.body)
         if stmt.orelse:  # type: ignore[attr-defined]
             out.extend(self._clause("else", stmt.orelse, region, after))  # type: ignore[attr-defined]
             line = self._line_of("else", stmt.orelse)  # type: ignore[attr-defined]
@@ -462,7 +466,7 @@ class Emitter:
         body_cell = self._cell("try", stmt.lineno, body, stmt.lineno, "body of `try:`")
         escapes |= body_cell.escapes
         slots = {"try_header": self._header(self.src.stmt_start(stmt), self.src.stmt_start(stmt), region)}
-        after = self._extent_end(body[-1])
+        after = self._block_end(body)
         handler_values = []
         for index, handler in enumerate(handlers):
             header = self._leading(handler.lineno, after).extend(
@@ -479,7 +483,7 @@ class Emitter:
             escapes |= cell.escapes
             slots[f"handler_{index}"] = header
             handler_values.append({"slot": f"handler_{index}", "cell": cell.cell})
-            after = self._extent_end(handler.body[-1])
+            after = self._block_end(handler.body)
         else_cell = None
         if orelse:
             line = self._line_of("else", orelse)
@@ -487,7 +491,7 @@ class Emitter:
             cell = self._cell("else", line, orelse, line, "`else:` of the `try`")
             escapes |= cell.escapes
             else_cell = cell.cell
-            after = self._extent_end(orelse[-1])
+            after = self._block_end(orelse)
         line = self._line_of("finally", finalbody)
         slots["finally_header"] = self._clause("finally", finalbody, region, after)
         finally_cell = self._cell("finally", line, finalbody, line, "`finally:` of the `try`")
