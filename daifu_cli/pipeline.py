@@ -127,7 +127,11 @@ def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
             continue
         if decision.node is None:
             stmts = select.script_statements(source.tree)
-            problem = analyze.check_script(stmts)
+            problem = analyze.check_script(
+                stmts,
+                star_imports=_has_star_import(source.tree),
+                future_annotations=_has_future_annotations(source.tree),
+            )
             if problem is None:
                 target = _Target(decision, stmts)
                 target.scope = analyze.script_scope(stmts)
@@ -256,6 +260,12 @@ def _method_self(target: _Target) -> str | None:
         return None
     params = [*node.args.posonlyargs, *node.args.args]
     return params[0].arg if params else None
+
+
+def _has_star_import(tree: ast.Module) -> bool:
+    return any(
+        isinstance(s, ast.ImportFrom) and any(a.name == "*" for a in s.names) for s in tree.body
+    )
 
 
 def _has_future_annotations(tree: ast.Module) -> bool:

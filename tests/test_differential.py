@@ -16,6 +16,25 @@ from daifu_cli.options import ProjectConfig
 from daifu_cli.project import Request, vaccinate_project
 
 PROGRAMS = Path(__file__).parent / "programs"
+
+#: Programs whose vaccinated run differs from the original, as README's "Limitations" says.
+#: Strict: if one starts to pass, move it back into the plain corpus.
+KNOWN_DEVIATIONS = {
+    "caller_locals_lookup": "a cell adds a frame: a callee reading its caller's locals sees the cell's",
+    "warnings_stacklevel": "a cell adds a frame: stacklevel counts it",
+    "recursion_depth_cells": "a cell adds a frame: recursion through a with body hits the limit sooner",
+    "iterator_protocol_hoist": "the loop calls __iter__ on the iterator once more",
+    "iterator_without_iter_guarded": "an iterator without __iter__ raises TypeError where the program catches it",
+    "iterator_without_iter_disabled": "an iterator without __iter__ is adapted only when the runtime is enabled",
+    "loop_iterator_lifetime_more": "the saved iterator lives until the loop statement (or function) ends",
+    "cell_unbound_local_inner_handler": "UnboundLocalError is converted at the cell's barrier, after handlers inside the cell",
+}
+
+
+def _case(path: Path) -> object:
+    reason = KNOWN_DEVIATIONS.get(path.stem if path.suffix else path.name)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(path, id=path.stem if path.suffix else path.name, marks=marks)
 PLAIN = sorted(p for p in PROGRAMS.glob("*.py"))
 WITH_TORCH = sorted(PROGRAMS.glob("torch/*.py"))
 MULTI = sorted(p for p in PROGRAMS.iterdir() if p.is_dir() and p.name != "torch" and not p.name.startswith("_"))
@@ -59,7 +78,7 @@ def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float =
     assert _last_exception(vaccinated.stderr) == _last_exception(original.stderr), vaccinated.stderr
 
 
-@pytest.mark.parametrize("program", PLAIN, ids=[p.stem for p in PLAIN])
+@pytest.mark.parametrize("program", [_case(p) for p in PLAIN])
 def test_program(program: Path, tmp_path: Path, target_python: str) -> None:
     _skip_if_too_old(program, target_python)
     src = tmp_path / "src"
@@ -68,7 +87,7 @@ def test_program(program: Path, tmp_path: Path, target_python: str) -> None:
     _compare(src, "main.py", tmp_path, target_python)
 
 
-@pytest.mark.parametrize("project", MULTI, ids=[p.name for p in MULTI])
+@pytest.mark.parametrize("project", [_case(p) for p in MULTI])
 def test_project(project: Path, tmp_path: Path, target_python: str) -> None:
     src = tmp_path / "src"
     shutil.copytree(project, src)

@@ -1,7 +1,8 @@
 """Golden cases: ``tests/golden/<topic>/<case>.py`` hold the input, a line ``# output``, then
 the expected vaccinated text (black's convention). A case without ``# output`` must come out
 unchanged (nothing selected, or a construct daifu leaves alone); a first line ``# flags: ...``
-passes options (``--select``, ``--policy``, ``--no-format``). ``pytest --update-goldens``
+passes options (``--select``, ``--policy``, ``--no-format``), and a first line
+``# requires-python: 3.11`` skips the case where the transpiler cannot parse it. ``pytest --update-goldens``
 rewrites the expected parts; review the diff before committing.
 
 Each case also checks: the output compiles, every comment of the input survives, and a second
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import io
 import shlex
+import sys
 import tokenize
 from pathlib import Path
 
@@ -27,6 +29,11 @@ MARKER = "# output\n"
 
 def parse_case(path: Path) -> tuple[Options, str, str | None]:
     text = path.read_text(encoding="utf-8")
+    if text.startswith("# requires-python:"):
+        first, text = text.split("\n", 1)
+        needed = tuple(int(p) for p in first.split(":", 1)[1].strip().split("."))
+        if sys.version_info[:2] < needed:
+            pytest.skip(f"the transpiler needs Python {'.'.join(map(str, needed))} to parse this case")
     options = Options(Selection(policy="all"))
     if text.startswith("# flags:"):
         first, text = text.split("\n", 1)
@@ -76,7 +83,7 @@ def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
     again = vaccinate_source(path.name, source.encode(), options)
     assert again.text == result.text, "second run differs"
     if request.config.getoption("--update-goldens"):
-        head = path.read_text(encoding="utf-8").split(MARKER, 1)[0]
+        head = path.read_text(encoding="utf-8").split(MARKER, 1)[0]  # keeps the header lines
         if not head.endswith("\n"):
             head += "\n"
         if result.text is None:

@@ -182,6 +182,7 @@ def _annotations(body: list[ast.stmt]) -> dict[str, ast.expr]:
 # -- what cannot be vaccinated ------------------------------------------------------------
 
 _FRAME_INSPECTORS = {"_getframe", "currentframe", "stack"}
+_NAMESPACE_CALLS = {"exec", "eval", "locals", "vars", "dir"}
 
 
 def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported | None:
@@ -189,8 +190,8 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported 
     if isinstance(func, ast.AsyncFunctionDef):
         return Unsupported(func.lineno, "async function: its frames cannot be resumed")
     body = func.body[1:] if _is_docstring(func.body[0]) else func.body
-    if not body:
-        return Unsupported(func.lineno, "nothing to protect: the body is only a docstring")
+    if all(_is_placeholder(s) for s in body):
+        return Unsupported(func.lineno, "nothing to protect: the body is only a docstring, `...` or `pass`")
     own = list(own_nodes(func.body))
     for node in own:
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -217,6 +218,12 @@ def _with_comprehensions(body: list[ast.stmt]) -> list[ast.AST]:
     return found
 
 
+def _is_placeholder(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Pass) or (
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis
+    )
+
+
 def _is_docstring(stmt: ast.stmt) -> bool:
     return (
         isinstance(stmt, ast.Expr)
@@ -225,11 +232,26 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
-def check_script(stmts: list[ast.stmt]) -> Unsupported | None:
-    """Why a module's script-level code must stay at module level, or ``None``."""
+def check_script(
+    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False
+) -> Unsupported | None:
+    """Why a module's script-level code must stay at module level, or ``None``.
+
+    *star_imports*: the module has ``from ... import *`` (which may bind ``eval`` or
+    ``locals``, so daifu cannot tell what those calls mean); *future_annotations*: the module
+    uses ``from __future__ import annotations`` (module annotations are then strings written
+    by the running interpreter, which daifu cannot reproduce for every version)."""
     for node in own_nodes(stmts):
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return Unsupported(node.lineno, "`from ... import *` inside a block: it must stay at module level")
+        if star_imports and isinstance(node, ast.Call) and _call_name(node) in _NAMESPACE_CALLS:
+            return Unsupported(node.lineno, f"{_call_name(node)}() may come from a star import")
+        if future_annotations and isinstance(node, ast.AnnAssign):
+            return Unsupported(node.lineno, "module-level annotation under `from __future__ import annotations`")
+    for node in _with_comprehensions(stmts):
+        if isinstance(node, ast.Call) and _call_name(node) in ("locals", "vars", "dir") and not node.args:
+            if not any(node is own for own in own_nodes(stmts)):
+                return Unsupported(node.lineno, f"{_call_name(node)}() inside a comprehension at module level")
         if isinstance(node, ast.AnnAssign) and not isinstance(node.target, ast.Name):
             return Unsupported(node.lineno, "annotated assignment to an attribute at module level")
         if isinstance(node, ast.Call) and _call_name(node) in ("exec", "eval"):

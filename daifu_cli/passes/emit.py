@@ -252,7 +252,9 @@ class Emitter:
             if stmt.value is None:
                 return ["return (None,)"]
             value = self._spliced(self.src.start(stmt.value), self.src.end(stmt.value), region)
-            return ["return ((", *value, "),)"]
+            if isinstance(stmt.value, (ast.Tuple, ast.NamedExpr, ast.Starred, ast.Yield, ast.YieldFrom, ast.Lambda, ast.IfExp)):
+                return ["return ((", *value, "),)"]  # parenthesized: a 1-tuple holding it
+            return ["return (", *value, ",)"]
         if in_cell and isinstance(stmt, (ast.Break, ast.Continue)) and not region.loop_depth:
             signal = layout.BREAK if isinstance(stmt, ast.Break) else layout.CONTINUE
             region.escapes.add(signal)
@@ -448,9 +450,12 @@ class Emitter:
         last_item = stmt.items[-1]
         item_end = self.src.end(last_item.optional_vars or last_item.context_expr)
         colon = self.src.header_colon(item_end)
-        first_line = self.src.line(start[0]).strip()
+        items = ", ".join(
+            ast.unparse(i.context_expr) + (f" as {ast.unparse(i.optional_vars)}" if i.optional_vars else "")
+            for i in stmt.items
+        )
         cell = self._cell(
-            "with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(first_line)}`"
+            "with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(f'with {items}:')}`"
         )
         header = self._header(start, item_end, region)
         return render(
@@ -472,7 +477,7 @@ class Emitter:
             header = self._leading(handler.lineno, after).extend(
                 self._handler_header(handler, region)
             )
-            first = self.src.line(handler.lineno).strip()
+            first = "except" + (f" {ast.unparse(handler.type)}" if handler.type else "") + ":"
             cell = self._cell(
                 "except",
                 handler.lineno,

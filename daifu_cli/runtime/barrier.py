@@ -75,6 +75,21 @@ def _as_unbound_local(exc: BaseException, frame: FrameType) -> UnboundLocalError
     return converted
 
 
+#: Verdicts "handled above" by exception type and stack position: a program that raises and
+#: handles the same exception in a loop pays for the analysis once.
+_handled: dict[tuple, str] = {}
+
+
+def _stack_key(exc: BaseException, frame: FrameType) -> tuple:
+    line = frames.traceback_entry(exc.__traceback__, frame)[0]
+    chain: list[Any] = [type(exc), frame.f_code, line]
+    current = frame.f_back
+    while current is not None and len(chain) < 130:
+        chain += (current.f_code, current.f_lineno)
+        current = current.f_back
+    return tuple(chain)
+
+
 def mark(exc: BaseException, decision: str) -> None:
     """Remember on the exception that daifu let it pass (it lives as long as the exception)."""
     try:
@@ -96,6 +111,10 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         config = settings()
         if config.disabled or getattr(exc, _MARK, None) is not None:
             return None
+        key = _stack_key(exc, frame)
+        if key in _handled:
+            mark(exc, _handled[key])
+            return None
         where = frames.locate(exc, frame)
         if where is None:
             return None
@@ -105,6 +124,8 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
         if reason:
             mark(exc, f"passed: {reason}")
+            if "`with " not in reason:  # a manager's verdict depends on the instance
+                _handled[key] = f"passed: {reason}"
             return None
     except Exception as internal:  # pragma: no cover - a daifu bug must not change the program
         _internal_error(internal, exc)

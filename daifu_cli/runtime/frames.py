@@ -152,7 +152,17 @@ def locate(exc: BaseException, frame: FrameType) -> Where | None:
     )
 
 
+_statements: dict[tuple[int, str | None, int], tuple | None] = {}
+
+
 def statement_for_line(view: logical.Function, region: str | None, line: int) -> tuple | None:
+    key = (id(view), region, line)
+    if key not in _statements:
+        _statements[key] = _find_statement(view, region, line)
+    return _statements[key]
+
+
+def _find_statement(view: logical.Function, region: str | None, line: int) -> tuple | None:
     """The deepest statement of *region* whose own lines contain *line*."""
     best = None
     for path, stmt in logical.walk(view.body):

@@ -129,9 +129,25 @@ def forget(filename: str) -> None:
     """A file's code changed: read it again next time."""
     with _lock:
         _trees.pop(filename, None)
+        _scopes.clear()
+        _enclosings.clear()
+
+
+# Exceptions the program handles pass the barriers often (a KeyError per missing key): the
+# analysis of a frame position is cached per code object and line.
+_scopes: dict[tuple[int, CodeType], ast.AST | None] = {}
+_enclosings: dict[tuple[int, int], list[ast.AST]] = {}
+_compiled: dict[int, CodeType] = {}
 
 
 def _scope_node(tree: ast.Module, code: CodeType) -> ast.AST | None:
+    key = (id(tree), code)
+    if key not in _scopes:
+        _scopes[key] = _find_scope(tree, code)
+    return _scopes[key]
+
+
+def _find_scope(tree: ast.Module, code: CodeType) -> ast.AST | None:
     """The def (or the module) whose body *code* is."""
     if code.co_name == "<module>" and not code.co_flags & _CO_NEWLOCALS:
         return tree  # module code (the script function, also named <module>, is a function)
@@ -149,6 +165,14 @@ def _scope_node(tree: ast.Module, code: CodeType) -> ast.AST | None:
 
 
 def _enclosing(scope: ast.AST, line: int) -> list[ast.AST]:
+    key = (id(scope), line)
+    found = _enclosings.get(key)
+    if found is None:
+        found = _enclosings[key] = _find_enclosing(scope, line)
+    return found
+
+
+def _find_enclosing(scope: ast.AST, line: int) -> list[ast.AST]:
     """``try`` and ``with`` statements of *scope* whose protected body contains *line*,
     outermost first (daifu's own barriers excluded)."""
     found: list[ast.AST] = []
@@ -285,10 +309,7 @@ _SAFE_NODES = (ast.Name, ast.Attribute, ast.Tuple, ast.Load, ast.Constant)
 
 def _evaluate(expr: ast.expr, frame: FrameType) -> Any:
     """Evaluate a side-effect-free expression (names, attributes, tuples) in *frame*."""
-    if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
-        raise ValueError("not a plain name")
-    code = compile(ast.Expression(expr), "<daifu>", "eval")
-    return eval(code, frame.f_globals, dict(frame.f_locals))
+    return eval(_compiled_expression(expr), frame.f_globals, dict(frame.f_locals))
 
 
 # -- with statements -------------------------------------------------------------------------
@@ -328,14 +349,14 @@ def _manager_verdict(exc: BaseException, expr: ast.expr, names: Names, depth: in
         if gen_frame is not None:
             reason = _frame_handles(exc, gen_frame)
             return f"may suppress it ({reason})" if reason else None
-    return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(type(manager)) else None
+    return "may suppress or replace it (its __exit__ can return true or raise)" if _exit_may_suppress(type(manager)) else None
 
 
 def _factory_verdict(exc: BaseException, func: Any, depth: int) -> str | None:
     """The verdict for ``with func(...)``: a class, a @contextmanager, or a function that
     returns a manager (followed through its return statements)."""
     if isinstance(func, type):
-        return "may suppress it (its __exit__ can return true)" if _exit_may_suppress(func) else None
+        return "may suppress or replace it (its __exit__ can return true or raise)" if _exit_may_suppress(func) else None
     wrapped = getattr(func, "__wrapped__", None)
     if wrapped is not None and _is_generator_function(wrapped):
         return "may suppress it (its @contextmanager catches around `yield`)" if _catches_around_yield(
@@ -373,9 +394,17 @@ def _is_generator_function(function: Any) -> bool:
 
 
 def _evaluate_in(expr: ast.expr, names: Names) -> Any:
-    if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
-        raise ValueError("not a plain name")
-    return eval(compile(ast.Expression(expr), "<daifu>", "eval"), names[0], names[1])
+    return eval(_compiled_expression(expr), names[0], names[1])
+
+
+def _compiled_expression(expr: ast.expr) -> CodeType:
+    """*expr* compiled once; only names, attributes, tuples and constants (no calls)."""
+    code = _compiled.get(id(expr))
+    if code is None:
+        if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
+            raise ValueError("not a plain name")
+        code = _compiled[id(expr)] = compile(ast.Expression(expr), "<daifu>", "eval")
+    return code
 
 
 def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
@@ -426,6 +455,7 @@ def _exit_may_suppress(cls: type) -> bool:
 
 
 def _returns_true(exit_: Any) -> bool:
+    """Whether an ``__exit__`` may suppress (return true) or replace (raise) the exception."""
     function = getattr(exit_, "__func__", exit_)
     code = getattr(function, "__code__", None)
     if code is None:  # implemented in C
@@ -435,12 +465,26 @@ def _returns_true(exit_: Any) -> bool:
     if scope is None:
         return True
     for node in ast.walk(scope):
+        if isinstance(node, ast.Raise):
+            return True  # an __exit__ that raises replaces the exception, like a finally
         if isinstance(node, ast.Return) and node.value is not None:
             value = node.value
+            if _is_resume_call(value):
+                continue  # `return _daifu_k()` of a vaccinated __exit__'s own barrier
+            if isinstance(value, ast.Tuple) and len(value.elts) == 1:
+                value = value.elts[0]  # `return ((x),)`: a cell's return signal
             if isinstance(value, ast.Constant) and value.value in (None, False):
                 continue
             return True
     return False
+
+
+def _is_resume_call(value: ast.expr) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == layout.RESUME
+    )
 
 
 # -- calls and frames without source -----------------------------------------------------------

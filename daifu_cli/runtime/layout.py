@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+from . import signals
+
 #: Prefix of every name the transpiler adds to a function. User code using it is not vaccinated.
 PREFIX = "_daifu_"
 #: The exception caught by a crash barrier.
@@ -81,12 +83,10 @@ CELLS_DECORATOR = f"{RUNTIME}.cells"
 
 def cell_of(code: object) -> str | None:
     """The cell name of a code object (renamed cells keep it in the runtime's registry)."""
-    from .signals import CELL_CODES
-
     name = getattr(code, "co_name", "")
-    if parse_cell_name(name):
+    if name.startswith(PREFIX) and parse_cell_name(name):
         return name  # type: ignore[no-any-return]
-    return CELL_CODES.get(code)
+    return signals.CELL_CODES.get(code)
 
 
 def is_generated_name(name: str) -> bool:

@@ -41,9 +41,17 @@ class ModuleRecord:
         """A fix replaced the module's code: later crashes read the new source."""
         self.source, self._tree, self._views = source, None, {}
         self._parent_map = None
+        self.__dict__.pop("_defs", None)
 
     def def_for(self, code: CodeType) -> ast.FunctionDef | None:
         """The def whose compiled code is *code* (matched by name and first line)."""
+        key = (code.co_name, code.co_firstlineno)
+        cache = self.__dict__.setdefault("_defs", {})
+        if key not in cache:
+            cache[key] = self._find_def(code)
+        return cache[key]  # type: ignore[no-any-return]
+
+    def _find_def(self, code: CodeType) -> ast.FunctionDef | None:
         name = code.co_name
         for node in ast.walk(self.tree):
             if not isinstance(node, ast.FunctionDef):

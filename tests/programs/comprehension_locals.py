@@ -1,5 +1,6 @@
 """locals() and dir() called inside a comprehension of a function: on Python 3.12+
-(inlined comprehensions) they list the function's own variables too."""
+(inlined comprehensions) they list the function's own variables too; such a function is left
+as it was, next to one that is vaccinated."""
 import contextlib
 
 
@@ -14,3 +15,13 @@ def names_seen(items):
 
 
 print(names_seen([1, 2]))
+
+
+def plain(items):
+    total = 0
+    for item in items:
+        total += item
+    return total
+
+
+print(plain([3, 4]))

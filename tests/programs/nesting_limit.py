@@ -1,4 +1,6 @@
-"""Twenty statically nested loops: the deepest nesting Python compiles."""
+"""Twenty statically nested loops: the deepest nesting Python compiles (a barrier around it
+would not compile on any Python, so the function must be left as it was), next to a function
+that is vaccinated."""
 
 
 def nest20():
@@ -27,4 +29,11 @@ def nest20():
     return count
 
 
-print(nest20())
+def shallow(n):
+    for i in range(n):
+        for j in range(n):
+            pass
+    return n
+
+
+print(nest20(), shallow(2))

@@ -1,0 +1,41 @@
+def cleanup(lock, cache, obj):
+    with lock:
+        tmp = cache.pop("tmp")
+        del cache["old"], obj.attr
+        del tmp
+# output
+# daifu 0.1.0: vaccinated copy of del_in_cell.py; fixes saved here reach a waiting run
+__import__("_daifu_shim").vaccinated_module(__name__)
+@__daifu__.cells
+def cleanup(lock, cache, obj):
+    # daifu: crash barrier for cleanup() from del_in_cell.py:1
+    tmp: ...
+
+    def _daifu_with_L2():
+        # daifu cell: body of `with lock:` at del_in_cell.py:2
+        nonlocal tmp
+        try:
+            tmp = cache.pop("tmp")
+            del cache["old"], obj.attr
+            del tmp
+        except BaseException as _daifu_e:
+            _daifu_k = __daifu__.crash(_daifu_e)
+            if _daifu_k is None:
+                raise
+        else:
+            return None
+        return _daifu_k()
+
+    try:
+        _daifu_t = None
+        with lock:
+            _daifu_t = _daifu_with_L2()
+        if _daifu_t is not None:
+            return __daifu__.leave(_daifu_t)
+    except BaseException as _daifu_e:
+        _daifu_k = __daifu__.crash(_daifu_e)
+        if _daifu_k is None:
+            raise
+    else:
+        return None
+    return _daifu_k()

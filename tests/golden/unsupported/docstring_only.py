@@ -1,0 +1,3 @@
+class Hooks:
+    def on_step(self):
+        """Subclasses override this."""

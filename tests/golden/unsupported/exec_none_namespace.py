@@ -1,0 +1,2 @@
+for line in ["x = 1"]:
+    exec(line, None, {})

@@ -1,0 +1,3 @@
+def debug(a, b):
+    for _ in range(1):
+        print(locals())

@@ -1,0 +1,6 @@
+def eval(model):
+    return f"evaluated {model}"
+
+
+def vars():
+    return {"lr": 0.1}
