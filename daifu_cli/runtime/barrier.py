@@ -23,7 +23,7 @@ from typing import Any
 
 from . import align, frames, handled, journal, logical, policy, registry, report, resume
 from . import config as config_module
-from .context import Context, capture
+from .context import Context, capture, release
 from .signals import Resumed
 
 _MARK = "__daifu_decision__"
@@ -298,6 +298,8 @@ class Session:
         exc = self.exc
         if exc is not None:
             traceback.clear_frames(exc.__traceback__)
+        if self.where is not None:
+            release(self.where.frames, self.context)
         self.exc = None
         self.where = None
         session = self

@@ -50,7 +50,9 @@ class Config:
     transient: list[TransientRule] = field(default_factory=list)
     transient_retries: int = 3
     transient_backoff: float = 0.1
-    oom_retries: int = 2
+    oom_retries: int = 3
+    #: Seconds before the first out-of-memory retry, doubled each time (GPU contention clears).
+    oom_backoff: float = 0.5
     #: ``"module:function"`` called with the context before an out-of-memory retry.
     oom_hook: str | None = None
     poll_interval: float = 0.01
@@ -97,6 +99,7 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
         "transient-retries": ("transient_retries", int),
         "transient-backoff": ("transient_backoff", float),
         "oom-retries": ("oom_retries", int),
+        "oom-backoff": ("oom_backoff", float),
         "oom-hook": ("oom_hook", str),
         "poll-interval": ("poll_interval", float),
         "settle": ("settle", float),

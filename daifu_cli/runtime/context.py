@@ -14,6 +14,7 @@ script-level code reads and writes the module's namespace.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Iterator, MutableMapping
 from types import FrameType
@@ -192,6 +193,38 @@ def capture(
                 continue
             ctx.cells[name] = types.CellType(value)
     return ctx
+
+
+def release(frames: list[FrameType], ctx: Context) -> None:
+    """Drop what the crashed frames still hold of the state the context now owns.
+
+    The frames stay suspended under the code that resumes them until the function returns;
+    without this, a variable the fix deletes or rebinds (``del cache``) would keep its old
+    object alive there (fatal when recovering from out-of-memory)."""
+    for frame in frames:
+        names = [n for n in frame.f_code.co_varnames if n in ctx.cells or n in _INTERNAL]
+        if not names:
+            continue
+        try:
+            if sys.version_info >= (3, 13):
+                proxy = frame.f_locals
+                for name in names:
+                    if name in proxy:
+                        proxy[name] = None
+            else:
+                snapshot = frame.f_locals  # the frame's own dict, refreshed from its slots
+                for name in names:
+                    if name in snapshot:
+                        snapshot[name] = None
+                _locals_to_fast(frame)
+        except Exception:  # releasing memory is best effort
+            continue
+
+
+def _locals_to_fast(frame: FrameType) -> None:
+    import ctypes
+
+    ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
 
 
 def _frame_locals(frame: FrameType) -> dict[str, Any]:

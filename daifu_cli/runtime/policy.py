@@ -73,9 +73,14 @@ def automatic(session: Session, exc: BaseException) -> Decision | None:
         if attempt is None:
             session.say("daifu: out of memory again at the same statement; waiting for a fix")
             return None
-        session.journal.event("policy", policy="oom", attempt=attempt, **session.location)
-        session.say(f"daifu: out of memory at {_where(session)}; freeing memory and retrying (attempt {attempt})")
+        delay = config.oom_backoff * (2 ** (attempt - 1))
+        session.journal.event("policy", policy="oom", attempt=attempt, delay=delay, **session.location)
+        session.say(
+            f"daifu: out of memory at {_where(session)}; freeing memory and retrying in {delay:.1f}s "
+            f"(attempt {attempt}/{config.oom_retries})"
+        )
         _run_hook(config.oom_hook, session)
+        time.sleep(delay)
         session.fix_landed = time.perf_counter()
         return Decision("resume", free_memory=True, origin="policy")
     for rule in config.transient:
