@@ -2,8 +2,9 @@
 
     python -m bench                       # everything CPU-side (about 8 minutes on 2 cores)
     python -m bench --quick               # smaller sizes, fewer repetitions (about 2 minutes)
-    python -m bench --only restore,import # some parts: overhead, restore, transpile, import
+    python -m bench --only restore,import # some parts: overhead (= cpu,micro,gpu), restore, transpile, import
     python -m bench --gpu-only            # the GPU training loop only (needs just torch)
+    python -m bench --gpu-only --results DIR && python -m bench --merge DIR/results.json
 
 Results go to bench/results/results.json and results.md (``--results DIR`` for elsewhere);
 a run replaces the sections it ran and keeps the others, each section recording its machine,
@@ -13,7 +14,6 @@ date and command. A short table is printed at the end.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import subprocess
 import sys
@@ -29,9 +29,20 @@ if _ROOT not in sys.path:  # a bare checkout without daifu installed: `bench` fr
     sys.path.insert(0, _ROOT)
 
 from bench import report  # noqa: E402
-from bench.common import DEFAULT_RESULTS, ROOT, load_results, loadavg, log, machine, now, save_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    DEFAULT_RESULTS,
+    ROOT,
+    load_results,
+    loadavg,
+    log,
+    machine,
+    now,
+    save_results,
+)
 
 PARTS = ("overhead", "restore", "transpile", "import")
+#: Finer parts of "overhead", for --only.
+SUBPARTS = ("cpu", "micro", "gpu")
 
 
 def _git() -> dict[str, object]:
@@ -49,16 +60,33 @@ def _git() -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts of: {', '.join(PARTS)}")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts of: {', '.join(PARTS)} (overhead is {', '.join(SUBPARTS)})")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
     parser.add_argument("--gpu-only", action="store_true", help="only the GPU training loop (needs only torch)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="folder for results.json/.md")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one, removed)")
+    parser.add_argument("--gpu-dry-run", action="store_true",
+                        help="with --gpu-only: run the GPU loop's code path on the CPU, tiny (a smoke test; "
+                             "results go to the section overhead_gpu_dry_run)")
+    parser.add_argument("--merge", type=Path, metavar="RESULTS_JSON",
+                        help="only merge the sections of another results.json (say, from a GPU machine) "
+                             "into --results, and rewrite results.md")
     args = parser.parse_args(argv)
+    if args.merge:
+        results = load_results(args.results)
+        other = load_results(args.merge.parent if args.merge.name == "results.json" else args.merge)
+        results.setdefault("sections", {}).update(other.get("sections", {}))
+        results["updated"] = now()
+        save_results(args.results, results, report.markdown(results))
+        print(report.terminal_table(results))
+        return 0
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
-    unknown = [p for p in parts if p not in PARTS]
+    unknown = [p for p in parts if p not in PARTS + SUBPARTS]
     if unknown:
-        parser.error(f"unknown part(s): {', '.join(unknown)} (choose from {', '.join(PARTS)})")
+        parser.error(f"unknown part(s): {', '.join(unknown)} (choose from {', '.join(PARTS + SUBPARTS)})")
+    if "overhead" in parts:
+        parts += [p for p in SUBPARTS if p not in parts]
     quick = args.quick
     command = shlex.join(["python", "-m", "bench", *argv])
     info = machine()
@@ -103,15 +131,19 @@ def main(argv: list[str] | None = None) -> int:
 
         from bench import overhead
 
-        if args.gpu_only:
+        if args.gpu_only and args.gpu_dry_run:
+            record("overhead_gpu_dry_run", lambda: overhead.gpu_training(work / "gpu", 2, 3, 1, "cpu", 1))
+        elif args.gpu_only:
             record("overhead_gpu", lambda: overhead.gpu_training(work / "gpu", 3 if quick else 8,
                                                                  100 if quick else 200, 30))
         else:
-            if "overhead" in parts:
+            if "cpu" in parts:
                 record("overhead_cpu", lambda: overhead.cpu_training(work / "cpu", 3 if quick else 10,
                                                                      100 if quick else 300, 30))
+            if "micro" in parts:
                 record("overhead_micro", lambda: overhead.micro(work / "micro", 7 if quick else 21,
                                                                 10.0 if quick else 20.0))
+            if "gpu" in parts:
                 record("overhead_gpu", lambda: overhead.gpu_training(work / "gpu", 3 if quick else 8,
                                                                      100 if quick else 200, 30))
             if "restore" in parts:
@@ -122,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import transpile
 
                 lines = 20_000 if quick else 100_000
-                record("transpile", lambda: transpile.run(work / "transpile", lines, 4, 10 if quick else 20,
+                record("transpile", lambda: transpile.run(work / "transpile", lines, 4 if quick else 8, 10 if quick else 20,
                                                           args.results))
             if "import" in parts:
                 from bench import importcost

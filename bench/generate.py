@@ -115,7 +115,7 @@ def _header(w: _Writer, package: str, index: int) -> None:
     w("import torch.nn.functional as F")
     w("from torch import nn")
     w()
-    w(f"DEVICE = torch.device(os.environ.get('DEVICE', 'cpu'))")
+    w("DEVICE = torch.device(os.environ.get('DEVICE', 'cpu'))")
     w(f"LOG_EVERY = {rng.choice((10, 20, 50, 100))}")
     w(f"USE_AMP = {rng.choice(('True', 'False'))}")
     w()
@@ -126,7 +126,7 @@ def _train_function(w: _Writer) -> None:
     name = _name(rng, "train_", w.used)
     w(f"def {name}(model, loader, optimizer, scheduler=None, accum={rng.randint(1, 8)}, clip={rng.choice((0.0, 1.0, 5.0))}):")
     with w.indent():
-        w(f'"""Train for one epoch over *loader*; returns the mean loss."""')
+        w('"""Train for one epoch over *loader*; returns the mean loss."""')
         w("model.train()")
         w("total, count = 0.0, 0")
         w("started = time.perf_counter()")
@@ -394,7 +394,7 @@ def _script_block(w: _Writer) -> None:
     w('if __name__ == "__main__":')
     with w.indent():
         w.comment(0.8)
-        w(f"history = []")
+        w("history = []")
         w(f"for epoch in range({rng.randint(2, 50)}):")
         with w.indent():
             w("started = time.perf_counter()")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 import time
@@ -66,6 +65,7 @@ def passes(project: Path, every: int) -> dict[str, Any]:
     totals = dict.fromkeys(PASSES, 0.0)
     lines = files = 0
     started = time.perf_counter()
+    cpu_started = time.thread_time()
     for path in _files(project, every):
         data = path.read_bytes()
         result = pipeline.vaccinate_source(path.relative_to(project).as_posix(), data, options)
@@ -74,14 +74,18 @@ def passes(project: Path, every: int) -> dict[str, Any]:
         lines += data.count(b"\n")
         files += 1
     wall = time.perf_counter() - started
+    cpu = time.thread_time() - cpu_started
     accounted = sum(totals.values())
     return {
         "files": files,
         "lines": lines,
         "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
         "lines_per_s_one_core": round(lines / wall, 1),
+        "lines_per_cpu_s_one_core": round(lines / cpu, 1),
         "seconds": {k: round(v, 3) for k, v in totals.items()},
         "share_pct": {k: round(100 * v / wall, 1) for k, v in totals.items()},
+        "cpu_s_by_pass_estimate": {k: round(cpu * v / wall, 3) for k, v in totals.items()},
         "unaccounted_s": round(wall - accounted, 3),
     }
 
@@ -121,7 +125,7 @@ def profile(project: Path, every: int, text_file: Path | None, limit: int = 20) 
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
     rows = []
     groups: dict[str, float] = {}
-    for (filename, line, func), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, line, func), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
         where = f"{_short(filename)}:{line}({func})" if filename != "~" else func
         rows.append({"function": where, "calls": nc, "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)})
         group = _group(filename, func)
@@ -207,7 +211,7 @@ def run(work: Path, lines: int, pass_every: int, profile_every: int, results_dir
     daifu = vax.daifu_command()
 
     full = _timed([*daifu, "vaccinate", str(project), "-o", str(output)])
-    done = next((l for l in full["stderr_tail"].splitlines() if l.startswith("done:")), "")
+    done = next((x for x in full["stderr_tail"].splitlines() if x.startswith("done:")), "")
     rate = counts["lines"] / full["wall_s"]
     log(f"  transpile: full vaccinate {full['wall_s']:.1f} s ({rate:,.0f} lines/s), "
         f"tree peak {full['tree_peak_kb'] / 1024:.0f} MiB")
@@ -232,7 +236,8 @@ def run(work: Path, lines: int, pass_every: int, profile_every: int, results_dir
             "command": "daifu vaccinate PROJECT -o OUTPUT (fresh output, --jobs default: all cores)",
             "wall_s": round(full["wall_s"], 3),
             "lines_per_s": round(rate, 1),
-            "cpu_user_s": round(full["user_s"], 2),
+            "cpu_s": round(full["user_s"] + full["sys_s"], 2),
+            "lines_per_cpu_s": round(counts["lines"] / (full["user_s"] + full["sys_s"]), 1),
             "peak_rss_largest_process_mib": round(full["maxrss_largest_kb"] / 1024, 1),
             "peak_rss_process_tree_mib": round(full["tree_peak_kb"] / 1024, 1),
             "cli_summary": done,

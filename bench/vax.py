@@ -10,18 +10,34 @@ when it differs, so the two stay the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from .common import ROOT, WORKLOADS, env_for_child
+from .common import ROOT, WORKLOADS, env_for_child, log
 
 CHECKED_IN = WORKLOADS / "vaccinated"
+STAMP = CHECKED_IN / "STAMP.json"
 RUNTIME = ROOT / "daifu_cli" / "runtime"
 SHIM = "_daifu_shim"
+#: The workloads and what each is vaccinated with besides the default policy.
+WORKLOAD_SELECT = {"train_loop.py": (), "micro.py": ("micro.py::inc_selected",), "crash_prog.py": ()}
+
+
+def daifu_fingerprint() -> str:
+    """A hash of the transpiler and runtime sources of this checkout (what the output depends on)."""
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "daifu_cli").rglob("*.py"), *(ROOT / "templates").glob("*.j2")]):
+        if "demo_project" in path.parts or "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def have_daifu() -> bool:
@@ -79,7 +95,15 @@ def standalone_output(vaccinated_file: Path, out: Path) -> None:
     """An output folder made without daifu: the checked-in vaccinated file, the shim from this
     checkout's runtime, and an empty ``.daifu/`` (the layout ``daifu vaccinate`` writes)."""
     if not vaccinated_file.is_file():
-        raise RuntimeError(f"{vaccinated_file} is missing: run `python -m bench` once where daifu is installed")
+        raise RuntimeError(f"{vaccinated_file} is missing: run `python -m bench.vax` where daifu is installed")
+    try:
+        stamp = json.loads(STAMP.read_text(encoding="utf-8")).get("daifu_fingerprint")
+    except (OSError, ValueError):
+        stamp = None
+    if stamp != daifu_fingerprint():
+        log(f"warning: {CHECKED_IN} was made from other daifu sources than this checkout's; if the "
+            "vaccinated workload fails against this runtime, run `python -m bench.vax` where daifu is "
+            "installed and commit bench/workloads/vaccinated/")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(vaccinated_file, out / vaccinated_file.name)
     shim = out / SHIM
@@ -91,14 +115,37 @@ def standalone_output(vaccinated_file: Path, out: Path) -> None:
     (out / ".daifu" / "config.json").write_text(json.dumps({"runtime": {}}) + "\n")
 
 
-def _refresh_checked_in(name: str, text: str) -> None:
-    target = CHECKED_IN / name
+def _write(target: Path, text: str) -> None:
     try:
         if target.read_text(encoding="utf-8") == text:
             return
     except OSError:
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{name}.tmp")
+    tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
+
+
+def _refresh_checked_in(name: str, text: str) -> None:
+    _write(CHECKED_IN / name, text)
+    current = all(
+        (CHECKED_IN / other).is_file() for other in WORKLOAD_SELECT
+    )
+    if current and name == "train_loop.py":  # the copy the bare GPU run depends on
+        _write(STAMP, json.dumps({"daifu_fingerprint": daifu_fingerprint(),
+                                  "note": "written by bench/vax.py with the vaccinated copies"}, indent=1) + "\n")
+
+
+def refresh_all() -> None:
+    """Vaccinate every workload with this checkout's daifu and update the checked-in copies."""
+    if not have_daifu():
+        raise SystemExit("daifu's transpiler is not installed here")
+    with tempfile.TemporaryDirectory(prefix="daifu-bench-vax-") as tmp:
+        for name, select in WORKLOAD_SELECT.items():
+            workload_pair(name, Path(tmp), select)
+            log(f"refreshed {CHECKED_IN / name}")
+
+
+if __name__ == "__main__":
+    refresh_all()

@@ -19,7 +19,7 @@ class Trivial:
 
 def plain_adds(n):
     s = 0
-    for i in range(n):
+    for _ in range(n):
         s += 1
         s += 2
         s += 3
@@ -54,7 +54,7 @@ def inc(x):
 
 def call_in_loop(n):
     s = 0
-    for i in range(n):
+    for _ in range(n):
         s = inc(s)
     return s
 
@@ -65,7 +65,7 @@ def inc_selected(x):
 
 def call_selected_in_loop(n):
     s = 0
-    for i in range(n):
+    for _ in range(n):
         s = inc_selected(s)
     return s
 
@@ -76,7 +76,7 @@ def captured_adds(n):
     s = 0
     with Trivial():
         s += 0
-    for i in range(n):
+    for _ in range(n):
         s += 1
         s += 2
         s += 3

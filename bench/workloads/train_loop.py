@@ -6,13 +6,15 @@ learning-rate schedule, periodic evaluation under ``torch.no_grad()`` and loggin
 seeds are fixed, so the original and the vaccinated copy compute the same losses.
 
 Prints one line ``BENCH {json}`` with the mean step time of the timed steps (after warm-up),
-and the median and smallest mean step time of blocks of 10 steps (robust to a busy machine).
+the median and smallest mean step time of blocks of 10 steps, and the same from the main
+thread's CPU time (robust to a busy machine: time spent waiting for a core is not counted).
 Standard library and torch only: it runs on a bare GPU machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import time
@@ -116,16 +118,18 @@ def evaluate(model, batches, device, amp_dtype):
 
 
 def train(model, optimizer, batches, device, steps, warmup, amp_dtype, eval_every, log_every, base_lr, block=10):
-    """The training loop; returns (seconds of each block of *block* timed steps, last loss,
-    eval losses)."""
+    """The training loop; returns (wall seconds and main-thread CPU seconds of each block of
+    *block* timed steps, last loss, eval losses)."""
     model.train()
     evals = []
     marks = []
+    cpu_marks = []
     loss_value = float("nan")
     for step in range(warmup + steps):
         if step >= warmup and (step - warmup) % block == 0:
             sync(device)
             marks.append(time.perf_counter())
+            cpu_marks.append(time.thread_time())
         inputs, targets = batches[step % len(batches)]
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, base_lr, 20, warmup + steps)
@@ -142,7 +146,16 @@ def train(model, optimizer, batches, device, steps, warmup, amp_dtype, eval_ever
             loss_value = loss.item()
     sync(device)
     marks.append(time.perf_counter())
-    return [b - a for a, b in zip(marks, marks[1:])], loss_value, evals
+    cpu_marks.append(time.thread_time())
+    loss_value = loss.item()
+    wall = [b - a for a, b in itertools.pairwise(marks)]
+    cpu = [b - a for a, b in itertools.pairwise(cpu_marks)]
+    return wall, cpu, loss_value, evals
+
+
+def median(values):
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
 def main():
@@ -168,15 +181,19 @@ def main():
         amp_dtype = torch.bfloat16 if device.type == "cuda" else None
     batches = make_batches(args.model, device, 16, args.batch_size, generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    blocks, loss, evals = train(
+    blocks, cpu_blocks, loss, evals = train(
         model, optimizer, batches, device, args.steps, args.warmup, amp_dtype,
         eval_every=100, log_every=10, base_lr=1e-3,
     )
-    ms = sorted(b * 1000 / 10 for b in blocks[: args.steps // 10])
+    counts = [min(10, args.steps - 10 * i) for i in range(len(blocks))]  # the last block may be short
+    ms = sorted(b * 1000 / c for b, c in zip(blocks, counts, strict=True))
+    cpu_ms = sorted(b * 1000 / c for b, c in zip(cpu_blocks, counts, strict=True))
     result = {
         "step_ms": sum(blocks) / args.steps * 1000,
-        "step_ms_median_block": ms[len(ms) // 2] if len(ms) % 2 else (ms[len(ms) // 2 - 1] + ms[len(ms) // 2]) / 2,
+        "step_ms_median_block": median(ms),
         "step_ms_min_block": ms[0],
+        "cpu_step_ms": sum(cpu_blocks) / args.steps * 1000,
+        "cpu_step_ms_median_block": median(cpu_ms),
         "steps": args.steps,
         "loss": loss,
         "evals": evals,

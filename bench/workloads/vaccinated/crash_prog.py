@@ -34,6 +34,7 @@ def main():
             if i == 2:
                 total += stamp() + 1.0 / divisor
             total += i
+        del _daifu_it_L28
         print(f"DONE {total}", flush=True)
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)

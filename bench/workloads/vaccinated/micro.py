@@ -24,12 +24,13 @@ def plain_adds(n):
     try:
         s = 0
         _daifu_it_L22 = iter(range(n))
-        for i in _daifu_it_L22:
+        for _ in _daifu_it_L22:
             s += 1
             s += 2
             s += 3
             s += 4
             s += 5
+        del _daifu_it_L22
         return s
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -40,6 +41,7 @@ def plain_adds(n):
     return _daifu_k()
 
 
+@__daifu__.cells
 def with_in_loop(n):
     # daifu: crash barrier for with_in_loop() from micro.py:31
 
@@ -61,10 +63,12 @@ def with_in_loop(n):
         s = 0
         _daifu_it_L34 = iter(range(n))
         for i in _daifu_it_L34:
+            _daifu_t = None
             with cm:
                 _daifu_t = _daifu_with_L35()
             if _daifu_t is not None:
                 return __daifu__.leave(_daifu_t)
+        del _daifu_it_L34
         return s
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -75,6 +79,7 @@ def with_in_loop(n):
     return _daifu_k()
 
 
+@__daifu__.cells
 def try_finally_in_loop(n):
     # daifu: crash barrier for try_finally_in_loop() from micro.py:40
 
@@ -116,6 +121,7 @@ def try_finally_in_loop(n):
                 _daifu_t = __daifu__.run_finally(_daifu_t, _daifu_finally_L46)
             if _daifu_t is not None:
                 return __daifu__.leave(_daifu_t)
+        del _daifu_it_L43
         return s + k
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -135,8 +141,9 @@ def call_in_loop(n):
     try:
         s = 0
         _daifu_it_L57 = iter(range(n))
-        for i in _daifu_it_L57:
+        for _ in _daifu_it_L57:
             s = inc(s)
+        del _daifu_it_L57
         return s
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -165,8 +172,9 @@ def call_selected_in_loop(n):
     try:
         s = 0
         _daifu_it_L68 = iter(range(n))
-        for i in _daifu_it_L68:
+        for _ in _daifu_it_L68:
             s = inc_selected(s)
+        del _daifu_it_L68
         return s
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -177,6 +185,7 @@ def call_selected_in_loop(n):
     return _daifu_k()
 
 
+@__daifu__.cells
 def captured_adds(n):
     """The plain loop, in a function whose `with` (outside the loop) makes its variables
     closure cells: no cell runs in the loop, but every access goes through a cell."""
@@ -197,17 +206,19 @@ def captured_adds(n):
 
     try:
         s = 0
+        _daifu_t = None
         with Trivial():
             _daifu_t = _daifu_with_L77()
         if _daifu_t is not None:
             return __daifu__.leave(_daifu_t)
         _daifu_it_L79 = iter(range(n))
-        for i in _daifu_it_L79:
+        for _ in _daifu_it_L79:
             s += 1
             s += 2
             s += 3
             s += 4
             s += 5
+        del _daifu_it_L79
         return s
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -224,6 +235,7 @@ def parse_item(i):
         _daifu_it_L89 = iter(range(1))
         for _ in _daifu_it_L89:
             pass
+        del _daifu_it_L89
         raise ValueError(i)
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -246,6 +258,7 @@ def exception_in_loop(n):
                 parse_item(i)
             except ValueError:
                 s += 1
+        del _daifu_it_L98
         return s
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)

@@ -6,7 +6,9 @@ the usual loop: batches, autocast, forward, loss, backward, clipping, optimizer 
 learning-rate schedule, periodic evaluation under ``torch.no_grad()`` and logging. Inputs and
 seeds are fixed, so the original and the vaccinated copy compute the same losses.
 
-Prints one line ``BENCH {json}`` with the mean step time of the timed steps (after warm-up).
+Prints one line ``BENCH {json}`` with the mean step time of the timed steps (after warm-up),
+the median and smallest mean step time of blocks of 10 steps, and the same from the main
+thread's CPU time (robust to a busy machine: time spent waiting for a core is not counted).
 Standard library and torch only: it runs on a bare GPU machine.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 __import__("_daifu_shim").vaccinated_module(__name__)
 
 import argparse
+import itertools
 import json
 import math
 import time
@@ -80,11 +83,11 @@ class SmallGPT(nn.Module):
 
 def make_batches(kind, device, count, batch_size, generator):
     """A fixed list of synthetic (inputs, targets) batches, already on the device."""
-    # daifu: crash barrier for make_batches() from train_loop.py:79
+    # daifu: crash barrier for make_batches() from train_loop.py:82
     try:
         batches = []
-        _daifu_it_L82 = iter(range(count))
-        for _ in _daifu_it_L82:
+        _daifu_it_L85 = iter(range(count))
+        for _ in _daifu_it_L85:
             if kind == "cnn":
                 x = torch.randn(batch_size, 3, 16, 16, generator=generator)
                 y = torch.randint(0, 10, (batch_size,), generator=generator)
@@ -92,6 +95,7 @@ def make_batches(kind, device, count, batch_size, generator):
                 x = torch.randint(0, 4096, (batch_size, 256), generator=generator)
                 y = torch.roll(x, -1, dims=1)
             batches.append((x.to(device), y.to(device)))
+        del _daifu_it_L85
         return batches
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
@@ -114,14 +118,15 @@ def lr_at(step, base, warmup, total):
     return base * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
+@__daifu__.cells
 def evaluate(model, batches, device, amp_dtype):
-    # daifu: crash barrier for evaluate() from train_loop.py:105
+    # daifu: crash barrier for evaluate() from train_loop.py:108
     inputs: ...
     logits: ...
     targets: ...
 
-    def _daifu_with_L110():
-        # daifu cell: body of `with torch.autocast(device.type, dtype=amp_dtype, enabled...` at train_loop.py:110
+    def _daifu_with_L113():
+        # daifu cell: body of `with torch.autocast(device.type, dtype=amp_dtype, enabled...` at train_loop.py:113
         nonlocal logits
         try:
             logits = model(inputs)
@@ -133,21 +138,23 @@ def evaluate(model, batches, device, amp_dtype):
             return None
         return _daifu_k()
 
-    def _daifu_with_L108():
-        # daifu cell: body of `with torch.no_grad():` at train_loop.py:108
+    def _daifu_with_L111():
+        # daifu cell: body of `with torch.no_grad():` at train_loop.py:111
         nonlocal inputs, logits, targets, total
         try:
-            _daifu_it_L109 = iter(batches)
-            for inputs, targets in _daifu_it_L109:
+            _daifu_it_L112 = iter(batches)
+            for inputs, targets in _daifu_it_L112:
+                _daifu_t = None
                 with torch.autocast(
                     device.type, dtype=amp_dtype, enabled=amp_dtype is not None
                 ):
-                    _daifu_t = _daifu_with_L110()
+                    _daifu_t = _daifu_with_L113()
                 if _daifu_t is not None:
                     return __daifu__.propagate(_daifu_t)
                 total += F.cross_entropy(
                     logits.flatten(0, -2).float(), targets.flatten()
                 )
+            del _daifu_it_L112
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
             if _daifu_k is None:
@@ -159,8 +166,9 @@ def evaluate(model, batches, device, amp_dtype):
     try:
         model.eval()
         total = torch.zeros((), device=device)
+        _daifu_t = None
         with torch.no_grad():
-            _daifu_t = _daifu_with_L108()
+            _daifu_t = _daifu_with_L111()
         if _daifu_t is not None:
             return __daifu__.leave(_daifu_t)
         model.train()
@@ -174,6 +182,7 @@ def evaluate(model, batches, device, amp_dtype):
     return _daifu_k()
 
 
+@__daifu__.cells
 def train(
     model,
     optimizer,
@@ -185,14 +194,16 @@ def train(
     eval_every,
     log_every,
     base_lr,
+    block=10,
 ):
-    """The training loop; returns (seconds for the timed steps, last loss, eval losses)."""
-    # daifu: crash barrier for train() from train_loop.py:117
+    """The training loop; returns (wall seconds and main-thread CPU seconds of each block of
+    *block* timed steps, last loss, eval losses)."""
+    # daifu: crash barrier for train() from train_loop.py:120
     logits: ...
     loss: ...
 
-    def _daifu_with_L130():
-        # daifu cell: body of `with torch.autocast(device.type, dtype=amp_dtype, enabled...` at train_loop.py:130
+    def _daifu_with_L136():
+        # daifu cell: body of `with torch.autocast(device.type, dtype=amp_dtype, enabled...` at train_loop.py:136
         nonlocal logits, loss
         try:
             logits = model(inputs)
@@ -208,21 +219,25 @@ def train(
     try:
         model.train()
         evals = []
-        started = None
+        marks = []
+        cpu_marks = []
         loss_value = float("nan")
-        _daifu_it_L123 = iter(range(warmup + steps))
-        for step in _daifu_it_L123:
-            if step == warmup:
+        _daifu_it_L128 = iter(range(warmup + steps))
+        for step in _daifu_it_L128:
+            if step >= warmup and (step - warmup) % block == 0:
                 sync(device)
-                started = time.perf_counter()
+                marks.append(time.perf_counter())
+                cpu_marks.append(time.thread_time())
             inputs, targets = batches[step % len(batches)]
-            _daifu_it_L128 = iter(optimizer.param_groups)
-            for group in _daifu_it_L128:
+            _daifu_it_L134 = iter(optimizer.param_groups)
+            for group in _daifu_it_L134:
                 group["lr"] = lr_at(step, base_lr, 20, warmup + steps)
+            del _daifu_it_L134
+            _daifu_t = None
             with torch.autocast(
                 device.type, dtype=amp_dtype, enabled=amp_dtype is not None
             ):
-                _daifu_t = _daifu_with_L130()
+                _daifu_t = _daifu_with_L136()
             if _daifu_t is not None:
                 return __daifu__.leave(_daifu_t)
             optimizer.zero_grad(set_to_none=True)
@@ -233,8 +248,14 @@ def train(
                 evals.append(evaluate(model, batches[:2], device, amp_dtype))
             if (step + 1) % log_every == 0:
                 loss_value = loss.item()
+        del _daifu_it_L128
         sync(device)
-        return time.perf_counter() - started, loss_value, evals
+        marks.append(time.perf_counter())
+        cpu_marks.append(time.thread_time())
+        loss_value = loss.item()
+        wall = [b - a for a, b in itertools.pairwise(marks)]
+        cpu = [b - a for a, b in itertools.pairwise(cpu_marks)]
+        return wall, cpu, loss_value, evals
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)
         if _daifu_k is None:
@@ -242,6 +263,11 @@ def train(
     else:
         return None
     return _daifu_k()
+
+
+def median(values):
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
 def main():
@@ -267,12 +293,19 @@ def main():
         amp_dtype = torch.bfloat16 if device.type == "cuda" else None
     batches = make_batches(args.model, device, 16, args.batch_size, generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    seconds, loss, evals = train(
+    blocks, cpu_blocks, loss, evals = train(
         model, optimizer, batches, device, args.steps, args.warmup, amp_dtype,
         eval_every=100, log_every=10, base_lr=1e-3,
     )
+    counts = [min(10, args.steps - 10 * i) for i in range(len(blocks))]  # the last block may be short
+    ms = sorted(b * 1000 / c for b, c in zip(blocks, counts, strict=True))
+    cpu_ms = sorted(b * 1000 / c for b, c in zip(cpu_blocks, counts, strict=True))
     result = {
-        "step_ms": seconds / args.steps * 1000,
+        "step_ms": sum(blocks) / args.steps * 1000,
+        "step_ms_median_block": median(ms),
+        "step_ms_min_block": ms[0],
+        "cpu_step_ms": sum(cpu_blocks) / args.steps * 1000,
+        "cpu_step_ms_median_block": median(cpu_ms),
         "steps": args.steps,
         "loss": loss,
         "evals": evals,
