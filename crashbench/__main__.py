@@ -25,19 +25,21 @@ from crashbench.case import SCENARIOS, Case, all_cases
 
 STRATEGIES = ("restart", "checkpoint", "insitu")
 DEFAULT_OUT = Path(__file__).parent / "results"
-#: Default repetitions, chosen so that the full CPU run fits in 30 minutes on a 2-core machine:
-#: one run per baseline (each is a crash run plus a rerun, and their restore times are
-#: dominated by replayed work, which varies little), three in-situ runs per route (its
-#: restore times are milliseconds, where scheduling noise matters), and two overhead rounds.
-DEFAULT_REPS = {"baseline": 1, "insitu": 3, "overhead": 2}
+#: Default repetitions, chosen so that the full CPU run of ~30 cases fits in 30 minutes on an
+#: idle 2-core machine (a case then costs ~50 s of processes, most of it importing torch): one
+#: crash run shared by the baselines with one rerun each (their restore times are replayed
+#: work and process start-up, seconds that vary little), two in-situ runs through ``daifu
+#: patch`` plus one through the action snippet where the case has one (milliseconds, where
+#: scheduling noise matters), and two interleaved overhead rounds.
+DEFAULT_REPS = {"baseline": 1, "insitu": 2, "snippet": 1, "overhead": 2}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m crashbench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m crashbench", description="Measure restart, checkpoint-retry and in-situ (daifu) recovery on the crashbench cases.")
     parser.add_argument("--case", action="append", default=[], metavar="ID", help="only this case (repeatable)")
     parser.add_argument("--scenario", action="append", default=[], choices=SCENARIOS, help="only cases of this scenario (repeatable)")
     parser.add_argument("--quick", action="store_true", help="CI: one CPU case per scenario, 1 repetition, overhead on 1 case")
-    parser.add_argument("--reps", type=int, metavar="N", help="repetitions of every strategy and overhead rounds (default: %s)" % DEFAULT_REPS)
+    parser.add_argument("--reps", type=int, metavar="N", help=f"repetitions of every strategy and overhead rounds (default: {DEFAULT_REPS})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: crashbench/results/)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of restart,checkpoint,insitu")
@@ -110,33 +112,32 @@ def run_case(case: Case, work: Path, args: argparse.Namespace, counts: dict[str,
         return entry
     say(f"{case.id}: t_i={cal.t_iteration * 1000 if cal.t_iteration else float('nan'):.2f} ms, "
         f"t_c={cal.t_checkpoint * 1000 if cal.t_checkpoint else float('nan'):.2f} ms, checkpoint every {cal.every} steps")
-    plan: list[tuple[str, Any, int]] = []
-    if "restart" in args.strategies:
-        plan.append(("restart", strategies.restart, counts["baseline"]))
-    if "checkpoint" in args.strategies:
-        plan.append(("checkpoint", strategies.checkpoint_retry, counts["baseline"]))
-    if "insitu" in args.strategies:
-        if case.recovery == "automatic":
-            plan.append(("insitu", lambda c, w, k: strategies.in_situ(c, w, k, "automatic"), counts["insitu"]))
-        else:
-            plan.append(("insitu", lambda c, w, k: strategies.in_situ(c, w, k, "patch"), counts["insitu"]))
-            if case.snippet:
-                plan.append(("insitu-snippet", lambda c, w, k: strategies.in_situ(c, w, k, "snippet"), counts["insitu"]))
-    for name, function, count in plan:
-        runs = []
-        for rep in range(count):
-            run = function(case, work / name / str(rep), cal)
-            run["rep"] = rep
-            runs.append(run)
-            restore = run.get("restore_s")
-            say(f"{case.id}: {name} #{rep + 1}: " + ("recovered" if run.get("recovered") else "NOT recovered")
-                + (f", restore {restore:.3f} s" if restore is not None else "")
-                + (f" ({run['error'].splitlines()[0]})" if run.get("error") else ""))
-        entry["strategies"][name] = summarize(runs)
     if with_overhead:
         entry["overhead"] = strategies.overhead(case, work / "overhead", cal, counts["overhead"])
         ratios = entry["overhead"]["ratio"]
         say(f"{case.id}: overhead " + ", ".join(f"{k} x{v['median']:.3f}" for k, v in ratios.items() if v))
+    runs: dict[str, list[dict[str, Any]]] = {}
+
+    def record(name: str, rep: int, run: dict[str, Any]) -> None:
+        run["rep"] = rep
+        runs.setdefault(name, []).append(run)
+        restore = run.get("restore_s")
+        say(f"{case.id}: {name} #{rep + 1}: " + ("recovered" if run.get("recovered") else "NOT recovered")
+            + (f", restore {restore:.3f} s" if restore is not None else "")
+            + (f" ({run['error'].splitlines()[0]})" if run.get("error") else ""))
+
+    chosen = [s for s in ("restart", "checkpoint") if s in args.strategies]
+    for rep in range(counts["baseline"] if chosen else 0):
+        for name, run in strategies.baselines(case, work / "baselines" / str(rep), cal, chosen).items():
+            record(name, rep, run)
+    if "insitu" in args.strategies:
+        routes = [("insitu", "automatic", counts["insitu"])] if case.recovery == "automatic" else [("insitu", "patch", counts["insitu"])]
+        if case.snippet and case.recovery != "automatic":
+            routes.append(("insitu-snippet", "snippet", counts["snippet"]))
+        for name, route, count in routes:
+            for rep in range(count):
+                record(name, rep, strategies.in_situ(case, work / name / str(rep), cal, route))
+    entry["strategies"] = {name: summarize(found) for name, found in runs.items()}
     entry["ratios"] = case_ratios(entry["strategies"])
     entry["elapsed_s"] = time.perf_counter() - started
     return entry
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="crashbench-"))
     say(f"{len(cases)} case(s), repetitions {counts}, strategies {','.join(args.strategies)}, work folder {work}")
     started = time.time()
-    results = {
+    results: dict[str, Any] = {
         "command": shlex.join(["python", "-m", "crashbench", *argv]),
         "machine": report.machine(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"--- {case.id} ({case.scenario})")
             results["cases"].append(run_case(case, work / case.id, args, counts, case.id in overhead_ids, cuda))
     finally:
+        harness.kill_all()
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     results["elapsed_s"] = time.time() - started

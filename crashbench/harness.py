@@ -27,6 +27,7 @@ from typing import IO, Any
 from crashbench.case import Case
 
 POLL = 0.005
+MANIFEST = ".daifu/manifest.json"
 #: Intra-op threads of every case process (``--threads``; ``None``: the environment's). One by
 #: default: on a machine whose cores other processes share, OpenMP's spinning worker threads
 #: make a loop's time vary fifty-fold from run to run, which would swamp every comparison.
@@ -47,6 +48,15 @@ def base_env(case: Case, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**env, **case.env, **(extra or {})}
 
 
+_live: set[Proc] = set()
+
+
+def kill_all() -> None:
+    """Kill the case processes still running (the harness was interrupted)."""
+    for proc in list(_live):
+        proc.kill()
+
+
 class Proc:
     """A program run with timestamped output lines and exit time."""
 
@@ -56,6 +66,7 @@ class Proc:
         self.stdout: list[tuple[float, str]] = []
         self.stderr: list[tuple[float, str]] = []
         self.exit_time: float | None = None
+        self.cpu_s: float | None = None
         self.started = time.time()
         self.popen = subprocess.Popen(
             cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -69,6 +80,7 @@ class Proc:
         ]
         for thread in self._threads:
             thread.start()
+        _live.add(self)
 
     def _read(self, stream: IO[str], into: list[tuple[float, str]], name: str) -> None:
         with open(f"{self.logs}.{name}", "w", encoding="utf-8") as log:
@@ -77,8 +89,18 @@ class Proc:
                 log.write(line)
 
     def _wait(self) -> None:
-        self.popen.wait()
+        """Reap the process with ``wait4`` for its CPU time (user + system, its reaped
+        children included): unlike wall time, it does not grow when other work shares the
+        cores, so the overhead report gives it beside the loop times."""
+        try:
+            _, status, usage = os.wait4(self.popen.pid, 0)
+        except ChildProcessError:  # reaped by a concurrent poll() (kill)
+            self.popen.wait()
+        else:
+            self.popen.returncode = os.waitstatus_to_exitcode(status)
+            self.cpu_s = usage.ru_utime + usage.ru_stime
         self.exit_time = time.time()
+        _live.discard(self)
 
     @property
     def done(self) -> bool:
@@ -95,8 +117,11 @@ class Proc:
         return True
 
     def kill(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
+        if not self.done:
+            try:
+                self.popen.kill()
+            except OSError:
+                pass
         self._threads[2].join(10)
         for thread in self._threads[:2]:
             thread.join(10)
@@ -147,13 +172,18 @@ def vaccinate(case: Case, src: Path, out: Path) -> None:
         raise RuntimeError(f"daifu vaccinate failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
-def patch(src: Path, out: Path) -> None:
+def patch(src: Path, out: Path) -> float:
+    """``daifu patch SRC -o OUT``; returns when its files were in place: the mtime of the
+    manifest, its last write before it lets waiting runs apply the fix (the command's own
+    shutdown after that is not part of applying the fix). The kernel stamps mtimes with a
+    coarse clock, a few ms early at most, which only lengthens the measured restore."""
     result = subprocess.run(
         [sys.executable, "-m", "daifu_cli", "patch", str(src), "-o", str(out)],
         cwd=src.parent, capture_output=True, text=True, timeout=300,
     )
     if result.returncode != 0:
         raise RuntimeError(f"daifu patch failed ({result.returncode}): {result.stderr[-2000:]}")
+    return (out / MANIFEST).stat().st_mtime_ns / 1e9
 
 
 def drop_snippet(out: Path, text: str) -> None:
@@ -178,8 +208,8 @@ def waiting_state(out: Path) -> dict[str, Any] | None:
     return None
 
 
-def wait_until_waiting(out: Path, proc: Proc, timeout: float) -> tuple[dict[str, Any] | None, float]:
-    """Poll every 5 ms until the run waits for a fix or exits; returns the waiting state
+def wait_until_waiting(out: Path, proc: Proc, timeout: float, poll: float = POLL) -> tuple[dict[str, Any] | None, float]:
+    """Poll (every 5 ms) until the run waits for a fix or exits; returns the waiting state
     (``None`` otherwise) and the time it was seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -188,7 +218,7 @@ def wait_until_waiting(out: Path, proc: Proc, timeout: float) -> tuple[dict[str,
             return state, time.time()
         if proc.done:
             return None, time.time()
-        time.sleep(POLL)
+        time.sleep(poll)
     return None, time.time()
 
 

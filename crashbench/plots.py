@@ -1,5 +1,6 @@
 """The two figures: restore time per case and strategy (log scale, since the strategies differ
-by orders of magnitude), and the steady-state overhead ratios with their spread."""
+by orders of magnitude), and the steady-state overhead ratios with their spread (points with
+min–max bars around 1.0: bars from zero would hide differences of a few percent)."""
 
 from __future__ import annotations
 
@@ -55,12 +56,11 @@ def overhead(results: dict[str, Any], path: Path) -> None:
     cases = [c for c in results["cases"] if c.get("overhead")]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(cases) + 2), 4.0))
     kinds = [("vaccinated", "vaccinated (daifu)", COLORS["insitu"]), ("checkpoint", "periodic checkpoints", COLORS["checkpoint"])]
-    width = 0.38
     for index, (kind, label, color) in enumerate(kinds):
         stats = [c["overhead"]["ratio"].get(kind) for c in cases]
         medians, errors = _errors(stats)
-        xs = [i + (index - 0.5) * width for i in range(len(cases))]
-        ax.bar(xs, medians, width, yerr=errors, label=label, color=color, capsize=2)
+        xs = [i + (index - 0.5) * 0.3 for i in range(len(cases))]
+        ax.errorbar(xs, medians, yerr=errors, fmt="o", label=label, color=color, capsize=3)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_ylabel("training-loop time ÷ original")
     ax.set_xticks(range(len(cases)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ RESTORE_DEFINITION = (
     "interval from t_ready to t_fix_done, where a human would think). Baselines: t_crash = t_ready = "
     "exit of the crashed process, t_fix_done = fixed copy written, t_back = the rerun's `CB step "
     "<crash step>` mark. In-situ: t_crash = daifu's `crash` event, t_ready = its `waiting` state "
-    "written, t_fix_done = `daifu patch` returned or snippet renamed into place (automatic recovery: "
+    "written, t_fix_done = `daifu patch` has written the fix (mtime of `.daifu/manifest.json`, its last "
+    "write) or the snippet is renamed into place (automatic recovery: "
     "t_ready = t_fix_done = t_crash), t_back = daifu's `resume` event. Total = (t_ready - t_crash) "
     "+ (process end - t_fix_done)."
 )
@@ -102,6 +102,11 @@ def _in_situ_cell(case: dict[str, Any]) -> str:
     return text
 
 
+def _overhead_cell(loop: dict[str, Any] | None, cpu: dict[str, Any] | None) -> str:
+    text = with_spread(loop, factor)
+    return text + (f"; CPU {factor(cpu['median'])}" if cpu else "")
+
+
 def table(cases: list[dict[str, Any]], strategies: list[str]) -> str:
     names = " · ".join(LABELS[s] for s in strategies)
     head = [
@@ -122,11 +127,13 @@ def table(cases: list[dict[str, Any]], strategies: list[str]) -> str:
         if "checkpoint" in results and every:
             ckpt += f" (every {every})"
         overhead = (case.get("overhead") or {}).get("ratio", {})
+        cpu = (case.get("overhead") or {}).get("cpu_ratio", {})
         rows.append(
             f"| {case['id']} | {case['scenario']} | {where} | {_recovered(case, strategies)} | "
             f"{with_spread((results.get('restart') or {}).get('restore_s'))} | {ckpt} | {_in_situ_cell(case)} | "
             f"{times(case['ratios'].get('restart'))} | {times(case['ratios'].get('checkpoint'))} | {_equal(case)} | "
-            f"{with_spread(overhead.get('vaccinated'), factor)} | {with_spread(overhead.get('checkpoint'), factor)} |"
+            f"{_overhead_cell(overhead.get('vaccinated'), cpu.get('vaccinated'))} | "
+            f"{_overhead_cell(overhead.get('checkpoint'), cpu.get('checkpoint'))} |"
         )
     return "\n".join(head + rows)
 
@@ -142,25 +149,32 @@ def summary(cases: list[dict[str, Any]], strategies: list[str]) -> dict[str, Any
                 "of": len(ran) if name != "insitu-snippet" else len(with_runs),
             }
     ratios = {b: timing.spread(c["ratios"].get(b) for c in ran if c.get("ratios")) for b in ("restart", "checkpoint")}
-    overhead = {
-        kind: timing.spread(((c.get("overhead") or {}).get("ratio", {}).get(kind) or {}).get("median") for c in ran)
+    overhead, cpu = ({
+        kind: timing.spread(((c.get("overhead") or {}).get(key, {}).get(kind) or {}).get("median") for c in ran)
         for kind in ("vaccinated", "checkpoint")
-    }
-    restore = {
-        name: timing.spread(((c.get("strategies", {}).get(name) or {}).get("restore_s") or {}).get("median") for c in ran)
+    } for key in ("ratio", "cpu_ratio"))
+    daifu_ms = timing.spread(
+        ((c.get("strategies", {}).get("insitu") or {}).get("restore_ms_daifu") or {}).get("median") for c in ran
+    )
+    restore, total = ({
+        name: timing.spread(((c.get("strategies", {}).get(name) or {}).get(key) or {}).get("median") for c in ran)
         for name in LABELS
-    }
+    } for key in ("restore_s", "total_s"))
     cals = [c["calibration"] for c in ran if c.get("calibration") and not c.get("error")]
     scale = {
         "loop_s": timing.spread(k.get("loop_s") for k in cals),
         "t_iteration_s": timing.spread(k.get("t_iteration") for k in cals),
         "steps": timing.spread(float(c["steps"]) for c in ran),
         "crash_fraction": timing.spread(c["crash_step"] / c["steps"] for c in ran if c["steps"]),
+        "startup_s": timing.spread(
+            r.get("startup_s") for c in ran for name in ("restart", "checkpoint")
+            for r in (c.get("strategies", {}).get(name) or {}).get("runs", [])
+        ),
     }
     return {
         "cases": len(cases), "ran": len(ran), "skipped": len(cases) - len(ran),
         "errors": [c["id"] for c in ran if c.get("error")],
-        "recovered": recovered, "restore_ratio": ratios, "restore_s": restore, "overhead": overhead, "scale": scale,
+        "recovered": recovered, "restore_ratio": ratios, "restore_s": restore, "restore_ms_daifu": daifu_ms, "total_s": total, "overhead": overhead, "overhead_cpu": cpu, "scale": scale,
     }
 
 
@@ -175,19 +189,32 @@ def summary_text(results: dict[str, Any]) -> str:
         if stats:
             lines.append(f"- Restore time, {LABELS[name]}: median over cases {duration(stats['median'])} "
                          f"(min {duration(stats['min'])}, max {duration(stats['max'])}).")
+    own = s.get("restore_ms_daifu")
+    if own:
+        lines.append(f"- daifu's own `restore_ms` (from the moment the runtime took the fix to the resume; it leaves out "
+                     f"the time to notice the fix): median over cases {own['median']:.1f} ms (min {own['min']:.1f}, max {own['max']:.1f}).")
+    totals = [f"{LABELS[n]} {duration(v['median'])}" for n, v in s.get("total_s", {}).items() if v]
+    if totals:
+        lines.append("- Crash-to-finish wall time (without the harness's reaction), median over cases: " + ", ".join(totals) + ".")
     for baseline, stats in s["restore_ratio"].items():
         if stats:
             lines.append(f"- {LABELS[baseline]} ÷ in-situ restore time: median {times(stats['median'])}, "
-                         f"min {times(stats['min'])} over {stats['n']} cases.")
+                         f"min {times(stats['min'])} over {_cases(stats['n'])}.")
     for kind, stats in s["overhead"].items():
         if stats:
             label = "vaccinated (daifu)" if kind == "vaccinated" else "periodic checkpoints (CheckFreq frequency)"
             lines.append(f"- Steady-state overhead, {label}: median {factor(stats['median'])} of the original loop time "
-                         f"(min {factor(stats['min'])}, max {factor(stats['max'])}, {stats['n']} cases).")
+                         f"(min {factor(stats['min'])}, max {factor(stats['max'])}, {_cases(stats['n'])}).")
+    cpu = [f"{'vaccinated' if k == 'vaccinated' else 'checkpoints'} {factor(v['median'])} (min {factor(v['min'])}, max {factor(v['max'])})"
+           for k, v in s.get("overhead_cpu", {}).items() if v]
+    if cpu:
+        lines.append("- CPU time of the whole process (start-up included; unlike wall time it does not grow with other "
+                     "work on the machine), median ratio over cases: " + ", ".join(cpu) + ".")
     lines += ["", "### Scale", "", scale_text(s["scale"]), "", "### Restore time", "", RESTORE_DEFINITION, ""]
     reps = results["settings"]["repetitions"]
     lines.append(
-        f"Repetitions: {reps['baseline']} per baseline, {reps['insitu']} per in-situ route, {reps['overhead']} "
+        f"Repetitions: {reps['baseline']} per baseline, {reps['insitu']} in-situ through `daifu patch` (or automatic), "
+        f"{reps.get('snippet', reps['insitu'])} through the action snippet, {reps['overhead']} "
         "interleaved overhead rounds (original, vaccinated, checkpointed); cells show the median and (min–max). "
         "Overhead is the ratio of training-loop times (first `CB step 0` mark to the `final:` line) within a round."
     )
@@ -198,16 +225,24 @@ def scale_text(scale: dict[str, Any]) -> str:
     loop, step, fraction = scale.get("loop_s"), scale.get("t_iteration_s"), scale.get("crash_fraction")
     if not loop or not step or not fraction:
         return "No case finished its calibration run."
+    startup = scale.get("startup_s")
+    started = (f" (here {duration(startup['median'])} from process start to the first step, median)" if startup else "")
     return (
         f"The cases are scaled down: their training loops last {duration(loop['median'])} (median; "
         f"{duration(loop['min'])} to {duration(loop['max'])}) at {duration(step['median'])} per step, where real "
-        f"training runs last hours to weeks. The crashes happen at a median {fraction['median']:.0%} of the run. "
-        "Restart's restore time grows with the work lost (the steps up to the crash), checkpoint-retry's with "
-        "the work since the last checkpoint plus loading it, and both pay the process start-up (interpreter, "
-        "imports, data and model set-up); in-situ's does not grow with the run's length, so the ratios here "
-        "are lower bounds of the ratios on real runs of the same programs. At the same relative crash point of "
-        f"a 24-hour run, a restart would replay about {fraction['median'] * 24:.1f} hours."
+        f"training runs last hours to weeks; the crashes happen at a median {fraction['median']:.0%} of the run. "
+        "A restart replays all the steps up to the crash, so its restore time grows with the run: at the same "
+        f"relative crash point of a 24-hour run it would replay about {fraction['median'] * 24:.1f} hours. "
+        "Checkpoint-retry replays at most one checkpoint interval (CheckFreq's frequency depends on the step and "
+        "save times, not on the run's length) but, like a restart, pays the process start-up" + started + ", which "
+        "on real jobs (scheduler, containers, distributed initialisation, data loaders, a checkpoint of gigabytes) "
+        "takes minutes. In-situ recovery pays neither: its restore time does not depend on the run's length or "
+        "start-up, so the ratios here understate those of real runs."
     )
+
+
+def _cases(count: int) -> str:
+    return f"{count} case" + ("" if count == 1 else "s")
 
 
 def failures(cases: list[dict[str, Any]]) -> list[str]:
@@ -233,6 +268,7 @@ def write(results: dict[str, Any], out: Path) -> str:
         f"`{results['command']}` on {results['date']}: {machine['platform']}, {machine['cpu_count']} CPUs, "
         f"Python {machine['python']}, torch {machine.get('torch')}, GPU: {machine.get('gpu') or 'none'}; "
         f"{results.get('elapsed_s', 0) / 60:.1f} min.",
+        "",
         "",
     ]
     notes = _failure_notes(results["cases"])

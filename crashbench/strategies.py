@@ -3,7 +3,7 @@
 * :func:`calibrate`: the fixed program from scratch (the reference ``final:`` line and the
   iteration time ``t_i``) and a probe that times the case's own checkpoint saves (``t_c``),
   which give the checkpoint-retry frequency by CheckFreq's rule;
-* :func:`restart` and :func:`checkpoint_retry`: run the buggy program until its process
+* :func:`baselines`, restart and checkpoint-retry: run the buggy program until its process
   exits, apply the fix to a copy, rerun (from scratch, or from the last periodic checkpoint);
 * :func:`in_situ`: vaccinate, run, apply the fix through daifu while the process waits
   (``daifu patch`` or an action snippet; nothing for automatic recovery);
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 import statistics
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from crashbench import harness, timing
 from crashbench.case import Case
 
-PROBE_SAVES = 6
+PROBE_SAVES = 20
 PROBE = '''"""crashbench probe: time the case's checkpoint saves (CB saved N <seconds>), then stop."""
 import os, runpy, sys, time
 import cb_support
@@ -50,8 +51,10 @@ def _timed(self, next_step):
 
 
 cb_support.Checkpointer.save_if_due = _timed
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+if __name__ == "__main__":
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))  # as if the entry ran itself
+    runpy.run_path(sys.argv[0], run_name="__main__")
 '''.replace("LIMIT", str(PROBE_SAVES))
 
 
@@ -68,6 +71,8 @@ class Calibration:
     saves: list[float]
     timeout: float
     error: str | None = None
+    #: CPU time of the reference run's process (round 1's original in the overhead).
+    cpu_s: float | None = None
 
     @property
     def predicted_overhead(self) -> float | None:
@@ -79,11 +84,24 @@ class Calibration:
         return {**asdict(self), "predicted_checkpoint_overhead": self.predicted_overhead}
 
 
+#: The fire-once marker of automatic cases that do not name theirs (the cases' convention:
+#: next to the entry script).
+DEFAULT_MARKER = ".fault_fired"
+
+
+def marker_path(case: Case, root: Path) -> Path | None:
+    if case.marker is not None:
+        return root / case.marker
+    if case.recovery == "automatic":
+        return root / Path(case.entry).parent / DEFAULT_MARKER
+    return None
+
+
 def set_marker(case: Case, root: Path, present: bool) -> None:
     """Arm (``present=False``) or disarm a fire-once fault of an automatic case."""
-    if case.marker is None:
+    path = marker_path(case, root)
+    if path is None:
         return
-    path = root / case.marker
     if present:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
@@ -108,7 +126,7 @@ def calibrate(case: Case, work: Path, timeout: float = 900) -> Calibration:
     saves = probe_saves(case, work, limit)
     t_c = statistics.median(saves[1:] or saves) if saves else None
     every = timing.checkpoint_every(t_i, t_c) if t_i is not None and t_c is not None else None
-    return Calibration(final, wall, loop, t_i, t_c, every, saves, limit)
+    return Calibration(final, wall, loop, t_i, t_c, every, saves, limit, cpu_s=proc.cpu_s)
 
 
 def probe_saves(case: Case, work: Path, timeout: float) -> list[float]:
@@ -120,7 +138,7 @@ def probe_saves(case: Case, work: Path, timeout: float) -> list[float]:
     (root / "_cb_probe.py").write_text(PROBE, encoding="utf-8")
     env = {"CB_CHECKPOINT_EVERY": "1", "CB_CHECKPOINT": str(work / "probe" / "checkpoint.pt")}
     proc = harness.Proc(
-        harness.python_cmd("_cb_probe.py") + [case.entry], root, harness.base_env(case, env), work / "probe" / "logs" / "run"
+        [*harness.python_cmd("_cb_probe.py"), case.entry], root, harness.base_env(case, env), work / "probe" / "logs" / "run"
     )
     proc.wait(timeout)
     return timing.save_durations(proc.err_lines())
@@ -140,34 +158,44 @@ def _failure(strategy: str, why: str, **fields: Any) -> dict[str, Any]:
     return {"strategy": strategy, "recovered": False, "restore_s": None, "total_s": None, "error": why, **fields}
 
 
-def restart(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
-    return _baseline(case, work, cal, "restart", None)
-
-
-def checkpoint_retry(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
-    if cal.every is None:
-        return _failure("checkpoint", "no checkpoint frequency (the probe timed no save)")
-    return _baseline(case, work, cal, "checkpoint", cal.every)
-
-
-def _baseline(case: Case, work: Path, cal: Calibration, strategy: str, every: int | None) -> dict[str, Any]:
-    """Crash run, fix applied to a copy of its folder, rerun; timed from the rerun's marks."""
-    env = {}
-    if every is not None:
-        checkpoint = work / "checkpoint.pt"
-        checkpoint.unlink(missing_ok=True)
-        env = {"CB_CHECKPOINT_EVERY": str(every), "CB_CHECKPOINT": str(checkpoint)}
+def baselines(case: Case, work: Path, cal: Calibration, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Restart and checkpoint-retry (those of *names*) after one crash run of the buggy
+    program with periodic checkpoints. Neither restore time depends on the crash run beyond
+    the moment its process is gone (``t_ready = t_crash``, and the rerun is timed from the
+    fix), so both reruns start from the same crash: a crash run less per case. The restart's
+    rerun runs without checkpoints, from scratch."""
+    every = cal.every if "checkpoint" in names else None
+    results: dict[str, dict[str, Any]] = {}
+    if "checkpoint" in names and every is None:
+        results["checkpoint"] = _failure("checkpoint", "no checkpoint frequency (the probe timed no save)")
+    checkpoint = work / "checkpoint.pt"
+    checkpoint.unlink(missing_ok=True)
+    env = {"CB_CHECKPOINT_EVERY": str(every), "CB_CHECKPOINT": str(checkpoint)} if every else {}
     run_dir = case.materialize(work / "run")
     set_marker(case, run_dir, present=False)
     first = harness.start(case, run_dir, work / "logs" / "crash", env)
-    if not first.wait(cal.timeout):
-        return _failure(strategy, "the buggy program neither crashed nor finished (timeout)")
+    finished = first.wait(cal.timeout)
     marks = timing.steps(first.err_lines())
-    if first.returncode == 0 or not marks or first.exit_time is None:
-        return _failure(strategy, f"the buggy program did not crash (exit {first.returncode})", crashed=False)
-    crash_step = marks[-1][0]
-    t_crash = first.exit_time
-    rerun_dir = work / "rerun"
+    for name in names:
+        if name in results:
+            continue
+        if not finished:
+            results[name] = _failure(name, "the buggy program neither crashed nor finished (timeout)")
+        elif first.returncode == 0 or not marks or first.exit_time is None:
+            results[name] = _failure(name, f"the buggy program did not crash (exit {first.returncode})", crashed=False)
+        else:
+            rerun_env = env if name == "checkpoint" else {}
+            results[name] = _rerun(case, work / name, cal, name, run_dir, first, marks[-1][0], rerun_env, every if name == "checkpoint" else None)
+    return results
+
+
+def _rerun(
+    case: Case, work: Path, cal: Calibration, strategy: str, run_dir: Path, first: harness.Proc,
+    crash_step: int, env: dict[str, str], every: int | None,
+) -> dict[str, Any]:
+    """Fix applied to a copy of the crashed run's folder, rerun; timed from the rerun's marks."""
+    assert first.exit_time is not None
+    rerun_dir = work / "program"
 
     def fix() -> None:
         harness.copy_run(run_dir, rerun_dir)
@@ -178,8 +206,8 @@ def _baseline(case: Case, work: Path, cal: Calibration, strategy: str, every: in
     second = harness.start(case, rerun_dir, work / "logs" / "rerun", env)
     finished = second.wait(cal.timeout)
     rerun_lines = second.err_lines()
-    t_back = timing.step_time(rerun_lines, crash_step)
     restored = timing.restored_step(rerun_lines)
+    rerun_marks = timing.steps(rerun_lines)
     result: dict[str, Any] = {
         "strategy": strategy,
         "crashed": True,
@@ -189,12 +217,13 @@ def _baseline(case: Case, work: Path, cal: Calibration, strategy: str, every: in
         "checkpoint_every": every,
         "restored_step": restored,
         "replayed_steps": crash_step - (restored or 0),
+        "startup_s": (rerun_marks[0][1] - second.started) if rerun_marks else None,
         **_outcome(case, cal, second, finished),
     }
-    if t_back is None:
+    restore = timing.baseline_restore(first.exit_time, t_fix_done, rerun_lines, crash_step)
+    if restore is None:
         return {**result, "restore_s": None, "total_s": None, "error": f"the rerun never reached step {crash_step}: {second.tail()}"}
-    restore = timing.Restore(t_crash, t_crash, t_fix_done, t_back)
-    end = second.exit_time if finished and second.exit_time else None
+    end = second.exit_time if finished else None
     return {
         **result,
         "restore": restore.as_dict(),
@@ -215,8 +244,10 @@ def in_situ(case: Case, work: Path, cal: Calibration, route: str) -> dict[str, A
     harness.vaccinate(case, src, out)
     set_marker(case, out, present=False)
     proc = harness.start(case, out, work / "logs" / "run")
-    state, t_seen = harness.wait_until_waiting(out, proc, cal.timeout)
-    t_fix_start = t_fix_done = t_ready = None
+    # Automatic recovery needs no reaction: a slower poll only checks it never waits.
+    poll = 0.05 if route == "automatic" else harness.POLL
+    state, t_seen = harness.wait_until_waiting(out, proc, cal.timeout, poll)
+    t_fix_start = t_fix_done = t_ready = t_command = None
     try:
         if route == "automatic":
             if state is not None:
@@ -230,13 +261,20 @@ def in_situ(case: Case, work: Path, cal: Calibration, route: str) -> dict[str, A
                 text = case.snippet_text or ""
                 t_fix_start, t_fix_done = harness.timed(lambda: harness.drop_snippet(out, text))
             else:
-                t_fix_start, t_fix_done = harness.timed(lambda: (case.apply_fix(src), harness.patch(src, out)))
+                t_fix_start = time.time()
+                case.apply_fix(src)
+                t_written = harness.patch(src, out)
+                t_command = time.time()
+                t_fix_done = t_written if t_fix_start <= t_written <= t_command else t_command
         finished = proc.wait(cal.timeout)
     except RuntimeError as exc:  # daifu patch failed
         return _failure(strategy, str(exc), route=route)
     finally:
         proc.kill()
-    return _in_situ_result(case, cal, proc, finished, out, route, strategy, t_ready, t_seen, t_fix_start, t_fix_done)
+    result = _in_situ_result(case, cal, proc, finished, out, route, strategy, t_ready, t_seen, t_fix_start, t_fix_done)
+    if t_command is not None and t_fix_start is not None:
+        result["patch_command_s"] = t_command - t_fix_start
+    return result
 
 
 def _in_situ_result(
@@ -244,31 +282,21 @@ def _in_situ_result(
     t_ready: float | None, t_seen: float, t_fix_start: float | None, t_fix_done: float | None,
 ) -> dict[str, Any]:
     events = harness.journal(out)
-    crashes = [e for e in events if e.get("event") == "crash"]
-    resumes = [e for e in events if e.get("event") == "resume"]
     result: dict[str, Any] = {
         "strategy": strategy,
         "route": route,
-        "crashed": bool(crashes),
-        "crash_events": len(crashes),
+        "crashed": any(e.get("event") == "crash" for e in events),
+        "crash_events": sum(e.get("event") == "crash" for e in events),
         "journal": [e.get("event") for e in events],
         "fix_apply_s": (t_fix_done - t_fix_start) if t_fix_done and t_fix_start else 0.0,
         "ready_seen_lag_s": (t_seen - t_ready) if t_ready else None,
         **_outcome(case, cal, proc, finished),
     }
-    if not crashes or not resumes:
+    measured = timing.in_situ_restore(events, t_ready, t_fix_done)
+    if measured is None:
         return {**result, "restore_s": None, "total_s": None, "error": f"no crash/resume in the journal: {proc.tail()}"}
-    if route == "automatic":
-        t_crash = float(crashes[0]["ts"])
-        resume = resumes[-1]
-        t_ready = t_fix_done = t_crash
-    else:
-        assert t_ready is not None and t_fix_done is not None
-        waited = [e for e in crashes if float(e["ts"]) <= t_ready] or crashes
-        t_crash = float(waited[-1]["ts"])
-        resume = next((e for e in resumes if float(e["ts"]) >= t_crash), resumes[-1])
-    marks = [m for m in timing.steps(proc.err_lines()) if m[1] <= t_crash]
-    restore = timing.Restore(t_crash, t_ready, t_fix_done, float(resume["ts"]))
+    restore, resume = measured
+    marks = [m for m in timing.steps(proc.err_lines()) if m[1] <= restore.t_crash]
     end = proc.exit_time if finished else None
     return {
         **result,
@@ -276,7 +304,7 @@ def _in_situ_result(
         "restore": restore.as_dict(),
         "restore_s": restore.seconds,
         "restore_ms_daifu": resume.get("restore_ms"),
-        "total_s": restore.until_ready + (end - t_fix_done) if end else None,
+        "total_s": restore.until_ready + (end - restore.t_fix_done) if end else None,
         "error": None if result["recovered"] else f"the resumed run failed: {proc.tail()}",
     }
 
@@ -284,7 +312,8 @@ def _in_situ_result(
 def overhead(case: Case, work: Path, cal: Calibration, rounds: int) -> dict[str, Any]:
     """Loop time of the fixed program: original, vaccinated, original with checkpoints every
     ``cal.every`` steps; run A B C A B C ... so that drifts of a shared machine hit all three
-    alike, and report per-round ratios to the original."""
+    alike, and report per-round ratios to the original. The calibration's reference run is
+    the first round's original run (call this right after :func:`calibrate`)."""
     fixed = case.materialize(work / "fixed", fixed=True)
     set_marker(case, fixed, present=True)
     src = case.materialize(work / "src", fixed=True)
@@ -298,21 +327,25 @@ def overhead(case: Case, work: Path, cal: Calibration, rounds: int) -> dict[str,
     if cal.every is not None:
         configs["checkpoint"] = (fixed, {"CB_CHECKPOINT_EVERY": str(cal.every), "CB_CHECKPOINT": str(checkpoint)})
     loops: dict[str, list[float | None]] = {name: [] for name in configs}
+    cpu: dict[str, list[float | None]] = {name: [] for name in configs}
     problems = []
     for number in range(rounds):
         for name, (root, env) in configs.items():
+            if number == 0 and name == "original" and cal.loop_s is not None:
+                loops[name].append(cal.loop_s)
+                cpu[name].append(cal.cpu_s)
+                continue
             checkpoint.unlink(missing_ok=True)
             proc = harness.start(case, root, work / "logs" / f"{name}-{number}", env)
             finished = proc.wait(cal.timeout)
             ok = finished and proc.returncode == 0
             marks = timing.steps(proc.err_lines())
             loops[name].append(timing.loop_time(marks, proc.final_arrival() or proc.exit_time) if ok else None)
+            cpu[name].append(proc.cpu_s if ok else None)
             if not ok:
                 problems.append(f"{name} round {number}: exit {proc.returncode}: {proc.tail(5)}")
-    ratios = {
-        name: [timing.ratio(value, base) for value, base in zip(loops[name], loops["original"])]
-        for name in configs if name != "original"
-    }
+    ratios = _ratios(loops)
+    cpu_ratios = _ratios(cpu)
     return {
         "rounds": rounds,
         "checkpoint_every": cal.every,
@@ -320,5 +353,16 @@ def overhead(case: Case, work: Path, cal: Calibration, rounds: int) -> dict[str,
         "loop": {name: timing.spread(values) for name, values in loops.items()},
         "ratios": ratios,
         "ratio": {name: timing.spread(values) for name, values in ratios.items()},
+        "cpu_s": cpu,
+        "cpu_ratio": {name: timing.spread(values) for name, values in cpu_ratios.items()},
         "errors": problems,
+    }
+
+
+def _ratios(values: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
+    """Per-round ratios of each configuration to the original."""
+    base = values["original"]
+    return {
+        name: [timing.ratio(value, ref) for value, ref in zip(found, base, strict=True)]
+        for name, found in values.items() if name != "original"
     }

@@ -68,6 +68,33 @@ class Restore:
         }
 
 
+def baseline_restore(t_exit: float, t_fix_done: float, rerun_stderr: Iterable[str], crash_step: int) -> Restore | None:
+    """Restart and checkpoint-retry: ready when the crashed process is gone, back when the
+    rerun starts the step that crashed (``None`` if it never does)."""
+    t_back = step_time(rerun_stderr, crash_step)
+    return None if t_back is None else Restore(t_exit, t_exit, t_fix_done, t_back)
+
+
+def in_situ_restore(
+    events: Sequence[dict[str, Any]], t_ready: float | None, t_fix_done: float | None
+) -> tuple[Restore, dict[str, Any]] | None:
+    """In-situ, from daifu's journal: the crash that waited (the last one logged before the
+    run said it waits) and the first resume after it. Automatic recovery (``t_ready`` is
+    ``None``): the first crash and the last resume (retries included), ready and fixed at the
+    crash. Returns the measurement and the ``resume`` event, ``None`` without both events."""
+    crashes = [e for e in events if e.get("event") == "crash"]
+    resumes = [e for e in events if e.get("event") == "resume"]
+    if not crashes or not resumes:
+        return None
+    if t_ready is None or t_fix_done is None:
+        t_crash = float(crashes[0]["ts"])
+        return Restore(t_crash, t_crash, t_crash, float(resumes[-1]["ts"])), resumes[-1]
+    waited = [e for e in crashes if float(e["ts"]) <= t_ready] or crashes
+    t_crash = float(waited[-1]["ts"])
+    resume = next((e for e in resumes if float(e["ts"]) >= t_crash), resumes[-1])
+    return Restore(t_crash, t_ready, t_fix_done, float(resume["ts"])), resume
+
+
 def steps(stderr_lines: Iterable[str]) -> list[tuple[int, float]]:
     """The ``CB step N <time>`` marks of a run, in order."""
     found = []

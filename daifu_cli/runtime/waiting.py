@@ -6,10 +6,12 @@ One loop in the crashed thread, built on ``select``:
 * a Unix socket (owner-only, ``.daifu/run/<pid>.sock``) for ``daifu attach``;
 * the files: the vaccinated modules this process runs (a fix re-vaccinated by ``daifu
   patch`` or edited in place) and action snippets dropped into ``.daifu/patches/``. A file is
-  applied only once it has stopped changing (editors write in several steps) and parses;
-  while ``daifu patch`` writes several files it holds ``patches/.pending`` so they apply
-  together. ``watchfiles``, when installed, wakes the loop as soon as a file changes; without
-  it the loop polls (a few ``stat`` calls every 10 ms, only while waiting).
+  applied only once it is complete: replaced atomically (a new inode, as ``daifu patch`` and
+  most editors write), or not modified for ``settle`` seconds (20 ms; editors that write in
+  place do it in several steps). While ``daifu patch`` writes several files it holds
+  ``patches/.pending`` so they apply together. ``watchfiles``, when installed, wakes the loop
+  as soon as something changes in a watched folder; without it, and while a changed file is
+  settling, the loop polls (a few ``stat`` calls every 10 ms, only while waiting).
 
 A broken fix (syntax error, a snippet that raises) is reported and the loop keeps waiting with
 the state intact.
@@ -67,7 +69,8 @@ class _Loop:
         if self.tty:
             self._write_tty(f"(type `help` for commands)\n{PROMPT}")
         while True:
-            timeout = self.config.poll_interval if self.notifier is None else 0.25
+            settling = bool(_first_seen) or bool(self.watcher.pending)
+            timeout = self.config.poll_interval if self.notifier is None or settling else 0.25
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -225,7 +228,8 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
     if (home / "patches" / ".pending").exists() and not force:
         return "", None
     records = list(registry.modules.values())
-    states = {r.path: _settled(r) for r in records} if not force else {r.path: True for r in records}
+    settle = session.config.settle
+    states = {r.path: _settled(r, settle) for r in records} if not force else {r.path: True for r in records}
     if not force and any(state is None for state in states.values()):
         return "", None  # some file is still being written: apply the fix as a whole later
     changes = []
@@ -272,29 +276,42 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
     return "\n".join(lines), Decision("resume", origin="patch")
 
 
-_seen: dict[str, tuple[int, int]] = {}
-_first_seen: dict[str, tuple[tuple[int, int], float]] = {}
+#: A file's version: (mtime in ns, size, inode).
+Signature = tuple[int, int, int]
+
+_seen: dict[str, Signature] = {}
+_first_seen: dict[str, tuple[Signature, float]] = {}
 
 
-def _signature(path: str) -> tuple[int, int] | None:
+def _signature(path: str) -> Signature | None:
     try:
         info = os.stat(path)
     except OSError:
         return None
-    return (info.st_mtime_ns, info.st_size)
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _quiet_for(signature: Signature, settle: float) -> bool:
+    """Whether the file was last modified at least *settle* seconds ago."""
+    return time.time() - signature[0] / 1e9 >= settle
 
 
 def _settled(record: registry.ModuleRecord, settle: float = 0.02) -> bool | None:
-    """``True`` if the module's file changed and has stopped changing, ``None`` if it is
-    changing right now, ``False`` if it did not change."""
+    """``True`` if the module's file changed and is complete, ``None`` if it may still be
+    being written, ``False`` if it did not change."""
     signature = _signature(record.path)
     if signature is None:
         return False
     if record.path not in _seen:
         _seen[record.path] = signature  # first look: the file as it was when the crash began
         return _changed_since_import(record)
-    if signature == _seen[record.path]:
+    seen = _seen[record.path]
+    if signature == seen:
         return False
+    if signature[2] != seen[2] or _quiet_for(signature, settle):
+        # A new inode: the file was replaced by a rename, which lands it whole.
+        _first_seen.pop(record.path, None)
+        return True
     previous = _first_seen.get(record.path)
     now = time.monotonic()
     if previous is None or previous[0] != signature:
@@ -329,11 +346,15 @@ class _Watcher:
         self.folder = folder
         self.settle = settle
         self.since = time.time() - 0.5
-        self.pending: dict[Path, tuple[tuple[int, int], float]] = {}
+        self.pending: dict[Path, tuple[Signature, float]] = {}
         folder.mkdir(parents=True, exist_ok=True)
 
     def paths(self) -> list[str]:
-        return [str(self.folder), *(r.path for r in registry.modules.values())]
+        """Folders to watch: the patch folder and the modules' folders (a file replaced by a
+        rename is a new file, which a watch on the old one would not see)."""
+        folders = {str(self.folder)}
+        folders.update(os.path.dirname(os.path.abspath(r.path)) for r in registry.modules.values())
+        return sorted(folders)
 
     def ready_snippets(self) -> list[Path]:
         ready = []
@@ -349,18 +370,19 @@ class _Watcher:
             if _applied.get(path) == signature:
                 continue
             known = self.pending.get(path)
-            if known is None or known[0] != signature:
-                self.pending[path] = (signature, now)
+            unchanged = known is not None and known[0] == signature
+            if not (_quiet_for(signature, self.settle) or (unchanged and now - known[1] >= self.settle)):  # type: ignore[index]
+                if not unchanged:
+                    self.pending[path] = (signature, now)
                 continue
-            if now - known[1] >= self.settle:
-                ready.append(path)
-                _applied[path] = signature
-                del self.pending[path]
+            ready.append(path)
+            _applied[path] = signature
+            self.pending.pop(path, None)
         return ready
 
 
 #: Snippets this process has applied, with the version (mtime, size) it applied.
-_applied: dict[Path, tuple[int, int]] = {}
+_applied: dict[Path, Signature] = {}
 
 
 def _use_tty(setting: str) -> bool:
@@ -425,7 +447,11 @@ def _notifier(paths: list[str]) -> tuple[int, threading.Thread | None]:
             import watchfiles
 
             try:
-                for _ in watchfiles.watch(*existing, debounce=5, step=5, rust_timeout=1000, yield_on_timeout=False):
+                changes = watchfiles.watch(
+                    *existing, debounce=5, step=5, rust_timeout=1000, yield_on_timeout=False,
+                    recursive=False,  # the folders themselves: a project's data can be huge
+                )
+                for _ in changes:
                     os.write(write, b"x")
             except Exception:
                 return
