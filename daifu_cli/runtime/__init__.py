@@ -26,11 +26,25 @@ __all__ = [
 ]
 
 
-def vaccinated_module(name: str) -> None:
-    """Called once by each vaccinated module as it starts: remember the source it runs."""
-    from .registry import register_module
+#: ``(module name, path, source bytes)`` of modules that started before the registry was
+#: imported; the registry (which needs ``ast`` and more) is only imported on the first crash.
+started: list = []
 
-    register_module(name)
+
+def vaccinated_module(name: str) -> None:
+    """Called once by each vaccinated module as it starts: remember the source it runs (the
+    file may be replaced by a fix before the first crash)."""
+    registry = _sys.modules.get(__name__ + ".registry")
+    if registry is not None:
+        registry.register_module(name)
+        return
+    path = getattr(_sys.modules.get(name), "__file__", None)
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                started.append((name, path, handle.read()))
+        except OSError:
+            pass
 
 
 def crash(exc: BaseException) -> object:

@@ -9,6 +9,7 @@ to the user's statements (:class:`ContinuationRecord`).
 from __future__ import annotations
 
 import ast
+import io
 import linecache
 import sys
 import threading
@@ -141,6 +142,30 @@ def read_source(path: str) -> str:
     """A Python file's text, decoded as the interpreter does (PEP 263 cookie, BOM)."""
     with tokenize.open(path) as handle:
         return handle.read()
+
+
+def decode_source(data: bytes) -> str:
+    """*data* decoded as the interpreter decodes a source file, newlines translated."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _adopt_started() -> None:
+    """Records for the modules that started before this module was imported."""
+    from . import started
+
+    for name, path, data in started:
+        try:
+            modules[name] = ModuleRecord(name, path, decode_source(data))
+        except (SyntaxError, UnicodeDecodeError, LookupError):
+            continue
+    started.clear()
+
+
+_adopt_started()
 
 
 def module_for(globals_: dict[str, Any]) -> ModuleRecord | None:

@@ -143,8 +143,10 @@ def build(
     code = compile(reparsed, filename, "exec", dont_inherit=True)
     inner = _find_code(code, name, parent="_daifu_factory")
     user_name = "<module>" if ctx.script else view.node.name
-    factory = f"{class_name}._daifu_factory" if class_name else "_daifu_factory"
-    inner = signals.named(inner, user_name, qualname, cell=region, compiled=f"{factory}.<locals>.{name}")
+    factory_qualname = f"{class_name}._daifu_factory" if class_name else "_daifu_factory"
+    inner = signals.named(
+        inner, user_name, qualname, cell=region, compiled=f"{factory_qualname}.<locals>.{name}"
+    )
     closure = tuple(ctx.cell(n) for n in inner.co_freevars)
     runnable = types.FunctionType(inner, ctx.globals, name, None, closure)
     record = registry.ContinuationRecord(filename, text, view, lines, ctx, module, qualname)

@@ -10,8 +10,11 @@ rest of the function runs the fixed version.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 class Resumed:
