@@ -7,6 +7,7 @@ of the string). :class:`Code` carries that "protected" flag per line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Union
@@ -93,7 +94,7 @@ def _append_span(
 ) -> None:
     (l1, c1), (l2, c2) = span
     interior = source.string_interior_lines
-    base = len(base_indent.expandtabs(8))
+    base = columns(base_indent)
     for number in range(l1, l2 + 1):
         line = source.line(number)
         text = line[c1 if number == l1 else 0 : c2 if number == l2 else len(line)]
@@ -109,6 +110,62 @@ def _append_span(
 def _dedent(text: str, width: int) -> str:
     """*text* less *width* columns of indentation, tabs counted as Python counts them (to the
     next multiple of 8), so tab-indented code re-indents consistently with spaces."""
-    body = text.lstrip(" \t")
-    indent = text[: len(text) - len(body)].expandtabs(8)
-    return " " * max(len(indent) - width, 0) + body
+    body = text.lstrip(" \t\f")
+    return " " * max(columns(text[: len(text) - len(body)]) - width, 0) + body
+
+
+def columns(indent: str) -> int:
+    """The column an indentation reaches, counted as Python's tokenizer does: tabs to the
+    next multiple of 8, and a form feed starts again from 0."""
+    return len(indent[indent.rfind("\f") + 1 :].expandtabs(8))
+
+
+class Kept:
+    """User statements copied unchanged, held out of the code that black formats.
+
+    The emitter puts a one-line placeholder where such a statement goes; black formats the
+    generated code around it (the transform's own lines) and :meth:`restore` puts the user's
+    text back, re-indented to where the placeholder ended up. So the user's lines keep their
+    formatting and comments, and black only spends time on what the transform wrote. A held
+    ``def`` or ``class`` gets a stub placeholder (``def __daifu_keep_3__(): ...``) so that
+    black spaces it as the definition it stands for.
+    """
+
+    PREFIX = "__daifu_keep_"
+    _SCOPE = re.compile(r"(?:def|class) (__daifu_keep_\d+__)(?:\(\))?: \.\.\.$")
+
+    def __init__(self) -> None:
+        self.held: dict[str, Code] = {}
+
+    def hold(self, code: Code, *, scope: bool = False) -> Code:
+        name = f"{self.PREFIX}{len(self.held)}__"
+        self.held[name] = code
+        return Code.of(f"def {name}(): ..." if scope else name)
+
+    def restore(self, code: Code) -> Code:
+        """*code* with every placeholder replaced by the statement it holds."""
+        if not self.held:
+            return code
+        out = Code()
+        for text, protected in code.lines:
+            body = text.lstrip()
+            name = None if protected or self.PREFIX not in body else self._name(body)
+            if name is not None:
+                indent = text[: len(text) - len(body)]
+                out.extend(self.restore(self.held[name]), indent)
+            else:
+                out.lines.append((text, protected))
+        return out
+
+    def _name(self, body: str) -> str | None:
+        if body in self.held:
+            return body
+        match = self._SCOPE.match(body)
+        return match.group(1) if match and match.group(1) in self.held else None
+
+
+def holds_scope(code: Code) -> bool:
+    """Whether *code* has a held ``def``/``class`` (black decides the blank lines around it)."""
+    return any(
+        not protected and text.lstrip().startswith(f"def {Kept.PREFIX}") for text, protected in code.lines
+    )

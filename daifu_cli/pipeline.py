@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from daifu_cli import __version__
-from daifu_cli.code import Code
+from daifu_cli.code import Code, Kept, holds_scope
 from daifu_cli.passes import analyze, emit, select, verify
 from daifu_cli.passes import format as fmt
 from daifu_cli.render import render
@@ -211,6 +211,7 @@ def _emit_file(
 ) -> tuple[str, list[tuple[int, int, int]]]:
     clock = time.perf_counter()
     future = _has_future_annotations(source.tree)
+    kept = Kept()
     for target in sorted(targets, key=_depth, reverse=True):
         children = {id(t.node): t.code for t in targets if t.parent is target and t.code}
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
@@ -222,6 +223,7 @@ def _emit_file(
             substitutions=children,  # type: ignore[arg-type]
             method_self=_method_self(target),
             future_annotations=future,
+            kept=kept,
         )
         if target.is_script:
             stmts = target.node
@@ -236,7 +238,7 @@ def _emit_file(
             )
     timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
     clock = time.perf_counter()
-    text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result)
+    text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result, kept)
     timings["format"] = timings.get("format", 0.0) + time.perf_counter() - clock
     return text, runs
 
@@ -293,7 +295,7 @@ def _script_end(stmts: Sequence[ast.stmt]) -> int:
 
 
 def _assemble(
-    source: SourceFile, top: list[_Target], options: Options, result: FileResult
+    source: SourceFile, top: list[_Target], options: Options, result: FileResult, kept: Kept
 ) -> tuple[str, list[tuple[int, int, int]]]:
     """The file's text with each top-level target's span replaced by its output, and the runs
     of lines copied unchanged (for mapping lines of the output back to the input)."""
@@ -309,7 +311,7 @@ def _assemble(
         nonlocal cursor, shim_done
         while cursor < stop:
             if cursor == header_at and not shim_done:
-                out.extend(_shim_lines())
+                out.extend(_shim_lines(_blank_lines_wanted(lines, cursor)))
                 shim_done = True
             if runs and runs[-1][0] + runs[-1][2] == len(out) + 1 and runs[-1][1] + runs[-1][2] == cursor:
                 first, original, length = runs[-1]
@@ -322,10 +324,10 @@ def _assemble(
     for (first, last), target in sorted(((_span(source, t), t) for t in top), key=lambda x: x[0]):
         copy_until(first)
         if not shim_done and header_at <= first:
-            out.extend(_shim_lines())
+            out.extend(_shim_lines(2))  # a top-level def follows
             shim_done = True
         indent = "" if target.is_script else source.indent_of(first)
-        out.extend(_final_text(target, indent, options, result))
+        out.extend(_final_text(target, indent, options, result, kept))
         cursor = last + 1
     copy_until(len(lines) + 1)
     if not shim_done:
@@ -358,8 +360,21 @@ def _banner_position(lines: list[str]) -> int:
     return at
 
 
-def _shim_lines() -> list[str]:
-    return render("shim_import.py.j2").text().split("\n")
+def _shim_lines(blank_after: int = 0) -> list[str]:
+    return render("shim_import.py.j2").text().split("\n") + [""] * blank_after
+
+
+def _blank_lines_wanted(lines: list[str], at: int) -> int:
+    """Blank lines to add after the shim import placed before line *at*: black puts two
+    before a top-level ``def``/``class``, so a black-formatted input stays black-formatted."""
+    number = at
+    while number <= len(lines) and not lines[number - 1].strip():
+        number += 1
+    if number > len(lines):
+        return 0
+    if not lines[number - 1].startswith(("def ", "async def ", "class ", "@")):
+        return 0
+    return max(0, 2 - (number - at))
 
 
 def _header_line(source: SourceFile) -> int:
@@ -385,16 +400,23 @@ def _is_coding(line: str) -> bool:
     return bool(re.match(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", line))
 
 
-def _final_text(target: _Target, indent: str, options: Options, result: FileResult) -> list[str]:
+def _final_text(
+    target: _Target, indent: str, options: Options, result: FileResult, kept: Kept
+) -> list[str]:
+    """The target's output at *indent*: black formats the generated code, then the user's
+    unchanged statements are put back as they were written."""
     code = target.code
     assert code is not None
-    if options.format:
+    width = max(options.line_length - len(indent.expandtabs()), 40)
+    # Black runs where the transform wrote a line too long, around nested defs and classes
+    # (black spaces them by rules of its own), and on script code, whose module-level blank
+    # lines black spaces differently inside a function. The user's statements are held out.
+    if options.format and (target.is_script or holds_scope(code) or fmt.needs_black(code, width)):
         try:
-            width = options.line_length - len(indent.expandtabs())
-            code = fmt.code_from_text(fmt.black_format(code.text(), max(width, 40)))
+            code = fmt.code_from_text(fmt.black_format(code.text(), width))
         except fmt.FormatError as exc:
             result.skipped.append(Skip(target.qualname, target.decision.line, f"left unformatted: {exc}", True))
-    return [text for text, _ in code.indented(indent)]
+    return [text for text, _ in kept.restore(code).indented(indent)]
 
 
 def _verify(

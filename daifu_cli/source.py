@@ -109,7 +109,7 @@ class SourceFile:
 
     def indent_of(self, line: int) -> str:
         text = self.line(line)
-        return text[: len(text) - len(text.lstrip(" \t"))]
+        return text[: len(text) - len(text.lstrip(" \t\f"))]
 
     # -- tokens -------------------------------------------------------------------------
 

@@ -95,3 +95,29 @@ def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
         assert result.text is None, f"expected no change, got:\n{result.text}"
     else:
         assert output == expected
+
+
+def _black(text: str) -> str | None:
+    import black
+
+    try:
+        return black.format_str(text, mode=black.Mode())
+    except Exception:  # black cannot format it (a construct newer than its target)
+        return None
+
+
+BLACK_INPUTS = [p for p in CASES if "--no-format" not in p.read_text(encoding="utf-8").split("\n", 1)[0]]
+
+
+@pytest.mark.parametrize("path", BLACK_INPUTS, ids=[str(p.relative_to(GOLDEN)) for p in BLACK_INPUTS])
+def test_black_formatted_input_gives_black_formatted_output(path: Path) -> None:
+    """daifu runs black only where the transform wrote a line too long (and on script code):
+    its templates are black's style and the user's statements are kept as written. So an
+    input that black leaves alone must give an output that black leaves alone."""
+    options, source, _ = parse_case(path)
+    if _black(source) != source:
+        pytest.skip("the input is not black-formatted")
+    result = vaccinate_source(path.name, source.encode(), options)
+    if result.text is None:
+        pytest.skip("nothing vaccinated")
+    assert _black(result.text) == result.text

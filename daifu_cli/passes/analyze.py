@@ -51,6 +51,8 @@ class Scope:
     shared: set[str] = field(default_factory=set)
     #: Whether this is a module's script-level code (state = module namespace).
     script: bool = False
+    #: The statement lists of the function that become cells (see ``emit.cell_bodies``).
+    cell_bodies: list[list[ast.stmt]] = field(default_factory=list)
 
     def declaration(self, name: str) -> str:
         """The declaration a cell needs for a name it binds."""
@@ -87,6 +89,7 @@ def function_scope(
         globals=declared(func.body, ast.Global),
         nonlocals=declared(func.body, ast.Nonlocal),
         params=[a.arg for a in [*func.args.posonlyargs, *func.args.args]],
+        cell_bodies=cell_bodies,
     )
     scope.bound_outside_cells = bound_names(outside) | {a.arg for a in _all_args(func.args)}
     scope.annotations = _annotations(func.body)

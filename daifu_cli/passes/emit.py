@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from daifu_cli.code import Code, Piece, from_pieces
+from daifu_cli.code import Code, Kept, Piece, columns, from_pieces
 from daifu_cli.passes.analyze import Scope, bound_names, own_nodes, used_names
 from daifu_cli.render import render
 from daifu_cli.runtime import layout
@@ -79,6 +79,7 @@ class Emitter:
         substitutions: dict[int, Code],
         method_self: str | None = None,
         future_annotations: bool = False,
+        kept: Kept | None = None,
     ) -> None:
         self.src = source
         self.scope = scope
@@ -86,6 +87,8 @@ class Emitter:
         self.substitutions = substitutions  # nested vaccinated defs, by node id
         self.method_self = method_self
         self.future_annotations = future_annotations
+        # Statements copied unchanged are held out of formatting (see Kept); None: inline.
+        self.kept = kept
         self.cells: list[Code] = []
         # Calls that may need an edit, by start position (few: super/locals/exec and kin);
         # only calls of this scope (a lambda's locals() is the lambda's own).
@@ -123,7 +126,7 @@ class Emitter:
             slots["docstring"] = docstring
         if self.cells:
             slots["cells"] = self._joined_cells()
-        cell_uses = used_names([s for b in cell_bodies(func.body) for s in b])
+        cell_uses = used_names([s for b in self._cell_bodies(func) for s in b])
         return render(
             "function.py.j2",
             slots,
@@ -240,9 +243,18 @@ class Emitter:
 
     def _simple(self, stmt: ast.stmt, region: Region) -> Code:
         start, end = self.src.stmt_start(stmt), self.src.end(stmt)
-        pieces = self._statement_pieces(stmt, region) or self._spliced(start, end, region)
+        pieces = self._statement_pieces(stmt, region)
+        if pieces is None:
+            pieces = self._spliced(start, end, region)
+            unchanged = len(pieces) == 1 and isinstance(pieces[0], tuple)
+        else:
+            unchanged = False
         code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
-        return self._with_trailing_comment(code, end)
+        return self._held(self._with_trailing_comment(code, end), unchanged)
+
+    def _held(self, code: Code, unchanged: bool, scope: bool = False) -> Code:
+        """*code*, or a placeholder for it if it is the user's text unchanged."""
+        return self.kept.hold(code, scope=scope) if unchanged and self.kept is not None else code
 
     def _statement_pieces(self, stmt: ast.stmt, region: Region) -> list[Piece] | None:
         """Whole-statement rewrites; ``None`` keeps the statement's text."""
@@ -315,9 +327,11 @@ class Emitter:
             self.src.end(stmt.iter),
         )
         base = self.src.indent_of(start[0])
-        hoist = from_pieces(
-            self.src, [f"{iterator} = iter(", *self._spliced(iter_start, iter_end, region), ")"], base
-        )
+        iterable = from_pieces(self.src, self._spliced(iter_start, iter_end, region), base)
+        if len(iterable.lines) > 1:  # black's shape: the iterable on lines of its own
+            hoist = Code.of(f"{iterator} = iter(").extend(iterable, "    ").add(")")
+        else:
+            hoist = from_pieces(self.src, [f"{iterator} = iter(", iterable, ")"], base)
         colon = self.src.header_colon(iter_end)
         header = from_pieces(
             self.src,
@@ -577,10 +591,10 @@ class Emitter:
         if id(stmt) in self.substitutions:
             return Code().extend(self.substitutions[id(stmt)])
         start, end = self.src.stmt_start(stmt), self.src.end(stmt)
-        pieces = _splice(start, end, self._substitution_edits(stmt))
-        return self._with_trailing_comment(
-            from_pieces(self.src, pieces, self.src.indent_of(start[0])), end
-        )
+        edits = self._substitution_edits(stmt)
+        pieces = _splice(start, end, edits)
+        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
+        return self._held(self._with_trailing_comment(code, end), not edits, scope=True)
 
     def _substitution_edits(self, stmt: ast.stmt) -> list[Edit]:
         base = self._width(self.src.stmt_start(stmt)[0])
@@ -594,7 +608,7 @@ class Emitter:
 
     def _width(self, line: int) -> int:
         """Indentation of *line* in columns (tabs to the next multiple of 8, as Python)."""
-        return len(self.src.indent_of(line).expandtabs(8))
+        return columns(self.src.indent_of(line))
 
     # -- function pieces ----------------------------------------------------------------
 
@@ -621,11 +635,15 @@ class Emitter:
         ]
         return self._with_trailing_comment(code, colon.end)
 
+    def _cell_bodies(self, func: ast.FunctionDef) -> list[list[ast.stmt]]:
+        """The function's cell bodies, found once by the analysis."""
+        return self.scope.cell_bodies if not self.scope.script else cell_bodies(func.body)
+
     def _declarations(self, func: ast.FunctionDef) -> list[str]:
         """Variables first bound inside cells: the function must bind them for the cells'
         ``nonlocal`` to refer to; an annotation binds a local and runs no code."""
         in_cells = set()
-        for block in cell_bodies(func.body):
+        for block in self._cell_bodies(func):
             in_cells |= bound_names(block)
         names = sorted(
             n

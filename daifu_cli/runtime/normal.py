@@ -35,7 +35,7 @@ def key(stmt: ast.stmt, *, in_cell: bool = False, header_only: bool = True) -> s
     """A string equal for equivalent statements. *in_cell* says that *stmt* is vaccinated
     code running in a cell (its signals are undone first); for compound statements only the
     header counts unless *header_only* is false."""
-    node = canonical(stmt, in_cell=in_cell)
+    node = canonical(stmt, in_cell=in_cell, header_only=header_only)
     name = type(node).__name__
     if header_only and name in _COMPOUND_HEADERS:
         parts = []
@@ -58,12 +58,52 @@ def _dump(value: object) -> str:
     return repr(value)
 
 
-def canonical(stmt: ast.stmt, *, in_cell: bool = False) -> ast.stmt:
-    """A copy of *stmt* with daifu's edits undone and harmless variants folded together."""
-    node = copy.deepcopy(stmt)
+def canonical(stmt: ast.stmt, *, in_cell: bool = False, header_only: bool = False) -> ast.stmt:
+    """A copy of *stmt* with daifu's edits undone and harmless variants folded together
+    (*header_only*: of a compound statement's header, its blocks left empty)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return stmt  # nested scopes compare as they are: nothing would be changed
+    if header_only and type(stmt).__name__ in _COMPOUND_HEADERS:
+        node = _header_copy(stmt)
+    elif not _may_change(stmt):
+        return stmt  # most statements: nothing to fold, so no copy
+    else:
+        node = copy.deepcopy(stmt)
     if in_cell:
         node = undo_signal(node)
     return _Canonical().visit(node)  # type: ignore[no-any-return]
+
+
+_FOLDED = (ast.Return, ast.Global, ast.Nonlocal, ast.AnnAssign)
+_FOLDED_CALLS = {"super", "exec", "eval", "locals", "vars", "dir"}
+
+
+def _may_change(stmt: ast.stmt) -> bool:
+    """Whether :class:`_Canonical` (or undoing a signal) could change *stmt*."""
+    for node in ast.walk(stmt):
+        if isinstance(node, _FOLDED):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FOLDED_CALLS:
+            return True
+    return False
+
+
+def _header_copy(stmt: ast.stmt) -> ast.stmt:
+    """A copy of a compound statement's header; copying its blocks (which can be the whole
+    function) was most of the transpiler's verification time."""
+    node = copy.copy(stmt)
+    for block in ("body", "orelse", "finalbody", "cases"):
+        if hasattr(node, block):
+            setattr(node, block, [])
+    for name in _COMPOUND_HEADERS[type(stmt).__name__]:
+        if name == "handlers":
+            node.handlers = [  # type: ignore[attr-defined]
+                ast.ExceptHandler(type=copy.deepcopy(h.type), name=h.name, body=[])
+                for h in stmt.handlers  # type: ignore[attr-defined]
+            ]
+        else:
+            setattr(node, name, copy.deepcopy(getattr(stmt, name)))
+    return node
 
 
 def undo_signal(node: ast.stmt) -> ast.stmt:

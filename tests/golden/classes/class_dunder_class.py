@@ -6,6 +6,8 @@ class Node:
 # output
 # daifu 0.1.0: vaccinated copy of class_dunder_class.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Node:
     @__daifu__.cells
     def kind(self):

@@ -8,6 +8,8 @@ class Child(Base):
 # output
 # daifu 0.1.0: vaccinated copy of classmethod_super.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Child(Base):
     @classmethod
     @__daifu__.cells

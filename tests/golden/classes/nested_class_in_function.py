@@ -9,6 +9,8 @@ def factory(lock):
 # output
 # daifu 0.1.0: vaccinated copy of nested_class_in_function.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def factory(lock):
     # daifu: crash barrier for factory() from nested_class_in_function.py:1
@@ -18,7 +20,6 @@ def factory(lock):
         # daifu cell: body of `with lock:` at nested_class_in_function.py:2
         nonlocal Local
         try:
-
             class Local:
                 def method(self):
                     # daifu: crash barrier for factory.<locals>.Local.method() from nested_class_in_function.py:4
@@ -34,7 +35,6 @@ def factory(lock):
                     else:
                         return None
                     return _daifu_k()
-
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
             if _daifu_k is None:

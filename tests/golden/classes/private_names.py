@@ -7,6 +7,8 @@ class Account:
 # output
 # daifu 0.1.0: vaccinated copy of private_names.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Account:
     @__daifu__.cells
     def deposit(self, amount):

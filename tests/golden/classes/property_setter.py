@@ -10,6 +10,8 @@ class Temperature:
 # output
 # daifu 0.1.0: vaccinated copy of property_setter.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Temperature:
     @property
     def celsius(self):

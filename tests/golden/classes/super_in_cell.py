@@ -6,6 +6,8 @@ class Child(Base):
 # output
 # daifu 0.1.0: vaccinated copy of super_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Child(Base):
     @__daifu__.cells
     def step(self, batch):

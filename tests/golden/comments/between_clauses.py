@@ -15,6 +15,8 @@ def clauses(f):
 # output
 # daifu 0.1.0: vaccinated copy of between_clauses.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def clauses(f):
     # daifu: crash barrier for clauses() from between_clauses.py:1

@@ -14,6 +14,8 @@ def sign(x):
 # output
 # daifu 0.1.0: vaccinated copy of if_else_comments.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def sign(x):
     # daifu: crash barrier for sign() from if_else_comments.py:1
     try:

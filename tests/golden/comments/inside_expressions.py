@@ -9,6 +9,8 @@ def build(lock):
 # output
 # daifu 0.1.0: vaccinated copy of inside_expressions.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def build(lock):
     # daifu: crash barrier for build() from inside_expressions.py:1

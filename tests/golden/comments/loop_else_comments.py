@@ -9,6 +9,8 @@ def loop(items):
 # output
 # daifu 0.1.0: vaccinated copy of loop_else_comments.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def loop(items):
     # daifu: crash barrier for loop() from loop_else_comments.py:1
     try:

@@ -10,6 +10,8 @@ def commented(lock):
 # output
 # daifu 0.1.0: vaccinated copy of with_body_comments.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def commented(lock):
     # daifu: crash barrier for commented() from with_body_comments.py:1

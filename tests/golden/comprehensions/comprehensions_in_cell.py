@@ -8,6 +8,8 @@ def stats(lock, xs):
 # output
 # daifu 0.1.0: vaccinated copy of comprehensions_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def stats(lock, xs):
     # daifu: crash barrier for stats() from comprehensions_in_cell.py:1

@@ -6,6 +6,8 @@ def sorter(lock, items, reverse):
 # output
 # daifu 0.1.0: vaccinated copy of lambda_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def sorter(lock, items, reverse):
     # daifu: crash barrier for sorter() from lambda_in_cell.py:1

@@ -6,6 +6,8 @@ def find(items, target):
 # output
 # daifu 0.1.0: vaccinated copy of early_return.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def find(items, target):
     # daifu: crash barrier for find() from early_return.py:1
     try:

@@ -13,6 +13,8 @@ def classify(n):
 # output
 # daifu 0.1.0: vaccinated copy of if_elif_else.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def classify(n):
     # daifu: crash barrier for classify() from if_elif_else.py:1
     try:

@@ -8,6 +8,8 @@ def nested(a, b):
 # output
 # daifu 0.1.0: vaccinated copy of nested_else_if.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def nested(a, b):
     # daifu: crash barrier for nested() from nested_else_if.py:1
     try:

@@ -6,6 +6,8 @@ def compact(xs):
 # output
 # daifu 0.1.0: vaccinated copy of one_line_compounds.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def compact(xs):
     # daifu: crash barrier for compact() from one_line_compounds.py:1
     try:

@@ -4,6 +4,8 @@ def swap(a, b):
 # output
 # daifu 0.1.0: vaccinated copy of semicolons.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def swap(a, b):
     # daifu: crash barrier for swap() from semicolons.py:1
     try:

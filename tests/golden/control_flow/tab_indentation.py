@@ -8,6 +8,8 @@ class Worker:
 # output
 # daifu 0.1.0: vaccinated copy of tab_indentation.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Worker:
 	@__daifu__.cells
 	def run(self, lock, xs):

@@ -11,6 +11,8 @@ def search(rows, target):
 # output
 # daifu 0.1.0: vaccinated copy of for_else.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def search(rows, target):
     # daifu: crash barrier for search() from for_else.py:1
     try:

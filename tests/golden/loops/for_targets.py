@@ -8,6 +8,8 @@ def unpack(pairs, obj, table):
 # output
 # daifu 0.1.0: vaccinated copy of for_targets.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def unpack(pairs, obj, table):
     # daifu: crash barrier for unpack() from for_targets.py:1
     try:

@@ -9,6 +9,8 @@ def total(values, extra):
 # output
 # daifu 0.1.0: vaccinated copy of multiline_iterable.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def total(values, extra):
     # daifu: crash barrier for total() from multiline_iterable.py:1
     try:

@@ -9,6 +9,8 @@ def countdown(n):
 # output
 # daifu 0.1.0: vaccinated copy of while_else.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def countdown(n):
     # daifu: crash barrier for countdown() from while_else.py:1
     try:

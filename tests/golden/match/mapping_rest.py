@@ -7,6 +7,8 @@ def split(config):
 # output
 # daifu 0.1.0: vaccinated copy of mapping_rest.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def split(config):
     # daifu: crash barrier for split() from mapping_rest.py:1
     try:

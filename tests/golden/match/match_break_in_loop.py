@@ -11,6 +11,8 @@ def run(commands):
 # output
 # daifu 0.1.0: vaccinated copy of match_break_in_loop.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def run(commands):
     # daifu: crash barrier for run() from match_break_in_loop.py:1
     try:

@@ -12,6 +12,8 @@ def dispatch(lock, command):
 # output
 # daifu 0.1.0: vaccinated copy of match_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def dispatch(lock, command):
     # daifu: crash barrier for dispatch() from match_in_cell.py:1

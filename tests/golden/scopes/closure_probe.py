@@ -6,6 +6,8 @@ def make_counters(n):
 # output
 # daifu 0.1.0: vaccinated copy of closure_probe.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def make_counters(n):
     # daifu: crash barrier for make_counters() from closure_probe.py:1
 

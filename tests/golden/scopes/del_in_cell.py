@@ -6,6 +6,8 @@ def cleanup(lock, cache, obj):
 # output
 # daifu 0.1.0: vaccinated copy of del_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def cleanup(lock, cache, obj):
     # daifu: crash barrier for cleanup() from del_in_cell.py:1

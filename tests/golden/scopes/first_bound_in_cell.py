@@ -6,6 +6,8 @@ def first(path):
 # output
 # daifu 0.1.0: vaccinated copy of first_bound_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def first(path):
     # daifu: crash barrier for first() from first_bound_in_cell.py:1

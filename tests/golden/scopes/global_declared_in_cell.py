@@ -5,6 +5,8 @@ def setup(lock):
 # output
 # daifu 0.1.0: vaccinated copy of global_declared_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def setup(lock):
     # daifu: crash barrier for setup() from global_declared_in_cell.py:1

@@ -11,6 +11,8 @@ def outer(lock):
 # output
 # daifu 0.1.0: vaccinated copy of nonlocal_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def outer(lock):
     # daifu: crash barrier for outer() from nonlocal_in_cell.py:1
 

@@ -6,6 +6,8 @@ def scan(lock, values):
 # output
 # daifu 0.1.0: vaccinated copy of walrus_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def scan(lock, values):
     # daifu: crash barrier for scan() from walrus_in_cell.py:1

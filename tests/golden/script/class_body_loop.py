@@ -9,6 +9,8 @@ for row in Table.rows:
 # output
 # daifu 0.1.0: vaccinated copy of class_body_loop.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.run_script
 def __daifu_script__():
     # daifu: script-level code of class_body_loop.py (from line 1), run in the module namespace

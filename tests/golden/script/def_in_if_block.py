@@ -12,6 +12,8 @@ for pair in zip_strict("ab", "cd"):
 # output
 # daifu 0.1.0: vaccinated copy of def_in_if_block.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.run_script
 def __daifu_script__():
     # daifu: script-level code of def_in_if_block.py (from line 1), run in the module namespace

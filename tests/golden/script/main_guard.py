@@ -13,6 +13,8 @@ if __name__ == "__main__":
 # output
 # daifu 0.1.0: vaccinated copy of main_guard.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.run_script
 def __daifu_script__():
     # daifu: script-level code of main_guard.py (from line 1), run in the module namespace

@@ -9,6 +9,8 @@ for step in range(steps):
 # daifu 0.1.0: vaccinated copy of script_loop.py; fixes saved here reach a waiting run
 """A training script."""
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.run_script
 def __daifu_script__():
     # daifu: script-level code of script_loop.py (from line 2), run in the module namespace

@@ -9,6 +9,8 @@ def with_loop(xs):
 # output
 # daifu 0.1.0: vaccinated copy of default_loop.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def no_loop(x):
     return x + 1
 

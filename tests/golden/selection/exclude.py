@@ -10,6 +10,8 @@ def keep_me(xs):
 # output
 # daifu 0.1.0: vaccinated copy of exclude.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def skip_me(xs):
     for x in xs:
         print(x)

@@ -7,6 +7,8 @@ def keep_layout(lock, xs):
 # output
 # daifu 0.1.0: vaccinated copy of no_format.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def keep_layout(lock, xs):
     # daifu: crash barrier for keep_layout() from no_format.py:1

@@ -10,6 +10,8 @@ def helper(x):
 # output
 # daifu 0.1.0: vaccinated copy of select_pattern.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 class Trainer:
     @__daifu__.cells
     def fit(self, data):

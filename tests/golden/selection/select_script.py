@@ -6,6 +6,8 @@ for name in sorted(os.listdir(".")):
 # output
 # daifu 0.1.0: vaccinated copy of select_script.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.run_script
 def __daifu_script__():
     # daifu: script-level code of select_script.py (from line 1), run in the module namespace

@@ -6,6 +6,8 @@ def tagged(xs):
 # output
 # daifu 0.1.0: vaccinated copy of docstring_then_semicolon.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def tagged(xs):
     "Docstring followed by a statement on the same line."
     # daifu: crash barrier for tagged() from docstring_then_semicolon.py:1

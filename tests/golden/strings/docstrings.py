@@ -8,6 +8,8 @@ def documented(lock):
 # output
 # daifu 0.1.0: vaccinated copy of docstrings.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def documented(lock):
     """Summary.

@@ -9,6 +9,8 @@ def message(lock, n):
 # output
 # daifu 0.1.0: vaccinated copy of implicit_concatenation.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def message(lock, n):
     # daifu: crash barrier for message() from implicit_concatenation.py:1
@@ -19,8 +21,11 @@ def message(lock, n):
         # daifu cell: body of `with lock:` at implicit_concatenation.py:2
         nonlocal path, text
         try:
-            text = "first " "second " f"{n}"
-            path = "a" "b"
+            text = ("first "
+                    "second "
+                    f"{n}")
+            path = "a" \
+                "b"
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
             if _daifu_k is None:

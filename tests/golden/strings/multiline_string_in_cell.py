@@ -10,6 +10,8 @@ no indent"""
 # output
 # daifu 0.1.0: vaccinated copy of multiline_string_in_cell.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def report(lock, name):
     # daifu: crash barrier for report() from multiline_string_in_cell.py:1

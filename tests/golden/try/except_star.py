@@ -11,6 +11,8 @@ def groups(f):
 # output
 # daifu 0.1.0: vaccinated copy of except_star.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def groups(f):
     # daifu: crash barrier for groups() from except_star.py:1

@@ -9,6 +9,8 @@ def retry(attempts, f):
 # output
 # daifu 0.1.0: vaccinated copy of loop_control_in_try_finally.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def retry(attempts, f):
     # daifu: crash barrier for retry() from loop_control_in_try_finally.py:1

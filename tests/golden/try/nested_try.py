@@ -10,6 +10,8 @@ def nested(f):
 # output
 # daifu 0.1.0: vaccinated copy of nested_try.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def nested(f):
     # daifu: crash barrier for nested() from nested_try.py:1

@@ -6,6 +6,8 @@ def convert(text):
 # output
 # daifu 0.1.0: vaccinated copy of raise_from.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def convert(text):
     # daifu: crash barrier for convert() from raise_from.py:1
     try:

@@ -8,6 +8,8 @@ def parse(text):
 # output
 # daifu 0.1.0: vaccinated copy of try_except.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 def parse(text):
     # daifu: crash barrier for parse() from try_except.py:1
     try:

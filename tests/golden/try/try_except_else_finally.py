@@ -14,6 +14,8 @@ def full(f):
 # output
 # daifu 0.1.0: vaccinated copy of try_except_else_finally.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def full(f):
     # daifu: crash barrier for full() from try_except_else_finally.py:1

@@ -7,6 +7,8 @@ def locked(lock, work):
 # output
 # daifu 0.1.0: vaccinated copy of try_finally.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def locked(lock, work):
     # daifu: crash barrier for locked() from try_finally.py:1

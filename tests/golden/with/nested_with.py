@@ -7,6 +7,8 @@ def nested(a, b):
 # output
 # daifu 0.1.0: vaccinated copy of nested_with.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def nested(a, b):
     # daifu: crash barrier for nested() from nested_with.py:1

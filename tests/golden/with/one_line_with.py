@@ -3,6 +3,8 @@ def quick(lock, log):
 # output
 # daifu 0.1.0: vaccinated copy of one_line_with.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def quick(lock, log):
     # daifu: crash barrier for quick() from one_line_with.py:1

@@ -7,6 +7,8 @@ def parenthesized(a, b):
 # output
 # daifu 0.1.0: vaccinated copy of parenthesized_items.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def parenthesized(a, b):
     # daifu: crash barrier for parenthesized() from parenthesized_items.py:1

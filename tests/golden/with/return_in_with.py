@@ -7,6 +7,8 @@ def load(path):
 # output
 # daifu 0.1.0: vaccinated copy of return_in_with.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def load(path):
     # daifu: crash barrier for load() from return_in_with.py:1

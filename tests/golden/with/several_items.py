@@ -4,6 +4,8 @@ def copy(src, dst):
 # output
 # daifu 0.1.0: vaccinated copy of several_items.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def copy(src, dst):
     # daifu: crash barrier for copy() from several_items.py:1

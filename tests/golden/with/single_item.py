@@ -5,6 +5,8 @@ def read_first(path):
 # output
 # daifu 0.1.0: vaccinated copy of single_item.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def read_first(path):
     # daifu: crash barrier for read_first() from single_item.py:1

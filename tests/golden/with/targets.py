@@ -6,6 +6,8 @@ def targets(manager, obj, slots):
 # output
 # daifu 0.1.0: vaccinated copy of targets.py; fixes saved here reach a waiting run
 __import__("_daifu_shim").vaccinated_module(__name__)
+
+
 @__daifu__.cells
 def targets(manager, obj, slots):
     # daifu: crash barrier for targets() from targets.py:1
