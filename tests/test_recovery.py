@@ -440,6 +440,32 @@ def test_out_of_memory_policy_frees_memory_calls_the_hook_and_retries(tmp_path: 
     assert any(e["event"] == "policy" and e["policy"] == "oom" for e in run.events())
 
 
+NO_GRAD = """
+    import torch
+
+    @torch.no_grad()
+    def evaluate(x):
+        for _ in range(2):
+            score = x.mean(dim=1)
+        return score.item()
+
+    print("score", evaluate(torch.ones(3)))
+"""
+
+
+@requires_torch
+def test_a_crash_under_torch_no_grad_decorator_is_intercepted(tmp_path: Path) -> None:
+    """torch's decorator wraps the call in `with self.clone():`; the manager it builds
+    (found through the bound method) does not suppress, so the crash is not handled."""
+    run = Run(tmp_path, {"main.py": NO_GRAD}).start()
+    state = run.wait_waiting(timeout=120)
+    assert state["exception"] == "IndexError" and state["function"] == "evaluate"
+    run.snippet("x = x.unsqueeze(0)\n")
+    code, out, err = run.finish(timeout=120)
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "score 1.0"
+
+
 @pytest.mark.slow
 @requires_torch
 def test_a_just_in_time_checkpoint_is_saved_before_waiting(tmp_path: Path) -> None:
