@@ -19,6 +19,7 @@ from recovery import Run
 
 DDP = """
     import datetime
+    import sys
 
     import torch
     import torch.distributed as dist
@@ -30,6 +31,13 @@ DDP = """
     torch.manual_seed(0)
     model = DistributedDataParallel(nn.Linear(4, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+
+
+    def say(line):
+        # One write per line: print() writes the text and the newline separately, and the two
+        # ranks share torchrun's stdout, so their lines could interleave.
+        sys.stdout.write(line + "\\n")
+        sys.stdout.flush()
 
 
     def batch(step):
@@ -46,10 +54,10 @@ DDP = """
         optimizer.step()
         if step == 12:
             normalized = loss.item() / scale
-            print(f"rank {rank} step {step} normalized {normalized:.6f}", flush=True)
+            say(f"rank {rank} step {step} normalized {normalized:.6f}")
 
     checksum = sum(p.double().sum().item() for p in model.parameters())
-    print(f"rank {rank} final {checksum:.10f}", flush=True)
+    say(f"rank {rank} final {checksum:.10f}")
     dist.destroy_process_group()
 """
 
