@@ -19,6 +19,8 @@ import pytest
 from conftest import requires_torch
 from recovery import Run, fixed_copy, run_plain
 
+from daifu_cli.patch import patch_once
+
 LOOP = """
     import json
 
@@ -72,6 +74,43 @@ def test_daifu_patch_resumes_with_new_code_including_inserted_statements(tmp_pat
     assert code == 0, err
     fixed = run_plain(run.src)  # the source now holds the fix
     assert out == fixed.stdout
+
+
+DEFAULTS = """
+    SCALE = 4
+
+
+    def normalize(value, scale=0, *, offset=SCALE - 4):
+        return value / scale + offset
+
+
+    class Meter:
+        def read(self, value, unit="none"):
+            return f"{value:.2f} {unit}"
+
+
+    def train():
+        meter = Meter()
+        for step in range(4):
+            print(meter.read(normalize(step + 1.0)))
+
+
+    train()
+"""
+
+
+def test_a_fix_that_changes_default_values_takes_effect(tmp_path: Path) -> None:
+    """Re-running a ``def`` re-evaluates its defaults: a patch that only changes them (here
+    the divisor of a helper, and a method's default unit) must change what the next call gets,
+    not only the function's code."""
+    run = Run(tmp_path, {"main.py": DEFAULTS}).start()
+    run.wait_waiting()
+    run.edit_source("scale=0, *, offset=SCALE - 4", "scale=SCALE, *, offset=SCALE - 3")
+    run.edit_source('unit="none"', 'unit="au"')
+    assert patch_once(run.src, run.out) == ["main.py"]
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout == "1.25 au\n1.50 au\n1.75 au\n2.00 au\n"
 
 
 def test_editing_the_vaccinated_file_in_place(tmp_path: Path) -> None:

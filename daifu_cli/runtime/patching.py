@@ -77,12 +77,20 @@ def apply_change(change: CodeChange) -> Applied:
         if code is None or module is None:
             continue
         targets = list(_function_objects(module, qualname))
+        defaults = None
+        if targets and previous is not None and not _same_defaults(previous, node):
+            try:
+                defaults = _evaluate_defaults(node, module, record.path)
+            except Exception as exc:  # any error of the user's expressions
+                result.ignored.append(f"{qualname}: new default values not applied ({type(exc).__name__}: {exc})")
         if targets:
             for function in targets:
                 try:
                     function.__code__ = signals.named(
                         code, function.__name__, function.__qualname__, rename_self=False
                     )
+                    if defaults is not None:
+                        function.__defaults__, function.__kwdefaults__ = defaults
                     result.swapped.append(qualname)
                 except ValueError:  # the closure changed shape: rebind a new function
                     _define(module, qualname, node, change)
@@ -90,10 +98,38 @@ def apply_change(change: CodeChange) -> Applied:
         elif previous is None:
             _define(module, qualname, node, change)
             result.added.append(qualname)
-    result.ignored = _module_level_changes(record.tree, change.tree)
+    result.ignored.extend(_module_level_changes(record.tree, change.tree))
     record.update(change.source)
     handled.forget(record.path)
     return result
+
+
+def _same_defaults(a: ast.FunctionDef | ast.AsyncFunctionDef, b: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    def dump(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+        values = [*node.args.defaults, *node.args.kw_defaults]
+        names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        return [*names, *(ast.dump(v, include_attributes=False) if v else "-" for v in values)]
+
+    return dump(a) == dump(b)
+
+
+def _evaluate_defaults(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: types.ModuleType, path: str
+) -> tuple[tuple[Any, ...] | None, dict[str, Any] | None]:
+    """The ``__defaults__`` and ``__kwdefaults__`` a re-run ``def`` would give: the new default
+    expressions evaluated once, in the module's globals (as a module-level ``def`` evaluates
+    them; a method's defaults that name other class attributes do not resolve and are
+    reported)."""
+
+    def value(expr: ast.expr) -> Any:
+        code = compile(ast.Expression(body=expr), path, "eval", dont_inherit=True)
+        return eval(code, module.__dict__)  # the user's own default expression
+
+    positional = tuple(value(expr) for expr in node.args.defaults)
+    keyword = {
+        arg.arg: value(expr) for arg, expr in zip(node.args.kwonlyargs, node.args.kw_defaults) if expr is not None
+    }
+    return positional or None, keyword or None
 
 
 def _defs(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
