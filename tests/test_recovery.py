@@ -113,6 +113,33 @@ def test_a_fix_that_changes_default_values_takes_effect(tmp_path: Path) -> None:
     assert out == run_plain(run.src).stdout == "1.25 au\n1.50 au\n1.75 au\n2.00 au\n"
 
 
+CAPTURED_PARAMETER = """
+    import contextlib
+
+
+    def evaluate(policy, episodes=3):
+        total = 0
+        with contextlib.nullcontext():
+            for episode in range(episodes):
+                total += policy(episode).real()
+        return total
+
+
+    print(evaluate(lambda e: e + 5))
+"""
+
+
+def test_a_parameter_captured_by_a_cell_survives_the_resume(tmp_path: Path) -> None:
+    """The crash is inside a ``with`` cell that reads the function's parameter ``policy`` (a
+    closure cell of the function); freeing the crashed frames' locals must not empty it."""
+    run = Run(tmp_path, {"main.py": CAPTURED_PARAMETER}).start()
+    run.wait_waiting()
+    run.patch("policy(episode).real()", "policy(episode).real")
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout == "18\n"
+
+
 def test_editing_the_vaccinated_file_in_place(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": LOOP}).start()
     run.wait_waiting()

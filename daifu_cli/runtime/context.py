@@ -202,7 +202,12 @@ def release(frames: list[FrameType], ctx: Context) -> None:
     without this, a variable the fix deletes or rebinds (``del cache``) would keep its old
     object alive there (fatal when recovering from out-of-memory)."""
     for frame in frames:
-        names = [n for n in frame.f_code.co_varnames if n in ctx.cells or n in _INTERNAL]
+        code = frame.f_code
+        # Only the frame's plain slots: a parameter that a cell captures is also in
+        # co_varnames, but its value lives in a closure cell that the context shares with the
+        # code that resumes (clearing it would clear the variable).
+        shared = set(code.co_cellvars) | set(code.co_freevars)
+        names = [n for n in code.co_varnames if (n in ctx.cells or n in _INTERNAL) and n not in shared]
         if not names:
             continue
         try:
