@@ -69,7 +69,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def package(session: nox.Session) -> None:
     """Build the wheel, install it into a fresh environment, vaccinate and run a project."""
-    session.install("build", "pytest")
+    session.install("build", "pytest", "pytest-timeout")
     session.run("pytest", "-q", "tests/test_wheel.py", "--run-wheel")
 
 
