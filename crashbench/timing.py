@@ -14,7 +14,7 @@ values, and keeps the one definition of *restore time* in one place:
   The interval from ``t_ready`` to ``t_fix_done`` is the harness's reaction (a human's thinking
   time in real life) and is left out.
 * ``t_back``: execution is back at the failing point with the fix in place. In-situ: the
-  ``resume`` event. Baselines: the rerun's ``CB step <crash step>`` line.
+  ``resume`` event. Baselines: the rerun's first ``CB step`` line at or after the crash step.
 
 When daifu resumes before ``daifu patch`` has returned (the runtime applied the new file
 while the patch command was still exiting) the second term is 0, not negative.
@@ -106,9 +106,11 @@ def steps(stderr_lines: Iterable[str]) -> list[tuple[int, float]]:
 
 
 def step_time(stderr_lines: Iterable[str], number: int) -> float | None:
-    """When the run started step *number* (its first start, should it start twice)."""
+    """When the run first started step *number* or a later one. A later one counts when the
+    crash came between two marks (a DataLoader worker failing the batch after the last mark):
+    a checkpoint written at the end of that step restores past it."""
     for step, when in steps(stderr_lines):
-        if step == number:
+        if step >= number:
             return when
     return None
 

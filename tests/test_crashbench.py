@@ -111,6 +111,15 @@ def test_restore_time_of_a_baseline_uses_the_rerun_mark_of_the_crashed_step() ->
     assert timing.baseline_restore(1.0, 1.0, STDERR, 250) is None
 
 
+def test_a_rerun_restored_past_the_crashed_step_is_back_at_its_first_later_step() -> None:
+    """The crash came between marks (a DataLoader worker failed the batch after step 188's
+    mark) and the last checkpoint was written at the end of step 188: the rerun restores at
+    190 (the STDERR record) and never marks 188 again; it is back at its first later step."""
+    restore = timing.baseline_restore(1795384694.0, 1795384694.0, STDERR, 188)
+    assert restore is not None
+    assert restore.seconds == pytest.approx(1795384695.1 - 1795384694.0)
+
+
 def test_marks_and_lines_are_parsed() -> None:
     assert timing.steps(STDERR)[:2] == [(0, 1795384683.0), (1, 1795384683.01)]
     assert timing.restored_step(STDERR) == 190
