@@ -40,6 +40,10 @@ PROMPT = "(daifu) "
 END = "\x00"  # marks the end of a reply on the attach socket
 
 
+#: Seconds of fast polling at the start of a wait (see :meth:`_Loop.run`).
+_WATCH_WARMUP = 1.0
+
+
 def wait_for_fix(session: Session) -> Decision:
     from .barrier import Decision
 
@@ -68,8 +72,12 @@ class _Loop:
         deadline = None if self.config.max_wait is None else time.monotonic() + self.config.max_wait
         if self.tty:
             self._write_tty(f"(type `help` for commands)\n{PROMPT}")
+        # The watch thread needs a moment to set up its watches (the first wait of the
+        # process starts it): a fix saved within that moment raises no event, so poll at
+        # the fast interval until the watches surely stand.
+        warm_until = time.monotonic() + _WATCH_WARMUP
         while True:
-            settling = bool(_first_seen) or bool(self.watcher.pending)
+            settling = bool(_first_seen) or bool(self.watcher.pending) or time.monotonic() < warm_until
             timeout = self.config.poll_interval if self.notifier is None or settling else 0.25
             if deadline is not None:
                 remaining = deadline - time.monotonic()
