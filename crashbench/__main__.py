@@ -39,7 +39,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--case", action="append", default=[], metavar="ID", help="only this case (repeatable)")
     parser.add_argument("--scenario", action="append", default=[], choices=SCENARIOS, help="only cases of this scenario (repeatable)")
     parser.add_argument("--quick", action="store_true", help="CI: one CPU case per scenario, 1 repetition, overhead on 1 case")
-    parser.add_argument("--reps", type=int, metavar="N", help=f"repetitions of every strategy and overhead rounds (default: {DEFAULT_REPS})")
+    parser.add_argument("--reps", type=int, metavar="N", help="repetitions of every strategy and overhead rounds (default: "
+                        + ", ".join(f"{name} {count}" for name, count in DEFAULT_REPS.items()) + ")")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: crashbench/results/)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of restart,checkpoint,insitu")
