@@ -151,9 +151,7 @@ def evaluate(model, batches, device, amp_dtype):
                     _daifu_t = _daifu_with_L113()
                 if _daifu_t is not None:
                     return __daifu__.propagate(_daifu_t)
-                total += F.cross_entropy(
-                    logits.flatten(0, -2).float(), targets.flatten()
-                )
+                total += F.cross_entropy(logits.flatten(0, -2).float(), targets.flatten())
             del _daifu_it_L112
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
