@@ -13,7 +13,9 @@ from __future__ import annotations
 import ast
 import bisect
 import io
+import itertools
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -131,10 +133,14 @@ class SourceFile:
         """Index of the first token starting at or after *pos*."""
         return bisect.bisect_left(self._token_starts, pos)
 
+    def _tokens_from(self, pos: Pos) -> Iterator[Token]:
+        # No slice: a copy of the rest of the file's tokens per lookup made emitting quadratic.
+        return itertools.islice(self.tokens, self.token_index_at(pos), None)
+
     def next_token(self, pos: Pos, string: str, *, kind: int | None = None) -> Token:
         """The first token at or after *pos* spelled *string* (outside brackets opened later)."""
         depth = 0
-        for tok in self.tokens[self.token_index_at(pos) :]:
+        for tok in self._tokens_from(pos):
             if depth <= 0 and tok.string == string and (kind is None or tok.type == kind):
                 return tok
             if tok.type == tokenize.OP and tok.string in "([{":
@@ -146,7 +152,7 @@ class SourceFile:
     def closing_bracket(self, pos: Pos) -> Token:
         """The bracket that closes the first opening bracket at or after *pos*."""
         depth = 0
-        for tok in self.tokens[self.token_index_at(pos) :]:
+        for tok in self._tokens_from(pos):
             if tok.type == tokenize.OP and tok.string in "([{":
                 depth += 1
             elif tok.type == tokenize.OP and tok.string in ")]}":
@@ -157,9 +163,10 @@ class SourceFile:
 
     def previous_token(self, pos: Pos, string: str) -> Token:
         """The last token before *pos* spelled *string*."""
-        for tok in reversed(self.tokens[: self.token_index_at(pos)]):
-            if tok.string == string:
-                return tok
+        tokens = self.tokens
+        for index in range(self.token_index_at(pos) - 1, -1, -1):
+            if tokens[index].string == string:
+                return tokens[index]
         raise LookupError(f"{string!r} not found before {pos} in {self.path}")
 
     @cached_property
