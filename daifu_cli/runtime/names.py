@@ -13,7 +13,8 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Every node under *nodes* that belongs to their scope (nested scopes are not entered).
+    """Every node under *nodes* that belongs to their scope (nested scopes are not entered;
+    operators and load/store contexts are left out).
 
     Nested ``def``/``class``/``lambda`` nodes themselves are yielded (their names, decorators,
     defaults and bases belong to this scope) but not their bodies; comprehension bodies are
@@ -39,7 +40,23 @@ def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
             walrus = [n for n in ast.walk(node) if isinstance(n, ast.NamedExpr)]
             stack.extend(reversed([first, *walrus]))
         else:
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            stack.extend(reversed(_children(node)))
+
+
+#: Leaf nodes that never bind or use a name (and are shared singletons): not yielded.
+_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` as a list, less the leaves (the transpiler's hottest loop)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _LEAVES))
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            out.append(value)
+    return out
 
 
 def all_args(args: ast.arguments) -> list[ast.arg]:
