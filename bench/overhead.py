@@ -75,8 +75,13 @@ def cpu_training(work: Path, reps: int, steps: int, warmup: int, threads: int = 
         [sys.executable, str(src / TRAIN), *args], [sys.executable, str(out / TRAIN), *args], reps, "cpu"
     )
     log("  cpu: in-process alternating train() calls")
-    result["in_process"] = _in_process(src, out, ["--reps", str(max(6, reps)), "--steps", str(min(steps, 100)),
-                                                  "--model", "cnn", "--device", "cpu", "--threads", str(threads)])
+    inproc_args = ["--reps", str(max(6, reps)), "--steps", str(min(steps, 100)),
+                   "--model", "cnn", "--device", "cpu", "--threads", str(threads)]
+    result["in_process"] = _in_process(src, out, inproc_args)
+    # A/A control: the original against itself, same harness. Its spread is this machine's
+    # noise floor, which tells whether the A/B ratio above measures daifu or the machine.
+    log("  cpu: in-process A/A control (original vs original)")
+    result["in_process_control"] = _in_process(src, src, inproc_args)
     result.update({
         "workload": f"bench/workloads/{TRAIN} --model cnn (conv 3-8-16, 16x16 images, batch 32, AdamW, "
                     f"autocast cell per step, eval under no_grad every 100 steps)",
