@@ -67,6 +67,7 @@ class Run:
                 out, err = self.process.communicate()
                 raise AssertionError(f"exited {self.process.returncode} instead of waiting:\n{out}\n{err}")
             time.sleep(0.02)
+        self.kill()
         raise AssertionError("the program never waited for a fix")
 
     def events(self) -> list[dict]:  # type: ignore[type-arg]
@@ -101,7 +102,11 @@ class Run:
 
     def finish(self, timeout: float = 120) -> tuple[int, str, str]:
         assert self.process is not None
-        out, err = self.process.communicate(timeout=timeout)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()  # a failing test must not leave a program waiting for a fix forever
+            raise
         return self.process.returncode, out, err
 
     def kill(self) -> None:
