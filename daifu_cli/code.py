@@ -132,7 +132,7 @@ class Kept:
     """
 
     PREFIX = "__daifu_keep_"
-    _SCOPE = re.compile(r"(?:def|class) (__daifu_keep_\d+__)(?:\(\))?: \.\.\.$")
+    _SCOPE = re.compile(r"def (__daifu_keep_\d+__)\(\): \.\.\.$")  # what hold() writes for a def/class
 
     def __init__(self) -> None:
         self.held: dict[str, Code] = {}

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from daifu_cli import __version__
-from daifu_cli.code import Code, Kept, holds_scope
+from daifu_cli.code import Code, Kept, columns, holds_scope
 from daifu_cli.passes import analyze, emit, select, verify
 from daifu_cli.passes import format as fmt
 from daifu_cli.render import render
@@ -407,7 +407,7 @@ def _final_text(
     unchanged statements are put back as they were written."""
     code = target.code
     assert code is not None
-    width = max(options.line_length - len(indent.expandtabs()), 40)
+    width = max(options.line_length - columns(indent), 40)
     # Black runs where the transform wrote a line too long, around nested defs and classes
     # (black spaces them by rules of its own), and on script code, whose module-level blank
     # lines black spaces differently inside a function. The user's statements are held out.

@@ -126,7 +126,7 @@ class Emitter:
             slots["docstring"] = docstring
         if self.cells:
             slots["cells"] = self._joined_cells()
-        cell_uses = used_names([s for b in self._cell_bodies(func) for s in b])
+        cell_uses = used_names([s for b in self.scope.cell_bodies for s in b])
         return render(
             "function.py.j2",
             slots,
@@ -244,11 +244,10 @@ class Emitter:
     def _simple(self, stmt: ast.stmt, region: Region) -> Code:
         start, end = self.src.stmt_start(stmt), self.src.end(stmt)
         pieces = self._statement_pieces(stmt, region)
+        unchanged = False
         if pieces is None:
             pieces = self._spliced(start, end, region)
-            unchanged = len(pieces) == 1 and isinstance(pieces[0], tuple)
-        else:
-            unchanged = False
+            unchanged = len(pieces) == 1 and isinstance(pieces[0], tuple)  # one span: no edit
         code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
         return self._held(self._with_trailing_comment(code, end), unchanged)
 
@@ -635,15 +634,11 @@ class Emitter:
         ]
         return self._with_trailing_comment(code, colon.end)
 
-    def _cell_bodies(self, func: ast.FunctionDef) -> list[list[ast.stmt]]:
-        """The function's cell bodies, found once by the analysis."""
-        return self.scope.cell_bodies if not self.scope.script else cell_bodies(func.body)
-
     def _declarations(self, func: ast.FunctionDef) -> list[str]:
         """Variables first bound inside cells: the function must bind them for the cells'
         ``nonlocal`` to refer to; an annotation binds a local and runs no code."""
         in_cells = set()
-        for block in self._cell_bodies(func):
+        for block in self.scope.cell_bodies:
             in_cells |= bound_names(block)
         names = sorted(
             n

@@ -32,11 +32,10 @@ class FormatError(Exception):
 
 def needs_black(code: Code, line_length: int) -> bool:
     """Whether a line of *code* (comments aside, which black leaves long) is too long."""
-    for text, protected in code.lines:
-        if not protected and len(text) > line_length and len(text.expandtabs()) > line_length:
-            if not text.lstrip().startswith("#"):
-                return True
-    return False
+    return any(
+        not protected and len(text.expandtabs()) > line_length and not text.lstrip().startswith("#")
+        for text, protected in code.lines
+    )
 
 
 def black_format(text: str, line_length: int) -> str:

@@ -375,12 +375,10 @@ def _factory_verdict(exc: BaseException, func: Any, depth: int) -> str | None:
     returns = [n for n in ast.walk(scope) if isinstance(n, ast.Return)]
     if not returns:
         return "may suppress it (its factory returns nothing readable)"
-    names: Names = (function.__globals__, {})
+    # A bound method (torch's `no_grad()` decorator calls `self.clone`, which returns
+    # `self.__class__()`): its first parameter is known.
     bound_to = getattr(func, "__self__", None)
-    if bound_to is not None and code.co_argcount:
-        # A bound method (torch's `no_grad()` decorator calls `self.clone`, which returns
-        # `self.__class__()`): its first parameter is known.
-        names = (function.__globals__, {code.co_varnames[0]: bound_to})
+    names: Names = (function.__globals__, {code.co_varnames[0]: bound_to} if bound_to is not None and code.co_argcount else {})
     for node in returns:
         if node.value is None:
             return "may suppress it (its factory returns None)"
