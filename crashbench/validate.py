@@ -10,15 +10,14 @@ one), finishes with the same ``final:`` line. Cases that need a GPU are skipped 
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from crashbench import harness, timing
 from crashbench.case import Case, all_cases
 from crashbench.strategies import set_marker
 
@@ -30,28 +29,17 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: f
 
 
 def final_line(stdout: str) -> str | None:
-    lines = [line for line in stdout.splitlines() if line.startswith("final:")]
-    return lines[-1] if lines else None
+    return timing.final_line(stdout.splitlines())
 
 
 def last_step(stderr: str) -> int | None:
-    steps = re.findall(r"^CB step (-?\d+) ", stderr, re.M)
-    return int(steps[-1]) if steps else None
+    marks = timing.steps(stderr.splitlines())
+    return marks[-1][0] if marks else None
 
 
 def last_exception(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line and not line.startswith((" ", "CB "))]
     return lines[-1].split(":", 1)[0] if lines else ""
-
-
-def vaccinate(case: Case, src: Path, out: Path) -> None:
-    excludes = ["cb_support.py", *case.exclude]
-    cmd = [sys.executable, "-m", "daifu_cli", "vaccinate", str(src), "-o", str(out), "-q"]
-    for pattern in excludes:
-        cmd += ["--exclude", pattern]
-    result = run(cmd, src.parent)
-    if result.returncode != 0:
-        raise RuntimeError(f"vaccinate failed: {result.stderr}")
 
 
 def wait_for(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
@@ -63,22 +51,12 @@ def wait_for(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-def waiting(out: Path) -> bool:
-    for path in (out / ".daifu" / "run").glob("*.json"):
-        try:
-            if json.loads(path.read_text()).get("status") == "waiting":
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
-
-
 def in_situ(case: Case, work: Path, route: str) -> tuple[bool, str, str]:
     """Run the vaccinated case and fix it through *route* ("patch" or "snippet")."""
     src = case.materialize(work / f"src-{route}")
     set_marker(case, src, present=False)
     out = work / f"vax-{route}"
-    vaccinate(case, src, out)
+    harness.vaccinate(case, src, out)
     set_marker(case, out, present=False)
     env = {**os.environ, "DAIFU_CONSOLE": "off", "PYTHONUNBUFFERED": "1", **case.env}
     process = subprocess.Popen(
@@ -86,21 +64,19 @@ def in_situ(case: Case, work: Path, route: str) -> tuple[bool, str, str]:
     )
     try:
         if case.recovery != "automatic":
-            if not wait_for(lambda: waiting(out) or process.poll() is not None, TIMEOUT):
+            if not wait_for(lambda: harness.waiting_state(out) is not None or process.poll() is not None, TIMEOUT):
                 return False, "never waited for a fix", ""
             if process.poll() is not None:
                 stdout, stderr = process.communicate()
                 return False, f"exited ({process.returncode}) instead of waiting: {stderr[-2000:]}", stdout
             if route == "snippet":
-                text = case.snippet_text or ""
-                tmp = out / ".daifu" / "patches" / "fix.py.tmp"
-                tmp.write_text(text)
-                os.replace(tmp, out / ".daifu" / "patches" / "fix.py")
+                harness.drop_snippet(out, case.snippet_text or "")
             else:
                 case.apply_fix(src)
-                result = run([sys.executable, "-m", "daifu_cli", "patch", str(src), "-o", str(out)], work)
-                if result.returncode != 0:
-                    return False, f"daifu patch failed: {result.stderr}", ""
+                try:
+                    harness.patch(src, out)
+                except RuntimeError as exc:
+                    return False, str(exc), ""
         stdout, stderr = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return False, f"did not finish within {TIMEOUT} s", ""
