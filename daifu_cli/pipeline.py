@@ -11,7 +11,6 @@ that function is left as it was too and reported as an internal error.
 from __future__ import annotations
 
 import ast
-import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from daifu_cli.code import Code, Kept, columns, holds_scope
 from daifu_cli.passes import analyze, emit, select, verify
 from daifu_cli.passes import format as fmt
 from daifu_cli.render import render
-from daifu_cli.runtime import layout
+from daifu_cli.runtime import layout, names
 from daifu_cli.source import SourceError, SourceFile
 
 
@@ -80,6 +79,11 @@ class _Target:
 
 def vaccinate_source(path: str, data: bytes, options: Options = Options()) -> FileResult:
     """Run the pipeline on one file's bytes."""
+    with names.memo():
+        return _vaccinate_source(path, data, options)
+
+
+def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     try:
@@ -236,6 +240,8 @@ def _emit_file(
             target.code = emitter.function(
                 node, qualname=target.qualname, drop_decorators=target.decision.markers
             )
+            if target.parent is not None and target.parent.is_script:
+                target.code = _held_in_script(source, target, options, result, kept)
     timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
     clock = time.perf_counter()
     text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result, kept)
@@ -405,9 +411,15 @@ def _final_text(
 ) -> list[str]:
     """The target's output at *indent*: black formats the generated code, then the user's
     unchanged statements are put back as they were written."""
+    width = max(options.line_length - columns(indent), 40)
+    code = _formatted(target, width, options, result)
+    return [text for text, _ in kept.restore(code).indented(indent)]
+
+
+def _formatted(target: _Target, width: int, options: Options, result: FileResult) -> Code:
+    """The target's code, black-formatted for *width* columns where it needs it."""
     code = target.code
     assert code is not None
-    width = max(options.line_length - columns(indent), 40)
     # Black runs where the transform wrote a line too long, around nested defs and classes
     # (black spaces them by rules of its own), and on script code, whose module-level blank
     # lines black spaces differently inside a function. The user's statements are held out.
@@ -416,7 +428,35 @@ def _final_text(
             code = fmt.code_from_text(fmt.black_format(code.text(), width))
         except fmt.FormatError as exc:
             result.skipped.append(Skip(target.qualname, target.decision.line, f"left unformatted: {exc}", True))
-    return [text for text, _ in kept.restore(code).indented(indent)]
+    return code
+
+
+def _held_in_script(source: SourceFile, target: _Target, options: Options, result: FileResult, kept: Kept) -> Code:
+    """A vaccinated function of a script, formatted on its own and held out of the script's
+    black run as a stub: black spends its time on the script's own code, not on every function
+    of the module again. Formatting it alone for the width it will have is what black does to
+    it in place; a function whose final column cannot be known is left inline."""
+    column = _script_column(source.tree, target.node)  # type: ignore[arg-type]
+    if column is None or not options.format:
+        return target.code  # type: ignore[return-value]
+    code = _formatted(target, max(options.line_length - column, 40), options, result)
+    return kept.hold(code, scope=True)
+
+
+def _script_column(tree: ast.Module, node: ast.stmt) -> int | None:
+    """Where black puts *node* inside the script function (``def`` and ``try:`` make 8
+    columns, each class 4 more), if it sits at module level or in classes only."""
+    body, depth = tree.body, 0
+    while True:
+        if any(stmt is node for stmt in body):
+            return 8 + 4 * depth
+        holder = next(
+            (s for s in body if isinstance(s, ast.ClassDef) and s.lineno <= node.lineno <= (s.end_lineno or 0)),
+            None,
+        )
+        if holder is None:
+            return None
+        body, depth = holder.body, depth + 1
 
 
 def _verify(
@@ -436,7 +476,7 @@ def _verify(
                     (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT),
                     None,
                 )
-                original: ast.FunctionDef | list[ast.stmt] = copy.deepcopy(target.node)
+                original: ast.FunctionDef | list[ast.stmt] = target.node
             else:
                 matches = verify.find_functions(tree, target.qualname)
                 index = verify.occurrence(source.tree, target.qualname, target.node)  # type: ignore[arg-type]

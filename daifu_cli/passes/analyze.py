@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from daifu_cli.runtime.layout import PREFIX
 from daifu_cli.runtime.names import all_args as _all_args
-from daifu_cli.runtime.names import bound_names, own_nodes
+from daifu_cli.runtime.names import all_nodes, bound_names, own_nodes
+from daifu_cli.runtime.names import children as child_nodes
 
 __all__ = ["Scope", "Unsupported", "bound_names", "own_nodes", "used_names"]
 
@@ -64,14 +65,13 @@ class Scope:
 def used_names(nodes: Iterable[ast.AST]) -> set[str]:
     """Every identifier read or written under *nodes*, nested scopes included."""
     out: set[str] = set()
-    for root in nodes:
-        for node in ast.walk(root):
-            if isinstance(node, ast.Name):
-                out.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                out.add(node.name)
-            elif isinstance(node, ast.arg):
-                out.add(node.arg)
+    for node in all_nodes(nodes):
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
     return out
 
 
@@ -217,7 +217,7 @@ def _with_comprehensions(body: list[ast.stmt]) -> list[ast.AST]:
         found.append(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child_nodes(node))
     return found
 
 

@@ -596,13 +596,58 @@ class Emitter:
         return self._held(self._with_trailing_comment(code, end), not edits, scope=True)
 
     def _substitution_edits(self, stmt: ast.stmt) -> list[Edit]:
+        """Edits putting the vaccinated code of nested functions in *stmt*'s text; the other
+        nested ``def``/``class`` statements beside them are held out of formatting (black
+        would otherwise reformat, for example, every method of a class with one vaccinated)."""
         base = self._width(self.src.stmt_start(stmt)[0])
         edits: list[Edit] = []
-        for node in ast.walk(stmt):
-            if node is not stmt and id(node) in self.substitutions:
-                start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
-                code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
-                edits.append((start, end, [code]))
+        holding = [n for n in ast.walk(stmt) if n is not stmt and id(n) in self.substitutions]
+        if not holding:
+            return edits
+        for node in holding:
+            start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
+            code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
+            edits.append((start, end, [code]))
+        if self.kept is not None:
+            around = {id(a) for n in holding for a in self._ancestors(stmt, n)}
+            edits += self._held_scopes(stmt, around)
+        return edits
+
+    def _ancestors(self, root: ast.stmt, target: ast.AST) -> list[ast.AST]:
+        """The statements from *root* down to *target* (both included)."""
+        path: list[ast.AST] = []
+
+        def search(node: ast.AST) -> bool:
+            path.append(node)
+            if node is target:
+                return True
+            for child in _child_statements(node):
+                if search(child):
+                    return True
+            path.pop()
+            return False
+
+        search(root)
+        return path
+
+    def _held_scopes(self, stmt: ast.stmt, around: set[int]) -> list[Edit]:
+        """Placeholders for the ``def``/``class`` statements in *stmt* that hold no vaccinated
+        function (those that do are in *around*, and are searched further)."""
+        edits: list[Edit] = []
+        for child in _child_statements(stmt):
+            if id(child) in around:
+                if id(child) not in self.substitutions:
+                    edits += self._held_scopes(child, around)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                start, end = self.src.stmt_start(child), self.src.end(child)
+                code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
+                comment = self.src.comments.get(end[0]) if self.src.trailing_comment(end) else None
+                if comment is not None:  # the placeholder line must end with its `...`
+                    code = self._with_trailing_comment(code, end)
+                    end = comment.end
+                edits.append((start, end, [self.kept.hold(code, scope=True)]))  # type: ignore[union-attr]
+            else:
+                edits += self._held_scopes(child, around)
         return edits
 
     def _width(self, line: int) -> int:
@@ -690,6 +735,18 @@ def _last_block(stmt: ast.stmt) -> list[ast.stmt] | None:
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return None  # nested scopes are copied whole, comments included
     return getattr(stmt, "body", None) or None
+
+
+def _child_statements(node: ast.AST) -> list[ast.stmt]:
+    """The statements of *node*'s blocks (body, handlers, cases, else, finally), in order."""
+    out: list[ast.stmt] = []
+    for name in ("body", "handlers", "cases", "orelse", "finalbody"):
+        for item in getattr(node, name, None) or []:
+            if isinstance(item, ast.stmt):
+                out.append(item)
+            else:  # an except handler or a match case: its body
+                out.extend(item.body)
+    return out
 
 
 def _splice(start: Pos, end: Pos, edits: list[Edit]) -> list[Piece]:

@@ -14,6 +14,7 @@ the runtime cannot find, never reaches a user.
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Sequence
 
 from daifu_cli.runtime import logical, normal
@@ -66,9 +67,10 @@ def _compare_blocks(
         )
     for before, after in zip(original, vaccinated, strict=False):
         node = _as_user_statement(after)
-        want = normal.key(before, header_only=True)
-        got = normal.key(node, in_cell=after.region is not None, header_only=True)
-        if want != got:
+        in_cell = after.region is not None
+        if not normal.same(before, node, in_cell=in_cell):
+            want = normal.key(before, header_only=True)
+            got = normal.key(node, in_cell=in_cell, header_only=True)
             raise VerifyError(
                 qualname, f"line {before.lineno}: statement changed\n  was: {want}\n  now: {got}"
             )
@@ -109,7 +111,8 @@ def _user_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:
 
 
 def _expand_script_annotations(stmts: list[ast.stmt], future: bool) -> list[ast.stmt]:
-    """Module-level ``x: T = v`` is emitted as ``x = v`` plus the annotation store."""
+    """Module-level ``x: T = v`` is emitted as ``x = v`` plus the annotation store. The input
+    is not changed: a statement whose blocks expand is a shallow copy with new block lists."""
     out: list[ast.stmt] = []
     for stmt in stmts:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.simple:
@@ -124,14 +127,27 @@ def _expand_script_annotations(stmts: list[ast.stmt], future: bool) -> list[ast.
             )
             out.append(ast.copy_location(store, stmt))
             continue
-        for name, block in _user_blocks(stmt):
-            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                expanded = _expand_script_annotations(block, future)
-                if name.startswith("handler"):
-                    stmt.handlers[int(name[7:])].body = expanded  # type: ignore[attr-defined]
-                elif name.startswith("case"):
-                    stmt.cases[int(name[4:])].body = expanded  # type: ignore[attr-defined]
-                else:
-                    setattr(stmt, name, expanded)
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stmt = _with_expanded_blocks(stmt, future)
         out.append(stmt)
     return out
+
+
+def _with_expanded_blocks(stmt: ast.stmt, future: bool) -> ast.stmt:
+    copied: ast.stmt | None = None
+    for name, block in _user_blocks(stmt):
+        expanded = _expand_script_annotations(block, future)
+        if len(expanded) == len(block) and all(a is b for a, b in zip(expanded, block, strict=True)):
+            continue
+        if copied is None:
+            copied = copy.copy(stmt)
+            for field in ("handlers", "cases"):
+                if hasattr(copied, field):
+                    setattr(copied, field, [copy.copy(item) for item in getattr(stmt, field)])
+        if name.startswith("handler"):
+            copied.handlers[int(name[7:])].body = expanded  # type: ignore[attr-defined]
+        elif name.startswith("case"):
+            copied.cases[int(name[4:])].body = expanded  # type: ignore[attr-defined]
+        else:
+            setattr(copied, name, expanded)
+    return stmt if copied is None else copied

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -20,34 +21,121 @@ def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     defaults and bases belong to this scope) but not their bodies; comprehension bodies are
     skipped except for walrus targets, which bind in the enclosing function.
     """
+    if _memo is not None:
+        out: list[ast.AST] = []
+        for node in nodes:
+            out.extend(_memo_own_list(node, _memo))
+        return iter(out)
+    return _own_nodes(nodes)
+
+
+def _own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     stack = list(nodes)[::-1]
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            outer = [*node.decorator_list, *node.args.defaults]
-            outer += [d for d in node.args.kw_defaults if d is not None]
-            if node.returns is not None:
-                outer.append(node.returns)
-            outer += [a.annotation for a in all_args(node.args) if a.annotation is not None]
-            stack.extend(reversed(outer))
-        elif isinstance(node, ast.ClassDef):
-            stack.extend(reversed([*node.decorator_list, *node.bases, *node.keywords]))
-        elif isinstance(node, ast.Lambda):
-            stack.extend(reversed([*node.args.defaults, *(d for d in node.args.kw_defaults if d)]))
-        elif isinstance(node, COMPREHENSIONS):
-            first = node.generators[0].iter  # evaluated in the enclosing scope
-            walrus = [n for n in ast.walk(node) if isinstance(n, ast.NamedExpr)]
-            stack.extend(reversed([first, *walrus]))
-        else:
-            stack.extend(reversed(_children(node)))
+        stack.extend(reversed(_scope_children(node)))
+
+
+def _scope_children(node: ast.AST) -> list[ast.AST]:
+    """The children of *node* that :func:`own_nodes` enters, in order."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        outer: list[ast.AST] = [*node.decorator_list, *node.args.defaults]
+        outer += [d for d in node.args.kw_defaults if d is not None]
+        if node.returns is not None:
+            outer.append(node.returns)
+        outer += [a.annotation for a in all_args(node.args) if a.annotation is not None]
+        return outer
+    if isinstance(node, ast.ClassDef):
+        return [*node.decorator_list, *node.bases, *node.keywords]
+    if isinstance(node, ast.Lambda):
+        return [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+    if isinstance(node, COMPREHENSIONS):
+        first = node.generators[0].iter  # evaluated in the enclosing scope
+        return [first, *(n for n in ast.walk(node) if isinstance(n, ast.NamedExpr))]
+    return children(node)
+
+
+# -- memo: the transpiler asks for a function's own nodes many times -----------------------
+
+#: id(statement) -> (statement, its own nodes); set only inside :func:`memo`.
+_memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
+#: The same for :func:`all_nodes`.
+_all_memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    """Within this block, :func:`own_nodes` remembers each statement's nodes: the analysis
+    and emit passes walk the same function several times. The trees must not change inside
+    the block (the transpiler's passes build new nodes; they never edit the input's)."""
+    global _memo, _all_memo
+    outer = _memo, _all_memo
+    _memo, _all_memo = {}, {}
+    try:
+        yield
+    finally:
+        _memo, _all_memo = outer
+
+
+def _memo_own_list(root: ast.AST, table: dict[int, tuple[ast.AST, list[ast.AST]]]) -> list[ast.AST]:
+    hit = table.get(id(root))
+    if hit is not None and hit[0] is root:
+        return hit[1]
+    out: list[ast.AST] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and isinstance(node, ast.stmt):
+            out.extend(_memo_own_list(node, table))  # a block's statement: shared with later walks
+            continue
+        out.append(node)
+        stack.extend(reversed(_scope_children(node)))
+    if isinstance(root, ast.stmt):
+        table[id(root)] = (root, out)  # the node is held, so its id is not reused meanwhile
+    return out
+
+
+def all_nodes(roots: Iterable[ast.AST]) -> list[ast.AST]:
+    """Every node under *roots*, nested scopes included, leaves left out (``ast.walk`` order
+    is not kept: callers only test each node). Faster than ``ast.walk``, whose generators were
+    the transpiler's largest single cost; remembered per statement inside :func:`memo`."""
+    out: list[ast.AST] = []
+    table = _all_memo
+    for root in roots:
+        if table is not None and isinstance(root, ast.stmt):
+            out.extend(_memo_all_list(root, table))
+            continue
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(children(node))
+    return out
+
+
+def _memo_all_list(root: ast.stmt, table: dict[int, tuple[ast.AST, list[ast.AST]]]) -> list[ast.AST]:
+    hit = table.get(id(root))
+    if hit is not None and hit[0] is root:
+        return hit[1]
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and isinstance(node, ast.stmt):
+            out.extend(_memo_all_list(node, table))
+            continue
+        out.append(node)
+        stack.extend(children(node))
+    table[id(root)] = (root, out)
+    return out
 
 
 #: Leaf nodes that never bind or use a name (and are shared singletons): not yielded.
 _LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
+def children(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` as a list, less the leaves (the transpiler's hottest loop)."""
     out: list[ast.AST] = []
     for name in node._fields:

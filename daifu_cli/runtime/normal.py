@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import copy
+from typing import Any
 
 from . import layout
+from .names import all_nodes
 
 _COMPOUND_HEADERS = {
     "For": ("target", "iter"),
@@ -50,6 +52,72 @@ def key(stmt: ast.stmt, *, in_cell: bool = False, header_only: bool = True) -> s
     return _dump(node)
 
 
+def same(original: ast.stmt, vaccinated: ast.stmt, *, in_cell: bool = False) -> bool:
+    """``key(original) == key(vaccinated, in_cell=in_cell)`` (headers only), without copying
+    or printing the trees: the transpiler checks every statement it writes with this, and
+    building the keys was a quarter of its time. Folding copies only a part that may change."""
+    if in_cell:
+        vaccinated = undo_signal(vaccinated)
+    fields = _COMPOUND_HEADERS.get(type(original).__name__)
+    if fields is None:
+        # Equal trees fold alike, so folding (a walk, maybe a copy) is needed only when they
+        # differ; it may change a simple statement's type (x: T = v -> x = v).
+        return _equal(original, vaccinated) or _equal(_folded(original), _folded(vaccinated))
+    if type(original) is not type(vaccinated):
+        return False
+    scope = isinstance(original, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    for field_name in fields:
+        before, after = getattr(original, field_name), getattr(vaccinated, field_name)
+        if field_name == "handlers":
+            before = [(h.type, h.name) for h in before]
+            after = [(h.type, h.name) for h in after]
+        elif field_name == "decorator_list":
+            before = [d for d in before if not _is_marker(d)]
+            after = [d for d in after if not _is_marker(d)]
+        if _equal(before, after):
+            continue
+        if scope:  # nested scopes compare as they are (see canonical)
+            return False
+        if not _equal(_folded(before), _folded(after)):
+            return False
+    return True
+
+
+def _folded(value: Any) -> Any:
+    """*value* (a node, or a list or tuple of them) as :class:`_Canonical` would leave it;
+    the same object when folding cannot change it."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_folded(v) for v in value)
+    if not isinstance(value, ast.AST) or not _may_change(value):
+        return value
+    if isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return value
+    return _Canonical().visit(copy.deepcopy(value))
+
+
+def _equal(first: Any, second: Any) -> bool:
+    """Whether two values dump alike: the same node types and fields, positions ignored."""
+    stack = [(first, second)]
+    while stack:
+        a, b = stack.pop()
+        if isinstance(a, ast.AST):
+            if type(a) is not type(b):
+                return False
+            for name in a._fields:
+                stack.append((getattr(a, name, None), getattr(b, name, None)))
+        elif isinstance(a, (list, tuple)):
+            if type(a) is not type(b) or len(a) != len(b):
+                return False
+            stack.extend(zip(a, b))
+        elif (
+            type(a) is not type(b)
+            or a != b
+            or (isinstance(a, (float, complex)) and repr(a) != repr(b))  # 0.0 and -0.0
+        ):
+            return False
+    return True
+
+
 def _dump(value: object) -> str:
     if isinstance(value, ast.AST):
         return ast.dump(value, annotate_fields=False, include_attributes=False)
@@ -78,9 +146,9 @@ _FOLDED = (ast.Return, ast.Global, ast.Nonlocal, ast.AnnAssign)
 _FOLDED_CALLS = {"super", "exec", "eval", "locals", "vars", "dir"}
 
 
-def _may_change(stmt: ast.stmt) -> bool:
-    """Whether :class:`_Canonical` (or undoing a signal) could change *stmt*."""
-    for node in ast.walk(stmt):
+def _may_change(stmt: ast.AST) -> bool:
+    """Whether :class:`_Canonical` (or undoing a signal) could change *stmt* (or a part)."""
+    for node in all_nodes([stmt]):
         if isinstance(node, _FOLDED):
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FOLDED_CALLS:

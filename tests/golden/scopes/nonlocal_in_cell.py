@@ -17,10 +17,7 @@ def outer(lock):
     # daifu: crash barrier for outer() from nonlocal_in_cell.py:1
 
     def _daifu_cells():  # never called: gives the runtime these variables' cells
-        return (
-            lock,
-            total,
-        )
+        return (lock, total)
 
     try:
         total = 0
