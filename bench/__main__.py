@@ -3,6 +3,7 @@
     python -m bench                       # everything CPU-side (about 8 minutes on 2 cores)
     python -m bench --quick               # smaller sizes, fewer repetitions (about 2 minutes)
     python -m bench --only restore,import # some parts: overhead (= cpu,micro,gpu), restore, transpile, import
+    python -m bench --only instructions   # CPU loop in instruction counts under valgrind (~5 min; not in the default)
     python -m bench --gpu-only            # the GPU training loop only (needs just torch)
     python -m bench --gpu-only --results DIR && python -m bench --merge DIR/results.json
 
@@ -43,6 +44,8 @@ from bench.common import (  # noqa: E402
 PARTS = ("overhead", "restore", "transpile", "import")
 #: Finer parts of "overhead", for --only.
 SUBPARTS = ("cpu", "micro", "gpu")
+#: Parts run only when named (slow, and need valgrind).
+EXTRA = ("instructions",)
 
 
 def _git() -> dict[str, object]:
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default=",".join(PARTS),
-                        help=f"comma-separated parts of: {', '.join(PARTS)} (overhead is {', '.join(SUBPARTS)})")
+                        help=f"comma-separated parts of: {', '.join(PARTS)} (overhead is {', '.join(SUBPARTS)}); "
+                             f"also {', '.join(EXTRA)}, run only when named")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
     parser.add_argument("--gpu-only", action="store_true", help="only the GPU training loop (needs only torch)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="folder for results.json/.md")
@@ -82,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         print(report.terminal_table(results))
         return 0
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
-    unknown = [p for p in parts if p not in PARTS + SUBPARTS]
+    unknown = [p for p in parts if p not in PARTS + SUBPARTS + EXTRA]
     if unknown:
-        parser.error(f"unknown part(s): {', '.join(unknown)} (choose from {', '.join(PARTS + SUBPARTS)})")
+        parser.error(f"unknown part(s): {', '.join(unknown)} (choose from {', '.join(PARTS + SUBPARTS + EXTRA)})")
     if "overhead" in parts:
         parts += [p for p in SUBPARTS if p not in parts]
     quick = args.quick
@@ -140,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             if "cpu" in parts:
                 record("overhead_cpu", lambda: overhead.cpu_training(work / "cpu", 3 if quick else 10,
                                                                      100 if quick else 300, 30))
+            if "instructions" in parts:
+                from bench import instructions
+
+                record("overhead_cpu_instructions", lambda: instructions.run(work / "instructions", 5, 15, 5, 1))
             if "micro" in parts:
                 record("overhead_micro", lambda: overhead.micro(work / "micro", 7 if quick else 21,
                                                                 10.0 if quick else 20.0))

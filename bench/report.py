@@ -7,7 +7,8 @@ from typing import Any
 
 from .common import fmt_spread
 
-ORDER = ("overhead_cpu", "overhead_gpu", "overhead_micro", "restore", "transpile", "import", "overhead_gpu_dry_run")
+ORDER = ("overhead_cpu", "overhead_cpu_instructions", "overhead_gpu", "overhead_micro", "restore", "transpile", "import",
+         "overhead_gpu_dry_run")
 
 
 def _ok(flag: Any) -> str:
@@ -42,6 +43,16 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         fig = cpu["in_process_control"]["cpu"]
         rows.append(("A/A control (original vs original, same harness), cpu time ratio; min-of-N",
                      f"{_s(fig, 'ratio', '', 4)}; {fig['ratio_min_of_n']}", "noise floor", "-"))
+    ins = res("overhead_cpu_instructions")
+    if "vaccinated_vs_original" in ins:
+        for key, label in (("vaccinated_vs_original", "vaccinated / original"),
+                           ("vaccinated_vs_control", "vaccinated / control (original + shim import)"),
+                           ("original_again_vs_original", "A/A: original from another folder / original")):
+            fig = ins[key]
+            rows.append((f"CPU training loop, instructions per step (valgrind), {label}",
+                         f"{fig['ratio']['median']:.4f} ({fig['added_instructions_per_step']['median']:+,.0f} per step)",
+                         "<= 1.005" if key == "vaccinated_vs_original" else "noise floor" if "A/A" in label else "-",
+                         _ok(fig["ratio"]["median"] <= 1.005) if key == "vaccinated_vs_original" else "-"))
     gpu = res("overhead_gpu")
     for fig in gpu.get("figures", {}).values():
         rows.append((f"GPU training loop, ratio of {fig['what']}", _s(fig, "ratio", "", 4), "-", "-"))
@@ -185,6 +196,29 @@ def _overhead(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def _instructions(res: dict[str, Any]) -> list[str]:
+    per = res.get("instructions_per_step", {})
+    rows = [[name, _s(per, name, "", 0)] for name in per]
+    comparisons = [
+        [label, f"{res[key]['ratio']['median']:.5f}", f"{res[key]['added_instructions_per_step']['median']:+,.0f}"]
+        for key, label in (("vaccinated_vs_original", "vaccinated / original"),
+                           ("original_again_vs_original", "original from another folder / original (A/A)"),
+                           ("control_vs_original", "control / original"),
+                           ("vaccinated_vs_control", "vaccinated / control"))
+        if key in res
+    ]
+    return [
+        f"Method: {res.get('method')}.",
+        "",
+        *_table(["side", "instructions per step"], rows),
+        "",
+        *_table(["comparison", "ratio", "instructions per step added"], comparisons),
+        "",
+        f"Start-up instructions added by the vaccinated copy: {_s(res, 'startup_instructions_added', '', 0)}. "
+        f"Sides: {res.get('sides')}",
+    ]
+
+
 def _micro(res: dict[str, Any]) -> list[str]:
     rows = []
     for name, c in res.get("cases", {}).items():
@@ -318,6 +352,7 @@ _SECTION = {
     "overhead_gpu": _overhead,
     "overhead_gpu_dry_run": _overhead,
     "overhead_micro": _micro,
+    "overhead_cpu_instructions": _instructions,
     "restore": _restore,
     "transpile": _transpile,
     "import": _import,

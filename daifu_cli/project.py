@@ -187,7 +187,10 @@ def _transform_all(
     jobs = request.jobs or os.cpu_count() or 1
     if len(work) >= _PARALLEL_MIN_FILES and jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunk = max(1, len(work) // (jobs * 8))
+            # Largest files first, in small chunks: no worker is left with a long file at the end
+            # while the others idle (the order of the summaries is restored below).
+            work.sort(key=lambda item: -len(item[1]))
+            chunk = max(1, min(4, len(work) // (jobs * 16)))
             results = pool.map(_transform_one, work, [options] * len(work), chunksize=chunk)
             for summary in results:
                 summaries[summary.relpath] = summary
