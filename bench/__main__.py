@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             if "instructions" in parts:
                 from bench import instructions
 
-                record("overhead_cpu_instructions", lambda: instructions.run(work / "instructions", 5, 15, 5, 1))
+                record("overhead_cpu_instructions", lambda: instructions.run(work / "instructions", 5, 15, 5,
+                                                                                             2 if quick else 4))
             if "micro" in parts:
                 record("overhead_micro", lambda: overhead.micro(work / "micro", 7 if quick else 21,
                                                                 10.0 if quick else 20.0))
