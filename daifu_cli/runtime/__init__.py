@@ -55,9 +55,15 @@ def crash(exc: BaseException) -> object:
     """
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
         return None
-    from .barrier import crash as intercept
+    global _intercept
+    if _intercept is None:  # imported on first use: a program that never raises never loads it
+        from .barrier import crash as _intercept
+    return _intercept(exc, _sys._getframe(1))  # type: ignore[misc]  # set just above
 
-    return intercept(exc, _sys._getframe(1))
+
+#: barrier.crash, once a barrier has caught something (an import per call cost ~2 us each time
+#: a handled exception crossed a vaccinated function).
+_intercept = None
 
 
 _builtins.__daifu__ = _sys.modules[__name__]  # type: ignore[attr-defined]

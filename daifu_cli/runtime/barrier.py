@@ -77,17 +77,25 @@ def _as_unbound_local(exc: BaseException, frame: FrameType) -> UnboundLocalError
 
 #: Verdicts "handled above" by exception type and stack position: a program that raises and
 #: handles the same exception in a loop pays for the analysis once.
-_handled: dict[tuple, str] = {}
+_handled: dict[tuple[int, ...], tuple[str, tuple[Any, ...]]] = {}
 
 
-def _stack_key(exc: BaseException, frame: FrameType) -> tuple:
+def _stack_key(exc: BaseException, frame: FrameType) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+    """The exception's type and the code and line of each frame from the barrier up, as ids
+    (hashing a code object hashes its constants every time, which made a handled exception
+    cost three times more under a deep stack), and the objects themselves: the cache holds
+    them, so that an id in a cached key always means the same object."""
     line = frames.traceback_entry(exc.__traceback__, frame)[0]
-    chain: list[Any] = [type(exc), frame.f_code, line]
+    kind, code = type(exc), frame.f_code
+    ids: list[int] = [id(kind), id(code), line]
+    held: list[Any] = [kind, code]
     current = frame.f_back
-    while current is not None and len(chain) < 130:
-        chain += (current.f_code, current.f_lineno)
+    while current is not None and len(held) < 66:
+        code = current.f_code
+        ids += (id(code), current.f_lineno)
+        held.append(code)
         current = current.f_back
-    return tuple(chain)
+    return tuple(ids), tuple(held)
 
 
 def mark(exc: BaseException, decision: str) -> None:
@@ -111,9 +119,10 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         config = settings()
         if config.disabled or getattr(exc, _MARK, None) is not None:
             return None
-        key = _stack_key(exc, frame)
-        if key in _handled:
-            mark(exc, _handled[key])
+        key, held = _stack_key(exc, frame)
+        known = _handled.get(key)
+        if known is not None:
+            mark(exc, known[0])
             return None
         where = frames.locate(exc, frame)
         if where is None:
@@ -125,7 +134,7 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         if reason:
             mark(exc, f"passed: {reason}")
             if "`with " not in reason:  # a manager's verdict depends on the instance
-                _handled[key] = f"passed: {reason}"
+                _handled[key] = (f"passed: {reason}", held)
             return None
     except Exception as internal:  # pragma: no cover - a daifu bug must not change the program
         _internal_error(internal, exc)
