@@ -232,8 +232,9 @@ def _emit_file(
         if target.is_script:
             stmts = target.node
             assert isinstance(stmts, list)
-            after = source.stmt_start(stmts[0])[0] - 1
-            target.code = emitter.script(stmts, _previous_extent(source, stmts[0], after))
+            # Comments above the first statement stay where they are, above the script function
+            # (the replaced span starts at that statement, as a function's starts at its def).
+            target.code = emitter.script(stmts, source.stmt_start(stmts[0])[0] - 1)
         else:
             node = target.node
             assert isinstance(node, ast.FunctionDef)
@@ -247,14 +248,6 @@ def _emit_file(
     text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result, kept)
     timings["format"] = timings.get("format", 0.0) + time.perf_counter() - clock
     return text, runs
-
-
-def _previous_extent(source: SourceFile, first: ast.stmt, fallback: int) -> int:
-    """Line after which the script's first statement's leading comments start."""
-    index = source.tree.body.index(first)
-    if index == 0:
-        return 0
-    return source.tree.body[index - 1].end_lineno or fallback  # type: ignore[return-value]
 
 
 def _method_self(target: _Target) -> str | None:
@@ -312,12 +305,13 @@ def _assemble(
     runs: list[tuple[int, int, int]] = []
     cursor = 1
     shim_done = False
+    starts = {_span(source, t)[0] for t in top}  # lines where a generated def will stand
 
     def copy_until(stop: int) -> None:
         nonlocal cursor, shim_done
         while cursor < stop:
             if cursor == header_at and not shim_done:
-                out.extend(_shim_lines(_blank_lines_wanted(lines, cursor)))
+                out.extend(_shim_lines(_blank_lines_wanted(lines, cursor, starts)))
                 shim_done = True
             if runs and runs[-1][0] + runs[-1][2] == len(out) + 1 and runs[-1][1] + runs[-1][2] == cursor:
                 first, original, length = runs[-1]
@@ -370,21 +364,27 @@ def _shim_lines(blank_after: int = 0) -> list[str]:
     return render("shim_import.py.j2").text().split("\n") + [""] * blank_after
 
 
-def _blank_lines_wanted(lines: list[str], at: int) -> int:
+def _blank_lines_wanted(lines: list[str], at: int, defs: set[int]) -> int:
     """Blank lines to add after the shim import placed before line *at*: black puts two
-    before a top-level ``def``/``class``, so a black-formatted input stays black-formatted."""
+    before a top-level ``def``/``class`` (and before the comments right above one), so a
+    black-formatted input stays black-formatted. *defs* are lines that a generated function
+    (a vaccinated one, or the script function) will replace."""
     number = at
     while number <= len(lines) and not lines[number - 1].strip():
         number += 1
+    blank = number - at
+    while number <= len(lines) and lines[number - 1].startswith("#"):
+        number += 1  # comments directly above a def go with it
     if number > len(lines):
         return 0
-    if not lines[number - 1].startswith(("def ", "async def ", "class ", "@")):
+    if not (lines[number - 1].startswith(("def ", "async def ", "class ", "@")) or number in defs):
         return 0
-    return max(0, 2 - (number - at))
+    return max(0, 2 - blank)
 
 
 def _header_line(source: SourceFile) -> int:
-    """The line before which the shim import goes: after the docstring and future imports."""
+    """The line before which the shim import goes: after the docstring and future imports
+    and the blank lines that follow them."""
     line = 1
     for stmt in source.tree.body:
         docstring = (
@@ -397,6 +397,9 @@ def _header_line(source: SourceFile) -> int:
         if not (docstring or future):
             break
         line = (stmt.end_lineno or stmt.lineno) + 1
+    if line > 1:  # after the blank lines that follow them: black wants one after a docstring
+        while line <= len(source.lines) and not source.lines[line - 1].strip():
+            line += 1
     return line
 
 
