@@ -383,9 +383,10 @@ def _blank_lines_wanted(lines: list[str], at: int, defs: set[int]) -> int:
 
 
 def _header_line(source: SourceFile) -> int:
-    """The line before which the shim import goes: after the docstring and future imports
-    and the blank lines that follow them."""
+    """The line before which the shim import goes: after the docstring (and the blank line
+    after it) and the future imports."""
     line = 1
+    after_docstring = False
     for stmt in source.tree.body:
         docstring = (
             isinstance(stmt, ast.Expr)
@@ -397,9 +398,9 @@ def _header_line(source: SourceFile) -> int:
         if not (docstring or future):
             break
         line = (stmt.end_lineno or stmt.lineno) + 1
-    if line > 1:  # after the blank lines that follow them: black wants one after a docstring
-        while line <= len(source.lines) and not source.lines[line - 1].strip():
-            line += 1
+        after_docstring = docstring
+    if after_docstring and line <= len(source.lines) and not source.lines[line - 1].strip():
+        line += 1  # black keeps one blank line after a module docstring
     return line
 
 

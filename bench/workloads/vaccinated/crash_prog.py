@@ -6,8 +6,8 @@ all processes (CLOCK_MONOTONIC on Linux); the first stamp is the crash, the seco
 statement running again after the fix. The fix is either an action snippet (``divisor = 1``)
 or the fixed code (bench/restore.py writes ``max(divisor, 1)`` into the statement).
 """
-__import__("_daifu_shim").vaccinated_module(__name__)
 
+__import__("_daifu_shim").vaccinated_module(__name__)
 import sys
 import time
 

@@ -6,6 +6,7 @@ daifu adds per iteration (a cell call, a dispatch, a barrier) shows at full size
 says, for each, how many cells (or barriers) one iteration executes in the vaccinated copy;
 ``inc_selected`` is vaccinated with ``--select micro.py::inc_selected`` (bench.micro.SELECT).
 """
+
 __import__("_daifu_shim").vaccinated_module(__name__)
 
 
