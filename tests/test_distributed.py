@@ -64,6 +64,18 @@ DDP = """
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "main.py"]
 
 
+def _reference_run(folder: Path) -> subprocess.CompletedProcess[str]:
+    """The original (fixed) program under torchrun, the baseline to compare against. Once in
+    CI a rank of this plain-torch run died of SIGABRT with no output of its own (gloo, at
+    shutdown, on a loaded 2-core machine); a baseline killed by a signal is run once more,
+    since it says nothing about daifu. daifu's own run is never retried."""
+    reference = subprocess.run(TORCHRUN, cwd=folder, capture_output=True, text=True, timeout=180)
+    if reference.returncode < 0 or "Signal " in reference.stderr:
+        print(f"reference torchrun run died of a signal; running it again:\n{reference.stderr[-1500:]}")
+        reference = subprocess.run(TORCHRUN, cwd=folder, capture_output=True, text=True, timeout=180)
+    return reference
+
+
 @pytest.mark.slow
 @requires_torch
 def test_one_fix_reaches_every_rank_of_a_torchrun_job(tmp_path: Path) -> None:
@@ -86,7 +98,7 @@ def test_one_fix_reaches_every_rank_of_a_torchrun_job(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
-    reference = subprocess.run(TORCHRUN, cwd=run.src, capture_output=True, text=True, timeout=180)
+    reference = _reference_run(run.src)
     assert reference.returncode == 0, reference.stderr
     assert sorted(out.splitlines()) == sorted(reference.stdout.splitlines())
     assert len([e for e in run.events() if e["event"] == "resume"]) == 2
