@@ -142,7 +142,7 @@ def measure(src: Path, out: Path, short: int, long: int, warmup: int, layouts: i
 
 
 _CELL_COUNTER = """
-import collections, os, runpy, sys
+import collections, json, os, runpy, sys
 target, steps = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.dirname(target))  # as `python target` would: the shim lies beside it
 entered = collections.Counter()
@@ -163,7 +163,7 @@ for code, calls in entered.items():
     name = layout.cell_of(code)
     if name:
         cells[name] += calls
-print("CELLS " + repr(dict(cells)))
+print("CELLS " + json.dumps(cells))
 """
 
 
@@ -176,7 +176,7 @@ def cells_per_step(out: Path, short: int = 10, long: int = 30) -> dict[str, Any]
         done = subprocess.run([sys.executable, "-c", _CELL_COUNTER, str(out / TRAIN), str(steps)],
                               capture_output=True, text=True, env=env_for_child(), timeout=600, check=True)
         line = next(x for x in done.stdout.splitlines() if x.startswith("CELLS "))
-        totals[steps] = eval(line[6:], {})  # a dict literal printed by the counter above
+        totals[steps] = json.loads(line[6:])
     names = set(totals[short]) | set(totals[long])
     per = {n: (totals[long].get(n, 0) - totals[short].get(n, 0)) / (long - short) for n in sorted(names)}
     return {"by_cell": per, "cells_per_step": sum(per.values()), "runs": f"{short} and {long} steps"}

@@ -609,36 +609,19 @@ class Emitter:
             code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
             edits.append((start, end, [code]))
         if self.kept is not None:
-            around = {id(a) for n in holding for a in self._ancestors(stmt, n)}
-            edits += self._held_scopes(stmt, around)
+            edits += self._held_scopes(stmt)
         return edits
 
-    def _ancestors(self, root: ast.stmt, target: ast.AST) -> list[ast.AST]:
-        """The statements from *root* down to *target* (both included)."""
-        path: list[ast.AST] = []
-
-        def search(node: ast.AST) -> bool:
-            path.append(node)
-            if node is target:
-                return True
-            for child in _child_statements(node):
-                if search(child):
-                    return True
-            path.pop()
-            return False
-
-        search(root)
-        return path
-
-    def _held_scopes(self, stmt: ast.stmt, around: set[int]) -> list[Edit]:
+    def _held_scopes(self, stmt: ast.stmt) -> list[Edit]:
         """Placeholders for the ``def``/``class`` statements in *stmt* that hold no vaccinated
-        function (those that do are in *around*, and are searched further)."""
+        function (those that do are searched further)."""
         edits: list[Edit] = []
         for child in _child_statements(stmt):
-            if id(child) in around:
-                if id(child) not in self.substitutions:
-                    edits += self._held_scopes(child, around)
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if id(child) in self.substitutions:
+                continue
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not any(
+                id(n) in self.substitutions for n in ast.walk(child)
+            ):
                 start, end = self.src.stmt_start(child), self.src.end(child)
                 code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
                 comment = self.src.comments.get(end[0]) if self.src.trailing_comment(end) else None
@@ -647,7 +630,7 @@ class Emitter:
                     end = comment.end
                 edits.append((start, end, [self.kept.hold(code, scope=True)]))  # type: ignore[union-attr]
             else:
-                edits += self._held_scopes(child, around)
+                edits += self._held_scopes(child)
         return edits
 
     def _width(self, line: int) -> int:

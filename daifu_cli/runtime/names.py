@@ -7,7 +7,7 @@ resumed code).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -22,10 +22,7 @@ def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     skipped except for walrus targets, which bind in the enclosing function.
     """
     if _memo is not None:
-        out: list[ast.AST] = []
-        for node in nodes:
-            out.extend(_memo_own_list(node, _memo))
-        return iter(out)
+        return iter([n for root in nodes for n in _remembered(root, _memo, _own_step)])
     return _own_nodes(nodes)
 
 
@@ -34,7 +31,12 @@ def _own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(_scope_children(node)))
+        stack.extend(_own_step(node))
+
+
+def _own_step(node: ast.AST) -> list[ast.AST]:
+    """The children :func:`own_nodes` pushes, last first (so they pop in order)."""
+    return _scope_children(node)[::-1]
 
 
 def _scope_children(node: ast.AST) -> list[ast.AST]:
@@ -78,21 +80,25 @@ def memo() -> Iterator[None]:
         _memo, _all_memo = outer
 
 
-def _memo_own_list(root: ast.AST, table: dict[int, tuple[ast.AST, list[ast.AST]]]) -> list[ast.AST]:
-    hit = table.get(id(root))
-    if hit is not None and hit[0] is root:
-        return hit[1]
+def _remembered(
+    root: ast.AST, table: dict[int, tuple[ast.AST, list[ast.AST]]] | None, step: Callable[[ast.AST], list[ast.AST]]
+) -> list[ast.AST]:
+    """The nodes under *root*, *step* giving each node's children to visit. With a *table*
+    (inside :func:`memo`), each statement's list is kept and reused by later walks; the
+    statement is held with it, so its id is not reused meanwhile."""
+    if table is not None and id(root) in table:
+        return table[id(root)][1]
     out: list[ast.AST] = []
     stack = [root]
     while stack:
         node = stack.pop()
-        if node is not root and isinstance(node, ast.stmt):
-            out.extend(_memo_own_list(node, table))  # a block's statement: shared with later walks
+        if table is not None and node is not root and isinstance(node, ast.stmt):
+            out.extend(_remembered(node, table, step))  # a block's statement: shared with later walks
             continue
         out.append(node)
-        stack.extend(reversed(_scope_children(node)))
-    if isinstance(root, ast.stmt):
-        table[id(root)] = (root, out)  # the node is held, so its id is not reused meanwhile
+        stack.extend(step(node))
+    if table is not None and isinstance(root, ast.stmt):
+        table[id(root)] = (root, out)
     return out
 
 
@@ -100,35 +106,7 @@ def all_nodes(roots: Iterable[ast.AST]) -> list[ast.AST]:
     """Every node under *roots*, nested scopes included, leaves left out (``ast.walk`` order
     is not kept: callers only test each node). Faster than ``ast.walk``, whose generators were
     the transpiler's largest single cost; remembered per statement inside :func:`memo`."""
-    out: list[ast.AST] = []
-    table = _all_memo
-    for root in roots:
-        if table is not None and isinstance(root, ast.stmt):
-            out.extend(_memo_all_list(root, table))
-            continue
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            out.append(node)
-            stack.extend(children(node))
-    return out
-
-
-def _memo_all_list(root: ast.stmt, table: dict[int, tuple[ast.AST, list[ast.AST]]]) -> list[ast.AST]:
-    hit = table.get(id(root))
-    if hit is not None and hit[0] is root:
-        return hit[1]
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = [root]
-    while stack:
-        node = stack.pop()
-        if node is not root and isinstance(node, ast.stmt):
-            out.extend(_memo_all_list(node, table))
-            continue
-        out.append(node)
-        stack.extend(children(node))
-    table[id(root)] = (root, out)
-    return out
+    return [n for root in roots for n in _remembered(root, _all_memo, children)]
 
 
 #: Leaf nodes that never bind or use a name (and are shared singletons): not yielded.
