@@ -126,8 +126,12 @@ def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
     clock = time.perf_counter()
     top_table = None
     targets: list[_Target] = []
+    module_problem = analyze.rebound_guarded_name(source.tree, source.text)
     for decision in result.decisions:
         if not decision.selected:
+            continue
+        if module_problem is not None:
+            result.skipped.append(Skip(decision.qualname, module_problem.line, module_problem.reason))
             continue
         if decision.node is None:
             stmts = select.script_statements(source.tree)

@@ -260,3 +260,14 @@ def test_the_pre_commit_hooks_run_the_check(tmp_path: Path) -> None:
     assert invoke("vaccinate", str(src), "-o", str(tmp_path / "vax"))[0] == 0
     code, _ = invoke("vaccinate", "--check", str(src), "-o", str(tmp_path / "vax"))
     assert code == 0
+
+
+def test_a_module_rebinding_a_name_the_barriers_read_is_left_as_it_was(tmp_path: Path) -> None:
+    src = tmp_path / "proj"
+    src.mkdir()
+    text = "def train(batches):\n    for b in batches:\n        print(b)\n\n\nBaseException = Exception\n"
+    (src / "train.py").write_text(text)
+    code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "out"), "--policy", "all")
+    assert code == 0, output
+    assert "skipped train.py:6: train: the module binds the name 'BaseException'" in output
+    assert (tmp_path / "out" / "train.py").read_text() == text

@@ -327,10 +327,13 @@ class Emitter:
         )
         base = self.src.indent_of(start[0])
         iterable = from_pieces(self.src, self._spliced(iter_start, iter_end, region), base)
+        # ``for x in a, b:`` iterates a tuple; ``iter(a, b)`` would be the two-argument form.
+        bare = self._bare_tuple(stmt.iter, iter_start, iter_end)
+        opening, closing = f"{layout.ITER}({'(' if bare else ''}", "))" if bare else ")"
         if len(iterable.lines) > 1:  # black's shape: the iterable on lines of its own
-            hoist = Code.of(f"{iterator} = iter(").extend(iterable, "    ").add(")")
+            hoist = Code.of(f"{iterator} = {opening}").extend(iterable, "    ").add(closing)
         else:
-            hoist = from_pieces(self.src, [f"{iterator} = iter(", iterable, ")"], base)
+            hoist = from_pieces(self.src, [f"{iterator} = {opening}", iterable, closing], base)
         colon = self.src.header_colon(iter_end)
         header = from_pieces(
             self.src,
@@ -347,6 +350,15 @@ class Emitter:
         # The saved iterator goes when the loop ends, as the loop's own reference would
         # (a generator's cleanup runs at the same point as in the original).
         return out.add(f"del {iterator}")
+
+    def _bare_tuple(self, node: ast.expr, start: Pos, end: Pos) -> bool:
+        """Whether *node* is a tuple written without its own parentheses (``a, b``, ``a,`` or
+        ``(a), (b)``): as a call's argument it would be several arguments, or one."""
+        if not isinstance(node, ast.Tuple):
+            return False
+        listed = ast.parse(f"[{self.src.segment(start, end)}\n]", mode="eval").body
+        items = listed.elts  # type: ignore[attr-defined]
+        return not (len(items) == 1 and isinstance(items[0], ast.Tuple))
 
     def _orelse(self, out: Code, stmt: ast.For | ast.While, region: Region) -> Code:
         if stmt.orelse:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import builtins as _builtins
 import sys as _sys
 
+from .protocols import MARK as _MARK
+from .protocols import verdict as _protocol_verdict
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
 __all__ = [
     "Resumed",
     "cells",
     "crash",
+    "iter",
     "leave",
     "propagate",
     "run_else",
@@ -25,6 +28,11 @@ __all__ = [
     "vaccinated_module",
 ]
 
+
+#: The builtin ``iter``, for the loops daifu writes: ``_daifu_it_L3 = __daifu__.iter(rows)``.
+#: A bare ``iter`` there would call whatever the program binds to that name (a local, a global,
+#: a patched builtin), where the original ``for`` statement calls none of them.
+iter = _builtins.iter
 
 #: ``(module name, path, source bytes)`` of modules that started before the registry was
 #: imported; the registry (which needs ``ast`` and more) is only imported on the first crash.
@@ -55,15 +63,45 @@ def crash(exc: BaseException) -> object:
     """
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
         return None
+    frame = _sys._getframe(1)
+    try:
+        if getattr(exc, _MARK, None) is not None:
+            return None  # decided by an inner barrier
+        reason = _protocol_verdict(frame.f_code.co_name, exc)
+        if reason is not None:  # decided here, without loading the runtime
+            setattr(exc, _MARK, f"passed: {reason}")
+            return None
+    except Exception:  # an exception type with odd attribute hooks: let the runtime decide
+        pass
     global _intercept
     if _intercept is None:  # imported on first use: a program that never raises never loads it
-        from .barrier import crash as _intercept
-    return _intercept(exc, _sys._getframe(1))  # type: ignore[misc]  # set just above
+        try:
+            from .barrier import crash as _intercept
+        except Exception as failure:  # the program's exception must go on as it was
+            # The runtime imports parts of the standard library (ast, traceback, ...). If one of
+            # them is the module being imported right now (a vaccinated module the standard
+            # library depends on) or a project file shadows one, the import fails; the program's
+            # own exception then passes as it would without daifu, and a later one tries again.
+            _unavailable(exc, failure)
+            return None
+    return _intercept(exc, frame)  # type: ignore[misc]  # set just above
+
+
+def _unavailable(exc: BaseException, failure: Exception) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        print(
+            f"daifu: the crash runtime could not be loaded ({type(failure).__name__}: {failure}); "
+            f"{type(exc).__name__} passes through as it would without daifu",
+            file=_sys.stderr,
+        )
 
 
 #: barrier.crash, once a barrier has caught something (an import per call cost ~2 us each time
 #: a handled exception crossed a vaccinated function).
 _intercept = None
+_warned = False
 
 
 _builtins.__daifu__ = _sys.modules[__name__]  # type: ignore[attr-defined]

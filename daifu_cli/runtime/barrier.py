@@ -24,9 +24,9 @@ from typing import Any
 from . import align, frames, handled, journal, logical, policy, registry, report, resume
 from . import config as config_module
 from .context import Context, capture, release
+from .protocols import MARK as _MARK
 from .signals import Resumed
 
-_MARK = "__daifu_decision__"
 _checkpoints = 0
 _config: config_module.Config | None = None
 _lock = threading.RLock()

@@ -33,6 +33,7 @@ from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 from . import layout, registry
+from .protocols import PROTOCOL
 
 _lock = threading.Lock()
 _trees: dict[str, ast.Module | None] = {}
@@ -40,21 +41,6 @@ _exit_verdicts: dict[Any, bool] = {}
 _CO_NEWLOCALS = 0x2
 _IGNORED_FILES = ("<frozen runpy>", "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 _NOT_SUPPRESSING = ("builtins", "_io", "io", "_thread", "threading", "tempfile", "zipfile", "tarfile")
-
-
-#: Protocol methods the interpreter calls, and the exceptions they use to signal (the C
-#: caller handles those: IndexError ends old-style iteration, AttributeError is "no such
-#: attribute" for getattr/hasattr).
-PROTOCOL = {
-    "__getitem__": (IndexError, KeyError),
-    "__getattr__": (AttributeError,),
-    "__getattribute__": (AttributeError,),
-    "__get__": (AttributeError,),
-    "__next__": (StopIteration,),
-    "__missing__": (KeyError,),
-    "__index__": (TypeError,),
-    "__len__": (TypeError,),
-}
 
 
 def handled_above(exc: BaseException, frame: FrameType) -> str | None:

@@ -8,7 +8,8 @@ A vaccinated function keeps its statements in place, runs them with real local v
 adds four things:
 
 * a *crash barrier* (``try: ... except BaseException as _daifu_e:``) around its body;
-* the iterator of every ``for`` loop in a local named ``_daifu_it_L<line>``, so that a resumed
+* the iterator of every ``for`` loop in a local named ``_daifu_it_L<line>`` (made by the
+  builtin ``iter`` held as ``__daifu__.iter``), so that a resumed
   loop goes on with the same iterator instead of pulling a new batch;
 * a *cell* (a nested function sharing the function's variables as closure cells) for the body of
   every ``with`` statement and for each part of a ``try`` statement that has a ``finally``
@@ -41,6 +42,11 @@ CELLS_PROBE = "_daifu_cells"
 SCRIPT = "__daifu_script__"
 #: The builtin through which vaccinated code reaches the runtime shim.
 RUNTIME = "__daifu__"
+#: The builtin ``iter`` as the runtime holds it: what a hoisted loop calls (unshadowable).
+ITER = f"{RUNTIME}.iter"
+#: Names the generated code reads that a program could rebind: a module binding one is left as
+#: it was (the crash barrier would catch or call the program's object instead).
+GUARDED_NAMES = ("BaseException", RUNTIME)
 #: Package name of the runtime shim shipped inside a vaccinated output.
 SHIM_PACKAGE = "_daifu_shim"
 

@@ -252,8 +252,7 @@ def _is_hoist(stmt: ast.stmt) -> bool:
         and isinstance(stmt.targets[0], ast.Name)
         and layout.parse_iterator_name(stmt.targets[0].id) is not None
         and isinstance(stmt.value, ast.Call)
-        and isinstance(stmt.value.func, ast.Name)
-        and stmt.value.func.id == "iter"
+        and ast.unparse(stmt.value.func) == layout.ITER
     )
 
 

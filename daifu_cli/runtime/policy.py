@@ -21,7 +21,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .handled import PROTOCOL as _PROTOCOL
+from .protocols import verdict
 
 if TYPE_CHECKING:
     from .barrier import Decision, Session
@@ -31,11 +31,7 @@ _RESET_AFTER = 60.0
 
 
 def protocol_exception(qualname: str, exc: BaseException) -> str | None:
-    name = qualname.rsplit(".", 1)[-1]
-    kinds = _PROTOCOL.get(name)
-    if kinds and isinstance(exc, kinds):
-        return f"{type(exc).__name__} is part of the {name} protocol"
-    return None
+    return verdict(qualname.rsplit(".", 1)[-1], exc)
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

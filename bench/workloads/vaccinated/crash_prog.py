@@ -29,7 +29,7 @@ def main():
     try:
         divisor = 0
         total = 0.0
-        _daifu_it_L28 = iter(range(5))
+        _daifu_it_L28 = __daifu__.iter(range(5))
         for i in _daifu_it_L28:
             if i == 2:
                 total += stamp() + 1.0 / divisor

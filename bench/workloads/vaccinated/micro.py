@@ -24,7 +24,7 @@ def plain_adds(n):
     # daifu: crash barrier for plain_adds() from micro.py:20
     try:
         s = 0
-        _daifu_it_L22 = iter(range(n))
+        _daifu_it_L22 = __daifu__.iter(range(n))
         for _ in _daifu_it_L22:
             s += 1
             s += 2
@@ -62,7 +62,7 @@ def with_in_loop(n):
     try:
         cm = Trivial()
         s = 0
-        _daifu_it_L34 = iter(range(n))
+        _daifu_it_L34 = __daifu__.iter(range(n))
         for i in _daifu_it_L34:
             _daifu_t = None
             with cm:
@@ -113,7 +113,7 @@ def try_finally_in_loop(n):
     try:
         s = 0
         k = 0
-        _daifu_it_L43 = iter(range(n))
+        _daifu_it_L43 = __daifu__.iter(range(n))
         for i in _daifu_it_L43:
             _daifu_t = None
             try:
@@ -141,7 +141,7 @@ def call_in_loop(n):
     # daifu: crash barrier for call_in_loop() from micro.py:55
     try:
         s = 0
-        _daifu_it_L57 = iter(range(n))
+        _daifu_it_L57 = __daifu__.iter(range(n))
         for _ in _daifu_it_L57:
             s = inc(s)
         del _daifu_it_L57
@@ -172,7 +172,7 @@ def call_selected_in_loop(n):
     # daifu: crash barrier for call_selected_in_loop() from micro.py:66
     try:
         s = 0
-        _daifu_it_L68 = iter(range(n))
+        _daifu_it_L68 = __daifu__.iter(range(n))
         for _ in _daifu_it_L68:
             s = inc_selected(s)
         del _daifu_it_L68
@@ -212,7 +212,7 @@ def captured_adds(n):
             _daifu_t = _daifu_with_L77()
         if _daifu_t is not None:
             return __daifu__.leave(_daifu_t)
-        _daifu_it_L79 = iter(range(n))
+        _daifu_it_L79 = __daifu__.iter(range(n))
         for _ in _daifu_it_L79:
             s += 1
             s += 2
@@ -233,7 +233,7 @@ def captured_adds(n):
 def parse_item(i):
     # daifu: crash barrier for parse_item() from micro.py:88
     try:
-        _daifu_it_L89 = iter(range(1))
+        _daifu_it_L89 = __daifu__.iter(range(1))
         for _ in _daifu_it_L89:
             pass
         del _daifu_it_L89
@@ -253,7 +253,7 @@ def exception_in_loop(n):
     # daifu: crash barrier for exception_in_loop() from micro.py:94
     try:
         s = 0
-        _daifu_it_L98 = iter(range(n))
+        _daifu_it_L98 = __daifu__.iter(range(n))
         for i in _daifu_it_L98:
             try:
                 parse_item(i)

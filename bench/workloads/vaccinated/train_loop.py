@@ -86,7 +86,7 @@ def make_batches(kind, device, count, batch_size, generator):
     # daifu: crash barrier for make_batches() from train_loop.py:82
     try:
         batches = []
-        _daifu_it_L85 = iter(range(count))
+        _daifu_it_L85 = __daifu__.iter(range(count))
         for _ in _daifu_it_L85:
             if kind == "cnn":
                 x = torch.randn(batch_size, 3, 16, 16, generator=generator)
@@ -142,7 +142,7 @@ def evaluate(model, batches, device, amp_dtype):
         # daifu cell: body of `with torch.no_grad():` at train_loop.py:111
         nonlocal inputs, logits, targets, total
         try:
-            _daifu_it_L112 = iter(batches)
+            _daifu_it_L112 = __daifu__.iter(batches)
             for inputs, targets in _daifu_it_L112:
                 _daifu_t = None
                 with torch.autocast(
@@ -220,14 +220,14 @@ def train(
         marks = []
         cpu_marks = []
         loss_value = float("nan")
-        _daifu_it_L128 = iter(range(warmup + steps))
+        _daifu_it_L128 = __daifu__.iter(range(warmup + steps))
         for step in _daifu_it_L128:
             if step >= warmup and (step - warmup) % block == 0:
                 sync(device)
                 marks.append(time.perf_counter())
                 cpu_marks.append(time.thread_time())
             inputs, targets = batches[step % len(batches)]
-            _daifu_it_L134 = iter(optimizer.param_groups)
+            _daifu_it_L134 = __daifu__.iter(optimizer.param_groups)
             for group in _daifu_it_L134:
                 group["lr"] = lr_at(step, base_lr, 20, warmup + steps)
             del _daifu_it_L134

@@ -34,7 +34,7 @@ class Child(Base):
             return _daifu_k()
 
         try:
-            _daifu_it_L4 = iter(range(n))
+            _daifu_it_L4 = __daifu__.iter(range(n))
             for _ in _daifu_it_L4:
                 _daifu_t = None
                 with cls.lock:

@@ -25,7 +25,7 @@ class Trainer:
     def schedule(step):
         # daifu: crash barrier for Trainer.schedule() from decorated_method.py:7
         try:
-            _daifu_it_L8 = iter(range(step))
+            _daifu_it_L8 = __daifu__.iter(range(step))
             for _ in _daifu_it_L8:
                 pass
             del _daifu_it_L8

@@ -24,7 +24,7 @@ def factory(lock):
                 def method(self):
                     # daifu: crash barrier for factory.<locals>.Local.method() from nested_class_in_function.py:4
                     try:
-                        _daifu_it_L5 = iter(range(2))
+                        _daifu_it_L5 = __daifu__.iter(range(2))
                         for i in _daifu_it_L5:
                             print(i)
                         del _daifu_it_L5

@@ -30,7 +30,7 @@ class Temperature:
     def celsius(self, value):
         # daifu: crash barrier for Temperature.celsius() from property_setter.py:7
         try:
-            _daifu_it_L8 = iter(range(1))
+            _daifu_it_L8 = __daifu__.iter(range(1))
             for _ in _daifu_it_L8:
                 self._c = float(value)
             del _daifu_it_L8

@@ -14,7 +14,7 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def loop(items):
     # daifu: crash barrier for loop() from loop_else_comments.py:1
     try:
-        _daifu_it_L2 = iter(items)
+        _daifu_it_L2 = __daifu__.iter(items)
         for item in _daifu_it_L2:  # iterate
             print(item)
             # end of loop body

@@ -11,7 +11,7 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def find(items, target):
     # daifu: crash barrier for find() from early_return.py:1
     try:
-        _daifu_it_L2 = iter(enumerate(items))
+        _daifu_it_L2 = __daifu__.iter(enumerate(items))
         for index, item in _daifu_it_L2:
             if item == target:
                 return index

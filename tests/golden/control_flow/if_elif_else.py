@@ -18,7 +18,7 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def classify(n):
     # daifu: crash barrier for classify() from if_elif_else.py:1
     try:
-        _daifu_it_L2 = iter(range(1))
+        _daifu_it_L2 = __daifu__.iter(range(1))
         for _ in _daifu_it_L2:
             pass
         del _daifu_it_L2

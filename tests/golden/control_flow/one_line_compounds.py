@@ -13,7 +13,7 @@ def compact(xs):
     try:
         if not xs:
             return None
-        _daifu_it_L3 = iter(xs)
+        _daifu_it_L3 = __daifu__.iter(xs)
         for x in _daifu_it_L3:
             print(x)
         del _daifu_it_L3

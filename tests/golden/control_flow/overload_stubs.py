@@ -21,7 +21,7 @@ def double(x: str) -> str: ...
 def double(x):
     # daifu: crash barrier for double() from overload_stubs.py:8
     try:
-        _daifu_it_L9 = iter(range(1))
+        _daifu_it_L9 = __daifu__.iter(range(1))
         for _ in _daifu_it_L9:
             return x * 2
         del _daifu_it_L9

@@ -30,7 +30,7 @@ class Worker:
 	        return _daifu_k()
 
 	    try:
-	        _daifu_it_L3 = iter(xs)
+	        _daifu_it_L3 = __daifu__.iter(xs)
 	        for x in _daifu_it_L3:
 	            _daifu_t = None
 	            with lock:

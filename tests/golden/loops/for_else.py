@@ -16,9 +16,9 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def search(rows, target):
     # daifu: crash barrier for search() from for_else.py:1
     try:
-        _daifu_it_L2 = iter(rows)
+        _daifu_it_L2 = __daifu__.iter(rows)
         for row in _daifu_it_L2:
-            _daifu_it_L3 = iter(row)
+            _daifu_it_L3 = __daifu__.iter(row)
             for value in _daifu_it_L3:
                 if value == target:
                     break

@@ -13,15 +13,15 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def unpack(pairs, obj, table):
     # daifu: crash barrier for unpack() from for_targets.py:1
     try:
-        _daifu_it_L2 = iter(pairs)
+        _daifu_it_L2 = __daifu__.iter(pairs)
         for (a, b), *rest in _daifu_it_L2:
             print(a, b, rest)
         del _daifu_it_L2
-        _daifu_it_L4 = iter(range(2))
+        _daifu_it_L4 = __daifu__.iter(range(2))
         for obj.attr in _daifu_it_L4:
             pass
         del _daifu_it_L4
-        _daifu_it_L6 = iter("xy")
+        _daifu_it_L6 = __daifu__.iter("xy")
         for table["key"] in _daifu_it_L6:
             pass
         del _daifu_it_L6

@@ -35,7 +35,7 @@ def first_negative(batches):
         return _daifu_k()
 
     try:
-        _daifu_it_L5 = iter(batches)
+        _daifu_it_L5 = __daifu__.iter(batches)
         for batch in _daifu_it_L5:
             _daifu_t = None
             with contextlib.nullcontext():

@@ -15,7 +15,7 @@ def total(values, extra):
     # daifu: crash barrier for total() from multiline_iterable.py:1
     try:
         acc = 0
-        _daifu_it_L3 = iter(
+        _daifu_it_L3 = __daifu__.iter(
             sorted(
                 values + extra,  # both lists
                 reverse=True,

@@ -12,7 +12,7 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def split(config):
     # daifu: crash barrier for split() from mapping_rest.py:1
     try:
-        _daifu_it_L2 = iter(range(1))
+        _daifu_it_L2 = __daifu__.iter(range(1))
         for _ in _daifu_it_L2:
             match config:
                 case {"name": name, **rest}:

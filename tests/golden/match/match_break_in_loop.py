@@ -16,7 +16,7 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def run(commands):
     # daifu: crash barrier for run() from match_break_in_loop.py:1
     try:
-        _daifu_it_L2 = iter(commands)
+        _daifu_it_L2 = __daifu__.iter(commands)
         for command in _daifu_it_L2:
             match command:
                 case "stop":

@@ -22,7 +22,7 @@ def __daifu_script__():
             for i in range(3):
                 rows.append(i)
 
-        _daifu_it_L7 = iter(Table.rows)
+        _daifu_it_L7 = __daifu__.iter(Table.rows)
         for row in _daifu_it_L7:
             print(row)
         del _daifu_it_L7

@@ -79,7 +79,7 @@ def __daifu_script__():
                 # daifu: crash barrier for Trainer.fit() from class_methods_formatted_alone.py:13
                 try:
                     total = 0
-                    _daifu_it_L20 = iter(data)
+                    _daifu_it_L20 = __daifu__.iter(data)
                     for item in _daifu_it_L20:
                         total += (
                             item * self.steps
@@ -112,7 +112,7 @@ def __daifu_script__():
             # daifu: crash barrier for helper() from class_methods_formatted_alone.py:32
             try:
                 out = []
-                _daifu_it_L34 = iter(values)
+                _daifu_it_L34 = __daifu__.iter(values)
                 for v in _daifu_it_L34:
                     out.append(v)  # keep
                 del _daifu_it_L34
@@ -127,7 +127,7 @@ def __daifu_script__():
 
         if __name__ == "__main__":
             trainer = Trainer(3)
-            _daifu_it_L41 = iter(range(2))
+            _daifu_it_L41 = __daifu__.iter(range(2))
             for epoch in _daifu_it_L41:
                 print(trainer.fit([1, 2, 3]), helper([epoch]))
             del _daifu_it_L41

@@ -49,7 +49,7 @@ def __daifu_script__():
                     return None
                 return _daifu_k()
 
-        _daifu_it_L10 = iter(zip_strict("ab", "cd"))
+        _daifu_it_L10 = __daifu__.iter(zip_strict("ab", "cd"))
         for pair in _daifu_it_L10:
             print(pair)
         del _daifu_it_L10

@@ -26,7 +26,7 @@ def __daifu_script__():
     try:
         import sys
 
-        _daifu_it_L9 = iter(sys.argv)
+        _daifu_it_L9 = __daifu__.iter(sys.argv)
         for a in _daifu_it_L9:
             print(a)
         del _daifu_it_L9

@@ -25,7 +25,7 @@ def __daifu_script__():
         def main(argv):
             # daifu: crash barrier for main() from main_guard.py:4
             try:
-                _daifu_it_L5 = iter(argv)
+                _daifu_it_L5 = __daifu__.iter(argv)
                 for arg in _daifu_it_L5:
                     print(arg)
                 del _daifu_it_L5

@@ -15,7 +15,7 @@ def __daifu_script__():
     try:
         config = {}
         exec(open("config.py").read(), globals())
-        _daifu_it_L3 = iter(sorted(globals()))
+        _daifu_it_L3 = __daifu__.iter(sorted(globals()))
         for key in _daifu_it_L3:
             print(key, eval(key, globals()))
         del _daifu_it_L3

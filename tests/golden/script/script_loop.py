@@ -19,7 +19,7 @@ def __daifu_script__():
         import os
 
         steps = int(os.environ.get("STEPS", "3"))
-        _daifu_it_L5 = iter(range(steps))
+        _daifu_it_L5 = __daifu__.iter(range(steps))
         for step in _daifu_it_L5:
             loss = 1.0 / (step + 1)
             print(step, loss)

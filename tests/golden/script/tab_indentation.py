@@ -21,7 +21,7 @@ def __daifu_script__():
             def add(self, values):
                 # daifu: crash barrier for Acc.add() from tab_indentation.py:2
                 try:
-                    _daifu_it_L3 = iter(values)
+                    _daifu_it_L3 = __daifu__.iter(values)
                     for v in _daifu_it_L3:
                         print(v)
                     del _daifu_it_L3
@@ -33,7 +33,7 @@ def __daifu_script__():
                     return None
                 return _daifu_k()
 
-        _daifu_it_L7 = iter(range(2))
+        _daifu_it_L7 = __daifu__.iter(range(2))
         for i in _daifu_it_L7:
             print(i)
         del _daifu_it_L7

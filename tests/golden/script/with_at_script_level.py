@@ -20,7 +20,7 @@ def __daifu_script__():
         # daifu cell: body of `with torch.no_grad():` at with_at_script_level.py:4
         global p
         try:
-            _daifu_it_L5 = iter(model.parameters())
+            _daifu_it_L5 = __daifu__.iter(model.parameters())
             for p in _daifu_it_L5:
                 p.zero_()
                 if p.dim() > 1:

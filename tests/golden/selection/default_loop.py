@@ -18,7 +18,7 @@ def no_loop(x):
 def with_loop(xs):
     # daifu: crash barrier for with_loop() from default_loop.py:5
     try:
-        _daifu_it_L6 = iter(xs)
+        _daifu_it_L6 = __daifu__.iter(xs)
         for x in _daifu_it_L6:
             print(x)
         del _daifu_it_L6

@@ -20,7 +20,7 @@ def skip_me(xs):
 def keep_me(xs):
     # daifu: crash barrier for keep_me() from exclude.py:6
     try:
-        _daifu_it_L7 = iter(xs)
+        _daifu_it_L7 = __daifu__.iter(xs)
         for x in _daifu_it_L7:
             print(x)
         del _daifu_it_L7

@@ -15,7 +15,7 @@ def __daifu_script__():
     try:
         import os
 
-        _daifu_it_L3 = iter(sorted(os.listdir(".")))
+        _daifu_it_L3 = __daifu__.iter(sorted(os.listdir(".")))
         for name in _daifu_it_L3:
             print(name)
         del _daifu_it_L3

@@ -13,7 +13,7 @@ def tagged(xs):
     # daifu: crash barrier for tagged() from docstring_then_semicolon.py:1
     try:
         total = 0
-        _daifu_it_L3 = iter(xs)
+        _daifu_it_L3 = __daifu__.iter(xs)
         for x in _daifu_it_L3:
             total += x
         del _daifu_it_L3

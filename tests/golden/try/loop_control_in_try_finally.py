@@ -42,7 +42,7 @@ def retry(attempts, f):
         return _daifu_k()
 
     try:
-        _daifu_it_L2 = iter(range(attempts))
+        _daifu_it_L2 = __daifu__.iter(range(attempts))
         for i in _daifu_it_L2:
             _daifu_t = None
             try:

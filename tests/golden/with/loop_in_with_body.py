@@ -22,7 +22,7 @@ def evaluate(model, batches):
         # daifu cell: body of `with torch.no_grad():` at loop_in_with_body.py:6
         nonlocal batch, total
         try:
-            _daifu_it_L7 = iter(batches)
+            _daifu_it_L7 = __daifu__.iter(batches)
             for batch in _daifu_it_L7:
                 total += model(batch).sum().item()
             del _daifu_it_L7

@@ -33,7 +33,7 @@ def tolerant(values):
         return _daifu_k()
 
     try:
-        _daifu_it_L5 = iter(values)
+        _daifu_it_L5 = __daifu__.iter(values)
         for v in _daifu_it_L5:
             _daifu_t = None
             with contextlib.suppress(ValueError):
