@@ -330,6 +330,8 @@ def _assemble(
         if not shim_done and header_at <= first:
             out.extend(_shim_lines(2))  # a top-level def follows
             shim_done = True
+        if target.is_script:  # its def may follow imports kept at module level
+            _space_before_def(out, runs)
         indent = "" if target.is_script else source.indent_of(first)
         out.extend(_final_text(target, indent, options, result, kept))
         cursor = last + 1
@@ -339,6 +341,32 @@ def _assemble(
     banner = render("module_header.py.j2", version=__version__, origin=source.path).text()
     out.insert(banner_at, banner)
     return "\n".join(out), _shift_runs(runs, banner_at)
+
+
+def _space_before_def(out: list[str], runs: list[tuple[int, int, int]]) -> None:
+    """Give a top-level def about to follow *out* the two blank lines black wants above it (and
+    above the comments right over it), moving the runs of copied lines below the insertion."""
+    comments = len(out)
+    while comments and out[comments - 1].lstrip().startswith("#"):
+        comments -= 1
+    blank = comments
+    while blank and not out[blank - 1].strip():
+        blank -= 1
+    missing = 2 - (comments - blank)
+    if blank == 0 or missing <= 0:
+        return  # nothing above it but comments, or enough space already
+    out[comments:comments] = [""] * missing
+    at = comments + 1  # the first inserted line, counted from 1 as runs are
+    moved: list[tuple[int, int, int]] = []
+    for first, original, length in runs:
+        if first >= at:
+            moved.append((first + missing, original, length))
+        elif first + length > at:  # the run goes on below the insertion: split it
+            above = at - first
+            moved += [(first, original, above), (at + missing, original + above, length - above)]
+        else:
+            moved.append((first, original, length))
+    runs[:] = moved
 
 
 def _shift_runs(runs: list[tuple[int, int, int]], at: int) -> list[tuple[int, int, int]]:
