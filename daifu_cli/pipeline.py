@@ -504,20 +504,15 @@ def _verify(
 ) -> verify.VerifyError | None:
     clock = time.perf_counter()
     try:
-        tree = verify.compile_check(text, source.path)
+        try:
+            tree = verify.compile_check(text, source.path)
+        except verify.VerifyError as exc:
+            culprit = _culprit(source, text, targets, exc.line)
+            raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
         future = _has_future_annotations(source.tree)
         for target in targets:
-            if target.is_script:
-                output = next(
-                    (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT),
-                    None,
-                )
-                original: ast.FunctionDef | list[ast.stmt] = target.node
-            else:
-                matches = verify.find_functions(tree, target.qualname)
-                index = verify.occurrence(source.tree, target.qualname, target.node)  # type: ignore[arg-type]
-                output = matches[index] if index < len(matches) else None
-                original = target.node
+            output = _output_of(source, tree, target)
+            original: ast.FunctionDef | list[ast.stmt] = target.node
             if output is None:
                 return verify.VerifyError(target.qualname, "vaccinated function not found in output")
             linemap.extend(
@@ -531,3 +526,31 @@ def _verify(
     finally:
         timings["verify"] = timings.get("verify", 0.0) + time.perf_counter() - clock
     return None
+
+
+def _output_of(source: SourceFile, tree: ast.Module, target: _Target) -> ast.FunctionDef | None:
+    """The def that *target* became in the output *tree*."""
+    if target.is_script:
+        return next(
+            (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT), None
+        )
+    matches = verify.find_functions(tree, target.qualname)
+    index = verify.occurrence(source.tree, target.qualname, target.node)  # type: ignore[arg-type]
+    return matches[index] if index < len(matches) else None
+
+
+def _culprit(source: SourceFile, text: str, targets: list[_Target], line: int | None) -> str | None:
+    """The innermost target whose output holds *line*, where the compiler found a problem
+    (so that only that function is left as it was, not every target before it)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    best: tuple[int, str] | None = None
+    for target in targets:
+        node = _output_of(source, tree, target) if line else None
+        if node is not None and node.lineno <= line <= (node.end_lineno or 0):  # type: ignore[operator]
+            size = (node.end_lineno or 0) - node.lineno
+            if best is None or size < best[0]:
+                best = (size, target.qualname)
+    return best[1] if best else None

@@ -146,6 +146,9 @@ def _statements_outside(body: list[ast.stmt], in_cells: set[int]) -> list[ast.st
     for stmt in body:
         if id(stmt) in in_cells:
             continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.append(stmt)  # binds its name here; what its body binds is its own
+            continue
         children = [b for f in ("body", "orelse", "finalbody") for b in [getattr(stmt, f, None)] if b]
         for handler in getattr(stmt, "handlers", []):
             children.append(handler.body)

@@ -24,9 +24,12 @@ __all__ = ["VerifyError", "check_function", "compile_check", "find_function", "f
 
 
 class VerifyError(Exception):
-    def __init__(self, qualname: str, message: str) -> None:
+    def __init__(self, qualname: str, message: str, line: int | None = None) -> None:
         super().__init__(f"{qualname}: {message}")
         self.qualname = qualname
+        self.message = message
+        #: The output line the compiler complained about, for a ``<module>`` error.
+        self.line = line
 
 
 def compile_check(text: str, filename: str) -> ast.Module:
@@ -35,7 +38,8 @@ def compile_check(text: str, filename: str) -> ast.Module:
         tree = ast.parse(text, filename)
         compile(tree, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise VerifyError("<module>", f"output does not compile: {exc.msg} (line {exc.lineno})") from None
+        message = f"output does not compile: {exc.msg} (line {exc.lineno})"
+        raise VerifyError("<module>", message, exc.lineno) from None
     return tree
 
 
