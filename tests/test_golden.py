@@ -15,6 +15,7 @@ import io
 import shlex
 import sys
 import tokenize
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -78,8 +79,9 @@ def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
     assert not internal, internal
     output = result.text if result.text is not None else source
     compile(output, path.name, "exec")
-    missing = [c for c in comments(source) if c not in comments(output)]
-    assert not missing, f"comments lost: {missing}"
+    written, kept = Counter(comments(source)), Counter(comments(output))
+    changed = {c: (n, kept[c]) for c, n in written.items() if kept[c] != n}
+    assert not changed, f"comments lost or repeated (in input, in output): {changed}"
     again = vaccinate_source(path.name, source.encode(), options)
     assert again.text == result.text, "second run differs"
     if request.config.getoption("--update-goldens"):

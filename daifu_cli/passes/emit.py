@@ -28,6 +28,7 @@ from daifu_cli.source import Pos, SourceFile
 Edit = tuple[Pos, Pos, list[Piece]]
 _LINE_LIMIT = 80
 _EDITED_CALLS = {"super", "locals", "vars", "dir", "exec", "eval"}
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 @dataclass
@@ -159,18 +160,32 @@ class Emitter:
     def _barrier(
         self, stmts: list[ast.stmt], region: Region, after: int, footer: bool = True
     ) -> Code:
-        body = self._statements(stmts, region, after, footer=footer)
+        body = self._statements(stmts, region, after, footer=footer, opened=True)
         return render("barrier.py.j2", {"body": body})
 
     def _statements(
-        self, stmts: Sequence[ast.stmt], region: Region, after: int, footer: bool = True
+        self,
+        stmts: Sequence[ast.stmt],
+        region: Region,
+        after: int,
+        footer: bool = True,
+        opened: bool = False,
     ) -> Code:
-        """*stmts* with their leading comments and (if *footer*) the block's closing ones."""
+        """*stmts* with their leading comments and (if *footer*) the block's closing ones.
+
+        *opened*: the block follows a ``try:`` daifu wrote, where black wants an empty line
+        before a ``def``/``class`` that comes first and after one that comes last (the user's
+        code had them at the top of a function body, where it wants none).
+        """
         out = Code()
         for index, stmt in enumerate(stmts):
             out.extend(self._leading(self.src.stmt_start(stmt)[0], after, keep_blank=index > 0))
+            if opened and index == 0 and not out.lines and isinstance(stmt, _SCOPES):
+                out.add("")
             out.extend(self._statement(stmt, region))
             after = self._extent_end(stmt)
+        if opened and stmts and isinstance(stmts[-1], _SCOPES):
+            out.add("")
         if footer:
             for number in self._footer(stmts)[0]:
                 out.add(self.src.line(number).strip())
@@ -603,9 +618,11 @@ class Emitter:
             return Code().extend(self.substitutions[id(stmt)])
         start, end = self.src.stmt_start(stmt), self.src.end(stmt)
         edits = self._substitution_edits(stmt)
-        pieces = _splice(start, end, edits)
-        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
-        return self._held(self._with_trailing_comment(code, end), not edits, scope=True)
+        stop = max([end, *(edit[1] for edit in edits)])  # an edit may take the comment after it
+        code = from_pieces(self.src, _splice(start, stop, edits), self.src.indent_of(start[0]))
+        if stop == end:
+            code = self._with_trailing_comment(code, end)
+        return self._held(code, not edits, scope=True)
 
     def _substitution_edits(self, stmt: ast.stmt) -> list[Edit]:
         """Edits putting the vaccinated code of nested functions in *stmt*'s text; the other
@@ -619,7 +636,7 @@ class Emitter:
         for node in holding:
             start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
             code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
-            edits.append((start, end, [code]))
+            edits.append((start, self._past_trailing_comment(end), [code]))
         if self.kept is not None:
             edits += self._held_scopes(stmt)
         return edits
@@ -636,14 +653,17 @@ class Emitter:
             ):
                 start, end = self.src.stmt_start(child), self.src.end(child)
                 code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
-                comment = self.src.comments.get(end[0]) if self.src.trailing_comment(end) else None
-                if comment is not None:  # the placeholder line must end with its `...`
-                    code = self._with_trailing_comment(code, end)
-                    end = comment.end
-                edits.append((start, end, [self.kept.hold(code, scope=True)]))  # type: ignore[union-attr]
+                code = self._with_trailing_comment(code, end)  # the placeholder ends with `...`
+                edits.append((start, self._past_trailing_comment(end), [self.kept.hold(code, scope=True)]))  # type: ignore[union-attr]
             else:
                 edits += self._held_scopes(child)
         return edits
+
+    def _past_trailing_comment(self, end: Pos) -> Pos:
+        """*end*, or the end of the comment after it on its line: a statement's replacement
+        carries that comment already."""
+        comment = self.src.comments.get(end[0]) if self.src.trailing_comment(end) else None
+        return comment.end if comment is not None else end
 
     def _width(self, line: int) -> int:
         """Indentation of *line* in columns (tabs to the next multiple of 8, as Python)."""

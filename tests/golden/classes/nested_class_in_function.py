@@ -20,6 +20,7 @@ def factory(lock):
         # daifu cell: body of `with lock:` at nested_class_in_function.py:2
         nonlocal Local
         try:
+
             class Local:
                 def method(self):
                     # daifu: crash barrier for factory.<locals>.Local.method() from nested_class_in_function.py:4
@@ -35,6 +36,7 @@ def factory(lock):
                     else:
                         return None
                     return _daifu_k()
+
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
             if _daifu_k is None:
