@@ -38,6 +38,7 @@ from .protocols import PROTOCOL
 _lock = threading.Lock()
 _trees: dict[str, ast.Module | None] = {}
 _exit_verdicts: dict[Any, bool] = {}
+_CO_OPTIMIZED = 0x1
 _CO_NEWLOCALS = 0x2
 _IGNORED_FILES = ("<frozen runpy>", "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 _NOT_SUPPRESSING = ("builtins", "_io", "io", "_thread", "threading", "tempfile", "zipfile", "tarfile")
@@ -295,14 +296,29 @@ _SAFE_NODES = (ast.Name, ast.Attribute, ast.Tuple, ast.Load, ast.Constant)
 
 def _evaluate(expr: ast.expr, frame: FrameType) -> Any:
     """Evaluate a side-effect-free expression (names, attributes, tuples) in *frame*."""
-    return eval(_compiled_expression(expr), frame.f_globals, dict(frame.f_locals))
+    return _evaluate_in(expr, _names_for([expr], frame))
+
+
+def _names_for(exprs: list[ast.expr], frame: FrameType) -> Names:
+    """The namespaces to evaluate *exprs* in. A function frame's ``f_locals`` is read only if
+    they name one of its variables: before Python 3.13, reading it stores a snapshot of all the
+    frame's variables on the frame, which keeps them alive after the program drops them (a
+    handled exception must not keep last step's tensors)."""
+    code = frame.f_code
+    if not code.co_flags & _CO_OPTIMIZED:  # module or class body: f_locals is the namespace
+        return frame.f_globals, dict(frame.f_locals)
+    variables = {*code.co_varnames, *code.co_cellvars, *code.co_freevars}
+    for expr in exprs:
+        if any(isinstance(n, ast.Name) and n.id in variables for n in ast.walk(expr)):
+            return frame.f_globals, dict(frame.f_locals)
+    return frame.f_globals, {}
 
 
 # -- with statements -------------------------------------------------------------------------
 
 
 def _with_suppresses(exc: BaseException, node: ast.With, frame: FrameType) -> str | None:
-    names = (frame.f_globals, dict(frame.f_locals))
+    names = _names_for([item.context_expr for item in node.items], frame)
     for item in reversed(node.items):
         expr = item.context_expr
         try:
