@@ -3,7 +3,8 @@
 A vaccinated output ships this package as ``_daifu_shim``. Importing it installs the builtin
 ``__daifu__`` (this module), through which the generated barriers and dispatches reach the
 runtime, so vaccinated modules gain no global name. Everything beyond the few helpers the
-generated code calls is imported on the first crash.
+generated code calls is imported when a barrier first has to decide about an exception (one
+that is not a protocol's signal, which is decided here).
 """
 
 from __future__ import annotations
