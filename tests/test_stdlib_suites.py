@@ -17,11 +17,13 @@ from stdlib_suites import KNOWN, has_test_suite, run_one
 MODULES = ["ast", "inspect:test_inspect", "urllib:test_urlparse", "enum", "json:test_json",
            "argparse", "textwrap", "fractions", "difflib", "dataclasses:test_dataclasses"]
 #: Suites run as vaccinated code: with statements and their managers suppressing exceptions,
-#: scopes and closures, every statement of the grammar, raise and except*, classes, generators
-#: next to vaccinated code, and the cleanup of handled exceptions.
+#: scopes and closures, every statement of the grammar, raise and except*, classes, try with
+#: except/else/finally in every combination, async context managers beside vaccinated code.
+#: (test_generators is left out: its plain copy fails now and then on a loaded machine, in a
+#: test about signals.)
 SUITES = ["-:test_with", "-:test_scope", "-:test_grammar", "-:test_raise", "-:test_except_star",
-          "-:test_class", "-:test_generators", "-:test_contextlib_async", "-:test_named_expressions",
-          "-:test_super"]
+          "-:test_class", "-:test_exception_variations", "-:test_contextlib_async",
+          "-:test_named_expressions", "-:test_super"]
 
 pytestmark = [
     pytest.mark.slow,
