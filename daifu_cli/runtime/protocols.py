@@ -7,6 +7,8 @@ a module ``__getattr__`` asked by ``hasattr`` while the program walks ``sys.modu
 import anything.
 """
 
+from __future__ import annotations
+
 PROTOCOL = {
     "__getitem__": (IndexError, KeyError),
     "__getattr__": (AttributeError,),
