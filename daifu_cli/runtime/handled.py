@@ -33,6 +33,7 @@ from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 from . import layout, registry
+from .names import walk
 from .protocols import PROTOCOL
 
 _lock = threading.Lock()
@@ -140,7 +141,7 @@ def _find_scope(tree: ast.Module, code: CodeType) -> ast.AST | None:
         return tree  # module code (the script function, also named <module>, is a function)
     name = layout.cell_of(code) or code.co_name  # a renamed cell is found by its own name
     best = None
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
             name_ok = node.name == name or (node.name == layout.SCRIPT and name == "<module>")
@@ -249,7 +250,7 @@ def _scaffolding_cell(body: list[ast.stmt]) -> str | None:
 
 
 def _cell_body(scope: ast.AST, name: str) -> list[ast.stmt]:
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if isinstance(node, ast.FunctionDef) and node.name == name:
             for stmt in node.body:
                 if isinstance(stmt, ast.Try) and _is_daifu_barrier(stmt):
@@ -285,7 +286,7 @@ def _reraises(handler: ast.ExceptHandler) -> bool:
         return False
     if last.exc is not None and not (isinstance(last.exc, ast.Name) and last.exc.id == handler.name):
         return False
-    for node in ast.walk(ast.Module(body=handler.body[:-1], type_ignores=[])):
+    for node in walk(ast.Module(body=handler.body[:-1], type_ignores=[])):
         if isinstance(node, (ast.Return, ast.Break, ast.Continue, ast.Try)) or type(node).__name__ == "TryStar":
             return False
     return True
@@ -309,7 +310,7 @@ def _names_for(exprs: list[ast.expr], frame: FrameType) -> Names:
         return frame.f_globals, dict(frame.f_locals)
     variables = {*code.co_varnames, *code.co_cellvars, *code.co_freevars}
     for expr in exprs:
-        if any(isinstance(n, ast.Name) and n.id in variables for n in ast.walk(expr)):
+        if any(isinstance(n, ast.Name) and n.id in variables for n in walk(expr)):
             return frame.f_globals, dict(frame.f_locals)
     return frame.f_globals, {}
 
@@ -374,7 +375,7 @@ def _factory_verdict(exc: BaseException, func: Any, depth: int) -> str | None:
     scope = _scope_node(tree, code) if tree else None
     if scope is None:
         return "may suppress it (no source for its factory)"
-    returns = [n for n in ast.walk(scope) if isinstance(n, ast.Return)]
+    returns = [n for n in walk(scope) if isinstance(n, ast.Return)]
     if not returns:
         return "may suppress it (its factory returns nothing readable)"
     # A bound method (torch's `no_grad()` decorator calls `self.clone`, which returns
@@ -406,7 +407,7 @@ def _compiled_expression(expr: ast.expr) -> CodeType:
     """*expr* compiled once; only names, attributes, tuples and constants (no calls)."""
     code = _compiled.get(id(expr))
     if code is None:
-        if not all(isinstance(n, _SAFE_NODES) for n in ast.walk(expr)):
+        if not all(isinstance(n, _SAFE_NODES) for n in walk(expr)):
             raise ValueError("not a plain name")
         code = _compiled[id(expr)] = compile(ast.Expression(expr), "<daifu>", "eval")
     return code
@@ -420,7 +421,7 @@ def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
     if scope is None:
         return True
     names: Names = (function.__globals__, {})
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if not isinstance(node, (ast.Yield, ast.YieldFrom)):
             continue
         for enclosing in _enclosing(scope, node.lineno):
@@ -469,7 +470,7 @@ def _returns_true(exit_: Any) -> bool:
     scope = _scope_node(tree, code) if tree else None
     if scope is None:
         return True
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if isinstance(node, ast.Raise):
             return True  # an __exit__ that raises replaces the exception, like a finally
         if isinstance(node, ast.Return) and node.value is not None:
@@ -510,7 +511,7 @@ def _block_covers(frame: FrameType) -> bool:
 def _builtin_call_handles(exc: BaseException, scope: ast.AST, line: int) -> str | None:
     if not isinstance(exc, AttributeError):
         return None
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.lineno <= line <= (node.end_lineno or line):
             if node.func.id == "hasattr" and getattr(builtins, "hasattr", None):
                 return "hasattr() turns AttributeError into False"

@@ -13,6 +13,19 @@ from contextlib import contextmanager
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk``, same order, without the import it runs on every call (``from collections
+    import deque``): the runtime decides about exceptions while the program may have patched
+    ``__import__`` or ``sys.modules``, as tests that mock imports do."""
+    todo = [node]
+    index = 0
+    while index < len(todo):
+        current = todo[index]
+        index += 1
+        todo.extend(ast.iter_child_nodes(current))
+        yield current
+
+
 def own_nodes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Every node under *nodes* that belongs to their scope (nested scopes are not entered;
     operators and load/store contexts are left out).
@@ -54,7 +67,7 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
         return [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
     if isinstance(node, COMPREHENSIONS):
         first = node.generators[0].iter  # evaluated in the enclosing scope
-        return [first, *(n for n in ast.walk(node) if isinstance(n, ast.NamedExpr))]
+        return [first, *(n for n in walk(node) if isinstance(n, ast.NamedExpr))]
     return children(node)
 
 

@@ -19,6 +19,7 @@ from types import CodeType
 from typing import Any
 
 from . import layout, logical
+from .names import walk
 
 _lock = threading.RLock()
 
@@ -54,7 +55,7 @@ class ModuleRecord:
 
     def _find_def(self, code: CodeType) -> ast.FunctionDef | None:
         name = code.co_name
-        for node in ast.walk(self.tree):
+        for node in walk(self.tree):
             if not isinstance(node, ast.FunctionDef):
                 continue
             first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
@@ -68,7 +69,7 @@ class ModuleRecord:
     def _parents(self) -> dict[int, ast.AST]:
         if self._parent_map is None:
             self._parent_map = {
-                id(child): node for node in ast.walk(self.tree) for child in ast.iter_child_nodes(node)
+                id(child): node for node in walk(self.tree) for child in ast.iter_child_nodes(node)
             }
         return self._parent_map
 

@@ -33,7 +33,7 @@ from . import layout, logical, registry, signals
 from .align import Position
 from .context import Context
 from .frames import statement_at
-from .names import bound_names, own_nodes
+from .names import bound_names, own_nodes, walk
 
 RESUME_NAME = "_daifu_resume"
 HANDLED = "_daifu_handled"
@@ -400,7 +400,7 @@ class _Copier:
 
 
 def _statements(tree: ast.AST) -> list[ast.stmt]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+    return [n for n in walk(tree) if isinstance(n, ast.stmt)]
 
 
 def _own_lines(node: ast.stmt) -> range:
