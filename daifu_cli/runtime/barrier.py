@@ -1,33 +1,24 @@
-"""What happens when a barrier catches an exception: decide, intercept, wait, resume.
+"""What happens when a barrier catches an exception: decide, and on a crash hand over.
 
 :func:`crash` is the barrier's entry (through ``__daifu__.crash``). It lets the exception
 propagate unless it is a crash: something nothing above would handle, at a statement the
-runtime can map. A crash starts a :class:`Session`: the report is printed, the function's
-state is captured, automatic policies get the first chance, then the program waits for a
-fix. The session returns a *plan* that the barrier calls once its ``except`` block is over
-(so the traceback and the frames it holds are freed): the plan runs the continuation.
+runtime can map. A crash starts a :class:`~daifu_cli.runtime.session.Session` (imported then:
+a program whose exceptions are all handled never loads the report, resume and alignment
+machinery, about half of the runtime's import time).
 """
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
 import threading
-import time
-import traceback
-from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import align, frames, handled, journal, logical, policy, registry, report, resume
 from . import config as config_module
-from .context import Context, capture, release
+from . import frames, handled, policy, registry
 from .protocols import MARK as _MARK
-from .signals import Resumed
 
-_checkpoints = 0
 _config: config_module.Config | None = None
 _lock = threading.RLock()
 
@@ -127,9 +118,12 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         where = frames.locate(exc, frame)
         if where is None:
             return None
-        adapted = _adapt_iterator(exc, where, config)
-        if adapted is not None:
-            return adapted
+        if isinstance(exc, TypeError) and where.phase == "next":  # maybe an iterator without __iter__
+            from .session import adapt_iterator
+
+            adapted = adapt_iterator(exc, where, config)
+            if adapted is not None:
+                return adapted
         reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
         if reason:
             mark(exc, f"passed: {reason}")
@@ -141,6 +135,8 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         return None
     with _lock:  # one crash waits at a time; other threads' crashes queue behind it
         try:
+            from .session import Session
+
             session = Session(exc, where, config)
             return session.intercept()
         except (SystemExit, KeyboardInterrupt):
@@ -151,6 +147,8 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
 
 
 def _internal_error(internal: BaseException, exc: BaseException) -> None:
+    import traceback
+
     mark(exc, "passed: daifu internal error")
     print(
         f"daifu: internal error while handling {type(exc).__name__} "
@@ -159,362 +157,3 @@ def _internal_error(internal: BaseException, exc: BaseException) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-@dataclass
-class Decision:
-    kind: str  # "resume", "skip", "raise", "exit"
-    exit_code: int = 1
-    free_memory: bool = False
-    origin: str = "console"
-
-
-class Session:
-    """One intercepted crash of one function invocation, until it resumes or gives up."""
-
-    def __init__(self, exc: BaseException, where: frames.Where, config: config_module.Config) -> None:
-        self.exc: BaseException | None = exc
-        self.where: frames.Where | None = where
-        self.config = config
-        self.journal = journal.Journal(config.home)
-        self.module = where.module
-        self.qualname = where.qualname
-        self.old_view = where.view
-        self.view = where.view
-        self._old_tree = where.module.tree if where.continuation is None else where.continuation.module.tree
-        self.path = where.path
-        self.phase = where.phase
-        self.script = where.view.node.name == "__daifu_script__"
-        self.site = where.site
-        self.module_line = where.module_line
-        if where.continuation is not None:
-            self.context: Context = where.continuation.context
-            overlay = capture(self.qualname, where.frames, script=self.script)
-            for name, cell in overlay.cells.items():
-                self.context.cells.setdefault(name, cell)
-                if name.startswith("_daifu_it_"):
-                    self.context.cells[name] = cell
-        else:
-            self.context = capture(
-                self.qualname, where.frames, script=self.script, params=_params(where.view.node)
-            )
-        handled_exc = _handled_exception(exc)
-        if handled_exc is not None:
-            self.context.set(resume.HANDLED, handled_exc)
-        self.class_name, self.self_name = _class_and_self(where)
-        self.built: resume.Built | None = None
-        self.fix_landed = time.perf_counter()
-        self.crashed_at = time.time()
-        self.lines: list[str] = []
-
-    # -- intercept ------------------------------------------------------------------------
-
-    def intercept(self) -> Any:
-        exc = self.exc
-        assert exc is not None and self.where is not None
-        where_text, line, _ = report.user_location(self.module.path, self.module_line, self.config.home)
-        self.location = {"file": where_text, "line": line, "function": self.qualname}
-        self.journal.event(
-            "crash",
-            exception=type(exc).__name__,
-            message=str(exc)[:500],
-            **self.location,
-            phase=self.phase,
-        )
-        decision = policy.automatic(self, exc)
-        if decision is None:
-            if not self.config.wait:
-                return self.give_up("waiting is off (DAIFU_WAIT=0)")
-            self.jit_checkpoint()
-            self.print_report()
-            self.journal.state("waiting", exception=type(exc).__name__, message=str(exc)[:500], **self.location)
-            from .waiting import wait_for_fix
-
-            decision = wait_for_fix(self)
-        if decision.kind == "raise":
-            return self.give_up("given up" if decision.origin != "max-wait" else "maximum wait reached")
-        if decision.kind == "exit":
-            self.journal.state("exited", code=decision.exit_code)
-            raise SystemExit(decision.exit_code)
-        if self.built is None:
-            self.prepare(skip=decision.kind == "skip")
-        self.journal.state("running")
-        return self.plan(decision)
-
-    def jit_checkpoint(self) -> None:
-        """Save the training state first, so even a run that is given up loses one step."""
-        self.saved: tuple[Path, float, int] | None = None
-        if not self.config.jit_checkpoint:
-            return
-        from . import jit
-
-        global _checkpoints
-        _checkpoints += 1
-        try:
-            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints))
-        except Exception as exc:
-            self.say(f"daifu: could not save a just-in-time checkpoint: {type(exc).__name__}: {exc}")
-            return
-        if self.saved is not None:
-            path, seconds, size = self.saved
-            self.journal.event("jit-checkpoint", path=str(path), ms=round(seconds * 1000, 1), bytes=size)
-
-    def give_up(self, why: str) -> None:
-        exc = self.exc
-        if exc is not None:
-            mark(exc, f"released: {why}")
-            self.journal.event("give-up", reason=why, exception=type(exc).__name__, **self.location)
-        self.journal.state("running")
-        self.say(f"daifu: {why}; the original {type(exc).__name__} propagates")
-        return None
-
-    def say(self, text: str) -> None:
-        if not self.config.quiet:
-            print(text, file=sys.stderr, flush=True)
-
-    # -- building and running the continuation -----------------------------------------
-
-    def prepare(self, skip: bool = False) -> resume.Built:
-        """Compile the continuation for the current code; raises if it cannot be built."""
-        position = align.map_crash(self.old_view, self.view, self.path, self.phase, skip=skip)
-        self.built = resume.build(
-            self.view,
-            position,
-            self.context,
-            module=self.module,
-            qualname=self.qualname,
-            class_name=self.class_name,
-            self_name=self.self_name,
-        )
-        for note in position.notes:
-            self.say(f"daifu: note: {note}")
-        return self.built
-
-    def switch_code(self) -> None:
-        """The crashed module got new code: resume in the new version of the function."""
-        matches = logical.find_functions(self.module.tree, self.qualname, script=self.script)
-        index = 0 if self.script else logical.occurrence(self._old_tree, self.qualname, self.old_view.node)
-        if index >= len(matches):
-            raise align.CannotMap(f"the fix removed {self.qualname}()")
-        node = matches[index]
-        self.view = self.module.view(node)
-        self.built = None
-
-    def plan(self, decision: Decision) -> Any:
-        built = self.built
-        assert built is not None
-        landed = self.fix_landed
-        exc = self.exc
-        if exc is not None:
-            traceback.clear_frames(exc.__traceback__)
-        if self.where is not None:
-            release(self.where.frames, self.context)
-        self.exc = None
-        self.where = None
-        session = self
-
-        def run() -> Any:
-            if decision.free_memory:
-                policy.free_memory()
-            restore = time.perf_counter() - landed
-            session.journal.event("resume", restore_ms=round(restore * 1000, 3), **session.location)
-            session.say(f"daifu: resumed {session.qualname}() at {session.location['file']}:{session.location['line']} "
-                        f"({restore * 1000:.1f} ms after the fix)")
-            result = built.function()
-            if built.region is None:
-                return result
-            if type(result) is Resumed:
-                return result
-            return Resumed(result, session, built.owner or ())
-
-        return run
-
-    def handover(self, resumed: Resumed, frame: FrameType, root: bool) -> Any:
-        """An old frame got a cell's ``Resumed``: continue after that cell's statement with
-        the new code, and return what the frame must return."""
-        signal, owner = resumed.signal, resumed.owner
-        region, found_owner = resume.region_of(self.view, owner[:-1])
-        region_owner: tuple = found_owner if found_owner is not None else ()
-        if type(signal) is tuple:
-            return signal[0] if root else Resumed(signal, self, region_owner)
-        position = _after(self.view, owner, signal, region)
-        if position is None:  # break/continue leaving this region
-            return Resumed(signal, self, region_owner)
-        built = resume.build(
-            self.view, position, self.context, module=self.module, qualname=self.qualname,
-            class_name=self.class_name, self_name=self.self_name,
-        )
-        result = built.function()
-        if built.region is None:
-            return result
-        return result if type(result) is Resumed else Resumed(result, self, built.owner or ())
-
-    # -- the report -----------------------------------------------------------------------
-
-    def print_report(self) -> None:
-        if self.config.quiet:
-            return
-        self.say("\n".join(self.report_lines()))
-
-    def report_lines(self) -> list[str]:
-        exc = self.exc
-        home = self.config.home
-        lines = [
-            "",
-            f"daifu: crash intercepted in {self.qualname}() at "
-            f"{self.location['file']}:{self.location['line']} (pid {self.journal.pid})",
-        ]
-        if exc is not None:
-            lines.append(f"  {type(exc).__name__}: {exc}")
-            lines.append("")
-            lines.append("Traceback (user files):")
-            lines.extend(report.traceback_lines(exc.__traceback__, home))
-        if self.phase == "next":
-            lines.append("  (the loop's iterator raised while producing the next item; resuming calls it again,"
-                         " so the item that failed is skipped if the iterator already moved past it)")
-        if ".step(" in ast.unparse(frames.statement_at(self.old_view.body, self.path).node):
-            lines.append("  (the failing statement steps an optimizer or scheduler: if it had already updated some"
-                         " parameters, `retry` updates them again; `skip` goes on without it)")
-        lines.append("")
-        lines.extend(report.context_lines(self.module.path, self._line(), home))
-        lines.append("")
-        lines.append(f"Variables of {self.qualname}():")
-        lines.extend(report.variables(self.variables()))
-        lines.append("")
-        lines.extend(self.instructions())
-        return lines
-
-    def _line(self) -> int:
-        return self.module_line
-
-    def variables(self) -> list[tuple[str, Any]]:
-        out = []
-        for name in self.context.user_names():
-            try:
-                out.append((name, self.context.get(name)))
-            except KeyError:
-                continue
-        if self.script:
-            out = [(n, v) for n, v in out if not callable(v) or hasattr(v, "shape")]
-            out = [(n, v) for n, v in out if type(v).__name__ != "module"]
-        return out
-
-    def instructions(self) -> list[str]:
-        home = self.config.home
-        patches = home / "patches"
-        saved = getattr(self, "saved", None)
-        checkpoint = []
-        if saved is not None:
-            path, seconds, size = saved
-            checkpoint = [
-                f"Saved a just-in-time checkpoint ({size / 1e6:.1f} MB, {seconds * 1000:.0f} ms): {path}",
-                "  (a restarted run can load it with _daifu_shim.jit.load(path, model=model, ...))",
-                "",
-            ]
-        return [
-            *checkpoint,
-            f"Waiting for a fix (pid {self.journal.pid}). Any of:",
-            "  - fix the source and run `daifu patch <project> -o <output>` (or edit the vaccinated file);",
-            f"  - drop an action snippet into {patches}/ (it runs with these variables, then retries);",
-            f"  - `daifu attach {home.parent}` for a console (show, p, exec, retry, skip, raise, exit).",
-        ]
-
-
-class _IteratorAdapter:
-    """An iterator for a loop whose iterator type defines ``__next__`` but no ``__iter__``
-    (a plain ``for`` accepts it; the loop daifu writes needs ``iter()`` of it)."""
-
-    __slots__ = ("iterator",)
-
-    def __init__(self, iterator: Any) -> None:
-        self.iterator = iterator
-
-    def __iter__(self) -> _IteratorAdapter:
-        return self
-
-    def __next__(self) -> Any:
-        return type(self.iterator).__next__(self.iterator)
-
-
-def _adapt_iterator(exc: BaseException, where: frames.Where, config: config_module.Config) -> Any:
-    """The loop header could not iterate over the saved iterator because its type lacks
-    ``__iter__``: resume the same loop over an adapter, silently (nothing was taken from it)."""
-    stmt = where.stmt
-    if not isinstance(exc, TypeError) or where.phase != "next" or stmt.iterator is None:
-        return None
-    values = {}
-    for frame in where.frames:
-        values.update(frame.f_locals)
-    iterator = values.get(stmt.iterator)
-    kind = type(iterator)
-    if iterator is None or hasattr(kind, "__iter__") or not hasattr(kind, "__next__"):
-        return None
-    context = capture(where.qualname, where.frames, script=where.view.node.name == "__daifu_script__")
-    context.set(stmt.iterator, _IteratorAdapter(iterator))
-    position = align.Position(where.path[:-1], where.path[-1], loop_next=True)
-    class_name, self_name = _class_and_self(where)
-    built = resume.build(
-        where.view, position, context, module=where.module, qualname=where.qualname,
-        class_name=class_name, self_name=self_name,
-    )
-    mark(exc, "passed: iterator adapted")
-    traceback.clear_frames(exc.__traceback__)
-
-    def run() -> Any:
-        result = built.function()
-        if built.region is None or type(result) is Resumed:
-            return result
-        return Resumed(result, _Quiet(where.view, context, where.module, where.qualname, class_name, self_name), built.owner or ())
-
-    return run
-
-
-class _Quiet:
-    """A session without a crash: hands old frames over to the continuation's code."""
-
-    def __init__(self, view: logical.Function, context: Context, module: registry.ModuleRecord,
-                 qualname: str, class_name: str | None, self_name: str | None) -> None:
-        self.view, self.context, self.module, self.qualname = view, context, module, qualname
-        self.class_name, self.self_name = class_name, self_name
-
-    handover = lambda self, resumed, frame, root: Session.handover(self, resumed, frame, root)  # noqa: E731
-
-
-def _after(view: logical.Function, owner: tuple, signal: Any, region: str | None) -> align.Position | None:
-    """Where to go on after the statement at *owner* ended with *signal*."""
-    if signal is None:
-        return align.Position(owner[:-1], owner[-1] + 1)
-    path = owner
-    while len(path) > 1:
-        parent_path, name = path[:-2], path[-2]
-        parent = frames.statement_at(view.body, parent_path) if parent_path else None
-        if parent is None or parent.region != region or name in parent.cells:
-            break
-        if isinstance(parent.node, (ast.For, ast.While)) and name == "body":
-            if signal == "break":
-                return align.Position(parent_path[:-1], parent_path[-1] + 1)
-            if signal == "continue":
-                return align.Position(parent_path[:-1], parent_path[-1], loop_next=isinstance(parent.node, ast.For))
-        path = parent_path
-    return None
-
-
-def _params(node: ast.FunctionDef) -> tuple[str, ...]:
-    args = node.args
-    return tuple(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
-
-
-def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
-    cls = where.module.enclosing_class(where.view.node) if where.continuation is None else None
-    if where.continuation is not None:
-        cls = where.continuation.module.enclosing_class_by_qualname(where.qualname)
-    if cls is None:
-        return None, None
-    args = where.view.node.args
-    params = [*args.posonlyargs, *args.args]
-    return cls, (params[0].arg if params else None)
-
-
-def _handled_exception(exc: BaseException) -> BaseException | None:
-    """The exception an ``except`` block was handling when *exc* was raised in it."""
-    return exc.__context__

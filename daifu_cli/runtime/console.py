@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from . import report
 
 if TYPE_CHECKING:
-    from .barrier import Decision, Session
+    from .session import Decision, Session
 
 HELP = """\
 commands:
@@ -32,7 +32,7 @@ class Console:
 
     def execute(self, line: str) -> tuple[str, Decision | str | None]:
         """Run one command: its output, and a decision (or ``"detach"``)."""
-        from .barrier import Decision
+        from .session import Decision
 
         line = line.strip()
         if not line:
@@ -74,7 +74,7 @@ class Console:
 
     def _resume(self, command: str) -> tuple[str, Decision | None]:
         from .align import CannotMap
-        from .barrier import Decision
+        from .session import Decision
 
         skip = command == "skip"
         try:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .protocols import verdict
 
 if TYPE_CHECKING:
-    from .barrier import Decision, Session
+    from .session import Decision, Session
 #: (site, kind) -> (attempts, time of the last one)
 _attempts: dict[tuple[str, str], tuple[int, float]] = {}
 _RESET_AFTER = 60.0
@@ -55,7 +55,7 @@ def _budget(site: str, kind: str, limit: int) -> int | None:
 
 
 def automatic(session: Session, exc: BaseException) -> Decision | None:
-    from .barrier import Decision
+    from .session import Decision
 
     config = session.config
     if not config.policies:

@@ -34,7 +34,7 @@ from . import align, patching, registry
 from .console import HELP, Console
 
 if TYPE_CHECKING:
-    from .barrier import Decision, Session
+    from .session import Decision, Session
 
 PROMPT = "(daifu) "
 END = "\x00"  # marks the end of a reply on the attach socket
@@ -45,7 +45,7 @@ _WATCH_WARMUP = 1.0
 
 
 def wait_for_fix(session: Session) -> Decision:
-    from .barrier import Decision
+    from .session import Decision
 
     loop = _Loop(session)
     try:
@@ -67,7 +67,7 @@ class _Loop:
         self.wake_read, self.notifier = _notifier(self.watcher.paths())
 
     def run(self) -> Decision:
-        from .barrier import Decision
+        from .session import Decision
 
         deadline = None if self.config.max_wait is None else time.monotonic() + self.config.max_wait
         if self.tty:
@@ -188,7 +188,7 @@ class _Loop:
         return None
 
     def _snippet(self, path: Path) -> Decision | None:
-        from .barrier import Decision
+        from .session import Decision
 
         session = self.session
         landed = time.perf_counter()
@@ -230,7 +230,7 @@ class _Loop:
 def check_code(session: Session, force: bool = False) -> tuple[str, Decision | None]:
     """Apply changed vaccinated files, if any are complete; resume if the crashed module
     changed. Returns a message and the decision (``None``: keep waiting)."""
-    from .barrier import Decision
+    from .session import Decision
 
     home = session.config.home
     if (home / "patches" / ".pending").exists() and not force:
