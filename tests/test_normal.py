@@ -49,3 +49,16 @@ def test_same_sees_small_differences() -> None:
     assert not normal.same(stmt("for a in b:\n    pass"), stmt("for a in c:\n    pass"))
     assert not normal.same(stmt("del x"), stmt("x"))
     assert not normal.same(stmt("try:\n    pass\nexcept E:\n    pass"), stmt("try:\n    pass\nexcept F:\n    pass"))
+
+
+def test_walk_visits_what_ast_walk_visits_in_its_order() -> None:
+    """names.walk replaces ast.walk in the runtime (which imports on every call); the runtime's
+    searches return the first match, so the order must be the same."""
+    from daifu_cli.runtime.names import walk
+
+    for path in SOURCES:
+        try:
+            tree = ast.parse(path.read_bytes().split(b"# output\n", 1)[0])
+        except SyntaxError:
+            continue
+        assert [id(n) for n in walk(tree)] == [id(n) for n in ast.walk(tree)], path
