@@ -70,7 +70,7 @@ KNOWN = {
     "test_exceptions": LINES,
     "test_patma": LINES,
     "test_exception_group": LINES,
-    "test_frame": LINES,
+    "test_frame": "reads another frame's f_locals (daifu's variables show) and line numbers",
     "test_coroutines": "reference counts after `with self.assertRaises...` (the f_locals snapshot)",
     "test_int": "times a first exception (which loads daifu's runtime)",
 }
