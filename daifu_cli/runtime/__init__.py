@@ -13,6 +13,7 @@ import builtins as _builtins
 import sys as _sys
 
 from .protocols import MARK as _MARK
+from .protocols import PROTOCOL as _PROTOCOL
 from .protocols import verdict as _protocol_verdict
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
@@ -65,17 +66,19 @@ def crash(exc: BaseException) -> object:
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
         return None
     frame = _sys._getframe(1)
-    try:
-        if getattr(exc, _MARK, None) is not None:
-            return None  # decided by an inner barrier
-        reason = _protocol_verdict(frame.f_code.co_name, exc)
-        if reason is not None:  # decided here, without loading the runtime
-            setattr(exc, _MARK, f"passed: {reason}")
-            return None
-    except Exception:  # an exception type with odd attribute hooks: let the runtime decide
-        pass
     global _intercept
     if _intercept is None:  # imported on first use: a program that never raises never loads it
+        try:
+            # A protocol's signal is decided here, loading nothing (once the runtime is loaded
+            # its cached verdicts are cheaper than these lookups).
+            if getattr(exc, _MARK, None) is not None:
+                return None  # decided by an inner barrier
+            kinds = _PROTOCOL.get(frame.f_code.co_name)
+            if kinds is not None and isinstance(exc, kinds):
+                setattr(exc, _MARK, f"passed: {_protocol_verdict(frame.f_code.co_name, exc)}")
+                return None
+        except Exception:  # an exception type with odd attribute hooks: let the runtime decide
+            pass
         try:
             from .barrier import crash as _intercept
         except Exception as failure:  # the program's exception must go on as it was
