@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from daifu_cli.runtime.layout import GUARDED_NAMES, PREFIX
 from daifu_cli.runtime.names import all_args as _all_args
-from daifu_cli.runtime.names import all_nodes, bound_names, own_nodes
+from daifu_cli.runtime.names import all_nodes, bound_by, bound_names, own_nodes, walk
 from daifu_cli.runtime.names import children as child_nodes
 
 __all__ = ["Scope", "Unsupported", "bound_names", "own_nodes", "used_names"]
@@ -197,29 +197,14 @@ def rebound_guarded_name(tree: ast.Module, text: str) -> Unsupported | None:
     call) the program's object, so nothing in the module is vaccinated."""
     if not any(name in text for name in GUARDED_NAMES):
         return None  # the usual case: no walk
-    for node in ast.walk(tree):
-        for name in _names_bound_by(node):
+    for node in walk(tree):
+        for name in (node.arg,) if isinstance(node, ast.arg) else bound_by(node):
             if name in GUARDED_NAMES:
                 return Unsupported(
                     getattr(node, "lineno", 1),
                     f"the module binds the name {name!r}, which daifu's crash barriers read",
                 )
     return None
-
-
-def _names_bound_by(node: ast.AST) -> list[str]:
-    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        return [node.id]
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, ast.alias):
-        return [node.asname or node.name.split(".")[0]]
-    if isinstance(node, ast.arg):
-        return [node.arg]
-    if isinstance(node, (ast.Global, ast.Nonlocal)):
-        return list(node.names)
-    name = getattr(node, "name", None)  # except ... as name, match patterns' captures
-    return [name] if isinstance(name, str) and isinstance(node, (ast.ExceptHandler, ast.pattern)) else []
 
 
 def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported | None:

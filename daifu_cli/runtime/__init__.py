@@ -13,7 +13,6 @@ import builtins as _builtins
 import sys as _sys
 
 from .protocols import MARK as _MARK
-from .protocols import PROTOCOL as _PROTOCOL
 from .protocols import verdict as _protocol_verdict
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
@@ -73,9 +72,9 @@ def crash(exc: BaseException) -> object:
             # its cached verdicts are cheaper than these lookups).
             if getattr(exc, _MARK, None) is not None:
                 return None  # decided by an inner barrier
-            kinds = _PROTOCOL.get(frame.f_code.co_name)
-            if kinds is not None and isinstance(exc, kinds):
-                setattr(exc, _MARK, f"passed: {_protocol_verdict(frame.f_code.co_name, exc)}")
+            reason = _protocol_verdict(frame.f_code.co_name, exc)
+            if reason is not None:
+                setattr(exc, _MARK, f"passed: {reason}")
                 return None
         except Exception:  # an exception type with odd attribute hooks: let the runtime decide
             pass

@@ -146,23 +146,25 @@ def all_args(args: ast.arguments) -> list[ast.arg]:
 
 def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
     """Names that *stmts* bind in their own scope."""
-    names: set[str] = set()
-    for node in own_nodes(stmts):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.name != "*":
-                    names.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.NamedExpr):
-            names.add(node.target.id)  # type: ignore[union-attr]
-        elif _is_match_capture(node):
-            names.add(getattr(node, "name", None) or node.rest)  # type: ignore[attr-defined]
-    return names
+    return {name for node in own_nodes(stmts) for name in bound_by(node)}
+
+
+def bound_by(node: ast.AST) -> tuple[str, ...]:
+    """The names *node* itself binds in the scope it stands in (parameters excepted: they bind
+    in the function's own scope)."""
+    if isinstance(node, ast.Name):
+        return (node.id,) if isinstance(node.ctx, (ast.Store, ast.Del)) else ()
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return (node.name,)
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return tuple(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+    if isinstance(node, ast.ExceptHandler):
+        return (node.name,) if node.name else ()
+    if isinstance(node, ast.NamedExpr):
+        return (node.target.id,)  # type: ignore[union-attr]
+    if _is_match_capture(node):
+        return (getattr(node, "name", None) or node.rest,)  # type: ignore[attr-defined]
+    return ()
 
 
 def _is_match_capture(node: ast.AST) -> bool:
