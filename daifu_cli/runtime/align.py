@@ -10,6 +10,12 @@ statements), and the crash position is carried across:
   still exists: statements the fix inserted right before the failing one run, statements it
   inserted among those that already ran do not, and a changed failing statement runs in its
   new form.
+
+A fix may also move the running statements into a new enclosing statement (``try:`` around a
+loop body, the most common fix for bad data) or take them out of one. The continuation then
+*enters* the new statement and starts at the failing statement inside it (:mod:`.wrapping`
+says which new statements can be entered, and how); a removed ``try`` or ``if`` around the
+crash is simply left (its handlers or test no longer apply).
 """
 
 from __future__ import annotations
@@ -18,11 +24,8 @@ import ast
 import difflib
 from dataclasses import dataclass
 
-from . import logical, normal
-
-
-class CannotMap(Exception):
-    """The fix changed the structure around the crash beyond recognition."""
+from . import logical, normal, wrapping
+from .wrapping import CannotMap
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Position:
     #: Loop iterators renamed by the fix: (name in running code, name in new code).
     iterators: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    #: Owner paths (in the new view) of the statements the fix added around the crash: the
+    #: continuation enters them (a new ``if`` evaluates its test) instead of being inside.
+    entered: tuple[tuple, ...] = ()
 
 
 def _keys(block: logical.Block) -> list[str]:
@@ -88,7 +94,17 @@ def resume_index(old: logical.Block, new: logical.Block, index: int) -> int:
         if tag == "equal":
             return j1 + (index - i1)
         if tag == "replace":
-            return j1 + min(index - i1, j2 - j1)
+            # The statement's new form, if it has one; else the first new statement that is
+            # not the new form of one that already ran (matched by kind, in order). Counting
+            # positions instead skipped a new statement that took the place of several.
+            target = counterpart(old, new, index)
+            if target is not None:
+                return target
+            j = j1
+            for k in range(i1, index):
+                if j < j2 and type(new[j].node) is type(old[k].node):
+                    j += 1
+            return j
         return j1  # deleted: resume where it was
     return len(new)  # resuming at the end of the block
 
@@ -105,18 +121,25 @@ def map_crash(
     with *skip*, after the failing statement instead of at it."""
     old_block, new_block = old_view.body, new_view.body
     block_path: list = []
+    entered: list[tuple] = []
     iterators: list[tuple[str, str]] = []
     notes: list[str] = []
     rest = path
     while len(rest) > 1:
         index, name = rest[0], rest[1]
         old_stmt = old_block[index]
-        target = counterpart(old_block, new_block, index)
-        if target is None:
+        found = locate(old_block, new_block, index)
+        if found is None:
+            if wrapping.can_leave(old_stmt, name) and locate(old_stmt.blocks[name], new_block, rest[2]) is not None:
+                notes.append(f"the fix removed the `{_describe(old_stmt)}` around the crash; it no longer applies")
+                old_block, rest = old_stmt.blocks[name], rest[2:]
+                continue
             raise CannotMap(
                 f"the fix removed or rewrote the `{_describe(old_stmt)}` statement that the "
                 "crash happened inside"
             )
+        new_block = _enter(new_block, found[0], block_path, entered)
+        target = found[1]
         new_stmt = new_block[target]
         if _header(old_stmt) != _header(new_stmt):
             notes.append(
@@ -132,16 +155,81 @@ def map_crash(
         rest = rest[2:]
     index = rest[0]
     failing = old_block[index]
+    found = locate(old_block, new_block, index)
+    if found is not None:  # the failing statement (changed or not) moved into new statements
+        new_block = _enter(new_block, found[0], block_path, entered)
     if phase == "next":
-        target = counterpart(old_block, new_block, index)
-        if target is not None and new_block[target].iterator and failing.iterator:
-            iterators.append((failing.iterator, new_block[target].iterator))  # type: ignore[arg-type]
-            if _header(failing) != _header(new_block[target]):
+        loop = counterpart(old_block, new_block, index)
+        if loop is not None and new_block[loop].iterator and failing.iterator:
+            iterators.append((failing.iterator, new_block[loop].iterator))  # type: ignore[arg-type]
+            if _header(failing) != _header(new_block[loop]):
                 notes.append("the loop's header changed; the running loop keeps its iterator")
-            return Position(tuple(block_path), target, True, tuple(iterators), tuple(notes))
+            position = Position(tuple(block_path), loop, True, tuple(iterators), tuple(notes), tuple(entered))
+            return _checked(new_view, position)
         notes.append("the loop was changed by the fix; it starts again with a new iterator")
     start = resume_index(old_block, new_block, index + 1 if skip else index)
-    return Position(tuple(block_path), start, False, tuple(iterators), tuple(notes))
+    position = Position(tuple(block_path), start, False, tuple(iterators), tuple(notes), tuple(entered))
+    return _checked(new_view, position)
+
+
+def locate(old: logical.Block, new: logical.Block, index: int) -> tuple[tuple, int] | None:
+    """Statement *index* of *old* in *new*: ``(wrappers, new index)``, where *wrappers*
+    (``(j0, name0, j1, name1, ...)``) leads through statements the fix added around it.
+
+    An unchanged statement is looked for first (in place, then inside new statements), then
+    a changed one of the same kind (in place, then inside)."""
+    return _find(old, new, index, exact=True) or _find(old, new, index, exact=False)
+
+
+def _find(old: logical.Block, new: logical.Block, index: int, *, exact: bool) -> tuple[tuple, int] | None:
+    direct = _equal(old, new, index) if exact else counterpart(old, new, index)
+    if direct is not None:
+        return (), direct
+    for j in _replacing(old, new, index):
+        for name, block in new[j].blocks.items():
+            found = _find(old, block, index, exact=exact)
+            if found is not None:
+                return (j, name, *found[0]), found[1]
+    return None
+
+
+def _equal(old: logical.Block, new: logical.Block, index: int) -> int | None:
+    for tag, i1, i2, j1, _j2 in _opcodes(old, new):
+        if tag == "equal" and i1 <= index < i2:
+            return j1 + (index - i1)
+    return None
+
+
+def _replacing(old: logical.Block, new: logical.Block, index: int) -> list[int]:
+    """The new compound statements written in place of statement *index* (and its neighbours)."""
+    for tag, i1, i2, j1, j2 in _opcodes(old, new):
+        if tag == "replace" and i1 <= index < i2:
+            return [j for j in range(j1, j2) if new[j].blocks]
+    return []
+
+
+def _enter(block: logical.Block, wrappers: tuple, block_path: list, entered: list[tuple]) -> logical.Block:
+    """Go down *wrappers* (new statements around the crash) from *block*, checking that each
+    can be entered; extends *block_path* and *entered*."""
+    while wrappers:
+        j, name = wrappers[0], wrappers[1]
+        stmt = block[j]
+        wrapping.check_enter(stmt, name)
+        entered.append((*block_path, j))
+        block_path += [j, name]
+        block = stmt.blocks[name]
+        wrappers = wrappers[2:]
+    return block
+
+
+def _checked(view: logical.Function, position: Position) -> Position:
+    if not position.entered:
+        return position
+    notes = wrapping.check_tests(view, position)
+    return Position(
+        position.block, position.index, position.loop_next, position.iterators,
+        (*position.notes, *notes), position.entered,
+    )
 
 
 def _header(stmt: logical.Stmt) -> str:

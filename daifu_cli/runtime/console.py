@@ -80,6 +80,7 @@ class Console:
         try:
             self.session.prepare(skip=skip)
         except CannotMap as exc:
+            self.session.journal.event("cannot-resume", reason=str(exc), origin="console")
             return f"cannot resume here: {exc}", None
         if skip:
             return "skipping the failing statement", Decision("skip")

@@ -80,7 +80,7 @@ def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str |
         if mapping is not None:
             original = mapping.line(line)
             if original is not None and mapping.original.exists():
-                text = linecache.getline(str(mapping.original), original).rstrip()
+                text = _fresh_line(str(mapping.original), original)
                 return (_short(mapping.original), original, text or None)
             if original is not None:
                 return (_short(mapping.original), original, None)
@@ -89,10 +89,19 @@ def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str |
         return (_short(Path(filename)), line, found_text.rstrip() if found_text else None)
     copied = _input_copy(filename, home)
     if copied is not None:  # a file of the output copied unchanged: show the user's own
-        text = linecache.getline(str(copied), line).rstrip()
+        text = _fresh_line(str(copied), line)
         return (_short(copied), line, text or None)
-    text = linecache.getline(filename, line).rstrip()
+    text = _fresh_line(filename, line)
     return (_short(Path(filename)) if not filename.startswith("<") else filename, line, text or None)
+
+
+def _fresh_line(filename: str, line: int) -> str:
+    """Line *line* of *filename* as the file is now. ``linecache`` keeps what it read first:
+    after a fix, a second crash's traceback (and the console's ``where``) showed the lines of
+    the code that no longer runs. ``checkcache`` drops a file's entry when its size or mtime
+    changed (entries without a file, such as continuations' ``<daifu resume N>``, stay)."""
+    linecache.checkcache(filename)
+    return linecache.getline(filename, line).rstrip()
 
 
 _input_root: dict[Path, Path | None] = {}

@@ -154,6 +154,32 @@ def build(
     return Built(runnable, record, region, owner)
 
 
+def first_statement(view: logical.Function, position: Position) -> tuple[logical.Stmt | None, bool]:
+    """The user statement the continuation starts with, and whether that is a loop going on
+    with its next iteration; ``(None, False)`` when it only returns. What the log says it
+    resumed at."""
+    path, index = position.block, position.index
+    block = block_at(view, path)
+    if position.loop_next and index < len(block):
+        return block[index], True
+    while index >= len(block):
+        if not path:
+            return None, False
+        owner_path, name = path[:-1], path[-1]
+        owner = statement_at(view.body, owner_path)
+        if isinstance(owner.node, (ast.For, ast.While)) and name == "body":
+            return owner, True
+        following = [n for n in ("orelse", "finalbody") if n in owner.blocks] if _is_try(owner.node) else []
+        if name == "orelse" or name.startswith("handler"):
+            following = following[1:] if following[:1] == ["orelse"] else following
+        if name != "finalbody" and following:
+            path, index, block = (*owner_path, following[0]), 0, owner.blocks[following[0]]
+            continue
+        path, index = owner_path[:-1], owner_path[-1] + 1
+        block = block_at(view, path)
+    return block[index], False
+
+
 # -- the statements to run -------------------------------------------------------------
 
 
@@ -173,7 +199,7 @@ def _rest(view: logical.Function, position: Position, copier: _Copier, region: s
         owner = statement_at(view.body, owner_path)
         if name in owner.cells:
             break  # the top block of a cell: the region ends here
-        out = _reenter(owner, name, out, copier)
+        out = _reenter(owner, name, out, copier, entered=owner_path in position.entered)
         parent = block_at(view, owner_path[:-1])
         for stmt in parent[owner_path[-1] + 1 :]:
             out.extend(copier.copy_stmt(stmt))
@@ -186,8 +212,14 @@ def _loop_without_hoist(stmt: logical.Stmt, copier: _Copier) -> ast.stmt:
     return copier.copy(stmt.node)
 
 
-def _reenter(owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Copier) -> list[ast.stmt]:
+def _reenter(
+    owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Copier, *, entered: bool = False
+) -> list[ast.stmt]:
+    """*inner* (the rest of *owner*'s block *name*) wrapped so that it goes on as *owner* would.
+    *entered*: *owner* is new (a fix put it around the crash): its test is evaluated now."""
     node = owner.node
+    if entered and isinstance(node, ast.If):
+        return [copier.clone(node, **{name: inner or [ast.Pass()]})]
     if isinstance(node, (ast.For, ast.While)) and name == "body":
         flag = f"{layout.PREFIX}broke_{next(_counter)}"
         once = ast.For(
@@ -205,9 +237,7 @@ def _reenter(owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Cop
             *(copier.copy(n) for n in owner.suffix),
         ]
     if _is_try(node) and name == "body":
-        clone = copier.copy(node)
-        clone.body = inner or [ast.Pass()]  # type: ignore[attr-defined]
-        return [clone]
+        return [copier.clone(node, body=inner or [ast.Pass()])]
     if _is_try(node) and name.startswith("handler"):
         handler = node.handlers[int(name[len("handler") :])]  # type: ignore[attr-defined]
         bind: list[ast.stmt] = []
@@ -379,6 +409,8 @@ class _Copier:
             if stmt.hoist is not None:
                 self.origins[id(stmt.hoist)] = (path, "iter")
         self.memo: dict[int, Any] = {}
+        #: Origins of the statements :meth:`clone` made (they are not in the memo).
+        self.extra: dict[int, tuple[tuple, str]] = {}
 
     def copy(self, node: Any) -> Any:
         return copy.deepcopy(node, self.memo)
@@ -386,9 +418,21 @@ class _Copier:
     def copy_stmt(self, stmt: logical.Stmt) -> list[ast.stmt]:
         return [self.copy(n) for n in stmt.vaccinated()]
 
+    def clone(self, node: ast.stmt, **blocks: list[ast.stmt]) -> ast.stmt:
+        """A copy of *node* with *blocks* in place of its own. The memo's copy of *node* stays
+        whole: an enclosing loop copied later runs the whole statement in its next iterations
+        (cutting the memo's copy made them run only the resumed rest)."""
+        clone = copy.copy(node)
+        for name, value in ast.iter_fields(node):
+            setattr(clone, name, blocks[name] if name in blocks else self.copy(value))
+        if id(node) in self.origins:
+            self.extra[id(clone)] = self.origins[id(node)]
+        return clone
+
     def line_map(self, built: ast.Module, reparsed: ast.Module) -> dict[int, tuple[tuple, str]]:
         """Lines of the compiled text -> (logical path, phase) for every copied statement."""
         copies = {id(self.memo[k]): v for k, v in self.origins.items() if k in self.memo}
+        copies.update(self.extra)
         lines: dict[int, tuple[tuple, str]] = {}
         for old, new in zip(_statements(built), _statements(reparsed)):
             found = copies.get(id(old))

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import align, frames, journal, logical, policy, registry, report, resume
+from . import align, frames, journal, logical, policy, registry, report, resume, wrapping
 from . import config as config_module
 from .barrier import mark
 from .context import Context, capture, release
@@ -142,6 +142,7 @@ class Session:
     def prepare(self, skip: bool = False) -> resume.Built:
         """Compile the continuation for the current code; raises if it cannot be built."""
         position = align.map_crash(self.old_view, self.view, self.path, self.phase, skip=skip)
+        self.position = position
         self.built = resume.build(
             self.view,
             position,
@@ -178,13 +179,17 @@ class Session:
         self.where = None
         session = self
 
+        at, text = self.resumed_at()
+
         def run() -> Any:
             if decision.free_memory:
                 policy.free_memory()
             restore = time.perf_counter() - landed
-            session.journal.event("resume", restore_ms=round(restore * 1000, 3), **session.location)
-            session.say(f"daifu: resumed {session.qualname}() at {session.location['file']}:{session.location['line']} "
-                        f"({restore * 1000:.1f} ms after the fix)")
+            session.journal.event(
+                "resume", restore_ms=round(restore * 1000, 3), **at,
+                crashed_at=f"{session.location['file']}:{session.location['line']}",
+            )
+            session.say(f"daifu: resumed {session.qualname}() {text} ({restore * 1000:.1f} ms after the fix)")
             result = built.function()
             if built.region is None:
                 return result
@@ -193,6 +198,22 @@ class Session:
             return Resumed(result, session, built.owner or ())
 
         return run
+
+    def resumed_at(self) -> tuple[dict[str, Any], str]:
+        """Where the continuation really starts (the log's ``resume`` event and message): the
+        statement it runs first in the code it runs, which a fix may have moved or removed."""
+        position = self.position
+        stmt, next_item = resume.first_statement(self.view, position)
+        home = self.config.home
+        if stmt is None:
+            return {"file": self.location["file"], "line": None, "function": self.qualname}, "at its end (it returns)"
+        node = stmt.node if stmt.hoist is None or next_item else stmt.hoist
+        file, line, _ = report.user_location(self.module.path, node.lineno, home)
+        text = f"at {file}:{line}" + (" (the loop's next iteration)" if next_item else "")
+        entered = [f"`{wrapping.header(frames.statement_at(self.view.body, p))}`" for p in position.entered]
+        if entered:
+            text += f", inside the new {', '.join(entered)}"
+        return {"file": file, "line": line, "function": self.qualname}, text
 
     def handover(self, resumed: Resumed, frame: FrameType, root: bool) -> Any:
         """An old frame got a cell's ``Resumed``: continue after that cell's statement with

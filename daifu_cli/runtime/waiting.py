@@ -211,6 +211,7 @@ class _Loop:
         try:
             session.prepare(skip=kind == "skip")
         except align.CannotMap as exc:
+            session.journal.event("cannot-resume", reason=str(exc), origin="snippet")
             session.say(f"daifu: cannot resume here: {exc}; still waiting")
             return None
         return Decision(kind, origin="snippet")
@@ -272,6 +273,7 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
             session.switch_code()
             session.prepare()
         except align.CannotMap as exc:
+            session.journal.event("cannot-resume", reason=str(exc), origin="patch")
             lines.append(
                 f"daifu: cannot resume {session.qualname}() in the new code: {exc}. "
                 "`retry` resumes it with the code it was running; `raise` gives up"

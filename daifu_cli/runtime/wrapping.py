@@ -1,0 +1,147 @@
+"""Fixes that move the running statements into a new enclosing statement, or out of one.
+
+The most common fix for bad data wraps the failing block in ``try: ... except ...: continue``.
+The statements before the failing one already ran (without the new ``try``); resuming *inside*
+the new statement means the continuation enters it right at the failing statement, so that
+what the fix wrapped around it applies to the rest of the block. What that means, per kind:
+
+* a new ``try`` (its body): the continuation enters the ``try`` and starts at the failing
+  statement; its handlers, ``else`` and later statements behave as in the fixed program;
+* a new ``if`` (body or ``else``): its test is evaluated when the continuation enters it, at
+  the failing statement, not before the statements that already ran. That is the value the
+  fixed program would have seen unless those statements set a name the test reads: then daifu
+  refuses (it cannot know what the test was before them);
+* a new loop: refused. The statements that already ran were one pass; daifu cannot tell which
+  iteration of the new loop they were, nor take an item from a new iterator for them;
+* a new ``with``, or ``try`` with ``finally``: refused for now. Their blocks run in cells (so
+  a crash inside can wait with the manager entered), and a continuation can only enter a cell
+  that an old frame is running;
+* a new ``match``, or a new ``try``'s ``except``/``else``/``finally`` clause: refused (the
+  failing statement would run only if something that did not happen had happened).
+
+Leaving a statement (the fix removed a ``try`` or ``if`` around the crash) needs nothing: its
+handlers or test simply no longer apply. A removed loop, ``with`` or ``try``-with-``finally``
+around the crash is refused: they hold running state (an iterator, an entered manager).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from . import logical
+from .names import bound_names
+
+if TYPE_CHECKING:
+    from .align import Position
+
+
+class CannotMap(Exception):
+    """The fix changed the structure around the crash beyond recognition."""
+
+
+def header(stmt: logical.Stmt) -> str:
+    """The statement's header as the user wrote it, for messages: ``with torch.no_grad()``."""
+    node = stmt.node
+    if isinstance(node, ast.If):
+        return f"if {ast.unparse(node.test)}"
+    if isinstance(node, ast.While):
+        return f"while {ast.unparse(node.test)}"
+    if isinstance(node, ast.For):
+        iterable = stmt.hoist.value.args[0] if stmt.hoist is not None else node.iter  # type: ignore[attr-defined]
+        return f"for {ast.unparse(node.target)} in {ast.unparse(iterable)}"
+    if isinstance(node, ast.With):
+        return "with " + ", ".join(ast.unparse(item) for item in node.items)
+    if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        return "try"
+    if type(node).__name__ == "Match":
+        return f"match {ast.unparse(node.subject)}"  # type: ignore[attr-defined]
+    return type(node).__name__.lower()
+
+
+def check_enter(stmt: logical.Stmt, name: str) -> None:
+    """Raise :class:`CannotMap` unless a continuation can enter the new *stmt* at its block
+    *name* (see the module doc)."""
+    what = f"`{header(stmt)}`"
+    if name in stmt.cells:
+        raise CannotMap(
+            f"the fix moved the failing statement into a new {what} block; daifu runs such a "
+            "block in a cell of its own and cannot yet resume inside a new one (resume at the "
+            "failing statement without it, e.g. `retry`, then wrap later iterations)"
+        )
+    node = stmt.node
+    if isinstance(node, (ast.For, ast.While)):
+        raise CannotMap(
+            f"the fix moved the failing statement into a new loop {what}; the statements before "
+            "it already ran once, and daifu cannot tell which iteration of the new loop that was"
+        )
+    if (isinstance(node, ast.Try) or type(node).__name__ == "TryStar") and name == "body":
+        return
+    if isinstance(node, ast.If) and name in ("body", "orelse"):
+        return
+    clause = {"orelse": "else", "finalbody": "finally"}.get(name, "except" if name.startswith("handler") else name)
+    raise CannotMap(
+        f"the fix moved the failing statement into the `{clause}` part of a new {what}; it would "
+        "run only if what leads there had happened, and daifu cannot tell"
+    )
+
+
+def can_leave(stmt: logical.Stmt, name: str) -> bool:
+    """Whether a fix may remove *stmt* around the crash (at its block *name*)."""
+    if stmt.cells:
+        return False  # an entered manager or a pending finally: someone must finish them
+    node = stmt.node
+    if isinstance(node, ast.Try):
+        return name == "body"
+    return isinstance(node, ast.If) and name in ("body", "orelse")
+
+
+def check_tests(view: logical.Function, position: Position) -> tuple[str, ...]:
+    """Notes for the new ``if`` statements the continuation enters; raises
+    :class:`CannotMap` if a test reads a name that statements which already ran inside it set."""
+    notes = []
+    for owner_path in position.entered:
+        owner = _statement(view, owner_path)
+        if not isinstance(owner.node, ast.If):
+            continue
+        ran = _before(view, owner_path, position)
+        read = {n.id for n in ast.walk(owner.node.test) if isinstance(n, ast.Name)}
+        clash = sorted(read & bound_names([s.node for s in ran]))
+        if clash:
+            raise CannotMap(
+                f"the fix put the failing statement inside a new `{header(owner)}`, and statements "
+                f"inside it that already ran set {', '.join(clash)}: daifu cannot tell what its "
+                "test was before them"
+            )
+        notes.append(
+            f"the new `{header(owner)}` around the failing statement is entered there: its test is "
+            "evaluated now"
+        )
+    return tuple(notes)
+
+
+def _statement(view: logical.Function, path: tuple) -> logical.Stmt:
+    from .frames import statement_at
+
+    return statement_at(view.body, path)
+
+
+def _before(view: logical.Function, owner_path: tuple, position: Position) -> list[logical.Stmt]:
+    """Statements inside the statement at *owner_path* that come before the resume position
+    (each with everything nested in it), and the loops between (their targets are bound)."""
+    depth = len(owner_path)
+    owner = _statement(view, owner_path)
+    block = owner.blocks[position.block[depth]]
+    steps = [*position.block[depth + 1 :], position.index]
+    found: list[logical.Stmt] = []
+    while steps:
+        index = steps[0]
+        for _path, stmt in logical.walk(block[:index]):
+            found.append(stmt)
+        if len(steps) == 1:
+            break
+        enclosing = block[index]
+        if isinstance(enclosing.node, ast.For):
+            found.append(logical.Stmt(ast.Assign([enclosing.node.target], ast.Constant(None)), None))
+        block, steps = enclosing.blocks[steps[1]], steps[2:]
+    return found

@@ -1,0 +1,318 @@
+"""Fixes that move the running statements into a new enclosing statement (or out of one).
+
+Wrapping the failing block in ``try/except: continue`` is the most common fix for bad data.
+The resumed run must enter the new statement at the failing statement, so that what the fix
+put around it applies, and print what the fixed program prints when run from scratch; what
+cannot be entered soundly is refused with its reason while the program keeps waiting. Also:
+what the log says about where it resumed, and the source lines shown after a fix.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from recovery import Run, run_plain
+
+
+def _fix(run: Run, new: str) -> list[str]:
+    """Replace the whole program with *new* (dedented) and `daifu patch` it."""
+    (run.src / "main.py").write_text(textwrap.dedent(new).lstrip(), encoding="utf-8")
+    from daifu_cli.patch import patch_once
+
+    return patch_once(run.src, run.out)
+
+
+def _wait_event(run: Run, name: str, count: int = 1, timeout: float = 60) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [e for e in run.events() if e["event"] == name]
+        if len(found) >= count:
+            return found[count - 1]
+        assert run.process is not None and run.process.poll() is None, run.finish()
+        time.sleep(0.02)
+    run.kill()
+    raise AssertionError(f"no {name} event")
+
+
+def _recovers_like_the_fix(tmp_path: Path, program: str, fixed: str) -> tuple[str, str, Run]:
+    """Run *program*, fix it into *fixed* at its crash, and check the output equals *fixed*
+    run from scratch."""
+    run = Run(tmp_path, {"main.py": program}).start()
+    run.wait_waiting()
+    assert _fix(run, fixed) == ["main.py"]
+    code, out, err = run.finish()
+    assert code == 0, err
+    expected = run_plain(run.src)
+    assert expected.returncode == 0, expected.stderr
+    assert out == expected.stdout, err
+    return out, err, run
+
+
+ITEM2 = """
+    def train():
+        for i in range(3):
+            x = i
+            y = 10 // (x - 1)
+            print("step", i, y)
+    train()
+"""
+
+
+def test_a_new_try_around_the_loop_body_protects_the_resumed_statement(tmp_path: Path) -> None:
+    """Issue 10 item 2: the resumed run entered past the new ``try`` (its handler never ran)
+    while the log said it resumed at the failing line."""
+    out, err, run = _recovers_like_the_fix(tmp_path, ITEM2, """
+        def train():
+            for i in range(3):
+                try:
+                    x = i
+                    y = 10 // (x - 1)
+                    print("step", i, y)
+                except ZeroDivisionError:
+                    print("handled", i)
+        train()
+    """)
+    assert out == "step 0 -10\nhandled 1\nstep 2 10\n"
+    resume = run.events()[-1]
+    assert resume["event"] == "resume" and resume["line"] == 5, resume  # `y = ...` in the fix
+    assert resume["crashed_at"].endswith("main.py:4")
+    assert "resumed train() at ../src/main.py:5, inside the new `try`" in err
+
+
+def test_a_new_try_around_an_if_holding_the_failing_statement(tmp_path: Path) -> None:
+    """Issue 10 item 3: the ``if`` moved unchanged into the new ``try`` was taken as removed."""
+    out, _, _ = _recovers_like_the_fix(tmp_path, """
+        def train(flag):
+            for i in range(3):
+                if flag:
+                    y = 10 // (i - 1)
+                print("step", i)
+        train(True)
+    """, """
+        def train(flag):
+            for i in range(3):
+                try:
+                    if flag:
+                        y = 10 // (i - 1)
+                    print("step", i)
+                except ZeroDivisionError:
+                    continue
+        train(True)
+    """)
+    assert out == "step 0\nstep 2\n"
+
+
+def test_a_crash_in_an_existing_try_inside_a_loop_keeps_later_iterations_whole(tmp_path: Path) -> None:
+    """The continuation cut the ``try`` body for the interrupted iteration and the loop's
+    later iterations ran that cut copy too (``x = i`` never ran again)."""
+    out, _, _ = _recovers_like_the_fix(tmp_path, """
+        def train():
+            for i in range(3):
+                try:
+                    x = i
+                    y = 10 // (x - 1)
+                    print("step", i, y)
+                except KeyError:
+                    pass
+        train()
+    """, """
+        def train():
+            for i in range(3):
+                try:
+                    x = i
+                    y = 10 // (x - 1) if x != 1 else 0
+                    print("step", i, y)
+                except KeyError:
+                    pass
+        train()
+    """)
+    assert out == "step 0 -10\nstep 1 0\nstep 2 10\n"
+
+
+NESTED = """
+    def train(batches):
+        for batch in batches:
+            for x in batch:
+                y = 10 // x
+                print("item", x, y)
+            print("batch done")
+    train([[1, 2], [0, 5], [3]])
+"""
+
+
+def test_a_new_try_around_a_running_inner_loop(tmp_path: Path) -> None:
+    """The running inner loop moves into the new ``try``: it goes on with its iterator, inside
+    the ``try``, so the handler skips the rest of the bad batch."""
+    out, _, _ = _recovers_like_the_fix(tmp_path, NESTED, """
+        def train(batches):
+            for batch in batches:
+                try:
+                    for x in batch:
+                        y = 10 // x
+                        print("item", x, y)
+                except ZeroDivisionError:
+                    print("bad batch")
+                    continue
+                print("batch done")
+        train([[1, 2], [0, 5], [3]])
+    """)
+    assert "bad batch\nitem 3 3\n" in out
+
+
+def test_wrapping_at_several_levels(tmp_path: Path) -> None:
+    """A new ``try`` around the outer body and a new ``if`` around the failing statement."""
+    out, err, _ = _recovers_like_the_fix(tmp_path, NESTED, """
+        def train(batches):
+            for batch in batches:
+                try:
+                    for x in batch:
+                        if x != 0:
+                            y = 10 // x
+                        print("item", x, y)
+                except ZeroDivisionError:
+                    print("bad batch")
+                print("batch done")
+        train([[1, 2], [0, 5], [3]])
+    """)
+    assert "item 0 5\nitem 5 2\n" in out  # y kept from the item before, as in the fixed program
+    assert "the new `if x != 0` around the failing statement is entered there" in err
+
+
+def test_a_fix_that_removes_the_try_around_the_crash(tmp_path: Path) -> None:
+    _recovers_like_the_fix(tmp_path, """
+        def train():
+            for i in range(3):
+                try:
+                    y = 10 // (i - 1)
+                    print("step", i, y)
+                except KeyError:
+                    print("never")
+        train()
+    """, """
+        def train():
+            for i in range(3):
+                y = 10 // (i - 1) if i != 1 else 0
+                print("step", i, y)
+        train()
+    """)
+
+
+IF_TEST = """
+    def train(data):
+        ok = True
+        for item in data:
+            ok = item != 1
+            total = 10 // (item - 1)
+            print("step", item, total)
+    train([0, 1, 2])
+"""
+
+
+def test_a_new_if_whose_test_reads_what_already_ran_is_refused_then_a_sound_one_resumes(tmp_path: Path) -> None:
+    """A new ``if`` is entered with its test evaluated at the resume point; when statements
+    it wraps that already ran set a name the test reads, that value is not the one the fixed
+    program saw: refused with the reason, and the program keeps waiting for another fix."""
+    run = Run(tmp_path, {"main.py": IF_TEST}).start()
+    run.wait_waiting()
+    _fix(run, """
+        def train(data):
+            ok = True
+            for item in data:
+                if ok:
+                    ok = item != 1
+                    total = 10 // (item - 1)
+                    print("step", item, total)
+        train([0, 1, 2])
+    """)
+    refused = _wait_event(run, "cannot-resume")
+    assert "statements inside it that already ran set ok" in refused["reason"]
+    _fix(run, """
+        def train(data):
+            ok = True
+            for item in data:
+                ok = item != 1
+                if ok:
+                    total = 10 // (item - 1)
+                    print("step", item, total)
+        train([0, 1, 2])
+    """)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout == "step 0 -10\nstep 2 10\n"
+
+
+def test_a_new_loop_or_with_around_the_crash_is_refused_with_its_reason(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": ITEM2}).start()
+    run.wait_waiting()
+    _fix(run, """
+        def train():
+            for i in range(3):
+                x = i
+                for attempt in range(2):
+                    y = 10 // (x - 1)
+                print("step", i, y)
+        train()
+    """)
+    assert "new loop `for attempt in range(2)`" in _wait_event(run, "cannot-resume")["reason"]
+    _fix(run, """
+        import contextlib
+        def train():
+            for i in range(3):
+                y = -1
+                with contextlib.suppress(ZeroDivisionError):
+                    x = i
+                    y = 10 // (x - 1)
+                print("step", i, y)
+        train()
+    """)
+    reason = _wait_event(run, "cannot-resume", count=2)["reason"]
+    assert "new `with contextlib.suppress(ZeroDivisionError)` block" in reason
+    _fix(run, ITEM2.replace("10 // (x - 1)", "10 // (x - 1) if x != 1 else -1"))
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout
+    assert [e["event"] for e in run.events()].count("resume") == 1
+
+
+def test_the_log_says_where_it_really_resumed(tmp_path: Path) -> None:
+    """The fix deleted the failing statement and the one before it, and changed the one after:
+    the run resumes at that one (line 3 of the fixed file), and says so, not the crash's line 4.
+    (Counting positions in the changed range resumed at the loop's next iteration.)"""
+    run = Run(tmp_path, {"main.py": ITEM2}).start()
+    run.wait_waiting()
+    _fix(run, """
+        def train():
+            for i in range(3):
+                print("step", i)
+        train()
+    """)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "step 0 -10\nstep 1\nstep 2\n"  # step 0 ran before the fix
+    resume = run.events()[-1]
+    assert (resume["line"], resume["crashed_at"][-9:]) == (3, "main.py:4"), resume
+    assert "resumed train() at ../src/main.py:3 (" in err
+
+
+def test_a_second_crash_shows_the_new_source_lines(tmp_path: Path) -> None:
+    """Issue 10 item 4: the report of a crash in fixed code, and the console's ``where``,
+    showed the lines read before the fix (``linecache`` kept them)."""
+    run = Run(tmp_path, {"main.py": ITEM2}).start()
+    run.wait_waiting()
+    _fix(run, ITEM2.replace("10 // (x - 1)", "10 // (x - 1 + 0)  # still wrong"))
+    run.wait_waiting(count=2)
+    attach = subprocess.run(
+        [sys.executable, "-m", "daifu_cli", "attach", str(run.out)],
+        input="where\ndetach\n", capture_output=True, text=True, timeout=30,
+    )
+    assert "y = 10 // (x - 1 + 0)  # still wrong" in attach.stdout, attach.stdout
+    _fix(run, ITEM2.replace("10 // (x - 1)", "10 // (x - 1 + 0) if x != 1 else 0"))
+    code, _, err = run.finish()
+    assert code == 0, err
+    second = err.split("daifu: crash intercepted")[2]
+    traceback = second.split("Traceback (user files):")[1].split("\n\n")[0]
+    assert "y = 10 // (x - 1 + 0)  # still wrong" in traceback, traceback
