@@ -15,6 +15,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from conftest import requires_torch
 from recovery import Run, run_plain
 
 
@@ -245,7 +246,9 @@ def test_a_new_if_whose_test_reads_what_already_ran_is_refused_then_a_sound_one_
     assert out == run_plain(run.src).stdout == "step 0 -10\nstep 2 10\n"
 
 
-def test_a_new_loop_or_with_around_the_crash_is_refused_with_its_reason(tmp_path: Path) -> None:
+def test_a_new_loop_around_the_crash_is_refused_with_its_reason(tmp_path: Path) -> None:
+    """The statements before the failing one ran once, outside any new loop: which iteration
+    of it were they? Refused, the program keeps waiting, and a later fix resumes."""
     run = Run(tmp_path, {"main.py": ITEM2}).start()
     run.wait_waiting()
     _fix(run, """
@@ -258,24 +261,77 @@ def test_a_new_loop_or_with_around_the_crash_is_refused_with_its_reason(tmp_path
         train()
     """)
     assert "new loop `for attempt in range(2)`" in _wait_event(run, "cannot-resume")["reason"]
-    _fix(run, """
-        import contextlib
-        def train():
-            for i in range(3):
-                y = -1
-                with contextlib.suppress(ZeroDivisionError):
-                    x = i
-                    y = 10 // (x - 1)
-                print("step", i, y)
-        train()
-    """)
-    reason = _wait_event(run, "cannot-resume", count=2)["reason"]
-    assert "new `with contextlib.suppress(ZeroDivisionError)` block" in reason
     _fix(run, ITEM2.replace("10 // (x - 1)", "10 // (x - 1) if x != 1 else -1"))
     code, out, err = run.finish()
     assert code == 0, err
     assert out == run_plain(run.src).stdout
     assert [e["event"] for e in run.events()].count("resume") == 1
+
+
+def test_a_new_with_around_the_crash_is_entered_at_the_failing_statement(tmp_path: Path) -> None:
+    """The new ``with`` body runs in a cell: the continuation enters the manager and calls a
+    cut copy of the cell; the loop's next iterations run the whole cell. (The import is there
+    from the start: a fix's module-level statements are not run.)"""
+    out, err, _ = _recovers_like_the_fix(tmp_path, "import contextlib\n" + textwrap.dedent(ITEM2), """
+        import contextlib
+        def train():
+            for i in range(3):
+                with contextlib.suppress(ZeroDivisionError):
+                    x = i
+                    y = 10 // (x - 1)
+                    print("step", i, y)
+        train()
+    """)
+    assert out == "step 0 -10\nstep 2 10\n"
+    assert "its manager is entered now" in err
+
+
+def test_a_new_try_with_finally_around_the_crash(tmp_path: Path) -> None:
+    """Its body runs in a cell, entered like a new ``with``'s; the handler and the ``finally``
+    run for the resumed iteration. (Iteration 0 ran before the fix: no ``finally 0``.)"""
+    run = Run(tmp_path, {"main.py": ITEM2}).start()
+    run.wait_waiting()
+    _fix(run, """
+        def train():
+            for i in range(3):
+                try:
+                    x = i
+                    y = 10 // (x - 1)
+                    print("step", i, y)
+                except ZeroDivisionError:
+                    print("handled", i)
+                finally:
+                    print("finally", i)
+        train()
+    """)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "step 0 -10\nhandled 1\nfinally 1\nstep 2 10\nfinally 2\n"
+
+
+@requires_torch
+def test_a_new_torch_no_grad_covers_the_resumed_statements(tmp_path: Path) -> None:
+    program = """
+        import torch
+        def train():
+            w = torch.ones(2, requires_grad=True)
+            for i in range(3):
+                x = torch.full((2,), float(i))
+                y = (w * x).sum() * (10 // (i - 1))
+                print("step", i, y.requires_grad)
+        train()
+    """
+    run = Run(tmp_path, {"main.py": program}).start()
+    run.wait_waiting(timeout=120)
+    _fix(run, program.replace("""
+                y = (w * x).sum() * (10 // (i - 1))
+                print("step", i, y.requires_grad)""", """
+                with torch.no_grad():
+                    y = (w * x).sum() * (10 // (i - 1 or 1))
+                    print("step", i, y.requires_grad)"""))
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "step 0 True\nstep 1 False\nstep 2 False\n"  # step 0 ran before the fix
 
 
 def test_the_log_says_where_it_really_resumed(tmp_path: Path) -> None:
@@ -316,3 +372,61 @@ def test_a_second_crash_shows_the_new_source_lines(tmp_path: Path) -> None:
     second = err.split("daifu: crash intercepted")[2]
     traceback = second.split("Traceback (user files):")[1].split("\n\n")[0]
     assert "y = 10 // (x - 1 + 0)  # still wrong" in traceback, traceback
+
+
+def test_a_with_in_resumed_code_still_suppresses_in_later_iterations(tmp_path: Path) -> None:
+    """Resumed code runs as a continuation renamed after the user's function: the barrier
+    could not find its source, so the ``with`` there was taken to suppress nothing and a
+    ``KeyError`` the ``suppress`` swallows in a later iteration was intercepted as a crash."""
+    _recovers_like_the_fix(tmp_path, """
+        import contextlib
+        def train():
+            for i in range(4):
+                with contextlib.suppress(KeyError):
+                    y = 10 // (i - 1)
+                    if i == 2:
+                        raise KeyError(i)
+                    print("step", i, y)
+        train()
+    """, """
+        import contextlib
+        def train():
+            for i in range(4):
+                with contextlib.suppress(KeyError):
+                    y = 10 // (i - 1 or 1)
+                    if i == 2:
+                        raise KeyError(i)
+                    print("step", i, y)
+        train()
+    """)
+
+
+def test_a_fix_that_removes_a_with_around_the_crash_is_refused_with_its_reason(tmp_path: Path) -> None:
+    """The crash waits inside the ``with`` (its manager entered, in a cell's frame): leaving
+    it early is refused; the program keeps waiting and a fix that keeps the ``with`` resumes."""
+    program = """
+        import contextlib
+        def train():
+            for i in range(3):
+                with contextlib.suppress(KeyError):
+                    y = 10 // (i - 1)
+                    print("step", i, y)
+        train()
+    """
+    run = Run(tmp_path, {"main.py": program}).start()
+    run.wait_waiting()
+    _fix(run, """
+        import contextlib
+        def train():
+            for i in range(3):
+                y = 10 // (i - 1 or 1)
+                print("step", i, y)
+        train()
+    """)
+    reason = _wait_event(run, "cannot-resume")["reason"]
+    assert "removed the `with contextlib.suppress(KeyError)` that the crash happened inside" in reason
+    assert "runs in a cell of its own" in reason
+    _fix(run, program.replace("(i - 1)", "(i - 1 or 1)"))
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout

@@ -130,8 +130,9 @@ def map_crash(
         old_stmt = old_block[index]
         found = locate(old_block, new_block, index)
         if found is None:
-            if wrapping.can_leave(old_stmt, name) and locate(old_stmt.blocks[name], new_block, rest[2]) is not None:
-                notes.append(f"the fix removed the `{_describe(old_stmt)}` around the crash; it no longer applies")
+            if locate(old_stmt.blocks[name], new_block, rest[2]) is not None:  # the fix removed it
+                wrapping.check_leave(old_stmt, name)
+                notes.append(f"the fix removed the `{wrapping.header(old_stmt)}` around the crash; it no longer applies")
                 old_block, rest = old_stmt.blocks[name], rest[2:]
                 continue
             raise CannotMap(

@@ -144,7 +144,9 @@ def _find_scope(tree: ast.Module, code: CodeType) -> ast.AST | None:
     for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            name_ok = node.name == name or (node.name == layout.SCRIPT and name == "<module>")
+            # A continuation's own function is renamed after the user's: without its
+            # generated name, a `with`/`try` in resumed code was taken to handle nothing.
+            name_ok = node.name in (name, layout.CONTINUATION) or (node.name == layout.SCRIPT and name == "<module>")
             if name_ok and first == code.co_firstlineno:
                 return node
         elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>" and node.lineno == code.co_firstlineno:

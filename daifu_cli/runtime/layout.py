@@ -34,6 +34,9 @@ PREFIX = "_daifu_"
 EXC = "_daifu_e"
 #: The resume plan returned by the runtime when it intercepts a crash.
 RESUME = "_daifu_k"
+#: The function a continuation (the code that resumes a crashed function) runs as: renamed
+#: after the user's function when compiled, found by this name and its first line.
+CONTINUATION = "_daifu_resume"
 #: The signal returned by the last cell call.
 SIGNAL = "_daifu_t"
 #: A probe closure whose cells give the runtime every variable the function shares.

@@ -35,7 +35,7 @@ from .context import Context
 from .frames import statement_at
 from .names import bound_names, own_nodes, walk
 
-RESUME_NAME = "_daifu_resume"
+RESUME_NAME = layout.CONTINUATION
 HANDLED = "_daifu_handled"
 _counter = itertools.count(1)
 
@@ -70,13 +70,16 @@ def block_at(view: logical.Function, path: tuple) -> logical.Block:
     return statement_at(view.body, path[:-1]).blocks[path[-1]]
 
 
-def region_of(view: logical.Function, block_path: tuple) -> tuple[str | None, tuple | None]:
-    """The region (cell name) of the block at *block_path*, and the path of its owner."""
+def region_of(
+    view: logical.Function, block_path: tuple, entered: tuple[tuple, ...] = ()
+) -> tuple[str | None, tuple | None]:
+    """The region (cell name) of the block at *block_path*, and the path of its owner. The
+    cells of *entered* statements (new around the crash) run inside the continuation."""
     path = block_path
     while path:
         owner_path, name = path[:-1], path[-1]
         owner = statement_at(view.body, owner_path)
-        if name in owner.cells:
+        if name in owner.cells and owner_path not in entered:
             return owner.cells[name], owner_path
         if owner.region is not None:
             # An inline block inside a cell: keep climbing to the cell's own block.
@@ -99,7 +102,7 @@ def build(
     """Compile the continuation of *view* at *position* over *ctx*'s variables."""
     for old, new in position.iterators:
         ctx.alias(new, old)
-    region, owner = region_of(view, position.block)
+    region, owner = region_of(view, position.block, position.entered)
     copier = _Copier(view)
     body = _rest(view, position, copier, region)
     if not body:
@@ -197,14 +200,31 @@ def _rest(view: logical.Function, position: Position, copier: _Copier, region: s
     while path:
         owner_path, name = path[:-1], path[-1]
         owner = statement_at(view.body, owner_path)
-        if name in owner.cells:
+        entered = owner_path in position.entered
+        if name in owner.cells and not entered:
             break  # the top block of a cell: the region ends here
-        out = _reenter(owner, name, out, copier, entered=owner_path in position.entered)
+        if name in owner.cells:
+            out = _enter_cell(view, owner, name, out, copier)
+        else:
+            out = _reenter(owner, name, out, copier, entered=entered)
         parent = block_at(view, owner_path[:-1])
         for stmt in parent[owner_path[-1] + 1 :]:
             out.extend(copier.copy_stmt(stmt))
         path = owner_path[:-1]
     return out
+
+
+def _enter_cell(
+    view: logical.Function, owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Copier
+) -> list[ast.stmt]:
+    """Enter a new ``with`` (or ``try`` with ``finally``) whose block *name* is a cell, at
+    *inner* (the rest of that block). The statement runs as written, calling a cut copy of
+    the cell defined just before it; the whole cell is defined again after it, for the
+    enclosing loop's next iterations. A crash in the cut cell resumes like one in the cell."""
+    cell = owner.cells[name]
+    definition, barrier = view.cells[cell], view.cell_barriers[cell]
+    body = [copier.clone(s, body=inner or [ast.Pass()]) if s is barrier else copier.copy(s) for s in definition.body]
+    return [copier.clone(definition, body=body), *copier.copy_stmt(owner), copier.copy(definition)]
 
 
 def _loop_without_hoist(stmt: logical.Stmt, copier: _Copier) -> ast.stmt:

@@ -11,11 +11,12 @@ what the fix wrapped around it applies to the rest of the block. What that means
   the failing statement, not before the statements that already ran. That is the value the
   fixed program would have seen unless those statements set a name the test reads: then daifu
   refuses (it cannot know what the test was before them);
+* a new ``with`` (or ``try`` with ``finally``): entered the same way; the manager is entered
+  when the continuation reaches it (``torch.no_grad()`` then covers the resumed statements),
+  with the same check as a new ``if`` on the names its expression reads. Such a block runs in
+  a cell; the continuation calls a cut copy of that cell (from the failing statement on);
 * a new loop: refused. The statements that already ran were one pass; daifu cannot tell which
   iteration of the new loop they were, nor take an item from a new iterator for them;
-* a new ``with``, or ``try`` with ``finally``: refused for now. Their blocks run in cells (so
-  a crash inside can wait with the manager entered), and a continuation can only enter a cell
-  that an old frame is running;
 * a new ``match``, or a new ``try``'s ``except``/``else``/``finally`` clause: refused (the
   failing statement would run only if something that did not happen had happened).
 
@@ -63,13 +64,9 @@ def check_enter(stmt: logical.Stmt, name: str) -> None:
     """Raise :class:`CannotMap` unless a continuation can enter the new *stmt* at its block
     *name* (see the module doc)."""
     what = f"`{header(stmt)}`"
-    if name in stmt.cells:
-        raise CannotMap(
-            f"the fix moved the failing statement into a new {what} block; daifu runs such a "
-            "block in a cell of its own and cannot yet resume inside a new one (resume at the "
-            "failing statement without it, e.g. `retry`, then wrap later iterations)"
-        )
     node = stmt.node
+    if isinstance(node, ast.With) and name == "body":
+        return
     if isinstance(node, (ast.For, ast.While)):
         raise CannotMap(
             f"the fix moved the failing statement into a new loop {what}; the statements before "
@@ -86,37 +83,47 @@ def check_enter(stmt: logical.Stmt, name: str) -> None:
     )
 
 
-def can_leave(stmt: logical.Stmt, name: str) -> bool:
-    """Whether a fix may remove *stmt* around the crash (at its block *name*)."""
-    if stmt.cells:
-        return False  # an entered manager or a pending finally: someone must finish them
+def check_leave(stmt: logical.Stmt, name: str) -> None:
+    """Raise :class:`CannotMap` unless a fix may remove *stmt* around the crash (the crash is
+    in its block *name*): a ``try``'s body or an ``if``'s branch can simply be left."""
     node = stmt.node
-    if isinstance(node, ast.Try):
-        return name == "body"
-    return isinstance(node, ast.If) and name in ("body", "orelse")
+    what = f"`{header(stmt)}`"
+    if isinstance(node, (ast.For, ast.While)):
+        why = "it is a running loop, and daifu cannot tell how its remaining iterations should run without it"
+    elif stmt.cells:
+        why = ("its block runs in a cell of its own (the manager is entered, or the `finally` "
+               "pending), which daifu cannot leave early")
+    elif (isinstance(node, ast.Try) and name == "body") or (isinstance(node, ast.If) and name in ("body", "orelse")):
+        return
+    else:
+        why = "daifu can leave only a `try` body or an `if` branch"
+    raise CannotMap(f"the fix removed the {what} that the crash happened inside: {why}")
 
 
 def check_tests(view: logical.Function, position: Position) -> tuple[str, ...]:
-    """Notes for the new ``if`` statements the continuation enters; raises
-    :class:`CannotMap` if a test reads a name that statements which already ran inside it set."""
+    """Notes for the new ``if`` and ``with`` statements the continuation enters; raises
+    :class:`CannotMap` if a test or manager reads a name that statements which already ran
+    inside it set."""
     notes = []
     for owner_path in position.entered:
         owner = _statement(view, owner_path)
-        if not isinstance(owner.node, ast.If):
+        node = owner.node
+        if isinstance(node, ast.If):
+            evaluated, what = [node.test], "its test is evaluated now"
+        elif isinstance(node, ast.With):
+            evaluated, what = [i.context_expr for i in node.items], "its manager is entered now"
+        else:
             continue
         ran = _before(view, owner_path, position)
-        read = {n.id for n in ast.walk(owner.node.test) if isinstance(n, ast.Name)}
+        read = {n.id for e in evaluated for n in ast.walk(e) if isinstance(n, ast.Name)}
         clash = sorted(read & bound_names([s.node for s in ran]))
         if clash:
             raise CannotMap(
                 f"the fix put the failing statement inside a new `{header(owner)}`, and statements "
-                f"inside it that already ran set {', '.join(clash)}: daifu cannot tell what its "
-                "test was before them"
+                f"inside it that already ran set {', '.join(clash)}: daifu cannot tell what it "
+                "would have seen before them"
             )
-        notes.append(
-            f"the new `{header(owner)}` around the failing statement is entered there: its test is "
-            "evaluated now"
-        )
+        notes.append(f"the new `{header(owner)}` around the failing statement is entered there: {what}")
     return tuple(notes)
 
 
