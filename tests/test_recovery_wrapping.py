@@ -311,27 +311,36 @@ def test_a_new_try_with_finally_around_the_crash(tmp_path: Path) -> None:
 
 @requires_torch
 def test_a_new_torch_no_grad_covers_the_resumed_statements(tmp_path: Path) -> None:
+    """Entered at the failing statement: the statements before it inside the new ``with``
+    already ran (``x 1`` once), the resumed ones run without grad."""
     program = """
         import torch
         def train():
             w = torch.ones(2, requires_grad=True)
             for i in range(3):
                 x = torch.full((2,), float(i))
+                print("x", i)
                 y = (w * x).sum() * (10 // (i - 1))
                 print("step", i, y.requires_grad)
         train()
     """
     run = Run(tmp_path, {"main.py": program}).start()
     run.wait_waiting(timeout=120)
-    _fix(run, program.replace("""
-                y = (w * x).sum() * (10 // (i - 1))
-                print("step", i, y.requires_grad)""", """
+    _fix(run, """
+        import torch
+        def train():
+            w = torch.ones(2, requires_grad=True)
+            for i in range(3):
                 with torch.no_grad():
+                    x = torch.full((2,), float(i))
+                    print("x", i)
                     y = (w * x).sum() * (10 // (i - 1 or 1))
-                    print("step", i, y.requires_grad)"""))
+                    print("step", i, y.requires_grad)
+        train()
+    """)
     code, out, err = run.finish()
     assert code == 0, err
-    assert out == "step 0 True\nstep 1 False\nstep 2 False\n"  # step 0 ran before the fix
+    assert out == "x 0\nstep 0 True\nx 1\nstep 1 False\nx 2\nstep 2 False\n"  # step 0 ran before the fix
 
 
 def test_the_log_says_where_it_really_resumed(tmp_path: Path) -> None:
