@@ -439,3 +439,35 @@ def test_a_fix_that_removes_a_with_around_the_crash_is_refused_with_its_reason(t
     code, out, err = run.finish()
     assert code == 0, err
     assert out == run_plain(run.src).stdout
+
+
+def test_resuming_the_running_code_after_a_refused_fix_names_its_own_line(tmp_path: Path) -> None:
+    """The refused fix moved the lines; the snippet's retry resumes the code that was running,
+    and the message maps its line with that code's line map, not the fix's."""
+    run = Run(tmp_path, {"main.py": ITEM2}).start()
+    run.wait_waiting()
+    _fix(run, """
+        # a note
+        # another note
+        # and a third
+        def train():
+            for i in range(3):
+                x = i
+                for attempt in range(2):
+                    y = 10 // (x - 1)
+                print("step", i, y)
+        train()
+    """)
+    _wait_event(run, "cannot-resume")
+    run.snippet("pass\n", name="retry.py")  # the same statement crashes again, in resumed code
+    run.wait_waiting(count=2)
+    assert [e["line"] for e in run.events() if e["event"] in ("crash", "resume")] == [4, 4, 4]
+    run.snippet("x = 3\n")
+    code, _, err = run.finish()
+    assert code == 0, err
+    assert "resumed train() at ../src/main.py:4 (" in err, err
+    assert run.events()[-1]["line"] == 4
+    second = err.split("daifu: crash intercepted")[2].split("Variables of")[0]
+    assert "main.py:4 in train\n      y = 10 // (x - 1)\n" in second, second  # the text that ran
+    assert "def train" not in second  # not line 4 of the file as it is now
+    assert "the code that crashed is older than your file" in second

@@ -105,6 +105,7 @@ class ModuleRecord:
             found = self._views.get(id(node))
             if found is None:
                 found = self._views[id(node)] = logical.logical_function(node)
+                found.source = self.source
             return found
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import registry
+from . import layout, registry
 
 
 @dataclass
@@ -63,8 +63,10 @@ def line_map(vaccinated_path: str, source: str, home: Path) -> LineMap | None:
     return found
 
 
-def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str | None]:
-    """``(file to show, line, text of that line)`` for a line of running code."""
+def user_location(filename: str, line: int, home: Path, source: str | None = None) -> tuple[str, int, str | None]:
+    """``(file to show, line, text of that line)`` for a line of running code; *source*: the
+    vaccinated source that *line* belongs to, when not the module's current one (the code
+    that crashed, after a fix replaced it)."""
     continuation = registry.continuations.get(filename)
     if continuation is not None:  # resumed code: map back through the statement it runs
         found = continuation.lines.get(line)
@@ -73,26 +75,44 @@ def user_location(filename: str, line: int, home: Path) -> tuple[str, int, str |
 
             stmt = statement_at(continuation.view.body, found[0])
             node = stmt.hoist if found[1] == "iter" and stmt.hoist is not None else stmt.node
-            return user_location(continuation.module.path, node.lineno, home)
+            return user_location(continuation.module.path, node.lineno, home, continuation.view.source)
     record = registry.module_by_path(filename)
     if record is not None:
-        mapping = line_map(filename, record.source, home)
+        source = record.source if source is None else source
+        mapping = line_map(filename, source, home)
         if mapping is not None:
             original = mapping.line(line)
+            if original is not None and _older(source, record):
+                # Older code than the module's (a fix came since): the user's file no longer
+                # holds its text; the vaccinated line does, unless daifu wrote that line.
+                text = _line_of(source, line).strip()
+                return (_short(mapping.original), original, None if _is_scaffolding(text) else text or None)
             if original is not None and mapping.original.exists():
                 text = _fresh_line(str(mapping.original), original)
                 return (_short(mapping.original), original, text or None)
             if original is not None:
                 return (_short(mapping.original), original, None)
-        source_lines = record.source.splitlines()
-        found_text = source_lines[line - 1] if 0 < line <= len(source_lines) else None
-        return (_short(Path(filename)), line, found_text.rstrip() if found_text else None)
+        return (_short(Path(filename)), line, _line_of(source, line).rstrip() or None)
     copied = _input_copy(filename, home)
     if copied is not None:  # a file of the output copied unchanged: show the user's own
         text = _fresh_line(str(copied), line)
         return (_short(copied), line, text or None)
     text = _fresh_line(filename, line)
     return (_short(Path(filename)) if not filename.startswith("<") else filename, line, text or None)
+
+
+def _older(source: str, record: registry.ModuleRecord) -> bool:
+    """Whether *source* is an earlier version of *record*'s module than the current one."""
+    return source is not record.source and source != record.source
+
+
+def _line_of(source: str, line: int) -> str:
+    lines = source.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _is_scaffolding(text: str) -> bool:
+    return layout.PREFIX in text or f"{layout.RUNTIME}." in text
 
 
 def _fresh_line(filename: str, line: int) -> str:
@@ -138,17 +158,19 @@ def _short(path: Path) -> str:
         return text
 
 
-def context_lines(filename: str, line: int, home: Path, around: int = 2) -> list[str]:
-    """Source lines around a failure, with a marker on the failing one."""
-    shown, number, _ = user_location(filename, line, home)
+def context_lines(filename: str, line: int, home: Path, around: int = 2, source: str | None = None) -> list[str]:
+    """Source lines around a failure, with a marker on the failing one (*source*: see
+    :func:`user_location`)."""
+    record = registry.module_by_path(filename)
+    if record is not None and source is not None and _older(source, record):
+        return ["  (the code that crashed is older than your file: a fix came since; `where` shows its lines)"]
+    shown, number, _ = user_location(filename, line, home, source)
     path = Path(shown)
     lines: list[str] = []
     if path.exists():
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    else:
-        record = registry.module_by_path(filename)
-        if record is not None:
-            lines, number = record.source.splitlines(), line
+    elif record is not None:
+        lines, number = record.source.splitlines(), line
     out = []
     for n in range(max(1, number - around), min(len(lines), number + around) + 1):
         marker = ">" if n == number else " "

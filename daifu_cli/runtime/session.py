@@ -77,7 +77,8 @@ class Session:
     def intercept(self) -> Any:
         exc = self.exc
         assert exc is not None and self.where is not None
-        where_text, line, _ = report.user_location(self.module.path, self.module_line, self.config.home)
+        home = self.config.home
+        where_text, line, _ = report.user_location(self.module.path, self.module_line, home, self.old_view.source)
         self.location = {"file": where_text, "line": line, "function": self.qualname}
         self.journal.event(
             "crash",
@@ -208,7 +209,7 @@ class Session:
         if stmt is None:
             return {"file": self.location["file"], "line": None, "function": self.qualname}, "at its end (it returns)"
         node = stmt.node if stmt.hoist is None or next_item else stmt.hoist
-        file, line, _ = report.user_location(self.module.path, node.lineno, home)
+        file, line, _ = report.user_location(self.module.path, node.lineno, home, self.view.source)
         text = f"at {file}:{line}" + (" (the loop's next iteration)" if next_item else "")
         entered = [f"`{wrapping.header(frames.statement_at(self.view.body, p))}`" for p in position.entered]
         if entered:
@@ -262,7 +263,7 @@ class Session:
             lines.append("  (the failing statement steps an optimizer or scheduler: if it had already updated some"
                          " parameters, `retry` updates them again; `skip` goes on without it)")
         lines.append("")
-        lines.extend(report.context_lines(self.module.path, self._line(), home))
+        lines.extend(report.context_lines(self.module.path, self._line(), home, source=self.old_view.source))
         lines.append("")
         lines.append(f"Variables of {self.qualname}():")
         lines.extend(report.variables(self.variables()))
