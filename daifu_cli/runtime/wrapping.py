@@ -76,10 +76,14 @@ def check_enter(stmt: logical.Stmt, name: str) -> None:
         return
     if isinstance(node, ast.If) and name in ("body", "orelse"):
         return
-    clause = {"orelse": "else", "finalbody": "finally"}.get(name, "except" if name.startswith("handler") else name)
+    if type(node).__name__ == "Match":
+        part = "a case"
+    else:
+        clause = {"orelse": "else", "finalbody": "finally"}.get(name, "except" if name.startswith("handler") else name)
+        part = f"the `{clause}` part"
     raise CannotMap(
-        f"the fix moved the failing statement into the `{clause}` part of a new {what}; it would "
-        "run only if what leads there had happened, and daifu cannot tell"
+        f"the fix moved the failing statement into {part} of a new {what}; it would run only if "
+        "what leads there had happened, and daifu cannot tell"
     )
 
 
