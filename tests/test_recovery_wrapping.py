@@ -81,7 +81,7 @@ def test_a_new_try_around_the_loop_body_protects_the_resumed_statement(tmp_path:
     resume = run.events()[-1]
     assert resume["event"] == "resume" and resume["line"] == 5, resume  # `y = ...` in the fix
     assert resume["crashed_at"].endswith("main.py:4")
-    assert "resumed train() at ../src/main.py:5, inside the new `try`" in err
+    assert "resumed train() at ../src/main.py:5, entering `try` there (" in err
 
 
 def test_a_new_try_around_an_if_holding_the_failing_statement(tmp_path: Path) -> None:
@@ -180,7 +180,32 @@ def test_wrapping_at_several_levels(tmp_path: Path) -> None:
         train([[1, 2], [0, 5], [3]])
     """)
     assert "item 0 5\nitem 5 2\n" in out  # y kept from the item before, as in the fixed program
-    assert "the new `if x != 0` around the failing statement is entered there" in err
+    assert "the `if x != 0` now around the failing statement is entered there" in err
+
+
+def test_a_fix_that_moves_the_failing_statement_into_the_if_above_it(tmp_path: Path) -> None:
+    """The ``if`` ran already (its body printed ``ok 1``); the statements moved to its end
+    are entered there, the test evaluated again. Before, they counted as deleted and the run
+    went on with the next iteration (no ``step 1``)."""
+    out, err, _ = _recovers_like_the_fix(tmp_path, """
+        def train():
+            for i in range(3):
+                if i < 5:
+                    print("ok", i)
+                y = 10 // (i - 1)
+                print("step", i, y)
+        train()
+    """, """
+        def train():
+            for i in range(3):
+                if i < 5:
+                    print("ok", i)
+                    y = 10 // (i - 1 or 1)
+                    print("step", i, y)
+        train()
+    """)
+    assert "ok 1\nstep 1 10\n" in out
+    assert "resumed train() at ../src/main.py:5, entering `if i < 5` there (" in err
 
 
 def test_a_fix_that_removes_the_try_around_the_crash(tmp_path: Path) -> None:
@@ -260,7 +285,7 @@ def test_a_new_loop_around_the_crash_is_refused_with_its_reason(tmp_path: Path) 
                 print("step", i, y)
         train()
     """)
-    assert "new loop `for attempt in range(2)`" in _wait_event(run, "cannot-resume")["reason"]
+    assert "into the loop `for attempt in range(2)`" in _wait_event(run, "cannot-resume")["reason"]
     _fix(run, ITEM2.replace("10 // (x - 1)", "10 // (x - 1) if x != 1 else -1"))
     code, out, err = run.finish()
     assert code == 0, err

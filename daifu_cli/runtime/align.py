@@ -186,7 +186,7 @@ def _find(old: logical.Block, new: logical.Block, index: int, *, exact: bool) ->
     direct = _equal(old, new, index) if exact else counterpart(old, new, index)
     if direct is not None:
         return (), direct
-    for j in _replacing(old, new, index):
+    for j in _around(old, new, index):
         for name, block in new[j].blocks.items():
             found = _find(old, block, index, exact=exact)
             if found is not None:
@@ -201,11 +201,14 @@ def _equal(old: logical.Block, new: logical.Block, index: int) -> int | None:
     return None
 
 
-def _replacing(old: logical.Block, new: logical.Block, index: int) -> list[int]:
-    """The new compound statements written in place of statement *index* (and its neighbours)."""
+def _around(old: logical.Block, new: logical.Block, index: int) -> list[int]:
+    """The new compound statements that may now hold statement *index* of *old*: those written
+    in its place (a new ``try`` around it), then the ones just before and after the place it
+    left (it moved into the end of the ``if`` above it, or the start of the one below)."""
     for tag, i1, i2, j1, j2 in _opcodes(old, new):
-        if tag == "replace" and i1 <= index < i2:
-            return [j for j in range(j1, j2) if new[j].blocks]
+        if tag in ("replace", "delete") and i1 <= index < i2:
+            near = [j for j in (j1 - 1, j2) if 0 <= j < len(new)]
+            return [j for j in [*range(j1, j2), *near] if new[j].blocks]
     return []
 
 

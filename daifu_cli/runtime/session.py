@@ -213,7 +213,7 @@ class Session:
         text = f"at {file}:{line}" + (" (the loop's next iteration)" if next_item else "")
         entered = [f"`{wrapping.header(frames.statement_at(self.view.body, p))}`" for p in position.entered]
         if entered:
-            text += f", inside the new {', '.join(entered)}"
+            text += f", entering {', '.join(entered)} there"
         return {"file": file, "line": line, "function": self.qualname}, text
 
     def handover(self, resumed: Resumed, frame: FrameType, root: bool) -> Any:

@@ -20,6 +20,9 @@ what the fix wrapped around it applies to the rest of the block. What that means
 * a new ``match``, or a new ``try``'s ``except``/``else``/``finally`` clause: refused (the
   failing statement would run only if something that did not happen had happened).
 
+The same holds for an existing statement the fix moved the failing statement into (the end
+of the ``if`` above it): it already ran, and is entered again at the failing statement.
+
 Leaving a statement (the fix removed a ``try`` or ``if`` around the crash) needs nothing: its
 handlers or test simply no longer apply. A removed loop, ``with`` or ``try``-with-``finally``
 around the crash is refused: they hold running state (an iterator, an entered manager).
@@ -69,8 +72,8 @@ def check_enter(stmt: logical.Stmt, name: str) -> None:
         return
     if isinstance(node, (ast.For, ast.While)):
         raise CannotMap(
-            f"the fix moved the failing statement into a new loop {what}; the statements before "
-            "it already ran once, and daifu cannot tell which iteration of the new loop that was"
+            f"the fix moved the failing statement into the loop {what}; the statements before it "
+            "already ran once, outside that loop, and daifu cannot tell which iteration that was"
         )
     if (isinstance(node, ast.Try) or type(node).__name__ == "TryStar") and name == "body":
         return
@@ -82,7 +85,7 @@ def check_enter(stmt: logical.Stmt, name: str) -> None:
         clause = {"orelse": "else", "finalbody": "finally"}.get(name, "except" if name.startswith("handler") else name)
         part = f"the `{clause}` part"
     raise CannotMap(
-        f"the fix moved the failing statement into {part} of a new {what}; it would run only if "
+        f"the fix moved the failing statement into {part} of {what}; it would run only if "
         "what leads there had happened, and daifu cannot tell"
     )
 
@@ -123,11 +126,11 @@ def check_tests(view: logical.Function, position: Position) -> tuple[str, ...]:
         clash = sorted(read & bound_names([s.node for s in ran]))
         if clash:
             raise CannotMap(
-                f"the fix put the failing statement inside a new `{header(owner)}`, and statements "
+                f"the fix put the failing statement inside `{header(owner)}`, and statements "
                 f"inside it that already ran set {', '.join(clash)}: daifu cannot tell what it "
                 "would have seen before them"
             )
-        notes.append(f"the new `{header(owner)}` around the failing statement is entered there: {what}")
+        notes.append(f"the `{header(owner)}` now around the failing statement is entered there: {what}")
     return tuple(notes)
 
 
