@@ -496,3 +496,41 @@ def test_resuming_the_running_code_after_a_refused_fix_names_its_own_line(tmp_pa
     assert "main.py:4 in train\n      y = 10 // (x - 1)\n" in second, second  # the text that ran
     assert "def train" not in second  # not line 4 of the file as it is now
     assert "the code that crashed is older than your file" in second
+
+
+OUTER = """
+    def train(epoch):
+        for i in range(3):
+            y = 10 // (i - 1)
+            print("step", epoch, i, y)
+
+    def outer():
+        for epoch in range(2):
+            train(epoch)
+            z = 10 // (epoch - 1)
+            print("epoch", epoch, z)
+
+    outer()
+"""
+
+
+def test_a_crash_in_a_caller_still_running_the_code_it_had_before_the_fix(tmp_path: Path) -> None:
+    """``outer()`` was running when the fix came: its frame goes on with its old code, whose
+    lines belong to the old source (the fix moved ``outer`` one line down). Its later crash was
+    not intercepted at all (its def was looked up at the old line in the new source); now it
+    is, at the right line, with the text that ran, and a retry runs the fixed code."""
+    run = Run(tmp_path, {"main.py": OUTER}).start()
+    run.wait_waiting()
+    _fix(run, OUTER.replace("y = 10 // (i - 1)", "d = i - 1\n            y = 10 // (d or 1)").replace(
+        "(epoch - 1)", "(epoch - 1 or 1)"))
+    run.wait_waiting(count=2)
+    crash = [e for e in run.events() if e["event"] == "crash"][1]
+    assert (crash["function"], crash["line"]) == ("outer", 9), crash  # its line in the old source
+    run.snippet("pass\n", name="retry.py")
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout
+    second = err.split("daifu: crash intercepted")[2].split("Variables of")[0]
+    assert "main.py:9 in outer\n      z = 10 // (epoch - 1)\n" in second, second
+    assert "retry` runs the fixed code" in err
+    assert run.events()[-1]["line"] == 10  # resumed at `z = ...` of the fixed file

@@ -39,6 +39,9 @@ class Where:
     #: The continuation record if the crash happened in resumed code.
     continuation: registry.ContinuationRecord | None
     line: int
+    #: The module as the crashed code was compiled from it, if older than *module* (a frame
+    #: that started before a fix goes on running the code it had).
+    version: registry.ModuleRecord | None = None
 
     @property
     def stmt(self) -> logical.Stmt:
@@ -133,11 +136,12 @@ def locate(exc: BaseException, frame: FrameType) -> Where | None:
     module = registry.module_for(root.f_globals)
     if module is None:
         return None
-    node = module.def_for(root.f_code)
+    version = module.version(root.f_code)  # its lines belong to the source it came from
+    node = version.def_for(root.f_code)
     if node is None:
         return None
     try:
-        view = module.view(node)
+        view = version.view(node)
     except logical.NotVaccinated:
         return None
     found_path = statement_for_line(view, region, line)
@@ -146,9 +150,10 @@ def locate(exc: BaseException, frame: FrameType) -> Where | None:
     stmt = statement_at(view.body, found_path)
     if isinstance(stmt.node, ast.With) and stmt.node.body and _after_line(frame.f_code, offset, stmt.node.body[0].lineno):
         return None  # raised by the manager's __exit__: the with statement cannot be re-run
-    qualname = module.qualname_of(node)
+    qualname = version.qualname_of(node)
     return Where(
-        module, view, qualname, found_path, _phase(view, found_path, line), region, frames, None, line
+        module, view, qualname, found_path, _phase(view, found_path, line), region, frames, None, line,
+        None if version is module else version,
     )
 
 

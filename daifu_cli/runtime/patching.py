@@ -89,6 +89,7 @@ def apply_change(change: CodeChange) -> Applied:
                     function.__code__ = signals.named(
                         code, function.__name__, function.__qualname__, rename_self=False
                     )
+                    registry.installed(function.__code__, change.source)
                     if defaults is not None:
                         function.__defaults__, function.__kwdefaults__ = defaults
                     result.swapped.append(qualname)
@@ -230,6 +231,10 @@ def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: Code
     namespace: dict[str, Any] = {}
     exec(code, module.__dict__, namespace)
     value = namespace[parts[-1]]
+    registry.installed(code, change.source)
+    inner = getattr(value, "__code__", None)
+    if isinstance(inner, types.CodeType):  # renamed by the cells decorator: a copy
+        registry.installed(inner, change.source)
     if target is module:
         module.__dict__[parts[-1]] = value
     else:

@@ -32,6 +32,27 @@ class ModuleRecord:
     _tree: ast.Module | None = None
     _views: dict[int, logical.Function] = field(default_factory=dict)
     _parent_map: dict[int, ast.AST] | None = None
+    #: The source the module was imported from: what code no fix replaced was compiled from.
+    original: str = ""
+    #: Records of earlier sources, by source, for code a fix left running (see :meth:`version`).
+    _versions: dict[str, ModuleRecord] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.original = self.original or self.source
+
+    def version(self, code: CodeType) -> ModuleRecord:
+        """The record of the source *code* was compiled from: this one, or one of the module
+        as it was before a fix. A frame that started before a fix runs the code it had (a
+        caller of the crashed function, a running generator), and code a fix did not change
+        keeps the line numbers of the source it came from; its lines must be read there."""
+        entry = _installed.get(id(code))
+        found = entry[1] if entry is not None and entry[0] is code else self.original
+        if found is self.source or found == self.source:
+            return self
+        with _lock:
+            if found not in self._versions:
+                self._versions[found] = ModuleRecord(self.name, self.path, found)
+            return self._versions[found]
 
     @property
     def tree(self) -> ast.Module:
@@ -107,6 +128,20 @@ class ModuleRecord:
                 found = self._views[id(node)] = logical.logical_function(node)
                 found.source = self.source
             return found
+
+
+#: Code a fix installed (with the code nested in it) -> (that code, the source it came from).
+_installed: dict[int, tuple[CodeType, str]] = {}
+
+
+def installed(code: CodeType, source: str) -> None:
+    """A fix installed *code*, compiled from *source* (kept alive: its id stays its own)."""
+    stack = [code]
+    with _lock:
+        while stack:
+            current = stack.pop()
+            _installed[id(current)] = (current, source)
+            stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
 
 
 @dataclass

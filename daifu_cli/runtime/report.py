@@ -185,7 +185,9 @@ def traceback_lines(tb: TracebackType | None, home: Path) -> list[str]:
     entries = [(f, n) for f, n in traceback.walk_tb(tb) if not f.f_code.co_filename.startswith(_RUNTIME_DIR)]
     for index, (frame, line) in enumerate(entries):
         code = frame.f_code
-        shown, number, text = user_location(code.co_filename, line, home)
+        record = registry.module_by_path(code.co_filename)
+        source = record.version(code).source if record is not None else None  # a frame older than a fix
+        shown, number, text = user_location(code.co_filename, line, home, source)
         last = index == len(entries) - 1
         if _is_library(code.co_filename) and not last:
             library.append(_package_of(code.co_filename))

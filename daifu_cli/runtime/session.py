@@ -46,7 +46,7 @@ class Session:
         self.qualname = where.qualname
         self.old_view = where.view
         self.view = where.view
-        self._old_tree = where.module.tree if where.continuation is None else where.continuation.module.tree
+        self._old_tree = (where.version or where.module).tree if where.continuation is None else where.continuation.module.tree
         self.path = where.path
         self.phase = where.phase
         self.script = where.view.node.name == "__daifu_script__"
@@ -87,6 +87,8 @@ class Session:
             **self.location,
             phase=self.phase,
         )
+        if self.where.version is not None:
+            self._to_current_code()
         decision = policy.automatic(self, exc)
         if decision is None:
             if not self.config.wait:
@@ -106,6 +108,18 @@ class Session:
             self.prepare(skip=decision.kind == "skip")
         self.journal.state("running")
         return self.plan(decision)
+
+    def _to_current_code(self) -> None:
+        """The crashed frame ran code older than its module's (it started before a fix): a
+        retry runs the current code, as after a fix, unless it cannot be mapped there."""
+        try:
+            self.switch_code()
+            align.map_crash(self.old_view, self.view, self.path, self.phase)
+        except align.CannotMap as exc:
+            self.view = self.old_view
+            self.say(f"daifu: note: this code started before the last fix; `retry` runs it as it was ({exc})")
+            return
+        self.say("daifu: note: this code started before the last fix; `retry` runs the fixed code")
 
     def jit_checkpoint(self) -> None:
         """Save the training state first, so even a run that is given up loses one step."""
@@ -392,7 +406,7 @@ def _params(node: ast.FunctionDef) -> tuple[str, ...]:
 
 
 def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
-    cls = where.module.enclosing_class(where.view.node) if where.continuation is None else None
+    cls = (where.version or where.module).enclosing_class(where.view.node) if where.continuation is None else None
     if where.continuation is not None:
         cls = where.continuation.module.enclosing_class_by_qualname(where.qualname)
     if cls is None:
