@@ -227,6 +227,38 @@ def test_a_fix_that_removes_the_try_around_the_crash(tmp_path: Path) -> None:
     """)
 
 
+def test_a_new_if_else_around_the_failing_block_evaluates_its_test_there(tmp_path: Path) -> None:
+    """The test is false at the resume point: the ``else`` runs, as in the fixed program.
+    (``at 1`` ran before the fix, inside what is now the ``if``: it is not run again.)"""
+    program = """
+        def train():
+            for i in range(3):
+                x = i
+                print("at", i)
+                y = 10 // (x - 1)
+                print("step", i, y)
+        train()
+    """
+    run = Run(tmp_path, {"main.py": program}).start()
+    run.wait_waiting()
+    _fix(run, """
+        def train():
+            for i in range(3):
+                x = i
+                if x != 1:
+                    print("at", i)
+                    y = 10 // (x - 1)
+                    print("step", i, y)
+                else:
+                    print("skipped", i)
+        train()
+    """)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "at 0\nstep 0 -10\nat 1\nskipped 1\nat 2\nstep 2 10\n"
+    assert "its test is evaluated now" in err
+
+
 IF_TEST = """
     def train(data):
         ok = True
