@@ -566,3 +566,34 @@ def test_a_crash_in_a_caller_still_running_the_code_it_had_before_the_fix(tmp_pa
     assert "main.py:9 in outer\n      z = 10 // (epoch - 1)\n" in second, second
     assert "retry` runs the fixed code" in err
     assert run.events()[-1]["line"] == 10  # resumed at `z = ...` of the fixed file
+
+
+def test_a_handler_in_a_caller_still_running_the_code_it_had_before_the_fix(tmp_path: Path) -> None:
+    """``outer()``'s running frame has the code it had; the fix moved it one line down. Its
+    ``except ValueError`` was looked for in the new source at the old lines, not found, and
+    the ``ValueError`` it handles was intercepted as a crash (the program waited)."""
+    program = """
+        def train(epoch):
+            for i in range(3):
+                y = 10 // (i - 1)
+                if epoch == 1 and i == 2:
+                    raise ValueError("bad epoch")
+                print("step", epoch, i, y)
+
+        def outer():
+            for epoch in range(2):
+                try:
+                    train(epoch)
+                except ValueError as e:
+                    print("handled", e)
+            print("done")
+
+        outer()
+    """
+    run = Run(tmp_path, {"main.py": program}).start()
+    run.wait_waiting()
+    _fix(run, program.replace("y = 10 // (i - 1)", "d = i - 1\n                y = 10 // (d or 1)"))
+    code, out, err = run.finish(timeout=60)
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout
+    assert [e["event"] for e in run.events()].count("crash") == 1

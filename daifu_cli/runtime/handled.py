@@ -63,7 +63,7 @@ def handled_above(exc: BaseException, frame: FrameType) -> str | None:
 
 
 def _frame_handles(exc: BaseException, frame: FrameType) -> str | None:
-    tree = _tree_for(frame.f_code.co_filename, frame.f_globals)
+    tree = _older_tree(frame) or _tree_for(frame.f_code.co_filename, frame.f_globals)
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     if tree is None:
         if _exception_table_covers(frame):
@@ -111,6 +111,17 @@ def _tree_for(filename: str, globals_: dict[str, Any]) -> ast.Module | None:
     with _lock:
         _trees[filename] = tree
     return tree
+
+
+def _older_tree(frame: FrameType) -> ast.Module | None:
+    """The tree of the source a frame's code came from, when a fix replaced it since: a
+    caller that was running when the fix came goes on with its code, and its handlers are
+    read at its own lines (in the new source, its def was not found: nothing handled)."""
+    record = registry.module_for(frame.f_globals)
+    if record is None or record.path != frame.f_code.co_filename:
+        return None
+    version = record.version(frame.f_code)
+    return None if version is record else version.tree
 
 
 def forget(filename: str) -> None:
