@@ -597,3 +597,30 @@ def test_a_handler_in_a_caller_still_running_the_code_it_had_before_the_fix(tmp_
     assert code == 0, err
     assert out == run_plain(run.src).stdout
     assert [e["event"] for e in run.events()].count("crash") == 1
+
+
+def test_deleting_the_failing_statement_below_an_if_does_not_enter_the_if(tmp_path: Path) -> None:
+    """Only an unchanged statement is looked for in the statements next to the place it left:
+    a changed-statement match (by kind) found ``print("in if", i)`` in the ``if`` above and
+    re-entered it, running it twice."""
+    run = Run(tmp_path, {"main.py": """
+        def train():
+            for i in range(3):
+                if i >= 0:
+                    print("in if", i)
+                print(10 // (i - 1))
+                print("step", i)
+        train()
+    """}).start()
+    run.wait_waiting()
+    _fix(run, """
+        def train():
+            for i in range(3):
+                if i >= 0:
+                    print("in if", i)
+                print("step", i)
+        train()
+    """)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "in if 0\n-10\nstep 0\nin if 1\nstep 1\nin if 2\nstep 2\n"

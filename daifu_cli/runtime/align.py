@@ -186,8 +186,10 @@ def _find(old: logical.Block, new: logical.Block, index: int, *, exact: bool) ->
     direct = _equal(old, new, index) if exact else counterpart(old, new, index)
     if direct is not None:
         return (), direct
-    for j in _around(old, new, index):
+    for j, near in _around(old, new, index):
         for name, block in new[j].blocks.items():
+            if near and not exact and not _shares(old, block):
+                continue  # a match by kind alone in a statement that was there is a guess
             found = _find(old, block, index, exact=exact)
             if found is not None:
                 return (j, name, *found[0]), found[1]
@@ -201,15 +203,21 @@ def _equal(old: logical.Block, new: logical.Block, index: int) -> int | None:
     return None
 
 
-def _around(old: logical.Block, new: logical.Block, index: int) -> list[int]:
-    """The new compound statements that may now hold statement *index* of *old*: those written
-    in its place (a new ``try`` around it), then the ones just before and after the place it
-    left (it moved into the end of the ``if`` above it, or the start of the one below)."""
+def _around(old: logical.Block, new: logical.Block, index: int) -> list[tuple[int, bool]]:
+    """The new compound statements that may now hold statement *index* of *old*, each with
+    whether it is a neighbour: those written in its place (a new ``try`` around it), then the
+    ones just before and after the place it left (it moved into the end of the ``if`` above
+    it, or the start of the one below)."""
     for tag, i1, i2, j1, j2 in _opcodes(old, new):
         if tag in ("replace", "delete") and i1 <= index < i2:
-            near = [j for j in (j1 - 1, j2) if 0 <= j < len(new)]
-            return [j for j in [*range(j1, j2), *near] if new[j].blocks]
+            near = [(j, True) for j in (j1 - 1, j2) if 0 <= j < len(new)]
+            return [(j, n) for j, n in [*((j, False) for j in range(j1, j2)), *near] if new[j].blocks]
     return []
+
+
+def _shares(old: logical.Block, block: logical.Block) -> bool:
+    """Whether some statement of *old* is, unchanged, in *block*: statements moved there."""
+    return any(tag == "equal" for tag, *_ in _opcodes(old, block))
 
 
 def _enter(block: logical.Block, wrappers: tuple, block_path: list, entered: list[tuple]) -> logical.Block:
