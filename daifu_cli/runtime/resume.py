@@ -14,6 +14,11 @@ interrupted iteration first::
         else:
             <loop else>
 
+Statements a fix put around the crash (a new ``try``, ``if`` or ``with``; see :mod:`.wrapping`)
+are *entered*: written out with the rest of their block as their block, so their handlers,
+test or manager apply from the resume position on (a ``with`` body, which runs in a cell,
+through a cut copy of that cell).
+
 The continuation has the function's cells and crash barrier, so a later crash in it is
 intercepted like any other. It is compiled as a closure over the context's cells, so it
 reads and writes the same variables as the code it replaces.
