@@ -133,3 +133,23 @@ def fixed_copy(run: Run, tmp_path: Path, edits: list[tuple[str, str]], file: str
         text = text.replace(old, new, 1)
     (target / file).write_text(text)
     return target
+
+
+def rewrite(run: Run, new: str) -> list[str]:
+    """Replace the whole program with *new* (dedented) and `daifu patch` it."""
+    (run.src / "main.py").write_text(textwrap.dedent(new).lstrip(), encoding="utf-8")
+    return patch_once(run.src, run.out)
+
+
+def wait_event(run: Run, name: str, count: int = 1, timeout: float = 60) -> dict:  # type: ignore[type-arg]
+    """The *count*-th event *name* of the run's log, once written (``cannot-resume``: a fix
+    refused while the program keeps waiting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [e for e in run.events() if e["event"] == name]
+        if len(found) >= count:
+            return found[count - 1]
+        assert run.process is not None and run.process.poll() is None, run.finish()
+        time.sleep(0.02)
+    run.kill()
+    raise AssertionError(f"no {name} event")
