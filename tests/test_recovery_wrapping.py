@@ -142,6 +142,25 @@ def test_a_new_try_around_a_running_inner_loop(tmp_path: Path) -> None:
     assert "bad batch\nitem 3 3\n" in out
 
 
+def test_a_new_try_around_the_inner_loop_body(tmp_path: Path) -> None:
+    """The crash inside a nested loop, the fix wraps the inner body: the inner loop goes on with
+    its iterator after the handler, then the outer one."""
+    out, _, _ = _recovers_like_the_fix(tmp_path, NESTED, """
+        def train(batches):
+            for batch in batches:
+                for x in batch:
+                    try:
+                        y = 10 // x
+                        print("item", x, y)
+                    except ZeroDivisionError:
+                        print("bad item")
+                        continue
+                print("batch done")
+        train([[1, 2], [0, 5], [3]])
+    """)
+    assert "bad item\nitem 5 2\nbatch done\nitem 3 3\n" in out
+
+
 def test_wrapping_at_several_levels(tmp_path: Path) -> None:
     """A new ``try`` around the outer body and a new ``if`` around the failing statement."""
     out, err, _ = _recovers_like_the_fix(tmp_path, NESTED, """
