@@ -143,13 +143,24 @@ def test_a_new_try_around_a_running_inner_loop(tmp_path: Path) -> None:
 
 
 def test_a_new_try_around_the_inner_loop_body(tmp_path: Path) -> None:
-    """The crash inside a nested loop, the fix wraps the inner body: the inner loop goes on with
-    its iterator after the handler, then the outer one."""
-    out, _, _ = _recovers_like_the_fix(tmp_path, NESTED, """
+    """The crash inside a nested loop, the fix wraps the inner body (``take 0`` ran already):
+    the handler runs for the failing item, then the inner loop goes on with its iterator."""
+    program = """
+        def train(batches):
+            for batch in batches:
+                for x in batch:
+                    print("take", x)
+                    y = 10 // x
+                    print("item", x, y)
+                print("batch done")
+        train([[1, 2], [0, 5], [3]])
+    """
+    out, _, _ = _recovers_like_the_fix(tmp_path, program, """
         def train(batches):
             for batch in batches:
                 for x in batch:
                     try:
+                        print("take", x)
                         y = 10 // x
                         print("item", x, y)
                     except ZeroDivisionError:
@@ -158,7 +169,7 @@ def test_a_new_try_around_the_inner_loop_body(tmp_path: Path) -> None:
                 print("batch done")
         train([[1, 2], [0, 5], [3]])
     """)
-    assert "bad item\nitem 5 2\nbatch done\nitem 3 3\n" in out
+    assert "take 0\nbad item\ntake 5\n" in out
 
 
 def test_wrapping_at_several_levels(tmp_path: Path) -> None:
