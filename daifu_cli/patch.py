@@ -42,7 +42,10 @@ def patch_once(source: Path, output: Path) -> list[str]:
     changed_python = []
     changed_other = []
     for entry in entries:
-        if entry.is_python:
+        if entry.folder:
+            if not (output / entry.relpath).exists():
+                changed_other.append(entry)
+        elif entry.is_python:
             data = entry.path.read_bytes()
             record = known.get(entry.relpath)
             if record is None or record.get("input") != files.sha256(data):
@@ -87,11 +90,14 @@ def patch_once(source: Path, output: Path) -> list[str]:
                 "error": summary.error,
             }
         for entry in changed_other:
-            files.atomic_write(output / entry.relpath, entry.path.read_bytes(), entry.path)
+            if entry.folder:
+                files.place(entry, output / entry.relpath, None)
+            else:
+                files.atomic_write(output / entry.relpath, entry.path.read_bytes(), entry.path)
         files.atomic_write(output / MANIFEST, _json(manifest))
     finally:
         pending.unlink(missing_ok=True)
-    return [e.relpath for e, _ in changed_python] + [e.relpath for e in changed_other]
+    return [e.relpath for e, _ in changed_python] + [e.relpath + "/" * e.folder for e in changed_other]
 
 
 def watch_forever(source: Path, output: Path, interval: float, echo: Callable[[str], None]) -> None:

@@ -147,7 +147,7 @@ def vaccinate_project(request: Request, progress: Progress | None = None) -> Out
     started = time.perf_counter()
     check_paths(request)
     entries, skipped_dirs = files.walk(request.source)
-    outcome = Outcome(files=len(entries), skipped_dirs=skipped_dirs)
+    outcome = Outcome(files=sum(1 for e in entries if not e.folder), skipped_dirs=skipped_dirs)
     previous = _read_manifest(request.output)
     summaries = _transform_all(request, entries, previous, progress)
     outcome.summaries = summaries
@@ -415,6 +415,8 @@ def _write_tree(root: Path, planned: dict[str, Planned], threshold: int | None, 
             files.write_bytes(target, item.data, item.entry.path if item.entry else None)
         elif item.entry is not None:
             how = files.place(item.entry, target, threshold)
+            if how == "folder":
+                continue
             if how == "linked":
                 outcome.linked += 1
                 outcome.linked_bytes += item.entry.size
@@ -455,6 +457,10 @@ def _compare(request: Request, planned: dict[str, Planned], outcome: Outcome) ->
         target = output / relpath
         expected = item.data
         if expected is None and item.entry is not None:
+            if item.entry.folder:
+                if not target.is_dir():
+                    outcome.changed.append(f"{relpath}/")
+                continue
             if target.exists() and not item.entry.symlink and target.stat().st_size == item.entry.size:
                 if files.file_sha256(target) == files.file_sha256(item.entry.path):
                     continue

@@ -271,3 +271,34 @@ def test_a_module_rebinding_a_name_the_barriers_read_is_left_as_it_was(tmp_path:
     assert code == 0, output
     assert "skipped train.py:6: train: the module binds the name 'BaseException'" in output
     assert (tmp_path / "out" / "train.py").read_text() == text
+
+
+def test_empty_folders_are_part_of_the_output(tmp_path: Path) -> None:
+    """A program that saves into its project's empty folder (or one holding only skipped
+    things) runs vaccinated as it runs plain; --check notices a missing one, patch brings one."""
+    src = tmp_path / "proj"
+    (src / "checkpoint").mkdir(parents=True)
+    (src / "logs" / "__pycache__").mkdir(parents=True)
+    (src / "logs" / "__pycache__" / "x.pyc").write_bytes(b"")
+    (src / "train.py").write_text(
+        "for step in range(2):\n    pass\n"
+        "open('checkpoint/last.txt', 'w').write(str(step))\n"
+        "open('logs/run.txt', 'w').write('ok')\nprint('saved')\n"
+    )
+    plain = subprocess.run([sys.executable, "train.py"], cwd=src, capture_output=True, text=True)
+    assert plain.stdout == "saved\n", plain.stderr
+    for made in ("checkpoint/last.txt", "logs/run.txt"):
+        (src / made).unlink()
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    assert (out / "checkpoint").is_dir() and (out / "logs").is_dir()
+    result = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
+    assert result.stdout == "saved\n", result.stderr
+    (out / "logs" / "run.txt").unlink()
+    (out / "logs").rmdir()
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--check")
+    assert code == 1 and "logs/" in output, output
+    (src / "samples").mkdir()
+    code, output = invoke("patch", str(src), "-o", str(out))
+    assert code == 0 and "samples/" in output, output
+    assert (out / "samples").is_dir() and (out / "logs").is_dir()
