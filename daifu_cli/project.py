@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import daifu
 from daifu_cli import __version__, files, pipeline
 from daifu_cli.options import ProjectConfig
 from daifu_cli.passes.select import Selection
@@ -29,6 +30,8 @@ from daifu_cli.runtime import layout
 
 MANIFEST = ".daifu/manifest.json"
 RUNTIME_SOURCES = Path(__file__).parent / "runtime"
+#: The ``daifu`` marker package, shipped in the shim for outputs run where daifu is not installed.
+DAIFU_MARKER_SOURCE = Path(daifu.__file__)
 _PARALLEL_MIN_FILES = 16
 
 
@@ -300,6 +303,7 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
             }
     for path in sorted(RUNTIME_SOURCES.glob("*.py")):
         planned[f"{layout.SHIM_PACKAGE}/{path.name}"] = Planned(data=path.read_bytes())
+    planned[f"{layout.SHIM_PACKAGE}/daifu_compat.py"] = Planned(data=DAIFU_MARKER_SOURCE.read_bytes())
     for folder, depth in _shim_forwarders(summaries):
         planned[f"{folder}/{layout.SHIM_PACKAGE}.py"] = Planned(data=_forwarder(depth))
     planned[".daifu/config.json"] = Planned(data=_json({"runtime": request.config.runtime}))

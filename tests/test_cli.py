@@ -302,3 +302,44 @@ def test_empty_folders_are_part_of_the_output(tmp_path: Path) -> None:
     code, output = invoke("patch", str(src), "-o", str(out))
     assert code == 0 and "samples/" in output, output
     assert (out / "samples").is_dir() and (out / "logs").is_dir()
+
+
+PROTOTYPE_PROGRAM = '''\
+import daifu
+
+
+@daifu.transform(globals())
+def train(steps):
+    total = 0
+    for step in range(steps):
+        total += step
+    daifu.logger.info("total {} after {} steps", total, steps)
+    return total
+
+
+print(train(4))
+daifu.logger.success("done")
+daifu.log_program_end(0.75)
+'''
+
+
+def test_programs_written_for_the_research_prototype_run_unchanged(tmp_path: Path) -> None:
+    """`@daifu.transform(globals())`, `daifu.logger` and `daifu.log_program_end()` work in the
+    original and in the output, also where daifu is not installed (`-S`: no site-packages)."""
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "train.py").write_text(PROTOTYPE_PROGRAM)
+    out = tmp_path / "out"
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--explain")
+    assert code == 0 and "train: vaccinated: marked @daifu.transform()" in output, output
+    assert "@daifu.transform" not in (out / "train.py").read_text()
+
+    def run(folder: Path, *flags: str) -> tuple[str, list[str]]:
+        result = subprocess.run([sys.executable, *flags, "train.py"], cwd=folder, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout, [line.split(" | ", 1)[1] for line in result.stderr.splitlines()]
+
+    expected = ("6\n", ["INFO     | total 6 after 4 steps", "SUCCESS  | done", "INFO     | Program End with Quality Measure 0.75"])
+    assert run(src) == expected
+    assert run(out) == expected
+    assert run(out, "-S") == expected

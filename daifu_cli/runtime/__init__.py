@@ -107,4 +107,24 @@ _intercept = None
 _warned = False
 
 
+class _DaifuFallback:
+    """Serves ``import daifu`` from the copy of daifu's marker package shipped in the shim
+    (``daifu_compat.py``) when the training environment has no ``daifu`` installed: a program
+    that marks functions with ``@daifu.transform`` or logs through ``daifu.logger`` runs from
+    the output with nothing but its own dependencies. Placed last on ``sys.meta_path``, it is
+    asked only after every other finder failed, so an installed ``daifu`` always wins and
+    other imports never reach it."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> object:
+        if name != "daifu":
+            return None
+        import os
+        from importlib.util import spec_from_file_location
+
+        compat = os.path.join(os.path.dirname(__file__), "daifu_compat.py")
+        return spec_from_file_location("daifu", compat) if os.path.isfile(compat) else None
+
+
+_sys.meta_path.append(_DaifuFallback)  # type: ignore[arg-type]
 _builtins.__daifu__ = _sys.modules[__name__]  # type: ignore[attr-defined]
