@@ -56,6 +56,7 @@ def vaccinate(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the output on disk is not current.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an earlier daifu output.")] = False,
+    replace_running: Annotated[bool, typer.Option("--replace-running", help="With --force: replace the output even while runs use it (files they wrote are kept).")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="List every function: vaccinated or not, and why.")] = False,
     select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="Also vaccinate functions matching PATH::QUALNAME (shell wildcards; PATH alone: the whole file; train.py::<script> for script-level code).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", "-x", help="Never vaccinate functions matching PATH::QUALNAME.")] = None,
@@ -86,7 +87,7 @@ def vaccinate(
         _echo(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
     mode = "diff" if diff else "check" if check else "write"
-    request = Request(source, output, config, mode=mode, force=force, jobs=jobs)  # type: ignore[arg-type]
+    request = Request(source, output, config, mode=mode, force=force, jobs=jobs, replace_running=replace_running)  # type: ignore[arg-type]
     try:
         outcome = _run_with_progress(request, quiet)
     except ProjectError as exc:
@@ -141,7 +142,11 @@ def _report(outcome: Outcome, request: Request, quiet: bool) -> int:
             state = f"{len(outcome.changed)} files would change" if outcome.changed else "the output is current"
             _echo(f"{state} ({outcome.files} files in {request.source}, {outcome.seconds:.1f} s)")
         return code
+    for relpath in outcome.kept_over_project:
+        _echo(f"kept {relpath}: a run changed it in the output; the project's copy was not placed over it")
     if not quiet:
+        if outcome.kept:
+            _echo(f"kept {len(outcome.kept)} files that runs wrote into {request.output}")
         for relpath in outcome.vaccinated_files:
             names = outcome.summaries[relpath].vaccinated
             _echo(f"vaccinated {relpath}: {', '.join(names)}")
@@ -199,6 +204,8 @@ def patch(
             watch_forever(source, output, interval, _echo)
         else:
             changed = patch_once(source, output)
+            for relpath in changed.kept:
+                _echo(f"kept {relpath}: a run changed it in the output; the project's new copy was not placed")
             _echo(f"patched {', '.join(changed)}" if changed else "nothing changed")
     except PatchError as exc:
         _echo(f"error: {exc}")

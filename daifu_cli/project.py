@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import daifu
-from daifu_cli import __version__, files, pipeline
+from daifu_cli import __version__, files, keep, pipeline
 from daifu_cli.options import ProjectConfig
 from daifu_cli.passes.select import Selection
 from daifu_cli.runtime import layout
@@ -70,6 +70,10 @@ class Outcome:
     diffs: list[str] = field(default_factory=list)
     seconds: float = 0.0
     internal_errors: int = 0
+    #: Files that runs wrote into the output, carried over into the new one.
+    kept: list[str] = field(default_factory=list)
+    #: Of those, files the project also has: its copy was not placed over the run's.
+    kept_over_project: list[str] = field(default_factory=list)
 
     @property
     def vaccinated_files(self) -> list[str]:
@@ -100,6 +104,8 @@ class Request:
     mode: Literal["write", "check", "diff"] = "write"
     force: bool = False
     jobs: int = 0
+    #: Replace an output even while processes run from it (their files are kept).
+    replace_running: bool = False
 
     def pipeline_options(self) -> pipeline.Options:
         selection = Selection(self.config.policy, self.config.select, self.config.exclude)  # type: ignore[arg-type]
@@ -140,6 +146,14 @@ def check_paths(request: Request) -> None:
             raise ProjectError(
                 f"{request.output} holds an earlier daifu output; pass --force to replace it "
                 "(or use `daifu patch` to update it in place)"
+            )
+        running = keep.live_runs(output)
+        if running and not request.replace_running:
+            pids = ", ".join(f"pid {r['pid']} ({r.get('status', 'running')})" for r in running)
+            raise ProjectError(
+                f"{request.output} is in use by {len(running)} run(s): {pids}. `daifu patch "
+                f"{request.source} -o {request.output}` brings a fix to them; pass "
+                "--replace-running to replace the output anyway (files the runs wrote are kept)"
             )
     elif any(output.iterdir()):
         raise ProjectError(f"{request.output} exists and is not a daifu output; refusing to overwrite it")
@@ -269,6 +283,7 @@ class Planned:
 def _planned_files(request: Request, entries: list[files.Entry], summaries: dict[str, FileSummary]) -> dict[str, Planned]:
     planned: dict[str, Planned] = {}
     manifest_files: dict[str, Any] = {}
+    copied: dict[str, Any] = {}
     for entry in entries:
         summary = summaries.get(entry.relpath)
         if summary is not None and summary.text is not None:
@@ -291,6 +306,8 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
             planned[entry.relpath] = Planned(entry=entry)
             output_sha = None
             encoding = "utf-8"
+            if summary is None and not entry.folder and not entry.symlink:
+                copied[entry.relpath] = keep.record(entry, request.config.link_threshold)
         if summary is not None:
             manifest_files[entry.relpath] = {
                 "input": files.sha256(entry.path.read_bytes()),
@@ -316,6 +333,7 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
                 "fingerprint": request.fingerprint(),
                 "config": asdict(request.config),
                 "files": manifest_files,
+                "copied": copied,
             }
         )
     )
@@ -403,10 +421,14 @@ def _build_and_swap(request: Request, planned: dict[str, Planned], outcome: Outc
     staging = output.parent / f".{output.name}.daifu-tmp-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
+    previous = _read_manifest(output) if (output / MANIFEST).is_file() else None
+    kept = keep.written_by_runs(output, previous, request.source) if previous is not None else []
+    outcome.kept = kept
+    outcome.kept_over_project = [k for k in kept if k in planned]
     try:
         _write_tree(staging, planned, request.config.link_threshold, outcome)
         (staging / ".daifu" / "run").mkdir(parents=True, exist_ok=True)
-        _swap_into_place(staging, output)
+        _swap_into_place(staging, output, kept)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -428,7 +450,9 @@ def _write_tree(root: Path, planned: dict[str, Planned], threshold: int | None, 
                 outcome.copied += 1
 
 
-def _swap_into_place(staging: Path, output: Path) -> None:
+def _swap_into_place(staging: Path, output: Path, kept: list[str]) -> None:
+    """Move the new tree into place; the files runs wrote into the old one (*kept*) move
+    into the new one, over what the project would have put there, before the old tree goes."""
     if not output.exists():
         os.rename(staging, output)
         return
@@ -439,6 +463,12 @@ def _swap_into_place(staging: Path, output: Path) -> None:
     except OSError:
         os.rename(old, output)
         raise
+    for relpath in kept:
+        target = output / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)  # the project now has a folder where the run wrote a file
+        os.replace(old / relpath, target)
     shutil.rmtree(old, ignore_errors=True)
 
 
