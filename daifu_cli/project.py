@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +27,7 @@ import daifu
 from daifu_cli import __version__, files, keep, pipeline
 from daifu_cli.options import ProjectConfig
 from daifu_cli.passes.select import Selection
-from daifu_cli.runtime import layout
+from daifu_cli.runtime import layout, trust
 
 MANIFEST = ".daifu/manifest.json"
 RUNTIME_SOURCES = Path(__file__).parent / "runtime"
@@ -427,7 +428,7 @@ def _build_and_swap(request: Request, planned: dict[str, Planned], outcome: Outc
     outcome.kept_over_project = [k for k in kept if k in planned]
     try:
         _write_tree(staging, planned, request.config.link_threshold, outcome)
-        (staging / ".daifu" / "run").mkdir(parents=True, exist_ok=True)
+        _set_modes(staging, request.source)
         _swap_into_place(staging, output, kept)
     finally:
         if staging.exists():
@@ -448,6 +449,23 @@ def _write_tree(root: Path, planned: dict[str, Planned], threshold: int | None, 
                 outcome.linked_bytes += item.entry.size
             else:
                 outcome.copied += 1
+
+
+def _set_modes(root: Path, source: Path) -> None:
+    """Modes that do not depend on the umask: the output folder gets the project folder's
+    mode (copied folders and files already have theirs); daifu's own files are writable by
+    their owner only (another user who could change the shim or the line maps could run code
+    in the training process); the folders of run state are owner-only."""
+    shutil.copymode(source, root)
+    for name in trust.PRIVATE_DIRS:
+        trust.private_dir(root / ".daifu" / name)
+    generated = [root / ".daifu", root / layout.SHIM_PACKAGE, *root.rglob(f"{layout.SHIM_PACKAGE}.py")]
+    for top in generated:
+        for path in [top, *(top.rglob("*") if top.is_dir() else [])]:
+            mode = path.stat().st_mode
+            if path.is_dir() and path.name in trust.PRIVATE_DIRS and path.parent.name == ".daifu":
+                continue
+            os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
 
 
 def _swap_into_place(staging: Path, output: Path, kept: list[str]) -> None:

@@ -541,6 +541,7 @@ def test_a_just_in_time_checkpoint_is_saved_before_waiting(tmp_path: Path) -> No
     run.wait_waiting(timeout=120)
     saved = [e for e in run.events() if e["event"] == "jit-checkpoint"]
     assert len(saved) == 1
+    assert os.stat(saved[0]["path"]).st_mode & 0o777 == 0o600  # it holds the model; loading it runs pickle
     payload = torch.load(saved[0]["path"], weights_only=False)
     assert set(payload["states"]) == {"model", "optimizer"}
     assert payload["numbers"]["step"] == 24  # the crash is in the evaluation after step 24

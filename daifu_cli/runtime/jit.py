@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import trust
 from .context import Context
 
 _STATEFUL = ("Module", "Optimizer", "LRScheduler", "_LRScheduler", "GradScaler", "ReduceLROnPlateau")
@@ -79,11 +80,11 @@ def checkpoint(ctx: Context, home: Path, label: str) -> tuple[Path, float, int] 
     except Exception:
         pass
     payload["label"] = label
-    folder = home / "jit"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = trust.private_dir(home / "jit")
     target = folder / f"{os.getpid()}-{label}.pt"
     tmp = target.with_suffix(".tmp")
-    torch.save(payload, tmp)
+    with os.fdopen(trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
+        torch.save(payload, handle)  # owner-only: it holds the model, and loading it runs pickle
     os.replace(tmp, target)
     return target, time.perf_counter() - started, target.stat().st_size
 

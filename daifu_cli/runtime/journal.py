@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import trust
+
 
 class Journal:
     def __init__(self, home: Path) -> None:
@@ -38,9 +40,11 @@ class Journal:
             **fields,
         }
         try:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            trust.private_dir(self.state_path.parent)
             tmp = self.state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
+            fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, default=str))
             os.replace(tmp, self.state_path)
         except OSError:
             pass  # a read-only output folder must not break the run
@@ -50,7 +54,8 @@ class Journal:
         line = json.dumps(record, default=str) + "\n"
         try:
             self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.home / "log.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # owner-only: it holds exception messages and variable summaries
+            fd = trust.open_private(self.home / "log.jsonl", os.O_WRONLY | os.O_APPEND)
             try:
                 os.write(fd, line.encode("utf-8"))
             finally:

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import align, patching, registry
+from . import align, patching, registry, trust
 from .console import HELP, Console
 
 if TYPE_CHECKING:
@@ -61,9 +61,10 @@ class _Loop:
         self.config = session.config
         self.console = Console(session)
         self.tty = _use_tty(self.config.console)
+        # The patch folder is made owner-only before the run file says "waiting".
+        self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
         self.server = _listen(session)
         self.clients: dict[socket.socket, bytes] = {}
-        self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
         self.wake_read, self.notifier = _notifier(self.watcher.paths())
 
     def run(self) -> Decision:
@@ -112,6 +113,13 @@ class _Loop:
             return None
         if item is self.server:
             connection, _ = self.server.accept()  # type: ignore[union-attr]
+            refused = trust.untrusted_peer(connection)
+            if refused is not None:
+                self.session.say(f"daifu: console refused: {refused}")
+                self.session.journal.event("attach", ok=False, error=refused)
+                self._send(connection, f"daifu: refused: {refused}\n", final=True)
+                connection.close()
+                return None
             self.clients[connection] = b""
             intro = "\n".join(self.session.report_lines()) + "\n\n" + HELP + "\n"
             self._send(connection, intro)
@@ -192,6 +200,11 @@ class _Loop:
 
         session = self.session
         landed = time.perf_counter()
+        refused = trust.untrusted_file(path)
+        if refused is not None:
+            session.say(f"daifu: action snippet {path.name} refused: {refused}; still waiting")
+            session.journal.event("action", file=path.name, ok=False, error=f"refused: {refused}")
+            return None
         try:
             text = path.read_text(encoding="utf-8")
             action, changed = patching.run_snippet(str(path), text, session.context)
@@ -244,6 +257,11 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
     for record in records:
         if not states[record.path]:
             continue
+        refused = trust.untrusted_file(record.path)
+        if refused is not None:
+            _mark_seen(record)
+            session.journal.event("patch", module=record.name, ok=False, error=f"refused: {refused}")
+            return f"daifu: fix of {record.name} refused: {refused}; still waiting", None
         try:
             change = patching.read_change(record)
         except patching.PatchError as exc:
@@ -355,7 +373,7 @@ class _Watcher:
         self.settle = settle
         self.since = time.time() - 0.5
         self.pending: dict[Path, tuple[Signature, float]] = {}
-        folder.mkdir(parents=True, exist_ok=True)
+        trust.private_dir(folder)
 
     def paths(self) -> list[str]:
         """Folders to watch: the patch folder and the modules' folders (a file replaced by a
