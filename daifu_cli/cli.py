@@ -206,7 +206,12 @@ def patch(
             changed = patch_once(source, output)
             for relpath in changed.kept:
                 _echo(f"kept {relpath}: a run changed it in the output; the project's new copy was not placed")
-            _echo(f"patched {', '.join(changed)}" if changed else "nothing changed")
+            for relpath, line, message in changed.errors:
+                _echo(f"error: {source / relpath}:{line}: {message} (not patched; a waiting run keeps waiting)")
+            if changed or not changed.errors:
+                _echo(f"patched {', '.join(changed)}" if changed else "nothing changed")
+            if changed.errors:
+                raise typer.Exit(EXIT_ERROR)
     except PatchError as exc:
         _echo(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None

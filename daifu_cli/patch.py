@@ -33,11 +33,14 @@ def _manifest(output: Path) -> dict[str, Any]:
 class Patched(list):  # type: ignore[type-arg]
     """The files a patch wrote (a list of relative paths), and what it would not write."""
 
-    def __init__(self, written: list[str], kept: list[str]) -> None:
+    def __init__(self, written: list[str], kept: list[str], errors: list[tuple[str, int, str]] | None = None) -> None:
         super().__init__(written)
         #: Project files changed since the vaccination whose output copy a run changed too:
         #: the run's file stays, the project's copy is not placed.
         self.kept = kept
+        #: Python files that cannot be vaccinated (a syntax error): ``(relpath, line,
+        #: message)``; not written, so a waiting run keeps waiting for a good fix.
+        self.errors = errors or []
 
 
 def patch_once(source: Path, output: Path) -> Patched:
@@ -70,15 +73,23 @@ def patch_once(source: Path, output: Path) -> Patched:
                 changed_other.append(entry)
             elif verdict == "kept":
                 kept.append(entry.relpath)
-    if not changed_python and not changed_other:
-        return Patched([], kept)
+    options = request.pipeline_options()
+    transformed = []
+    errors: list[tuple[str, int, str]] = []
+    for entry, data in changed_python:
+        summary = _transform_one((entry.relpath, data), options)
+        if summary.error is not None:
+            errors.append((entry.relpath, summary.error_line, summary.error))
+        else:
+            transformed.append((entry, data, summary))
+    if errors or (not transformed and not changed_other):
+        # A fix spread over several files lands as one: with one of them broken, none does.
+        return Patched([], kept, errors)
     pending = output / ".daifu" / "patches" / ".pending"
     pending.parent.mkdir(parents=True, exist_ok=True)
     pending.write_text(str(time.time()))
     try:
-        options = request.pipeline_options()
-        for entry, data in changed_python:
-            summary = _transform_one((entry.relpath, data), options)
+        for entry, data, summary in transformed:
             if summary.text is not None:
                 encoded = _encode(summary.text, entry.path, _encoding_of(entry.path))
                 files.atomic_write(output / entry.relpath, encoded, entry.path)
@@ -115,8 +126,8 @@ def patch_once(source: Path, output: Path) -> Patched:
         files.atomic_write(output / MANIFEST, _json(manifest))
     finally:
         pending.unlink(missing_ok=True)
-    written = [e.relpath for e, _ in changed_python] + [e.relpath + "/" * e.folder for e in changed_other]
-    return Patched(written, kept)
+    written = [e.relpath for e, _, _ in transformed] + [e.relpath + "/" * e.folder for e in changed_other]
+    return Patched(written, kept, errors)
 
 
 def _copy_verdict(entry: files.Entry, target: Path, copied: dict[str, Any] | None) -> str:
@@ -151,6 +162,8 @@ def watch_forever(source: Path, output: Path, interval: float, echo: Callable[[s
     told: set[str] = set()
 
     def tell(changed: Patched, stamp: str) -> None:
+        for relpath, line, message in changed.errors:
+            echo(f"{stamp}error: {relpath}:{line}: {message} (not patched; a waiting run keeps waiting)")
         for relpath in changed.kept:
             if relpath not in told:
                 told.add(relpath)

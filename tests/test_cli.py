@@ -343,3 +343,18 @@ def test_programs_written_for_the_research_prototype_run_unchanged(tmp_path: Pat
     assert run(src) == expected
     assert run(out) == expected
     assert run(out, "-S") == expected
+
+
+def test_a_patch_that_does_not_parse_is_an_error_where_the_person_ran_it(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    before = (out / "train.py").read_bytes()
+    (src / "train.py").write_text(TRAIN.replace("losses.append(1 / (step + 1))", "losses.append(1 / (step + 1)"))
+    (src / "config.yaml").write_text("lr: 0.5\n")
+    code, output = invoke("patch", str(src), "-o", str(out))
+    assert code == 123, output
+    assert f"error: {src / 'train.py'}:8:" in output and "not patched" in output, output
+    assert "patched" not in output.replace("not patched", "")
+    assert (out / "train.py").read_bytes() == before  # nothing of the fix landed
+    assert (out / "config.yaml").read_text() == "lr: 0.1\n"
