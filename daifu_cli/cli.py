@@ -93,9 +93,31 @@ def vaccinate(
     except ProjectError as exc:
         _echo(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:  # unreadable project file, read-only output location, full disk
+        _echo(f"error: {_os_error(exc)} (nothing was written to {output})")
+        raise typer.Exit(EXIT_ERROR) from None
     if explain:
         _print_explain(outcome)
     raise typer.Exit(_report(outcome, request, quiet))
+
+
+def _os_error(exc: OSError) -> str:
+    """``path: reason``, naming the file the person knows rather than daifu's temporary one
+    (``.x.daifu-tmp`` beside it, or the ``.out.daifu-tmp-PID`` folder beside the output)."""
+    name = str(exc.filename or "")
+    path = Path(name)
+    if ".daifu-tmp" in path.name:
+        if path.name.endswith(".daifu-tmp") and path.name.startswith("."):
+            name = str(path.with_name(path.name[1 : -len(".daifu-tmp")]))
+        else:
+            name = str(path.parent)
+    else:
+        for parent in path.parents:
+            if ".daifu-tmp-" in parent.name:  # a file inside the output being built
+                name = str(parent.parent)
+                break
+    reason = exc.strerror or str(exc)
+    return f"{name}: {reason}" if name else reason
 
 
 def _run_with_progress(request: Request, quiet: bool) -> Outcome:
@@ -215,6 +237,9 @@ def patch(
     except PatchError as exc:
         _echo(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:  # an unreadable project file, a read-only output
+        _echo(f"error: {_os_error(exc)} (the run keeps the code it has)")
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 @app.command()

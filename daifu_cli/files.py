@@ -51,11 +51,8 @@ def walk(root: Path, exclude_dirs: set[Path] | None = None) -> tuple[list[Entry]
     exclude_dirs = {p.resolve() for p in (exclude_dirs or set())}
 
     def visit(folder: Path) -> Iterator[Entry]:
-        try:
-            children = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            skipped.append(f"{folder}: cannot list ({exc.strerror})")
-            return
+        # An unreadable folder is an error (OSError), not a silent gap in the output.
+        children = sorted(os.scandir(folder), key=lambda e: e.name)
         for child in children:
             path = Path(child.path)
             relpath = path.relative_to(root).as_posix()

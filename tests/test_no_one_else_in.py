@@ -180,3 +180,97 @@ def test_the_console_refuses_other_users_even_with_loosened_modes(tmp_path: Path
         assert code == 0, err
     finally:
         run.kill()
+
+
+def _invoke_as(uid: int | None, *args: str) -> tuple[int, str]:
+    """The CLI in a forked child running as *uid* (root cannot be denied a permission), or in
+    this process when *uid* is None. Modules it needs are imported before the fork: the
+    interpreter's own files lie under /root, out of nobody's reach."""
+    from typer.testing import CliRunner
+
+    from daifu_cli.cli import app
+
+    if uid is None:
+        result = CliRunner().invoke(app, list(args))
+        return result.exit_code, result.output
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            os.setgid(uid)
+            os.setuid(uid)
+            result = CliRunner().invoke(app, list(args))
+            failure = "" if result.exception is None or isinstance(result.exception, SystemExit) else repr(result.exception)
+            os.write(write, f"{result.exit_code}\n{result.output}{failure}".encode())
+        except BaseException as exc:
+            os.write(write, f"99\nchild failed: {exc!r}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 65536):
+        data += chunk
+    os.waitpid(pid, 0)
+    code, _, output = data.decode().partition("\n")
+    return int(code), output
+
+
+def test_permission_errors_are_reported_as_errors_not_tracebacks(tmp_path: Path) -> None:
+    import tempfile
+
+    from daifu_cli import cli, patch  # noqa: F401  (imported before a fork drops privileges)
+
+    root = os.getuid() == 0 if hasattr(os, "getuid") else False
+    user = OTHER if root else None
+    base = Path(tempfile.mkdtemp(prefix="daifu-perm-"))
+    try:
+        os.chmod(base, 0o755)
+        src = base / "proj"
+        src.mkdir()
+        (src / "train.py").write_text(CRASHES)
+        (src / "secret.txt").write_text("no\n")
+        os.chmod(src / "secret.txt", 0)
+        locked = base / "locked"
+        locked.mkdir(mode=0o755)
+        if root:
+            os.chown(src, OTHER, OTHER)
+            os.chown(src / "train.py", OTHER, OTHER)
+        else:
+            os.chmod(locked, 0o555)
+        writable = base / "out"
+        writable.mkdir()
+        if root:
+            os.chown(writable, OTHER, OTHER)
+        # warm the imports in this process before forking: the same commands, as root
+        warm = tmp_path / "warm"
+        warm.mkdir()
+        (warm / "train.py").write_text(CRASHES)
+        _invoke_as(None, "vaccinate", str(warm), "-o", str(tmp_path / "warm-vax"))
+        (warm / "train.py").write_text(CRASHES.replace("i - 1", "i + 1"))
+        _invoke_as(None, "patch", str(warm), "-o", str(tmp_path / "warm-vax"))
+        _invoke_as(None, "vaccinate", str(warm), "-o", str(src / "secret.txt" / "x"))
+        # an unreadable project file
+        code, output = _invoke_as(user, "vaccinate", str(src), "-o", str(writable / "vax"))
+        assert code == 123, output
+        assert f"error: {src / 'secret.txt'}: Permission denied" in output, output
+        assert "Traceback" not in output and not (writable / "vax").exists()
+        # a read-only output location
+        os.chmod(src / "secret.txt", 0o644)
+        code, output = _invoke_as(user, "vaccinate", str(src), "-o", str(locked / "vax"))
+        assert code == 123, output
+        assert f"error: {locked}: Permission denied" in output, output
+        # a read-only output during `daifu patch`
+        code, output = _invoke_as(user, "vaccinate", str(src), "-o", str(writable / "vax"))
+        assert code == 0, output
+        (src / "train.py").write_text(CRASHES.replace("i - 1", "i + 1"))
+        os.chmod(writable / "vax", 0o555)
+        code, output = _invoke_as(user, "patch", str(src), "-o", str(writable / "vax"))
+        assert code == 123, output
+        assert "Permission denied" in output and "Traceback" not in output, output
+    finally:
+        for folder, _, _ in os.walk(base):
+            os.chmod(folder, 0o755)
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
