@@ -12,7 +12,7 @@ import typer
 
 from daifu_cli import __version__
 from daifu_cli.options import ConfigError, merge
-from daifu_cli.project import Outcome, ProjectError, Request, vaccinate_project
+from daifu_cli.project import MANIFEST, Outcome, ProjectError, Request, vaccinate_project
 
 EXIT_CHANGED = 1
 EXIT_USAGE = 2
@@ -246,25 +246,41 @@ def patch(
 def status(
     output: Annotated[Path, typer.Argument(help="A vaccinated output folder.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    events: Annotated[int, typer.Option(help="How many recent log events to show.")] = 10,
+    events: Annotated[int, typer.Option(help="How many recent log events to show (0: none).")] = 10,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove the run files of processes that ended or are gone (the log keeps their events).")] = False,
 ) -> None:
-    """Show the runs of a vaccinated output: waiting for a fix or running, and recent events."""
-    from daifu_cli.status import read_status
+    """Show the runs of a vaccinated output: waiting for a fix, running, or how they ended.
 
+    A run appears once it has crashed at least once. Exit status: 0, or 2 when OUTPUT is not
+    a daifu output.
+    """
+    from daifu_cli.status import prune_runs, read_status
+
+    if not (output / MANIFEST).is_file():
+        _echo(f"error: {output} is not a daifu output (no {MANIFEST}); `daifu vaccinate` writes one")
+        raise typer.Exit(EXIT_USAGE)
+    if prune:
+        removed = prune_runs(output)
+        _echo(f"removed {len(removed)} run files of processes that ended or are gone" + (f": pid {', '.join(map(str, removed))}" if removed else ""))
     state = read_status(output)
     if as_json:
         typer.echo(json.dumps(state, indent=1))
         return
     if not state["processes"]:
-        typer.echo("no run has started from this output")
+        typer.echo("no run has crashed from this output yet (runs appear here at their first crash)")
     for proc in state["processes"]:
-        alive = "" if proc["alive"] else " (process gone)"
         since = time.strftime("%H:%M:%S", time.localtime(proc.get("since", 0)))
-        line = f"pid {proc['pid']}: {proc['status']}{alive} since {since}"
-        if proc["status"] == "waiting":
-            line += f" - {proc.get('exception')} at {proc.get('file')}:{proc.get('line')} in {proc.get('function')}()"
+        status = proc["status"]
+        if status == "ended":
+            line = f"pid {proc['pid']}: ended at {since}: {proc.get('how', 'finished')}"
+        elif not proc["alive"]:
+            line = f"pid {proc['pid']}: gone (it was {status} at {since}; killed, or lost, before it could say how it ended)"
+        else:
+            line = f"pid {proc['pid']}: {status} since {since}"
+            if status == "waiting":
+                line += f" - {proc.get('exception')} at {proc.get('file')}:{proc.get('line')} in {proc.get('function')}()"
         typer.echo(line)
-    for event in state["events"][-events:]:
+    for event in (state["events"][-events:] if events > 0 else []):
         stamp = time.strftime("%H:%M:%S", time.localtime(event.get("ts", 0)))
         detail = {k: v for k, v in event.items() if k not in ("ts", "pid", "event")}
         typer.echo(f"{stamp} pid {event.get('pid')} {event.get('event')}: {json.dumps(detail)}")

@@ -92,7 +92,7 @@ def live_runs(output: Path) -> list[dict[str, Any]]:
             pid = int(state["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if state.get("host", host) != host or state.get("status") == "exited":
+        if state.get("host", host) != host or state.get("status") in ("exited", "ended"):
             continue
         if process_alive(pid):
             alive.append(state)

@@ -46,6 +46,22 @@ def read_status(output: Path) -> dict[str, Any]:
     return {"output": str(output), "processes": processes, "events": events}
 
 
+def prune_runs(output: Path) -> list[int]:
+    """Remove the run files (and stale sockets) of processes that ended or are gone."""
+    removed = []
+    for proc in read_status(output)["processes"]:
+        if proc["alive"] and proc.get("status") != "ended":
+            continue
+        pid = int(proc.get("pid", 0))
+        for path in (output / ".daifu" / "run" / f"{pid}.json", output / ".daifu" / "run" / f"{pid}.sock"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        removed.append(pid)
+    return removed
+
+
 def attach_console(output: Path, pid: int | None, echo: Callable[[str], None]) -> int:
     waiting = [
         p for p in read_status(output)["processes"] if p.get("status") == "waiting" and p["alive"] and p.get("socket")

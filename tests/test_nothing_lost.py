@@ -69,7 +69,7 @@ def test_patch_brings_only_what_the_person_changed_and_never_replaces_a_run_file
 
 def test_revaccination_keeps_what_runs_wrote(tmp_path: Path) -> None:
     src, out = project(tmp_path)
-    (out / ".daifu" / "jit").mkdir()
+    (out / ".daifu" / "jit").mkdir(exist_ok=True)
     (out / ".daifu" / "jit" / "crash-1.pt").write_bytes(b"checkpoint")
     (out / ".daifu" / "log.jsonl").write_text('{"event": "crash"}\n')
     (out / ".daifu" / "patches" / "fix.py").write_text("lr = 0.5\n")

@@ -157,7 +157,11 @@ def test_editing_the_vaccinated_file_in_place(tmp_path: Path) -> None:
 def test_broken_patch_keeps_waiting_then_a_good_one_resumes(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": LOOP}).start()
     run.wait_waiting()
-    run.patch("value = value / divisor", "value = value / (divisor")  # syntax error
+    patched = run.patch("value = value / divisor", "value = value / (divisor")  # syntax error
+    assert list(patched) == [] and patched.errors, "daifu patch does not write a fix that does not parse"
+    # the same broken fix written into the vaccinated copy by hand reaches the run: refused there
+    vaccinated = run.out / "main.py"
+    vaccinated.write_text(vaccinated.read_text().replace("value = value / divisor", "value = value / (divisor"))
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline and not any(e["event"] == "patch" for e in run.events()):
         time.sleep(0.02)

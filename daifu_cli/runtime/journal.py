@@ -1,7 +1,10 @@
 """The run's machine-readable trace under ``.daifu/``.
 
-* ``run/<pid>.json``: the process's state (``running``, ``waiting``, ``exited``), with the
-  exception and location while it waits; replaced atomically.
+* ``run/<pid>.json``: the process's state (``running``, ``waiting``, ``ended``), with the
+  exception and location while it waits, and how the process ended (``finished``, ``given
+  up``, ``uncaught ...``, ``killed by signal N``); replaced atomically. A process killed
+  without a chance to write (SIGKILL) stays ``running``/``waiting``, and ``daifu status``
+  shows it as gone.
 * ``log.jsonl``: append-only events (``crash``, ``patch``, ``action``, ``policy``,
   ``resume``, ``give-up``), one JSON object per line with a timestamp.
 
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import socket
@@ -19,6 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from . import trust
+
+#: The last state this process wrote (``None`` before its first crash), for the record of
+#: its end written at exit.
+_last: dict[str, Any] | None = None
+#: Why this process gave a crash up, if it did (the end record says so).
+gave_up: str | None = None
 
 
 class Journal:
@@ -39,6 +49,10 @@ class Journal:
             "argv": sys.argv,
             **fields,
         }
+        global _last
+        if _last is None:
+            atexit.register(_record_end)
+        _last = {"journal": self, "status": status, "fields": fields}
         try:
             trust.private_dir(self.state_path.parent)
             tmp = self.state_path.with_suffix(".tmp")
@@ -62,3 +76,17 @@ class Journal:
                 os.close(fd)
         except OSError:
             pass
+
+
+def _record_end() -> None:
+    """At exit: how the process ended, unless it already said (``ended``)."""
+    if _last is None or _last["status"] == "ended" or _last["journal"].pid != os.getpid():
+        return
+    uncaught = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    if uncaught is not None:
+        how = f"uncaught {type(uncaught).__name__}"
+        if gave_up:
+            how += f" ({gave_up})"
+    else:
+        how = "finished"
+    _last["journal"].state("ended", how=how)

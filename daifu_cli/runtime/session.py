@@ -92,14 +92,14 @@ class Session:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
             self.jit_checkpoint()
             self.print_report()
-            self.journal.state("waiting", exception=type(exc).__name__, message=str(exc)[:500], **self.location)
             from .waiting import wait_for_fix
 
             decision = wait_for_fix(self)
         if decision.kind == "raise":
-            return self.give_up("given up" if decision.origin != "max-wait" else "maximum wait reached")
+            why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
+            return self.give_up(why.get(decision.origin, "given up"))
         if decision.kind == "exit":
-            self.journal.state("exited", code=decision.exit_code)
+            self.journal.state("ended", how=f"exited with status {decision.exit_code} from the console")
             raise SystemExit(decision.exit_code)
         if self.built is None:
             self.prepare(skip=decision.kind == "skip")
@@ -129,9 +129,33 @@ class Session:
         if exc is not None:
             mark(exc, f"released: {why}")
             self.journal.event("give-up", reason=why, exception=type(exc).__name__, **self.location)
+        journal.gave_up = why
         self.journal.state("running")
-        self.say(f"daifu: {why}; the original {type(exc).__name__} propagates")
+        self.say(f"daifu: {why}; the original {type(exc).__name__} propagates{self._checkpoint_note()}")
         return None
+
+    def _checkpoint_note(self) -> str:
+        saved = getattr(self, "saved", None)  # set by jit_checkpoint, before any wait
+        return "" if saved is None else f"; the just-in-time checkpoint of the crash is {saved[0]}"
+
+    def terminated(self, signum: int) -> None:
+        """SIGTERM while waiting: say so, record the end, and die of the signal as the program
+        would have (status 143), so schedulers and launchers see what they expect."""
+        import os
+        import signal
+
+        name = signal.Signals(signum).name
+        exc = self.exc
+        self.journal.event("stopped", signal=name, exception=type(exc).__name__, **self.location)
+        self.journal.state("ended", how=f"killed by signal {signum} ({name}) while waiting for a fix")
+        self.say(
+            f"daifu: {name} while waiting for a fix of {type(exc).__name__} at "
+            f"{self.location.get('file')}:{self.location.get('line')}; the run ends"
+            + self._checkpoint_note()
+        )
+        sys.stderr.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
     def say(self, text: str) -> None:
         if not self.config.quiet:

@@ -19,14 +19,17 @@ the state intact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import signal
 import socket
 import stat
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,12 +50,52 @@ _WATCH_WARMUP = 1.0
 def wait_for_fix(session: Session) -> Decision:
     from .session import Decision
 
-    loop = _Loop(session)
+    loop = None
     try:
-        return loop.run()
+        with _stop_signals():  # before the run file says "waiting"
+            loop = _Loop(session)
+            return loop.run()
+    except _Stopped as stop:
+        if stop.signum == signal.SIGINT:
+            return Decision("raise", origin="interrupt")
+        session.terminated(stop.signum)  # does not return
+        raise  # pragma: no cover
     finally:
-        loop.close()
-    return Decision("raise")  # pragma: no cover
+        if loop is not None:
+            loop.close()
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT arrived while waiting for a fix."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """While waiting, SIGTERM (a scheduler's preemption) and SIGINT (Ctrl+C) end the wait
+    with a word, instead of a silent death or a traceback through daifu's own modules. A
+    handler the program installed itself stays in charge; only the main thread gets signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise _Stopped(signum)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        current = signal.getsignal(signum)
+        if current in (signal.SIG_DFL, signal.default_int_handler):
+            previous[signum] = current
+            signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Loop:
@@ -65,6 +108,10 @@ class _Loop:
         self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
         self.server = _listen(session)
         self.clients: dict[socket.socket, bytes] = {}
+        session.journal.state(
+            "waiting", socket=self.server.getsockname() if self.server is not None else None,
+            exception=type(session.exc).__name__, message=str(session.exc)[:500], **session.location,
+        )
         self.wake_read, self.notifier = _notifier(self.watcher.paths())
 
     def run(self) -> Decision:
@@ -444,10 +491,6 @@ def _listen(session: Session) -> socket.socket | None:
         server.listen(4)
     except OSError:
         return None
-    session.journal.state(
-        "waiting", socket=str(path), exception=type(session.exc).__name__,
-        message=str(session.exc)[:500], **session.location,
-    )
     return server
 
 
