@@ -42,7 +42,7 @@ def test_a_resumed_run_that_finishes_is_recorded_as_finished(tmp_path: Path) -> 
     assert code == 0 and f"pid {pid}: ended at" in output and "finished" in output, output
     assert "crash:" not in output  # --events 0 shows none
     code, output = status(run.out, "--prune")
-    assert f"removed 1 run files" in output and not list((run.out / ".daifu" / "run").glob("*.json"))
+    assert "removed 1 run files" in output and not list((run.out / ".daifu" / "run").glob("*.json"))
 
 
 def test_a_given_up_run_is_recorded_with_its_exception(tmp_path: Path) -> None:
