@@ -147,11 +147,12 @@ def _report(outcome: Outcome, request: Request, quiet: bool) -> int:
         _echo(f"error: cannot vaccinate {relpath}:{line}: {message} (copied unchanged)")
         code = EXIT_ERROR
     for relpath, (qualname, line, reason, internal) in outcome.skipped:
+        where, reason = _at_definition(outcome, relpath, qualname, line, reason)
         if internal:
-            _echo(f"error: {relpath}:{line}: {qualname}: {reason} (left as it was)")
+            _echo(f"error: {relpath}:{where}: {qualname}: {reason} (left as it was)")
             code = EXIT_ERROR
         elif not quiet:
-            _echo(f"skipped {relpath}:{line}: {qualname}: {reason}")
+            _echo(f"skipped {relpath}:{where}: {qualname}: {reason}")
     if request.mode != "write":
         for diff in outcome.diffs:
             typer.echo(diff, nl=False)
@@ -177,12 +178,26 @@ def _report(outcome: Outcome, request: Request, quiet: bool) -> int:
         )
         rate = outcome.lines / outcome.seconds if outcome.seconds else 0
         _echo(
-            f"done: {len(outcome.vaccinated_files)} files vaccinated ({outcome.functions} functions, "
-            f"{outcome.scripts} scripts), {len(outcome.skipped)} skipped, "
-            f"{outcome.copied} files copied{linked}; {outcome.lines:,} Python lines in "
+            f"done: {_plural(len(outcome.vaccinated_files), 'file')} vaccinated "
+            f"({_plural(outcome.functions, 'function')}, {_plural(outcome.scripts, 'script')}), "
+            f"{_plural(len(outcome.skipped), 'function')} left as {'it was' if len(outcome.skipped) == 1 else 'they were'}, "
+            f"{_plural(outcome.copied, 'file')} copied{linked}; {outcome.lines:,} Python lines in "
             f"{outcome.seconds:.1f} s ({rate:,.0f} lines/s) -> {request.output}"
         )
     return code
+
+
+def _at_definition(outcome: Outcome, relpath: str, qualname: str, line: int, reason: str) -> tuple[int, str]:
+    """A function left as it was is named at its ``def`` line (as ``--explain`` does); the
+    line of what made it so (a ``yield``, a ``locals()``) goes into the reason."""
+    for name, def_line, _, _ in outcome.summaries[relpath].decisions:
+        if name == qualname and def_line != line:
+            return def_line, f"{reason} (line {line})"
+    return line, reason
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _size(n: int) -> str:
@@ -196,11 +211,13 @@ def _size(n: int) -> str:
 def _print_explain(outcome: Outcome) -> None:
     for relpath, summary in outcome.summaries.items():
         unsupported = {qualname: reason for qualname, _, reason, _ in summary.skipped}
+        problem_lines = {qualname: line for qualname, line, _, _ in summary.skipped}
         for qualname, line, selected, reason in summary.decisions:
             if qualname == "<script>" and reason == "no script-level code":
                 continue
             problem = unsupported.get(qualname)
             if selected and problem:
+                _, problem = _at_definition(outcome, relpath, qualname, problem_lines[qualname], problem)
                 verdict = f"not vaccinated: {problem}"
             elif selected:
                 verdict = f"vaccinated: {reason}"

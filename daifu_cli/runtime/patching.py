@@ -291,6 +291,10 @@ def run_snippet(path: str, text: str, ctx: Context) -> tuple[str, list[str]]:
     try:
         exec(code, ctx.globals, namespace)
     except BaseException as exc:  # a snippet must never end the waiting program
-        raise PatchError(f"{path}: the snippet raised {type(exc).__name__}: {exc}") from None
+        raise PatchError(
+            f"{path}: the snippet raised {type(exc).__name__}: {exc}. None of its assignments "
+            "took effect; what it changed inside objects before raising (a list's append, a "
+            "tensor's add_, an attribute set) stays"
+        ) from None
     namespace.writes.pop("daifu", None)
     return control.action, namespace.commit()

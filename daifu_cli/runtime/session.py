@@ -303,7 +303,7 @@ class Session:
         return [
             *checkpoint,
             f"Waiting for a fix (pid {self.journal.pid}). Any of:",
-            "  - fix the source and run `daifu patch <project> -o <output>` (or edit the vaccinated file);",
+            f"  - fix the source and run `{_patch_command(home)}` (or edit the vaccinated file);",
             f"  - drop an action snippet into {patches}/ (it runs with these variables, then retries);",
             f"  - `daifu attach {home.parent}` for a console (show, p, exec, retry, skip, raise, exit).",
         ]
@@ -407,3 +407,17 @@ def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
 def _handled_exception(exc: BaseException) -> BaseException | None:
     """The exception an ``except`` block was handling when *exc* was raised in it."""
     return exc.__context__
+
+
+def _patch_command(home: Path) -> str:
+    """``daifu patch SOURCE -o OUTPUT`` with this run's own folders (the manifest names the
+    project the output was made from)."""
+    import json
+    import shlex
+
+    output = home.parent
+    try:
+        source = json.loads((home / "manifest.json").read_text(encoding="utf-8"))["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        source = "<project>"
+    return f"daifu patch {shlex.quote(str(source))} -o {shlex.quote(str(output))}"

@@ -328,7 +328,10 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
         session.journal.event(
             "patch", module=applied.module, ok=True, swapped=applied.swapped, added=applied.added
         )
-        what = ", ".join(applied.swapped + applied.added + applied.replaced) or "no function changed"
+        what = ", ".join(applied.swapped + applied.added + applied.replaced)
+        if not what:
+            crashed_script = change.record is session.module and session.script
+            what = "its script-level code" if crashed_script else "no function changed"
         lines.append(f"daifu: applied new code of {applied.module}: {what}")
         lines.extend(f"daifu: note: {note}" for note in applied.ignored)
         crashed_changed |= change.record is session.module
