@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -23,10 +23,39 @@ app = typer.Typer(
     help="In-situ crash recovery for PyTorch training: vaccinate a project, then fix crashes "
     "while the run waits and resume at the failing statement.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # click's plain help, as black's and pytest's read
+    add_completion=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _plain_arguments() -> None:
+    """Recent typer writes a required argument as ``{NAME}`` in usage lines and follows its
+    name with a type hint (``NAME <path>``) in the help; click, black and pytest write
+    ``NAME``. Where this typer has those hooks, write them as click does."""
+    from typer import core
+
+    argument = getattr(core, "TyperArgument", None)
+    if argument is None:
+        return
+    if hasattr(argument, "_usage_display_name"):
+
+        def usage_name(self: Any) -> str:
+            name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        argument._usage_display_name = usage_name
+    if hasattr(argument, "display_type_rich"):
+        argument.display_type_rich = lambda self, ctx: None
+
+
+_plain_arguments()
+
+
+def _examples(*lines: str) -> str:
+    """An epilog of examples, kept as written (click's ``\\b`` stops the re-wrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def _version(value: bool) -> None:
@@ -39,7 +68,7 @@ def _version(value: bool) -> None:
 def main(
     version: Annotated[
         Optional[bool],
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option("--version", metavar="", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = None,
 ) -> None:
     """daifu: in-situ crash recovery for PyTorch training."""
@@ -49,23 +78,30 @@ def _echo(text: str = "", err: bool = True) -> None:
     typer.echo(text, err=err)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "daifu vaccinate ./project -o ./project_vax      # write the vaccinated copy",
+        "daifu vaccinate ./project -o ./project_vax --check --diff   # in CI: is it current?",
+        "daifu vaccinate ./project -o ./project_vax --force --explain",
+        'daifu vaccinate ./project -o ./project_vax -s "utils.py::collate" -x "scripts/*"',
+    )
+)
 def vaccinate(
-    source: Annotated[Path, typer.Argument(help="The project folder to vaccinate (read only).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the vaccinated copy.")],
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the output on disk is not current.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an earlier daifu output.")] = False,
-    replace_running: Annotated[bool, typer.Option("--replace-running", help="With --force: replace the output even while runs use it (files they wrote are kept).")] = False,
-    explain: Annotated[bool, typer.Option("--explain", help="List every function: vaccinated or not, and why.")] = False,
-    select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="Also vaccinate functions matching PATH::QUALNAME (shell wildcards; PATH alone: the whole file; train.py::<script> for script-level code).")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", "-x", help="Never vaccinate functions matching PATH::QUALNAME.")] = None,
-    policy: Annotated[Optional[str], typer.Option(help="default: functions with loops and scripts with a module-level loop; marked: only @daifu.transform() and --select; all: every function.")] = None,
-    no_format: Annotated[bool, typer.Option("--no-format", help="Do not run black on the vaccinated code.")] = False,
-    copy_all: Annotated[bool, typer.Option("--copy-all", help="Copy big files instead of hard-linking them.")] = False,
-    link_threshold: Annotated[Optional[str], typer.Option(help="Hard-link files at least this big (default 16MiB).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the exit code.")] = False,
+    source: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder to vaccinate (read only).")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="OUTPUT", help="Where to write the vaccinated copy.")],
+    check: Annotated[bool, typer.Option("--check", metavar="", help="Write nothing; exit 1 if the output on disk is not current.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", metavar="", help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Replace an earlier daifu output.")] = False,
+    replace_running: Annotated[bool, typer.Option("--replace-running", metavar="", help="With --force: replace the output even while runs use it (files they wrote are kept).")] = False,
+    explain: Annotated[bool, typer.Option("--explain", metavar="", help="List every function: vaccinated or not, and why.")] = False,
+    select: Annotated[Optional[list[str]], typer.Option("--select", "-s", metavar="PATH::QUALNAME", help="Also vaccinate functions matching PATH::QUALNAME (shell wildcards; PATH alone: the whole file; train.py::<script> for script-level code).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", "-x", metavar="PATH::QUALNAME", help="Never vaccinate functions matching PATH::QUALNAME.")] = None,
+    policy: Annotated[Optional[str], typer.Option(metavar="default|marked|all", help="default: functions with loops and scripts with a module-level loop; marked: only @daifu.transform() and --select; all: every function.")] = None,
+    no_format: Annotated[bool, typer.Option("--no-format", metavar="", help="Do not run black on the vaccinated code.")] = False,
+    copy_all: Annotated[bool, typer.Option("--copy-all", metavar="", help="Copy big files instead of hard-linking them.")] = False,
+    link_threshold: Annotated[Optional[str], typer.Option(metavar="SIZE", help="Hard-link files at least this big (default 16MiB).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", show_default=False, help="Worker processes (default: all cores).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Only errors and the exit code.")] = False,
 ) -> None:
     """Write a vaccinated copy of a training project.
 
@@ -228,12 +264,17 @@ def _print_explain(outcome: Outcome) -> None:
             typer.echo(f"{relpath}:{summary.error_line}: error: {summary.error}")
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "daifu patch ./project -o ./project_vax          # after saving a fix",
+        "daifu patch ./project -o ./project_vax --watch  # patch on every save",
+    )
+)
 def patch(
-    source: Annotated[Path, typer.Argument(help="The project folder with your fix.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The vaccinated copy a run is using.")],
-    watch: Annotated[bool, typer.Option("--watch", "-w", help="Keep watching the project and patch on every save.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between checks with --watch (without watchfiles).")] = 0.2,
+    source: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder with your fix.")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="OUTPUT", help="The vaccinated copy a run is using.")],
+    watch: Annotated[bool, typer.Option("--watch", "-w", metavar="", help="Keep watching the project and patch on every save.")] = False,
+    interval: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds between checks with --watch (without watchfiles).")] = 0.2,
 ) -> None:
     """Re-vaccinate changed files into an existing output; a waiting run picks them up."""
     from daifu_cli.patch import PatchError, patch_once, watch_forever
@@ -259,12 +300,18 @@ def patch(
         raise typer.Exit(EXIT_ERROR) from None
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "daifu status ./project_vax",
+        "daifu status ./project_vax --events 50 --json",
+        "daifu status ./project_vax --prune              # forget runs that ended",
+    )
+)
 def status(
-    output: Annotated[Path, typer.Argument(help="A vaccinated output folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    events: Annotated[int, typer.Option(help="How many recent log events to show (0: none).")] = 10,
-    prune: Annotated[bool, typer.Option("--prune", help="Remove the run files of processes that ended or are gone (the log keeps their events).")] = False,
+    output: Annotated[Path, typer.Argument(metavar="OUTPUT", help="A vaccinated output folder.")],
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Machine-readable output.")] = False,
+    events: Annotated[int, typer.Option(metavar="N", help="How many recent log events to show (0: none).")] = 10,
+    prune: Annotated[bool, typer.Option("--prune", metavar="", help="Remove the run files of processes that ended or are gone (the log keeps their events).")] = False,
 ) -> None:
     """Show the runs of a vaccinated output: waiting for a fix, running, or how they ended.
 
@@ -303,10 +350,10 @@ def status(
         typer.echo(f"{stamp} pid {event.get('pid')} {event.get('event')}: {json.dumps(detail)}")
 
 
-@app.command()
+@app.command(epilog=_examples("daifu attach ./project_vax", "daifu attach ./project_vax --pid 4242"))
 def attach(
-    output: Annotated[Path, typer.Argument(help="A vaccinated output folder with a waiting run.")],
-    pid: Annotated[Optional[int], typer.Option(help="Which waiting process (default: the only one).")] = None,
+    output: Annotated[Path, typer.Argument(metavar="OUTPUT", help="A vaccinated output folder with a waiting run.")],
+    pid: Annotated[Optional[int], typer.Option(metavar="PID", help="Which waiting process (default: the only one).")] = None,
 ) -> None:
     """Open the console of a run that waits for a fix (from another terminal)."""
     from daifu_cli.status import attach_console
@@ -317,7 +364,7 @@ def attach(
 
 @app.command()
 def demo(
-    workdir: Annotated[Optional[Path], typer.Option(help="Folder for the demo's files (default: a temporary one).")] = None,
+    workdir: Annotated[Optional[Path], typer.Option(metavar="FOLDER", help="Folder for the demo's files (default: a temporary one).")] = None,
 ) -> None:
     """Run the whole story on a bundled example: vaccinate, run, crash, fix, resume."""
     from daifu_cli.demo import run_demo
@@ -327,7 +374,7 @@ def demo(
 
 @app.command()
 def bench(
-    args: Annotated[Optional[list[str]], typer.Argument(help="Arguments for crashbench (see `daifu bench -- --help`).")] = None,
+    args: Annotated[Optional[list[str]], typer.Argument(metavar="CRASHBENCH_ARGS...", help="Arguments for crashbench (see `daifu bench -- --help`).")] = None,
 ) -> None:
     """Run crashbench (same as `python -m crashbench`)."""
     try:

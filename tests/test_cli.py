@@ -221,6 +221,19 @@ def test_marker_decorator_selects_and_is_dropped(tmp_path: Path) -> None:
     assert "@daifu.transform" not in text and "crash barrier for step()" in text
 
 
+@pytest.mark.parametrize("command", ["vaccinate", "patch", "status", "attach", "demo", "bench"])
+def test_help_reads_like_black(command: str) -> None:
+    """Flags show no value hint, arguments no braces or types, defaults only where they
+    say something; the everyday commands end with examples."""
+    code, output = invoke(command, "--help")
+    assert code == 0, output
+    for noise in ("<bool>", "<list", "<path>", "<str>", "<int>", "{", "[default: 0]", "[default: False]"):
+        assert noise not in output, (noise, output)
+    assert output.startswith(f"Usage: daifu {command} [OPTIONS]")
+    if command in ("vaccinate", "patch", "status", "attach"):
+        assert "Examples:\n    daifu " + command in output, output
+
+
 def test_help_and_version() -> None:
     code, output = invoke("--help")
     assert code == 0 and "vaccinate" in output and "attach" in output
