@@ -89,3 +89,39 @@ def test_a_killed_run_shows_as_gone_and_is_pruned(tmp_path: Path) -> None:
     code, output = status(run.out, "--prune")
     assert f"pid {pid}" in output.splitlines()[0]
     assert not list((run.out / ".daifu" / "run").glob("*"))
+
+
+TWO_CRASHES = "for i in range(3):\n    x = 1 / (i - 1)\ny = [][0]\nprint('done')\n"
+
+
+def test_attach_follows_the_run_through_repeated_crashes_and_ends_with_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    run = Run(tmp_path, {"main.py": TWO_CRASHES}).start()
+    pid = run.wait_waiting()["pid"]
+    console = subprocess.Popen(
+        [sys.executable, "-m", "daifu_cli", "attach", str(run.out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert console.stdin is not None
+        console.stdin.write("skip\n")
+        console.stdin.flush()
+        run.wait_waiting(count=2)  # crashed again, at the IndexError
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "IndexError" not in (run.states()[0].get("exception") or ""):
+            time.sleep(0.05)
+        console.stdin.write("skip\n")  # the console followed: this reaches the second wait
+        console.stdin.flush()
+        console.wait(timeout=60)  # it ends with the run, its input still open
+        assert console.stdout is not None and console.stderr is not None
+        out, err = console.stdout.read(), console.stderr.read()
+    finally:
+        console.kill()
+        run.kill()
+    assert console.returncode == 0, err
+    assert out.count("Waiting for a fix") == 2 and "IndexError" in out, out
+    assert f"daifu: pid {pid} resumed; following it" in err
+    assert f"daifu: pid {pid} ended: finished" in err, err
