@@ -350,6 +350,45 @@ def status(
         typer.echo(f"{stamp} pid {event.get('pid')} {event.get('event')}: {json.dumps(detail)}")
 
 
+@app.command(
+    epilog=_examples(
+        "daifu resume ./project_vax/.daifu/jit/4242-1.json",
+        "daifu resume ./project_vax/.daifu/jit/4242-1.json -- --epochs 3   # other arguments",
+        "DAIFU_RESUME=/abs/path/4242-1.json torchrun ... train.py           # launchers",
+    )
+)
+def resume(
+    checkpoint: Annotated[Path, typer.Argument(metavar="CHECKPOINT", help="A process checkpoint (.daifu/jit/<pid>-<n>.json) written at a crash.")],
+    args: Annotated[Optional[list[str]], typer.Argument(metavar="[-- ARGS...]", help="Arguments for the program instead of the saved ones.")] = None,
+) -> None:
+    """Start the program of a process checkpoint again and resume at the saved statement.
+
+    The program runs with its saved interpreter, folder and arguments; its module-level set-up
+    runs as usual, then each saved function resumes where it stood, with its saved variables.
+    Fix the source and `daifu patch` before resuming: the position carries into the new code.
+    Exit status: the program's own, or 2 when the checkpoint cannot be used.
+    """
+    import os
+
+    from daifu_cli.runtime.restart import CannotRestore, read
+
+    try:
+        meta, _ = read(checkpoint)
+    except CannotRestore as exc:
+        _echo(f"error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    output = Path(meta["output"])
+    if not (output / MANIFEST).is_file():
+        _echo(f"error: the output it belongs to, {output}, is not there any more")
+        raise typer.Exit(EXIT_USAGE)
+    argv = [meta["executable"], *(meta["argv"][:1] + list(args) if args else meta["argv"])]
+    env = {**os.environ, "DAIFU_RESUME": str(checkpoint.resolve())}
+    _echo(f"daifu: resuming {' '.join(argv[1:])} in {meta['cwd']} from {checkpoint}")
+    sys.stderr.flush()
+    os.chdir(meta["cwd"])
+    os.execve(meta["executable"], argv, env)
+
+
 @app.command(epilog=_examples("daifu attach ./project_vax", "daifu attach ./project_vax --pid 4242"))
 def attach(
     output: Annotated[Path, typer.Argument(metavar="OUTPUT", help="A vaccinated output folder with a waiting run.")],

@@ -46,14 +46,24 @@ def vaccinated_module(name: str) -> None:
     registry = _sys.modules.get(__name__ + ".registry")
     if registry is not None:
         registry.register_module(name)
-        return
-    path = getattr(_sys.modules.get(name), "__file__", None)
-    if path:
-        try:
-            with open(path, "rb") as handle:
-                started.append((name, path, handle.read()))
-        except OSError:
-            pass
+    else:
+        path = getattr(_sys.modules.get(name), "__file__", None)
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    started.append((name, path, handle.read()))
+            except OSError:
+                pass
+    global _resume_checked
+    if not _resume_checked:
+        _resume_checked = True
+        import os
+
+        checkpoint = os.environ.pop("DAIFU_RESUME", None)  # not inherited by child processes
+        if checkpoint:
+            from .restart import arm
+
+            arm(checkpoint)
 
 
 def crash(exc: BaseException) -> object:
@@ -105,6 +115,8 @@ def _unavailable(exc: BaseException, failure: Exception) -> None:
 #: a handled exception crossed a vaccinated function).
 _intercept = None
 _warned = False
+#: Whether this process looked for ``DAIFU_RESUME`` (at the first vaccinated module).
+_resume_checked = False
 
 
 class _DaifuFallback:

@@ -18,6 +18,7 @@ from typing import Any
 from . import config as config_module
 from . import frames, handled, policy, registry
 from .protocols import MARK as _MARK
+from .signals import Restore
 
 _config: config_module.Config | None = None
 _lock = threading.RLock()
@@ -103,6 +104,10 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
     Never raises because of daifu itself: an internal error lets the user's exception go on
     exactly as it would without daifu (and is reported once).
     """
+    if type(exc) is Restore:  # a new process resuming from a process checkpoint
+        from .restart import continue_frame
+
+        return continue_frame(exc, frame)
     unbound = _as_unbound_local(exc, frame)
     if unbound is not None:
         raise unbound.with_traceback(exc.__traceback__) from None

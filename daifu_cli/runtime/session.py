@@ -91,6 +91,7 @@ class Session:
             if not self.config.wait:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
             self.jit_checkpoint()
+            self.process_checkpoint()
             self.print_report()
             from .waiting import wait_for_fix
 
@@ -124,6 +125,23 @@ class Session:
             path, seconds, size = self.saved
             self.journal.event("jit-checkpoint", path=str(path), ms=round(seconds * 1000, 1), bytes=size)
 
+    def process_checkpoint(self) -> None:
+        """Save every vaccinated frame of the stack, so a new process can resume at the failing
+        statement (``daifu resume``) if this one ends: given up, killed, preempted."""
+        self.process_saved: tuple[Path, list[str]] | None = None
+        if not self.config.jit_checkpoint:
+            return
+        from . import restart
+
+        try:
+            self.process_saved = restart.save(self, str(_checkpoints))
+        except Exception as exc:
+            self.say(f"daifu: could not save a process checkpoint: {type(exc).__name__}: {exc}")
+            return
+        if self.process_saved is not None:
+            path, lost = self.process_saved
+            self.journal.event("process-checkpoint", path=str(path), lost=lost)
+
     def give_up(self, why: str) -> None:
         exc = self.exc
         if exc is not None:
@@ -135,7 +153,10 @@ class Session:
         return None
 
     def _checkpoint_note(self) -> str:
-        saved = getattr(self, "saved", None)  # set by jit_checkpoint, before any wait
+        process = getattr(self, "process_saved", None)  # set before any wait
+        if process is not None:
+            return f"; `daifu resume {process[0]}` starts it again at the failing statement"
+        saved = getattr(self, "saved", None)
         return "" if saved is None else f"; the just-in-time checkpoint of the crash is {saved[0]}"
 
     def terminated(self, signum: int) -> None:
@@ -298,6 +319,15 @@ class Session:
             checkpoint = [
                 f"Saved a just-in-time checkpoint ({size / 1e6:.1f} MB, {seconds * 1000:.0f} ms): {path}",
                 "  (a restarted run can load it with _daifu_shim.jit.load(path, model=model, ...))",
+                "",
+            ]
+        process = getattr(self, "process_saved", None)
+        if process is not None:
+            path, lost = process
+            checkpoint += [
+                f"Saved a process checkpoint: {path}",
+                f"  (if this process ends, `daifu resume {path}` starts the program again at this statement)",
+                *(f"  not saved: {item}" for item in lost[:8]),
                 "",
             ]
         return [
