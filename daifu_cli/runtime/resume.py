@@ -95,8 +95,10 @@ def build(
     qualname: str,
     class_name: str | None = None,
     self_name: str | None = None,
+    generation: registry.Generation | None = None,
 ) -> Built:
-    """Compile the continuation of *view* at *position* over *ctx*'s variables."""
+    """Compile the continuation of *view* at *position* over *ctx*'s variables (*view* read
+    from *generation* of *module*, by default the newest)."""
     for old, new in position.iterators:
         ctx.alias(new, old)
     region, owner = region_of(view, position.block)
@@ -149,7 +151,9 @@ def build(
     )
     closure = tuple(ctx.cell(n) for n in inner.co_freevars)
     runnable = types.FunctionType(inner, ctx.globals, name, None, closure)
-    record = registry.ContinuationRecord(filename, text, view, lines, ctx, module, qualname)
+    record = registry.ContinuationRecord(
+        filename, text, view, lines, ctx, module, qualname, generation or module.current
+    )
     registry.add_continuation(record)
     return Built(runnable, record, region, owner)
 

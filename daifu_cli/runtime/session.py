@@ -46,7 +46,10 @@ class Session:
         self.qualname = where.qualname
         self.old_view = where.view
         self.view = where.view
-        self._old_tree = where.module.tree if where.continuation is None else where.continuation.module.tree
+        #: The module generation the crashed code comes from, and the one ``self.view`` is
+        #: read from (the newest after a fix switched the code).
+        self.old_generation = where.generation
+        self.view_generation = where.generation
         self.path = where.path
         self.phase = where.phase
         self.script = where.view.node.name == "__daifu_script__"
@@ -77,7 +80,9 @@ class Session:
     def intercept(self) -> Any:
         exc = self.exc
         assert exc is not None and self.where is not None
-        where_text, line, _ = report.user_location(self.module.path, self.module_line, self.config.home)
+        where_text, line, _ = report.user_location(
+            self.module.path, self.module_line, self.config.home, generation=self.old_generation
+        )
         self.location = {"file": where_text, "line": line, "function": self.qualname}
         self.journal.event(
             "crash",
@@ -150,6 +155,7 @@ class Session:
             qualname=self.qualname,
             class_name=self.class_name,
             self_name=self.self_name,
+            generation=self.view_generation,
         )
         for note in position.notes:
             self.say(f"daifu: note: {note}")
@@ -157,13 +163,20 @@ class Session:
 
     def switch_code(self) -> None:
         """The crashed module got new code: resume in the new version of the function."""
-        matches = logical.find_functions(self.module.tree, self.qualname, script=self.script)
-        index = 0 if self.script else logical.occurrence(self._old_tree, self.qualname, self.old_view.node)
+        current = self.module.current
+        matches = logical.find_functions(current.tree, self.qualname, script=self.script)
+        index = 0 if self.script else logical.occurrence(self.old_generation.tree, self.qualname, self.old_view.node)
         if index >= len(matches):
             raise align.CannotMap(f"the fix removed {self.qualname}()")
         node = matches[index]
-        self.view = self.module.view(node)
+        self.view = current.view(node)
+        self.view_generation = current
         self.built = None
+
+    def keep_running_code(self) -> None:
+        """Resume in the code that crashed (a fix could not be mapped onto it)."""
+        self.view = self.old_view
+        self.view_generation = self.old_generation
 
     def plan(self, decision: Decision) -> Any:
         built = self.built
@@ -207,7 +220,7 @@ class Session:
             return Resumed(signal, self, region_owner)
         built = resume.build(
             self.view, position, self.context, module=self.module, qualname=self.qualname,
-            class_name=self.class_name, self_name=self.self_name,
+            class_name=self.class_name, self_name=self.self_name, generation=self.view_generation,
         )
         result = built.function()
         if built.region is None:
@@ -241,7 +254,7 @@ class Session:
             lines.append("  (the failing statement steps an optimizer or scheduler: if it had already updated some"
                          " parameters, `retry` updates them again; `skip` goes on without it)")
         lines.append("")
-        lines.extend(report.context_lines(self.module.path, self._line(), home))
+        lines.extend(report.context_lines(self.module.path, self._line(), home, generation=self.old_generation))
         lines.append("")
         lines.append(f"Variables of {self.qualname}():")
         lines.extend(report.variables(self.variables()))
@@ -320,7 +333,7 @@ def adapt_iterator(exc: BaseException, where: frames.Where, config: config_modul
     class_name, self_name = _class_and_self(where)
     built = resume.build(
         where.view, position, context, module=where.module, qualname=where.qualname,
-        class_name=class_name, self_name=self_name,
+        class_name=class_name, self_name=self_name, generation=where.generation,
     )
     mark(exc, "passed: iterator adapted")
     traceback.clear_frames(exc.__traceback__)
@@ -329,7 +342,8 @@ def adapt_iterator(exc: BaseException, where: frames.Where, config: config_modul
         result = built.function()
         if built.region is None or type(result) is Resumed:
             return result
-        return Resumed(result, _Quiet(where.view, context, where.module, where.qualname, class_name, self_name), built.owner or ())
+        quiet = _Quiet(where.view, context, where.module, where.qualname, class_name, self_name, where.generation)
+        return Resumed(result, quiet, built.owner or ())
 
     return run
 
@@ -338,9 +352,11 @@ class _Quiet:
     """A session without a crash: hands old frames over to the continuation's code."""
 
     def __init__(self, view: logical.Function, context: Context, module: registry.ModuleRecord,
-                 qualname: str, class_name: str | None, self_name: str | None) -> None:
+                 qualname: str, class_name: str | None, self_name: str | None,
+                 generation: registry.Generation) -> None:
         self.view, self.context, self.module, self.qualname = view, context, module, qualname
         self.class_name, self.self_name = class_name, self_name
+        self.view_generation = generation
 
     handover = lambda self, resumed, frame, root: Session.handover(self, resumed, frame, root)  # noqa: E731
 
@@ -370,9 +386,10 @@ def _params(node: ast.FunctionDef) -> tuple[str, ...]:
 
 
 def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
-    cls = where.module.enclosing_class(where.view.node) if where.continuation is None else None
-    if where.continuation is not None:
-        cls = where.continuation.module.enclosing_class_by_qualname(where.qualname)
+    if where.continuation is None:
+        cls = where.generation.enclosing_class(where.view.node)
+    else:
+        cls = where.generation.enclosing_class_by_qualname(where.qualname)
     if cls is None:
         return None, None
     args = where.view.node.args
