@@ -9,12 +9,16 @@ a vaccinated file back to the user's line, and shows the state of script-level c
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
 import pytest
 from recovery import Run, run_plain
 
+from daifu_cli.passes.select import Selection
 from daifu_cli.patch import patch_once
+from daifu_cli.pipeline import Options, vaccinate_source
+from daifu_cli.runtime.report import LineMap
 
 
 @pytest.fixture(autouse=True)
@@ -233,4 +237,112 @@ def test_a_crash_daifu_cannot_place_is_said_once_and_propagates(tmp_path: Path) 
     assert err.count("daifu: cannot intercept ValueError in train()") == 1, err
     (event,) = [e for e in run.events() if e["event"] == "unplaced"]
     assert event["line"] == 11 and "__exit__" in event["reason"] and event["exception"] == "ValueError"
+
+
+# -- item 6: every frame of a vaccinated file is reported at its own line ----------------------
+
+SCRIPT = """
+    def step(x):
+        y = x + 1
+        return y / 0
+
+    for i in range(3):
+        step(i)
+"""
+
+
+def test_a_function_the_script_defines_is_reported_at_its_failing_line(tmp_path: Path) -> None:
+    """``step`` is not vaccinated but lives inside the vaccinated script function; the line
+    map held one entry for the whole ``def`` statement, so the frame showed the def line."""
+    run = Run(tmp_path, {"train.py": SCRIPT}, entry="train.py").start()
+    run.wait_waiting()
+    run.snippet("daifu.give_up()\n")
+    code, _, err = run.finish()
+    assert code == 1
+    assert "  ../src/train.py:6 in <module>\n      step(i)\n  ../src/train.py:3 in step\n      return y / 0\n" in err
+
+
+CLASSES = """
+    import functools
+
+
+    class Scaler:
+        unit = "x"
+
+        def __init__(self, factor):
+            self.factor = factor
+
+        @functools.lru_cache(maxsize=None)
+        def apply(self, x):
+            y = x * self.factor
+            return (y,
+                    y / 0)
+
+
+    def step(x):
+        for _ in range(1):
+            def inner(v):
+                w = v + 1
+                return Scaler(2).apply(w)
+            y = inner(x)
+        return y
+
+
+    for i in range(3):
+        step(i)
+"""
+
+
+def test_methods_and_nested_defs_of_a_script_are_reported_at_their_lines(tmp_path: Path) -> None:
+    """A method of a class the script defines (decorated, its failing statement on two lines),
+    and a def nested in a vaccinated function: each frame at its own line."""
+    run = Run(tmp_path, {"train.py": CLASSES}, entry="train.py").start()
+    run.wait_waiting()
+    run.snippet("daifu.give_up()\n")
+    _, _, err = run.finish()
+    assert (  # the crash is intercepted in step(), the innermost vaccinated function
+        "  ../src/train.py:22 in step\n      y = inner(x)\n"
+        "  ../src/train.py:21 in inner\n      return Scaler(2).apply(w)\n"
+        "  ../src/train.py:14 in apply\n      y / 0)\n"
+    ) in err, err
+
+
+#: Lines daifu writes that repeat a user's text exactly (dispatches, declarations).
+_GENERATED = ("break", "continue", "pass", "else:", "finally:", "try:", "global ", "nonlocal ")
+
+
+@pytest.mark.parametrize("policy", ["all", "default"])
+def test_every_copied_line_maps_back_to_its_own_line(policy: str) -> None:
+    """Over the differential corpus: each line of a vaccinated file whose text occurs once in
+    the input and once in the output maps back to that input line (vaccinated functions, defs
+    and classes they hold, script-level code, module level). Before the fix 1,216 of 6,197 such
+    lines (both policies) mapped to their enclosing statement's first line or to nothing."""
+    programs = Path(__file__).parent / "programs"
+    wrong = []
+    checked = 0
+    for path in sorted(programs.glob("*.py")):
+        data = path.read_bytes()
+        # named without its folder: files under tests/ are not selected by default
+        result = vaccinate_source(path.name, data, Options(Selection(policy=policy)))
+        if result.text is None:
+            continue
+        before = data.decode("utf-8").splitlines()
+        after = result.text.splitlines()
+        count_before = collections.Counter(line.strip() for line in before)
+        count_after = collections.Counter(line.strip() for line in after)
+        entries = sorted([(v, o, 0) for v, o in result.linemap] + [tuple(r) for r in result.runs])
+        mapping = LineMap(path, entries)  # type: ignore[arg-type]
+        for number, line in enumerate(after, 1):
+            text = line.strip()
+            if not text or text.startswith(("#", *_GENERATED)) or count_before[text] != 1 or count_after[text] != 1:
+                continue
+            checked += 1
+            expected = next(i for i, original in enumerate(before, 1) if original.strip() == text)
+            if mapping.line(number) != expected:
+                wrong.append(f"{path.name}:{expected} <- {number}: {text} (got {mapping.line(number)})")
+    # What is left: the second line of a header split over lines (an `if` with a backslash)
+    # maps to the statement's first line, and bare annotations (`x: int`) inside functions,
+    # which daifu declares again in cells.
+    assert checked > 1000
+    assert len(wrong) <= 3, "\n".join(wrong)
 

@@ -25,21 +25,35 @@ from . import registry
 
 @dataclass
 class LineMap:
-    """Vaccinated line -> original line: exact inside runs of copied lines, the statement's
-    first line inside vaccinated code."""
+    """Vaccinated line -> original line: exact inside runs of copied lines (the module's own
+    lines, and the statements, defs and classes inside vaccinated code that were copied line
+    for line), the statement's first line elsewhere inside vaccinated code."""
 
     original: Path
     #: Sorted ``(vaccinated line, original line, length)``; length 0 marks a statement.
     entries: list[tuple[int, int, int]]
 
+    def __post_init__(self) -> None:
+        self._runs = [e for e in self.entries if e[2]]
+        self._statements = [e for e in self.entries if not e[2]]
+
     def line(self, vaccinated_line: int) -> int | None:
-        index = bisect.bisect_right(self.entries, (vaccinated_line, float("inf"), 0)) - 1
-        if index < 0:
+        run = _last_before(self._runs, vaccinated_line)
+        if run is not None and vaccinated_line < run[0] + run[2]:
+            return run[1] + (vaccinated_line - run[0])
+        stmt = _last_before(self._statements, vaccinated_line)
+        if stmt is None:
             return None
-        first, original, length = self.entries[index]
-        if length and vaccinated_line >= first + length:
-            return None  # a generated line between runs
-        return original + (vaccinated_line - first if length else 0)
+        if run is not None and stmt[0] < run[0]:
+            # a run of copied lines ended between the statement and this line: a line daifu
+            # wrote between runs of the module's own lines (a vaccinated function's header)
+            return None
+        return stmt[1]
+
+
+def _last_before(entries: list[tuple[int, int, int]], line: int) -> tuple[int, int, int] | None:
+    index = bisect.bisect_right(entries, (line, float("inf"), 0)) - 1
+    return entries[index] if index >= 0 else None
 
 
 _maps: dict[tuple[str, str], LineMap | None] = {}
