@@ -10,9 +10,11 @@ a vaccinated file back to the user's line, and shows the state of script-level c
 from __future__ import annotations
 
 import collections
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import requires_torch
 from recovery import Run, run_plain
 
 from daifu_cli.passes.select import Selection
@@ -346,3 +348,128 @@ def test_every_copied_line_maps_back_to_its_own_line(policy: str) -> None:
     assert checked > 1000
     assert len(wrong) <= 3, "\n".join(wrong)
 
+
+# -- item 7: the state of script-level code and the just-in-time checkpoint --------------------
+
+SCRIPT_TORCH = """
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.MSELoss()
+
+    def batch(step):
+        return torch.ones(8, 4) * step, torch.zeros(8, 2)
+
+    for step in range(3):
+        x, y = batch(step)
+        loss = loss_fn(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 1:
+            print(loss.item() / undefined)
+"""
+
+
+@requires_torch
+def test_script_state_lists_models_and_the_checkpoint_hint_names_them(tmp_path: Path) -> None:
+    """Callables that are state (a model, a loss module) are listed; the module's functions,
+    classes and imports are not. The JIT hint uses the names the objects were saved under."""
+    run = Run(tmp_path, {"main.py": SCRIPT_TORCH}).start()
+    run.wait_waiting(timeout=120)
+    run.snippet("daifu.give_up()\n")
+    _, _, err = run.finish(timeout=120)
+    variables = err.split("Variables of <module>():\n", 1)[1].split("\n\n", 1)[0]
+    names = {line.split()[0] for line in variables.splitlines()}
+    assert {"net", "opt", "loss_fn", "step", "x", "y", "loss"} <= names, variables
+    assert not names & {"torch", "nn", "batch"}, variables
+    assert "  net      Linear (10 parameters)\n" in variables
+    assert "load it with _daifu_shim.jit.load(path, net=net, opt=opt, loss_fn=loss_fn)" in err
+
+
+GLOBAL_MODEL = """
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    seen = 0
+
+
+    def update(x):
+        loss = net(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+    def train():
+        global seen
+        for step in range(3):
+            seen += 1
+            update(torch.ones(8, 4) * step)
+            if step == 1:
+                print(undefined)
+
+
+    train()
+"""
+
+
+@requires_torch
+def test_the_checkpoint_saves_module_globals_a_crashed_function_uses(tmp_path: Path) -> None:
+    """``train`` crashes with no model among its variables: the model and optimizer are
+    module globals (reached through a helper); the checkpoint used to be skipped silently."""
+    import torch
+
+    run = Run(tmp_path, {"main.py": GLOBAL_MODEL}).start()
+    run.wait_waiting(timeout=120)
+    (event,) = [e for e in run.events() if e["event"] == "jit-checkpoint"]
+    assert event["saved"] is True and event["states"] == ["net", "opt"]
+    payload = torch.load(event["path"], weights_only=False)
+    assert payload["numbers"] == {"step": 1, "seen": 2}  # the loop's counter and the global it names
+    run.snippet("daifu.give_up()\n")
+    _, _, err = run.finish(timeout=120)
+    assert "Saved a just-in-time checkpoint of net, opt" in err
+    assert "load it with _daifu_shim.jit.load(path, net=net, opt=opt)" in err
+    sys.path.insert(0, str(run.out))
+    try:
+        from _daifu_shim import jit
+    finally:
+        sys.path.pop(0)
+    net = torch.nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    assert jit.load(event["path"], net=net, opt=opt) == {"step": 1, "seen": 2}
+    assert torch.equal(net.weight, payload["states"]["net"]["state"]["weight"])
+
+
+NO_MODEL = """
+    import torch
+
+
+    def train():
+        total = torch.zeros(2)
+        for step in range(3):
+            total += step
+            if step == 1:
+                print(undefined)
+
+
+    train()
+"""
+
+
+@requires_torch
+def test_a_crash_with_nothing_to_checkpoint_says_so(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NO_MODEL}).start()
+    run.wait_waiting(timeout=120)
+    (event,) = [e for e in run.events() if e["event"] == "jit-checkpoint"]
+    assert event["saved"] is False
+    assert event["reason"] == "no module, optimizer, scheduler or scaler among its variables or its module's globals"
+    run.snippet("daifu.give_up()\n")
+    _, _, err = run.finish(timeout=120)
+    assert f"No just-in-time checkpoint: {event['reason']}." in err

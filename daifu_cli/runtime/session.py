@@ -9,15 +9,16 @@ loop over an iterator without ``__iter__``).
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 import time
 import traceback
+import types
 from dataclasses import dataclass
-from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
-from . import align, frames, journal, logical, policy, registry, report, resume
+from . import align, frames, jit, journal, logical, policy, registry, report, resume
 from . import config as config_module
 from .barrier import mark
 from .context import Context, capture, release
@@ -113,21 +114,30 @@ class Session:
 
     def jit_checkpoint(self) -> None:
         """Save the training state first, so even a run that is given up loses one step."""
-        self.saved: tuple[Path, float, int] | None = None
+        self.saved: jit.Saved | None = None
+        self.not_saved: str | None = None
         if not self.config.jit_checkpoint:
             return
-        from . import jit
-
         global _checkpoints
         _checkpoints += 1
+        named = _global_names(self.where.root_frame.f_code) if self.where is not None else frozenset()
         try:
-            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints))
-        except Exception as exc:
-            self.say(f"daifu: could not save a just-in-time checkpoint: {type(exc).__name__}: {exc}")
+            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints), named)
+        except jit.NotSaved as why:
+            if "torch" in sys.modules:  # a program without torch has nothing to checkpoint
+                self.not_saved = str(why)
+                self.journal.event("jit-checkpoint", saved=False, reason=str(why))
             return
-        if self.saved is not None:
-            path, seconds, size = self.saved
-            self.journal.event("jit-checkpoint", path=str(path), ms=round(seconds * 1000, 1), bytes=size)
+        except Exception as exc:
+            self.not_saved = f"{type(exc).__name__}: {exc}"
+            self.journal.event("jit-checkpoint", saved=False, reason=self.not_saved)
+            return
+        saved = self.saved
+        assert saved is not None
+        self.journal.event(
+            "jit-checkpoint", saved=True, path=str(saved.path), ms=round(saved.seconds * 1000, 1),
+            bytes=saved.size, states=saved.states,
+        )
 
     def give_up(self, why: str) -> None:
         exc = self.exc
@@ -273,8 +283,7 @@ class Session:
             except KeyError:
                 continue
         if self.script:
-            out = [(n, v) for n, v in out if not callable(v) or hasattr(v, "shape")]
-            out = [(n, v) for n, v in out if type(v).__name__ != "module"]
+            out = [(n, v) for n, v in out if not _definition(v)]
         return out
 
     def instructions(self) -> list[str]:
@@ -283,12 +292,14 @@ class Session:
         saved = getattr(self, "saved", None)
         checkpoint = []
         if saved is not None:
-            path, seconds, size = saved
             checkpoint = [
-                f"Saved a just-in-time checkpoint ({size / 1e6:.1f} MB, {seconds * 1000:.0f} ms): {path}",
-                "  (a restarted run can load it with _daifu_shim.jit.load(path, model=model, ...))",
+                f"Saved a just-in-time checkpoint of {', '.join(saved.states)} "
+                f"({saved.size / 1e6:.1f} MB, {saved.seconds * 1000:.0f} ms): {saved.path}",
+                f"  (a restarted run can load it with {jit.load_hint(saved)})",
                 "",
             ]
+        elif getattr(self, "not_saved", None):
+            checkpoint = [f"No just-in-time checkpoint: {self.not_saved}.", ""]
         return [
             *checkpoint,
             f"Waiting for a fix (pid {self.journal.pid}). Any of:",
@@ -378,6 +389,32 @@ def _after(view: logical.Function, owner: tuple, signal: Any, region: str | None
                 return align.Position(parent_path[:-1], parent_path[-1], loop_next=isinstance(parent.node, ast.For))
         path = parent_path
     return None
+
+
+#: What a module's ``def``, ``class`` and ``import`` statements bind.
+_DEFINITIONS = (
+    types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType, type, functools.partial,
+)
+
+
+def _definition(value: Any) -> bool:
+    """Whether a global of script-level code is the module's code rather than its state: a
+    function, class or module (every script binds dozens through ``def``, ``class`` and
+    ``import``; listing them would bury the state). Callable *instances* are state and stay:
+    a model (``nn.Module``), a loss module, anything with a ``state_dict``."""
+    return isinstance(value, _DEFINITIONS)
+
+
+def _global_names(code: CodeType) -> frozenset[str]:
+    """Names the code (its cells and nested scopes too) loads or stores as globals or
+    attributes; the JIT checkpoint keeps the module globals among them as step counters."""
+    names: set[str] = set()
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        names.update(current.co_names)
+        todo.extend(c for c in current.co_consts if isinstance(c, CodeType))
+    return frozenset(names)
 
 
 def _params(node: ast.FunctionDef) -> tuple[str, ...]:
