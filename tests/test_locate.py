@@ -165,6 +165,37 @@ def test_a_handler_in_a_frame_running_old_code_is_seen(tmp_path: Path) -> None:
     assert [e["exception"] for e in crashes(run)] == ["ValueError"], err
 
 
+SCRIPT_BELOW = """
+    def step(x):
+        for _ in range(1):
+            if x == 1:
+                raise ValueError("bug in step")
+        return x
+
+    total = 0
+    for i in range(3):
+        total += step(i)
+    print("total", total)
+    print("mean", total / count)
+"""
+
+
+def test_script_level_code_is_read_in_its_own_code_after_a_fix_above_it(tmp_path: Path) -> None:
+    """The script function never gets new code, and its def does not move: read in the
+    fixed version (one line longer above it), its crash at the `mean` line was the `total`
+    line, and the retry printed the total twice."""
+    run = Run(tmp_path, {"main.py": SCRIPT_BELOW}).start()
+    run.wait_waiting()
+    run.patch('raise ValueError("bug in step")', "pass  # fixed\n            # a line more")
+    state = run.wait_waiting(count=2)
+    assert state["exception"] == "NameError" and state["function"] == "<module>"
+    assert state["line"] == line_of(run, 'print("mean"')
+    run.snippet("count = 3\n")
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "total 3\nmean 1.0\n"
+
+
 RESUMED = """
     def helper(x):
         for _ in range(1):

@@ -247,6 +247,16 @@ class ContinuationRecord:
 modules: dict[str, ModuleRecord] = {}
 continuations: dict[str, ContinuationRecord] = {}
 
+#: Records by file (``None``: not a vaccinated module): every frame that the analysis of an
+#: exception reads asks, so it must not scan all modules each time.
+_by_path: dict[str, ModuleRecord | None] = {}
+
+
+def _add(record: ModuleRecord) -> None:
+    with _lock:
+        modules[record.name] = record
+        _by_path.clear()
+
 
 def register_module(name: str) -> None:
     module = sys.modules.get(name)
@@ -258,7 +268,7 @@ def register_module(name: str) -> None:
     except (OSError, SyntaxError, UnicodeDecodeError):
         return
     with _lock:
-        modules[name] = ModuleRecord(name, path, source)
+        _add(ModuleRecord(name, path, source))
 
 
 def read_source(path: str) -> str:
@@ -282,7 +292,7 @@ def _adopt_started() -> None:
 
     for name, path, data in started:
         try:
-            modules[name] = ModuleRecord(name, path, decode_source(data))
+            _add(ModuleRecord(name, path, decode_source(data)))
         except (SyntaxError, UnicodeDecodeError, LookupError):
             continue
     started.clear()
@@ -296,10 +306,11 @@ def module_for(globals_: dict[str, Any]) -> ModuleRecord | None:
 
 
 def module_by_path(path: str) -> ModuleRecord | None:
-    for record in modules.values():
-        if record.path == path:
-            return record
-    return None
+    found = _by_path.get(path, False)
+    if found is False:
+        with _lock:  # not interleaved with a registration's clear
+            found = _by_path[path] = next((r for r in modules.values() if r.path == path), None)
+    return found  # type: ignore[return-value]
 
 
 def add_continuation(record: ContinuationRecord) -> None:
