@@ -340,6 +340,36 @@ def test_methods_and_nested_defs_of_a_script_are_reported_at_their_lines(tmp_pat
     ) in err, err
 
 
+NESTED_RESUMED = """
+    def train():
+        total = 0
+        for step in range(4):
+            if step == 1:
+                total += missing
+            def scale(v):
+                w = v * 2
+                return w / (step - 2)
+            total += scale(step)
+        print("total", total)
+
+    train()
+"""
+
+
+def test_a_function_defined_by_resumed_code_is_reported_at_its_failing_line(tmp_path: Path) -> None:
+    """After the first fix, ``train`` runs as resumed code, which defines ``scale`` again;
+    the resumed code's line map named only whole statements, so ``scale``'s frame showed the
+    line of its ``def``."""
+    run = Run(tmp_path, {"main.py": NESTED_RESUMED}).start()
+    run.wait_waiting()
+    run.patch("total += missing", "total += 0")
+    run.wait_waiting(count=2)
+    run.snippet("daifu.give_up()\n")
+    _, _, err = run.finish()
+    assert "  ../src/main.py:9 in train\n      total += scale(step)\n" in err
+    assert "  ../src/main.py:8 in scale\n      return w / (step - 2)\n" in err
+
+
 #: Lines daifu writes that repeat a user's text exactly (dispatches, declarations).
 _GENERATED = ("break", "continue", "pass", "else:", "finally:", "try:", "global ", "nonlocal ")
 

@@ -242,6 +242,9 @@ class ContinuationRecord:
     #: The generation of the module whose view the continuation was built from (its
     #: statements' line numbers are that generation's).
     generation: Generation | None = None
+    #: Line -> line in that generation's vaccinated source of the statement it copies (any
+    #: statement, also inside the defs the continuation holds), for reports.
+    origins: dict[int, int] = field(default_factory=dict)
 
 
 modules: dict[str, ModuleRecord] = {}

@@ -91,6 +91,9 @@ def user_location(
     *generation*, else of the newest version."""
     continuation = registry.continuations.get(filename)
     if continuation is not None:  # resumed code: map back through the statement it runs
+        origin = continuation.origins.get(line)
+        if origin is not None:
+            return user_location(continuation.module.path, origin, home, generation=continuation.generation)
         found = continuation.lines.get(line)
         if found is not None:
             from .frames import statement_at
