@@ -87,6 +87,27 @@ def test_a_crash_in_a_frame_whose_code_a_fix_moved_is_intercepted(tmp_path: Path
     assert '../src/main.py:11 in main\n      open("missing_dir/out.txt", "w")' in err
 
 
+def test_a_frame_of_a_function_patched_twice_is_placed_in_its_first_code(tmp_path: Path) -> None:
+    """Two fixes change ``main`` while its first frame keeps running the code it started with;
+    its crash is placed in that code (three versions of the module are known by then) and
+    resumes in the newest, where the statements both fixes inserted before the failing one
+    run first."""
+    run = Run(tmp_path, {"main.py": MOVED}).start()
+    run.wait_waiting()
+    run.patch('    print("loop done")\n', '    print("loop done")\n    print("patched once")\n')
+    run.wait_waiting(count=2)  # step itself is not fixed yet: it fails again
+    run.edit_source('raise ValueError("bug in step")', "pass  # fixed\n            # a line more")
+    run.edit_source('    print("patched once")\n', '    print("patched once")\n    print("patched twice")\n')
+    assert patch_once(run.src, run.out) == ["main.py"]
+    state = run.wait_waiting(count=3)
+    assert state["exception"] == "FileNotFoundError" and state["function"] == "main"
+    assert state["line"] == line_of(run, 'open("missing_dir/out.txt"')
+    run.patch('open("missing_dir/out.txt", "w")', 'open("out.txt", "w")')
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout == "loop done\npatched once\npatched twice\nsaved\n"
+
+
 CHANGED_BELOW = """
     PATH = "missing_dir/out.txt"
 
