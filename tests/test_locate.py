@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import requires_torch
-from recovery import Run, run_plain
+from recovery import Run, fixed_copy, run_plain
 
 from daifu_cli.passes.select import Selection
 from daifu_cli.patch import patch_once
@@ -127,10 +127,29 @@ CHANGED_BELOW = """
 """
 
 
+def test_a_crash_at_a_line_a_fix_already_changed_resumes_in_the_changed_line(tmp_path: Path) -> None:
+    """One fix corrects both bugs; ``main``'s frame, started before it, still runs the old
+    ``open`` and fails. It is shown at the statement that replaced it, and a plain retry (an
+    empty snippet) runs the fixed statement: no second edit is needed."""
+    run = Run(tmp_path, {"main.py": MOVED}).start()
+    run.wait_waiting()
+    run.edit_source('raise ValueError("bug in step")', "pass  # fixed\n            # a line more: main moves down")
+    run.edit_source('open("missing_dir/out.txt", "w")', 'open("out.txt", "w")')
+    assert patch_once(run.src, run.out) == ["main.py"]
+    state = run.wait_waiting(count=2)
+    assert state["exception"] == "FileNotFoundError"
+    assert state["line"] == line_of(run, 'open("out.txt", "w")')
+    run.snippet("# retry\n")
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == run_plain(run.src).stdout == "loop done\nsaved\n"
+    assert "as it was before the last fix of its module; it resumes in the newest code" in err
+
+
 def test_an_old_frame_is_read_in_its_own_code_when_the_fix_changed_its_function(tmp_path: Path) -> None:
     """The fix also inserts a statement into ``main`` below the running call, without moving
     ``main``'s def: the old frame's ``open`` line is the new code's ``print("checking")``. Read
-    against the new code, the crash was reported there and the retry ran the print."""
+    against the new code, the crash was reported at the print."""
     run = Run(tmp_path, {"main.py": CHANGED_BELOW}).start()
     run.wait_waiting()
     run.edit_source('raise ValueError("bug in step")', "pass")
@@ -142,8 +161,10 @@ def test_an_old_frame_is_read_in_its_own_code_when_the_fix_changed_its_function(
     run.snippet('PATH = "out.txt"\n')
     code, out, err = run.finish()
     assert code == 0, err
-    # the running main is the old one: no "checking"; the retry runs the open, then goes on
-    assert out == "loop done\nsaved\n"
+    # the retry resumes in the newest code, where the print the fix inserted right before the
+    # failing statement runs first: as in the fixed program
+    assert out == run_plain(fixed_copy(run, tmp_path, [('PATH = "missing_dir/out.txt"', 'PATH = "out.txt"')])).stdout
+    assert out == "loop done\nchecking\nsaved\n"
 
 
 OLD_HANDLER = """

@@ -106,12 +106,12 @@ def user_location(
         if generation is None and code is not None:
             generation = record.generation_for(code)
         if generation is not None and generation is not record.current:
-            carried = _carry(generation, record.current, line)
-            if carried is None:  # the line is gone from the newest version: show the old one
+            newest_line = carried(generation, record.current, line)
+            if newest_line is None:  # the line is gone from the newest version: show the old one
                 old = generation.source.splitlines()
                 text = old[line - 1].rstrip() if 0 < line <= len(old) else None
                 return (f"{_short(Path(filename))} (version {generation.number}, since replaced)", line, text)
-            line = carried
+            line = newest_line
         mapping = line_map(filename, record.source, home)
         if mapping is not None:
             original = mapping.line(line)
@@ -136,7 +136,7 @@ def user_location(
 _carried: dict[tuple[int, int], tuple[registry.Generation, registry.Generation, list[tuple[int, int, int]]]] = {}
 
 
-def _carry(old: registry.Generation, new: registry.Generation, line: int) -> int | None:
+def carried(old: registry.Generation, new: registry.Generation, line: int) -> int | None:
     """*line* of *old*'s vaccinated source as a line of *new*'s, if the fixes since left it
     unchanged (the line maps on disk are for the newest version only)."""
     key = (id(old), id(new))
@@ -196,7 +196,7 @@ def context_lines(
     else:
         record = registry.module_by_path(filename)
         if record is not None:
-            if generation is not None and generation is not record.current and _carry(generation, record.current, line) is None:
+            if generation is not None and generation is not record.current and carried(generation, record.current, line) is None:
                 lines, number = generation.source.splitlines(), line  # shown as the old version's line
             else:
                 lines, number = record.source.splitlines(), line

@@ -75,6 +75,15 @@ class Session:
         self.fix_landed = time.perf_counter()
         self.crashed_at = time.time()
         self.lines: list[str] = []
+        if self.old_generation is not self.module.current:
+            # The frame runs code from before a fix of its module (it started before the fix
+            # landed): whatever resumes it, a retry included, goes on in the newest code, as
+            # when a fix lands while it waits. The fix may even have changed the failing line.
+            try:
+                self.switch_code()
+            except align.CannotMap:
+                self.keep_running_code()
+        self.report_line, self.report_generation = self._report_position()
 
     # -- intercept ------------------------------------------------------------------------
 
@@ -82,7 +91,7 @@ class Session:
         exc = self.exc
         assert exc is not None and self.where is not None
         where_text, line, _ = report.user_location(
-            self.module.path, self.module_line, self.config.home, generation=self.old_generation
+            self.module.path, self.report_line, self.config.home, generation=self.report_generation
         )
         self.location = {"file": where_text, "line": line, "function": self.qualname}
         self.journal.event(
@@ -264,7 +273,10 @@ class Session:
             lines.append("  (the failing statement steps an optimizer or scheduler: if it had already updated some"
                          " parameters, `retry` updates them again; `skip` goes on without it)")
         lines.append("")
-        lines.extend(report.context_lines(self.module.path, self._line(), home, generation=self.old_generation))
+        if self.old_generation is not self.module.current:
+            lines.append(f"  (this frame runs {self.qualname}() as it was before the last fix of its module; "
+                         "it resumes in the newest code)")
+        lines.extend(report.context_lines(self.module.path, self._line(), home, generation=self.report_generation))
         lines.append("")
         lines.append(f"Variables of {self.qualname}():")
         lines.extend(report.variables(self.variables()))
@@ -273,7 +285,25 @@ class Session:
         return lines
 
     def _line(self) -> int:
-        return self.module_line
+        return self.report_line
+
+    def _report_position(self) -> tuple[int, registry.Generation]:
+        """The line (and its generation) to show the crash at: its own, or, when a later fix
+        replaced that line, the statement that replaced it (where the frame will resume)."""
+        line, generation = self.module_line, self.old_generation
+        current = self.module.current
+        if generation is current or self.view_generation is not current:
+            return line, generation
+        if report.carried(generation, current, line) is not None:
+            return line, generation
+        try:
+            position = align.map_crash(self.old_view, self.view, self.path, self.phase)
+        except align.CannotMap:
+            return line, generation
+        block = resume.block_at(self.view, position.block)
+        if position.index >= len(block):
+            return line, generation
+        return block[position.index].first_line(), current
 
     def variables(self) -> list[tuple[str, Any]]:
         out = []
