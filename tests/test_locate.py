@@ -281,6 +281,48 @@ def test_a_resumed_method_is_placed_after_its_module_is_patched_again(tmp_path: 
     assert f"main.py:{line} in fit\n      return total / self.denominator" in err
 
 
+RELOADED_HELPER = """
+    def work(items, on_reload):
+        out = []
+        for i in items:
+            if i == "reload":
+                on_reload()
+                continue
+            out.append(10 / i)
+        return out
+"""
+
+RELOADING_MAIN = """
+    import importlib
+
+    import helper
+
+
+    def reload_helper():
+        with open(helper.__file__) as handle:
+            text = handle.read()
+        with open(helper.__file__, "w") as handle:
+            handle.write("# reloaded: every line moves down\\n" + text)
+        importlib.reload(helper)
+
+
+    print(helper.work([1, 2, "reload", 0], reload_helper))
+"""
+
+
+def test_a_frame_of_a_module_imported_again_is_placed_in_its_first_code(tmp_path: Path) -> None:
+    """``importlib.reload`` registers the module again; the frame of the first import's
+    ``work`` goes on and crashes. Its source used to be replaced by the reloaded one (it
+    could not be placed); now both are versions of one module."""
+    run = Run(tmp_path, {"helper.py": RELOADED_HELPER, "main.py": RELOADING_MAIN}).start()
+    state = run.wait_waiting()
+    assert state["exception"] == "ZeroDivisionError" and state["function"] == "work"
+    run.snippet("i = 5\n")
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == "[10.0, 5.0, 2.0]\n"
+
+
 EXIT_RAISES = """
     class Flusher:
         def __enter__(self):

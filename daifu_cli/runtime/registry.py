@@ -257,6 +257,12 @@ _by_path: dict[str, ModuleRecord | None] = {}
 
 def _add(record: ModuleRecord) -> None:
     with _lock:
+        known = modules.get(record.name)
+        if known is not None and known.path == record.path:
+            # Imported again (importlib.reload): frames of the first import may still run.
+            if known.source != record.source:
+                known.update(record.source)
+            return
         modules[record.name] = record
         _by_path.clear()
 
