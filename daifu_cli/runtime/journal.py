@@ -3,7 +3,8 @@
 * ``run/<pid>.json``: the process's state (``running``, ``waiting``, ``exited``), with the
   exception and location while it waits; replaced atomically.
 * ``log.jsonl``: append-only events (``crash``, ``patch``, ``action``, ``policy``,
-  ``resume``, ``give-up``), one JSON object per line with a timestamp.
+  ``resume``, ``give-up``, ``jit-checkpoint``, and ``unplaced`` for a crash that could not be
+  placed at a statement, with the reason), one JSON object per line with a timestamp.
 
 ``daifu status OUT`` reads both.
 """
