@@ -116,6 +116,7 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
             mark(exc, known[0])
             return None
         where: frames.Where | None = None
+        unplaced = ""
         try:
             where = frames.place(exc, frame)
         except frames.CannotPlace as why:
