@@ -6,7 +6,8 @@
   without a chance to write (SIGKILL) stays ``running``/``waiting``, and ``daifu status``
   shows it as gone.
 * ``log.jsonl``: append-only events (``crash``, ``patch``, ``action``, ``policy``,
-  ``resume``, ``give-up``), one JSON object per line with a timestamp.
+  ``resume``, ``give-up``, ``jit-checkpoint``, and ``unplaced`` for a crash that could not be
+  placed at a statement, with the reason), one JSON object per line with a timestamp.
 
 ``daifu status OUT`` reads both.
 """

@@ -69,6 +69,7 @@ def apply_change(change: CodeChange) -> Applied:
     result = Applied(record.name)
     old = dict(_defs(record.tree))
     codes = _code_index(change.code)
+    defined: list[types.CodeType] = []
     for qualname, node in _defs(change.tree):
         previous = old.get(qualname)
         if previous is not None and _same(previous, node):
@@ -93,13 +94,15 @@ def apply_change(change: CodeChange) -> Applied:
                         function.__defaults__, function.__kwdefaults__ = defaults
                     result.swapped.append(qualname)
                 except ValueError:  # the closure changed shape: rebind a new function
-                    _define(module, qualname, node, change)
+                    defined.append(_define(module, qualname, node, change))
                     result.replaced.append(qualname)
         elif previous is None:
-            _define(module, qualname, node, change)
+            defined.append(_define(module, qualname, node, change))
             result.added.append(qualname)
     result.ignored.extend(_module_level_changes(record.tree, change.tree))
-    record.update(change.source)
+    generation = record.update(change.source, change.code)
+    for code in defined:  # compiled on their own: their frames must find this generation too
+        generation.add_code(code)
     handled.forget(record.path)
     return result
 
@@ -219,8 +222,9 @@ def _function_objects(module: types.ModuleType, qualname: str) -> Iterator[types
             stack.append(getattr(item, "__wrapped__", None))
 
 
-def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: CodeChange) -> None:
-    """Run the def of a function the fix added (its decorators run too)."""
+def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: CodeChange) -> types.CodeType:
+    """Run the def of a function the fix added (its decorators run too); returns the code
+    compiled for it."""
     parts = qualname.split(".")
     target: Any = module
     for part in parts[:-1]:
@@ -234,6 +238,7 @@ def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: Code
         module.__dict__[parts[-1]] = value
     else:
         setattr(target, parts[-1], value)
+    return code
 
 
 def _module_level_changes(old: ast.Module, new: ast.Module) -> list[str]:

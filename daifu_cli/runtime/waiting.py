@@ -344,7 +344,7 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
                 f"daifu: cannot resume {session.qualname}() in the new code: {exc}. "
                 "`retry` resumes it with the code it was running; `raise` gives up"
             )
-            session.view = session.old_view
+            session.keep_running_code()
             return "\n".join(lines), None
     else:
         session.prepare()
