@@ -338,15 +338,57 @@ def _patch_logging(module: Any) -> None:
 def _excepthook(kind: Any, value: Any, tb: Any) -> None:
     """The default hook, with the traceback shown by ``traceback`` (mapped). Python 3.13's
     default hook already goes through ``traceback``."""
+    if issubclass(kind, KeyboardInterrupt):
+        # Any code run for the first time here (an import) makes Python forget that the program
+        # ends by an uncaught KeyboardInterrupt, and exit with 1 instead of by SIGINT.
+        sys.__excepthook__(kind, value, tb)
+        return
     try:
         import traceback
 
         if sys.version_info >= (3, 13):
             sys.__excepthook__(kind, value, tb)
-        else:
-            traceback.print_exception(kind, value, tb)
+            return
+        shown = traceback.TracebackException(kind, value, tb, compact=True) if sys.version_info >= (3, 10) else (
+            traceback.TracebackException(kind, value, tb)
+        )
+        if sys.version_info < (3, 11):
+            _name_types_as_c_does(shown)
+        text = "".join(shown.format())
     except Exception:  # pragma: no cover
         sys.__excepthook__(kind, value, tb)
+        return
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _name_types_as_c_does(shown: Any) -> None:
+    """Before 3.11, the interpreter's own display names an exception type of ``__main__``
+    ``__main__.Error`` (and a nested class by its name), where ``traceback`` writes ``Error``."""
+    pending, seen = [shown], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
+        kind = current.exc_type
+        if kind is None or kind.__module__ == "builtins":
+            continue
+        ours = kind.__qualname__ if kind.__module__ == "__main__" else f"{kind.__module__}.{kind.__qualname__}"
+        theirs = f"{kind.__module__}.{kind.__name__}"
+        if ours != theirs:
+            current.format_exception_only = _renamed_type(current.format_exception_only, ours, theirs)
+
+
+def _renamed_type(original: Any, ours: str, theirs: str) -> Any:
+    def format_exception_only() -> Any:
+        lines = list(original())
+        if lines and lines[-1].startswith(ours):
+            lines[-1] = theirs + lines[-1][len(ours) :]
+        return lines
+
+    return format_exception_only
 
 
 _PATCHES = {"traceback": _patch_traceback, "warnings": _patch_warnings, "logging": _patch_logging}
