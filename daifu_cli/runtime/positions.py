@@ -335,31 +335,79 @@ def _patch_logging(module: Any) -> None:
     logger.makeRecord = makeRecord
 
 
+#: Modules that showing a traceback here needs: the interpreter exits by SIGINT after an
+#: uncaught KeyboardInterrupt only if no code ran for the first time in the hook (an import
+#: that defines a namedtuple is enough to make it exit with 1).
+_LOADED_FOR_INTERRUPT = ("traceback", "linecache", "json", "hashlib", "bisect", "ast")
+
+
 def _excepthook(kind: Any, value: Any, tb: Any) -> None:
-    """The default hook, with the traceback shown by ``traceback`` (mapped). Python 3.13's
-    default hook already goes through ``traceback``."""
-    if issubclass(kind, KeyboardInterrupt):
-        # Any code run for the first time here (an import) makes Python forget that the program
-        # ends by an uncaught KeyboardInterrupt, and exit with 1 instead of by SIGINT.
+    """The default hook, with the traceback shown through ``traceback`` (so mapped). Python
+    3.13's own default already shows it so."""
+    if sys.version_info >= (3, 13):
         sys.__excepthook__(kind, value, tb)
         return
-    try:
-        import traceback
-
-        if sys.version_info >= (3, 13):
-            sys.__excepthook__(kind, value, tb)
-            return
-        shown = traceback.TracebackException(kind, value, tb, compact=True) if sys.version_info >= (3, 10) else (
-            traceback.TracebackException(kind, value, tb)
-        )
-        if sys.version_info < (3, 11):
-            _name_types_as_c_does(shown)
-        text = "".join(shown.format())
-    except Exception:  # pragma: no cover
+    if issubclass(kind, KeyboardInterrupt) and not all(name in sys.modules for name in _LOADED_FOR_INTERRUPT):
+        sys.__excepthook__(kind, value, tb)
+        return
+    text = _format(kind, value, tb)
+    if text is None:
         sys.__excepthook__(kind, value, tb)
         return
     sys.stderr.write(text)
     sys.stderr.flush()
+
+
+def _format(kind: Any, value: Any, tb: Any) -> str | None:
+    """The traceback as the interpreter's own display (before 3.13) writes it, mapped."""
+    try:
+        import traceback
+
+        if sys.version_info >= (3, 10):
+            shown = traceback.TracebackException(kind, value, tb, compact=True)
+        else:
+            shown = traceback.TracebackException(kind, value, tb)
+        if sys.version_info < (3, 11):
+            _name_types_as_c_does(shown)
+        return "".join(shown.format())
+    except Exception:  # pragma: no cover - never lose a traceback to daifu
+        return None
+
+
+def _thread_excepthook(args: Any) -> None:
+    """``threading``'s default hook (before 3.13, it shows the traceback itself)."""
+    if args.exc_type is SystemExit:
+        return
+    stderr = sys.stderr
+    if stderr is None:
+        stderr = getattr(args.thread, "_stderr", None)
+        if stderr is None:
+            return
+    text = _format(args.exc_type, args.exc_value, args.exc_traceback)
+    if text is None:
+        _thread_default(args)
+        return
+    import threading
+
+    name = args.thread.name if args.thread is not None else threading.get_ident()
+    print(f"Exception in thread {name}:", file=stderr, flush=True)
+    stderr.write(text)
+    stderr.flush()
+
+
+_thread_default: Any = None
+
+
+def _patch_threading(module: Any) -> None:
+    global _thread_default
+    if sys.version_info >= (3, 13) or _thread_default is not None:
+        return
+    import _thread
+
+    default = getattr(_thread, "_excepthook", None)
+    if default is not None and module.excepthook is default:
+        _thread_default = default
+        module.excepthook = _thread_excepthook
 
 
 def _name_types_as_c_does(shown: Any) -> None:
@@ -391,7 +439,12 @@ def _renamed_type(original: Any, ours: str, theirs: str) -> Any:
     return format_exception_only
 
 
-_PATCHES = {"traceback": _patch_traceback, "warnings": _patch_warnings, "logging": _patch_logging}
+_PATCHES = {
+    "traceback": _patch_traceback,
+    "warnings": _patch_warnings,
+    "logging": _patch_logging,
+    "threading": _patch_threading,
+}
 _pending: set[str] = set()
 
 

@@ -1,11 +1,12 @@
 """What a person reads names their file and line: warnings (shown, recorded, through a
 program's own showwarning), logging records (%(pathname)s:%(lineno)d %(funcName)s, and
 logging.exception), traceback.format_exc/print_exc/format_stack, chained exceptions, and the
-traceback of an exception that ends the program (without daifu's frames). The test compares
-stdout and stderr with the file paths made relative."""
+traceback of an exception that ends a thread or the program (without daifu's frames). The
+test compares stdout and stderr with the file paths made relative."""
 import contextlib
 import logging
 import sys
+import threading
 import traceback
 import warnings
 
@@ -78,6 +79,9 @@ try:
     multiline([0])
 except UnboundLocalError:
     traceback.print_exc(file=sys.stdout)
+worker = threading.Thread(target=crash, args=(2,), name="worker")
+worker.start()
+worker.join()
 shown = warnings.showwarning
 warnings.showwarning = own_showwarning
 for k in range(1):
