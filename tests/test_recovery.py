@@ -593,3 +593,33 @@ def test_a_crash_given_up_in_resumed_code_shows_the_users_traceback(tmp_path: Pa
     assert code == plain.returncode == 1
     shown = err[err.index("Traceback (most recent call last)") :]
     assert shown == plain.stderr[plain.stderr.index("Traceback") :].replace(str(fixed), str(run.src))
+
+
+WARNS_AFTER_THE_CRASH = """
+    import warnings
+
+    def train():
+        total = 0
+        for step in range(3):
+            total += 1 / (step - 1)
+            warnings.warn(f"step {step}")
+        return total
+
+    print("final", train())
+"""
+
+
+def test_warnings_name_the_users_lines_before_and_after_a_fix_that_moves_them(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": WARNS_AFTER_THE_CRASH}).start()
+    run.wait_waiting()
+    fix = "        # two lines more\n        # above the warning\n        total += 1 / max(step - 1, 1)\n"
+    assert run.patch("        total += 1 / (step - 1)\n", fix) == ["main.py"]
+    code, out, err = run.finish()
+    assert code == 0, err
+    shown = [line for line in err.splitlines() if "UserWarning" in line]
+    user = run.src / "main.py"
+    assert shown == [
+        f"{user}:7: UserWarning: step 0",  # before the fix, in the file as it was
+        f"{user}:9: UserWarning: step 1",  # resumed with the fixed code: the fixed file's line
+        f"{user}:9: UserWarning: step 2",
+    ]

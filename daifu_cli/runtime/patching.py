@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handled, layout, registry, signals
+from . import handled, layout, positions, registry, signals
 from .context import Context
 
 
@@ -101,6 +101,7 @@ def apply_change(change: CodeChange) -> Applied:
     result.ignored.extend(_module_level_changes(record.tree, change.tree))
     record.update(change.source)
     handled.forget(record.path)
+    positions.forget(record.path)
     return result
 
 

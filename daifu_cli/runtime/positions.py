@@ -147,17 +147,33 @@ def _load(filename: str) -> FileMap | None:
     return FileMap(os.path.join(data.get("input", source), data.get("source", relative)), exact, entries)  # type: ignore[arg-type]
 
 
+_positions: dict[tuple[str, int], Any] = {}
+
+
 def where(filename: str, line: int | None) -> tuple[str, int] | None:
     """The user's ``(file, line)`` for a position of running code, or ``None`` to keep it."""
     if line is None or not filename:
         return None
+    key = (filename, line)
+    found = _positions.get(key, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[no-any-return]
     if filename.startswith("<daifu resume"):
         return _resumed(filename, line)
     mapping = file_map(filename)
-    if mapping is None:
-        return None
-    mapped = mapping.line(line)
-    return None if mapped is None else (mapping.user, mapped)
+    mapped = None if mapping is None else mapping.line(line)
+    found = None if mapped is None else (mapping.user, mapped)  # type: ignore[union-attr]
+    _positions[key] = found
+    return found
+
+
+def forget(filename: str) -> None:
+    """*filename* changed (a fix was applied): map it with its new line map from now on.
+    (Functions the fix did not change keep their code, and with it the old lines: where a
+    fix moved them, their positions are off until they are swapped too.)"""
+    _files.pop(filename, None)
+    for key in [key for key in _positions if key[0] == filename]:
+        del _positions[key]
 
 
 def _resumed(filename: str, line: int) -> tuple[str, int] | None:
