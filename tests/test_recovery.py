@@ -614,7 +614,7 @@ def test_warnings_name_the_users_lines_before_and_after_a_fix_that_moves_them(tm
     run.wait_waiting()
     fix = "        # two lines more\n        # above the warning\n        total += 1 / max(step - 1, 1)\n"
     assert run.patch("        total += 1 / (step - 1)\n", fix) == ["main.py"]
-    code, out, err = run.finish()
+    code, _out, err = run.finish()
     assert code == 0, err
     shown = [line for line in err.splitlines() if "UserWarning" in line]
     user = run.src / "main.py"

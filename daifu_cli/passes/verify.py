@@ -98,7 +98,7 @@ def _line_pairs(before: ast.stmt, after: logical.Stmt) -> list[tuple[int, int]]:
         user_first = theirs.lineno  # type: ignore[attr-defined]
         user_last = theirs_end or theirs.end_lineno or user_first  # type: ignore[attr-defined]
         if last - first == user_last - user_first:
-            pairs.extend(zip(range(first, last + 1), range(user_first, user_last + 1)))
+            pairs.extend(zip(range(first, last + 1), range(user_first, user_last + 1), strict=True))
 
     node = _as_user_statement(after)
     blocks = _user_blocks(before)
@@ -112,10 +112,13 @@ def _line_pairs(before: ast.stmt, after: logical.Stmt) -> list[tuple[int, int]]:
         ours_body, theirs_body = getattr(node, "body", None), getattr(before, "body", None)
         if ours_body and theirs_body:
             span(node, before, ours_body[0].lineno - 1, theirs_body[0].lineno - 1)
-        for ours_handler, theirs_handler in zip(getattr(node, "handlers", []), getattr(before, "handlers", [])):
-            span(ours_handler, theirs_handler, ours_handler.body[0].lineno - 1, theirs_handler.body[0].lineno - 1)
-    elif isinstance(before, (ast.With, ast.AsyncWith)) and after.node.body and before.body:
-        span(after.node, before, after.node.body[0].lineno - 1, before.body[0].lineno - 1)
+        handlers = getattr(node, "handlers", []), getattr(before, "handlers", [])
+        if len(handlers[0]) == len(handlers[1]):
+            for ours_handler, theirs_handler in zip(*handlers, strict=True):
+                span(ours_handler, theirs_handler, ours_handler.body[0].lineno - 1, theirs_handler.body[0].lineno - 1)
+    elif isinstance(before, (ast.With, ast.AsyncWith)) and isinstance(after.node, (ast.With, ast.AsyncWith)):
+        if after.node.body and before.body:
+            span(after.node, before, after.node.body[0].lineno - 1, before.body[0].lineno - 1)
     return pairs
 
 

@@ -337,7 +337,7 @@ def _patch_logging(module: Any) -> None:
     if getattr(original, "_daifu", False):
         return
 
-    def makeRecord(self: Any, name: str, level: int, fn: str, lno: int, *args: Any, **kwargs: Any) -> Any:  # noqa: N802
+    def makeRecord(self: Any, name: str, level: int, fn: str, lno: int, *args: Any, **kwargs: Any) -> Any:
         try:
             mapped = where(fn, lno)
             if mapped is not None:
