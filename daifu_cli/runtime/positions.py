@@ -225,19 +225,27 @@ def visible(items: list, outer_first: bool) -> list:
 
 def _outer_first(items: list) -> bool:
     """Whether *items* go from caller to callee (a traceback) rather than the other way (a
-    stack walked up from a frame)."""
+    stack walked up from a frame): the first pair of frames where one is found above the other
+    (a finished generator's frame has no caller) decides."""
     for first, second in zip(items, items[1:]):
         if first[0] is second[0]:
             continue
-        frame = second[0].f_back
-        for _ in range(200):
-            if frame is None:
-                break
-            if frame is first[0]:
-                return True
-            frame = frame.f_back
-        return False
+        if _above(first[0], second[0]):
+            return True
+        if _above(second[0], first[0]):
+            return False
     return True
+
+
+def _above(caller: FrameType, frame: FrameType) -> bool:
+    current = frame.f_back
+    for _ in range(200):
+        if current is None:
+            return False
+        if current is caller:
+            return True
+        current = current.f_back
+    return False
 
 
 # -- what is shown --------------------------------------------------------------------------
