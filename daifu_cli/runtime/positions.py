@@ -436,7 +436,7 @@ def _patch_threading(module: Any) -> None:
 
 def _name_types_as_c_does(shown: Any) -> None:
     """Before 3.11, the interpreter's own display names an exception type of ``__main__``
-    ``__main__.Error`` (and a nested class by its name), where ``traceback`` writes ``Error``."""
+    ``__main__.Error``, where ``traceback`` writes ``Error``."""
     pending, seen = [shown], set()
     while pending:
         current = pending.pop()
@@ -445,12 +445,9 @@ def _name_types_as_c_does(shown: Any) -> None:
         seen.add(id(current))
         pending += [current.__cause__, current.__context__]
         kind = current.exc_type
-        if kind is None or kind.__module__ == "builtins":
-            continue
-        ours = kind.__qualname__ if kind.__module__ == "__main__" else f"{kind.__module__}.{kind.__qualname__}"
-        theirs = f"{kind.__module__}.{kind.__name__}"
-        if ours != theirs:
-            current.format_exception_only = _renamed_type(current.format_exception_only, ours, theirs)
+        if kind is not None and kind.__module__ == "__main__":
+            name = kind.__qualname__
+            current.format_exception_only = _renamed_type(current.format_exception_only, name, f"__main__.{name}")
 
 
 def _renamed_type(original: Any, ours: str, theirs: str) -> Any:
