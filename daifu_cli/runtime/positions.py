@@ -216,8 +216,11 @@ def is_generated(frame: FrameType) -> bool:
 def visible(items: list, outer_first: bool) -> list:
     """*items* (tuples whose first element is a frame) less daifu's frames: the shim's, and a
     user frame whose work goes on in a generated frame it called (the generated frame has the
-    statement's line; its caller has daifu's call line)."""
+    statement's line; its caller has daifu's call line). A stack that ends in the shim (an
+    error of daifu's own, the runtime's diagnostics) is left whole."""
     ordered = items if outer_first else items[::-1]
+    if not ordered or is_daifu(ordered[-1][0]):
+        return items
     kept = [item for item in ordered if not is_daifu(item[0])]
     result = [item for index, item in enumerate(kept) if index + 1 >= len(kept) or not is_generated(kept[index + 1][0])]
     return result if outer_first else result[::-1]
