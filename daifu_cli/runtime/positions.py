@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 #: The shim's own folder: frames of files in it are daifu's.
 SHIM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: The folder as code objects name it (a script folder's forwarder loads the shim by a path
+#: through ``..``).
+_SHIM_DIRS = (SHIM_DIR, os.path.dirname(__file__) + os.sep)
 _CO_NEWLOCALS = 0x0002
 
 
@@ -109,7 +112,7 @@ def file_map(filename: str) -> FileMap | None:
 
 
 def _load(filename: str) -> FileMap | None:
-    if not filename or filename[0] == "<" or filename.startswith(SHIM_DIR):
+    if not filename or filename[0] == "<" or filename.startswith(_SHIM_DIRS):
         return None
     roots = _roots_once()
     if roots is None:
@@ -197,7 +200,7 @@ def _resumed(filename: str, line: int) -> tuple[str, int] | None:
 
 def is_daifu(frame: FrameType) -> bool:
     """A frame of the shim itself."""
-    return frame.f_code.co_filename.startswith(SHIM_DIR)
+    return frame.f_code.co_filename.startswith(_SHIM_DIRS)
 
 
 def is_generated(frame: FrameType) -> bool:
