@@ -99,9 +99,15 @@ def _line_pairs(before: ast.stmt, after: logical.Stmt) -> list[tuple[int, int]]:
         user_last = theirs_end or theirs.end_lineno or user_first  # type: ignore[attr-defined]
         if last - first == user_last - user_first:
             pairs.extend(zip(range(first, last + 1), range(user_first, user_last + 1), strict=True))
+        else:  # reformatted: its lines map to its first line
+            pairs.append((first, user_first))
 
     node = _as_user_statement(after)
     blocks = _user_blocks(before)
+    ours_decorators, theirs_decorators = getattr(node, "decorator_list", []), getattr(before, "decorator_list", [])
+    if len(ours_decorators) == len(theirs_decorators):
+        for ours_decorator, theirs_decorator in zip(ours_decorators, theirs_decorators, strict=True):
+            span(ours_decorator, theirs_decorator)
     if not blocks:
         span(after.node, before)
     elif isinstance(before, (ast.For, ast.AsyncFor)) and after.hoist is not None:
