@@ -11,8 +11,9 @@ by them); what is mapped is what is *shown*, at the places Python shows it:
 * ``traceback``: every stack summary it extracts (``format_exc``, ``print_exc``,
   ``format_stack``, ``logging.exception``, ``TracebackException``): daifu's frames are dropped
   and the others mapped;
-* an exception that ends the program: ``sys.excepthook`` (if the program left the default one)
-  prints it through ``traceback``.
+* an exception that ends the program or a thread, or that cannot be raised:
+  ``sys.excepthook``, ``threading.excepthook`` and ``sys.unraisablehook`` (while the program
+  leaves the defaults) print it through ``traceback``.
 
 A line of a vaccinated file maps through ``.daifu/linemaps/`` (only while the file is the one
 the map was made for); a file the output copied unchanged maps to the same line of the user's
@@ -425,6 +426,57 @@ def _thread_excepthook(args: Any) -> None:
     stderr.flush()
 
 
+def _unraisablehook(unraisable: Any) -> None:
+    """Python's default hook for exceptions that cannot be raised (in ``__del__``, a callback
+    of the garbage collector), written as the interpreter writes it, with the stack mapped."""
+    try:
+        text = _format_unraisable(unraisable)
+    except Exception:  # pragma: no cover - never lose the report to daifu
+        text = None
+    if text is None:
+        sys.__unraisablehook__(unraisable)
+        return
+    stderr = sys.stderr
+    if stderr is None:
+        return
+    stderr.write(text)
+    stderr.flush()
+
+
+def _format_unraisable(unraisable: Any) -> str | None:
+    import traceback
+
+    lines = []
+    obj, message = unraisable.object, unraisable.err_msg
+    if obj is not None:
+        try:
+            shown = repr(obj)
+        except Exception:
+            shown = "<object repr() failed>"
+        lines.append(f"{message if message is not None else 'Exception ignored in'}: {shown}\n")
+    elif message is not None:
+        lines.append(f"{message}:\n")
+    if unraisable.exc_traceback is not None:
+        stack = traceback.extract_tb(unraisable.exc_traceback)
+        if sys.version_info >= (3, 13):  # its display draws no carets under the positions
+            for summary in stack:
+                summary.colno = summary.end_colno = None
+        lines += ["Traceback (most recent call last):\n", *stack.format()]
+    kind, value = unraisable.exc_type, unraisable.exc_value
+    if kind is None:
+        return None
+    module = getattr(kind, "__module__", None)
+    name = getattr(kind, "__qualname__", None) or getattr(kind, "__name__", "?")
+    line = name if not isinstance(module, str) or module == "builtins" else f"{module}.{name}"
+    if value is not None:
+        try:
+            text = str(value)
+        except Exception:
+            text = "<exception str() failed>"
+        line += f": {text}" if text else ""
+    return "".join(lines) + line + "\n"
+
+
 _thread_default: Any = None
 
 
@@ -548,3 +600,5 @@ def install() -> None:
         sys.meta_path.insert(0, Watch)
     if sys.excepthook is sys.__excepthook__:
         sys.excepthook = _excepthook
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _unraisablehook
