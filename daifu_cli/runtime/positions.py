@@ -466,14 +466,14 @@ def _format_unraisable(unraisable: Any) -> str | None:
     if kind is None:
         return None
     module = getattr(kind, "__module__", None)
-    name = getattr(kind, "__qualname__", None) or getattr(kind, "__name__", "?")
+    name = str(getattr(kind, "__qualname__", None) or getattr(kind, "__name__", "?"))
     line = name if not isinstance(module, str) or module == "builtins" else f"{module}.{name}"
-    if value is not None:
+    if value is not None:  # ": " even for an empty message, as the interpreter writes it
         try:
             text = str(value)
         except Exception:
             text = "<exception str() failed>"
-        line += f": {text}" if text else ""
+        line += f": {text}"
     return "".join(lines) + line + "\n"
 
 
