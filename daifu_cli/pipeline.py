@@ -104,7 +104,7 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
         problem = _verify(source, text, targets, timings, linemap, copied)
         if problem is None:
             result.text = text
-            result.linemap = sorted(linemap)
+            result.linemap = sorted(set(linemap))
             result.runs = sorted(runs + copied)
             result.vaccinated = [t.qualname for t in targets]
             break

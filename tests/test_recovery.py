@@ -565,3 +565,68 @@ def test_a_just_in_time_checkpoint_is_saved_before_waiting(tmp_path: Path) -> No
     numbers = jit.load(saved[0]["path"], model=model, optimizer=optimizer)
     assert numbers["step"] == 24
     assert torch.equal(model[0].weight, payload["states"]["model"]["state"]["0.weight"])
+
+
+RESUMED_THEN_FAILS = """
+    import contextlib
+
+    def helper(v):
+        return 10 / v
+
+    def train():
+        total = 0
+        for step in range(4):
+            with contextlib.nullcontext():
+                total += first_missing
+            total += helper(2 - step)
+        return total
+
+    print("final", train())
+"""
+
+
+def test_a_crash_given_up_in_resumed_code_shows_the_users_traceback(tmp_path: Path) -> None:
+    """The traceback of an exception that propagates from resumed code is the one the fixed
+    program shows: the user's files and lines, without the shim's frames, the continuation
+    (``<daifu resume N>``) or the crashed function's frame it runs under."""
+    run = Run(tmp_path, {"main.py": RESUMED_THEN_FAILS}).start()
+    run.wait_waiting(count=1)
+    run.snippet("first_missing = 1\n", name="one.py")
+    run.wait_waiting(count=2)
+    run.snippet("daifu.give_up()\n", name="two.py")
+    code, _out, err = run.finish()
+    fixed = fixed_copy(run, tmp_path, [("total = 0", "total = 0; first_missing = 1")])
+    plain = run_plain(fixed)
+    assert code == plain.returncode == 1
+    shown = err[err.index("Traceback (most recent call last)") :]
+    assert shown == plain.stderr[plain.stderr.index("Traceback") :].replace(str(fixed), str(run.src))
+
+
+WARNS_AFTER_THE_CRASH = """
+    import warnings
+
+    def train():
+        total = 0
+        for step in range(3):
+            total += 1 / (step - 1)
+            warnings.warn(f"step {step}")
+        return total
+
+    print("final", train())
+"""
+
+
+def test_warnings_name_the_users_lines_before_and_after_a_fix_that_moves_them(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": WARNS_AFTER_THE_CRASH}).start()
+    run.wait_waiting()
+    fix = "        # two lines more\n        # above the warning\n        total += 1 / max(step - 1, 1)\n"
+    assert run.patch("        total += 1 / (step - 1)\n", fix) == ["main.py"]
+    code, _out, err = run.finish()
+    assert code == 0, err
+    shown = [line for line in err.splitlines() if "UserWarning" in line]
+    user = run.src / "main.py"
+    assert shown == [
+        f"{user}:7: UserWarning: step 0",  # before the fix, in the file as it was
+        f"{user}:9: UserWarning: step 1",  # resumed with the fixed code: the fixed file's line
+        f"{user}:9: UserWarning: step 2",
+    ]

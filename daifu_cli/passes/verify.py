@@ -98,6 +98,7 @@ def _compare_blocks(
                 qualname, f"line {before.lineno}: statement changed\n  was: {want}\n  now: {got}"
             )
         linemap.append((after.first_line(), before.lineno))
+        linemap.extend(_line_pairs(before, after))
         if isinstance(before, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             _copied_runs(before, node, runs)
             continue  # nested scopes are compared as wholes (they may hold vaccinated defs)
@@ -146,6 +147,48 @@ def _copied_runs(before: ast.stmt, after: ast.stmt, runs: list[tuple[int, int, i
         for inner_before, inner_after in zip(block_before, block_after, strict=False):
             if type(inner_before) is type(inner_after):
                 _copied_runs(inner_before, inner_after, runs)
+
+
+def _line_pairs(before: ast.stmt, after: logical.Stmt) -> list[tuple[int, int]]:
+    """Each line of the statement itself (all of a simple statement, a compound one's header
+    and its ``except`` clauses; the iterator line of a ``for``) with its line in the input, where
+    the vaccinated statement has the same lines (only re-indented): tracebacks, warnings and
+    logging records name the line inside a statement that spans several."""
+    pairs: list[tuple[int, int]] = []
+
+    def span(ours: ast.AST, theirs: ast.AST, ours_end: int | None = None, theirs_end: int | None = None) -> None:
+        first, last = ours.lineno, ours_end or ours.end_lineno or ours.lineno  # type: ignore[attr-defined]
+        user_first = theirs.lineno  # type: ignore[attr-defined]
+        user_last = theirs_end or theirs.end_lineno or user_first  # type: ignore[attr-defined]
+        if last - first == user_last - user_first:
+            pairs.extend(zip(range(first, last + 1), range(user_first, user_last + 1), strict=True))
+        else:  # reformatted: its lines map to its first line
+            pairs.append((first, user_first))
+
+    node = _as_user_statement(after)
+    blocks = _user_blocks(before)
+    ours_decorators, theirs_decorators = getattr(node, "decorator_list", []), getattr(before, "decorator_list", [])
+    if len(ours_decorators) == len(theirs_decorators):
+        for ours_decorator, theirs_decorator in zip(ours_decorators, theirs_decorators, strict=True):
+            span(ours_decorator, theirs_decorator)
+    if not blocks:
+        span(after.node, before)
+    elif isinstance(before, (ast.For, ast.AsyncFor)) and after.hoist is not None:
+        hoisted = after.hoist.value.args[0]  # type: ignore[attr-defined]
+        pairs.append((after.hoist.lineno, before.lineno))
+        span(hoisted, before.iter)
+    elif not after.cells and not isinstance(before, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        ours_body, theirs_body = getattr(node, "body", None), getattr(before, "body", None)
+        if ours_body and theirs_body:
+            span(node, before, ours_body[0].lineno - 1, theirs_body[0].lineno - 1)
+        handlers = getattr(node, "handlers", []), getattr(before, "handlers", [])
+        if len(handlers[0]) == len(handlers[1]):
+            for ours_handler, theirs_handler in zip(*handlers, strict=True):
+                span(ours_handler, theirs_handler, ours_handler.body[0].lineno - 1, theirs_handler.body[0].lineno - 1)
+    elif isinstance(before, (ast.With, ast.AsyncWith)) and isinstance(after.node, (ast.With, ast.AsyncWith)):
+        if after.node.body and before.body:
+            span(after.node, before, after.node.body[0].lineno - 1, before.body[0].lineno - 1)
+    return pairs
 
 
 def _as_user_statement(stmt: logical.Stmt) -> ast.stmt:

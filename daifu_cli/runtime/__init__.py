@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins as _builtins
 import sys as _sys
 
+from .positions import install as _install_positions
 from .protocols import MARK as _MARK
 from .protocols import verdict as _protocol_verdict
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
@@ -140,3 +141,4 @@ class _DaifuFallback:
 
 _sys.meta_path.append(_DaifuFallback)  # type: ignore[arg-type]
 _builtins.__daifu__ = _sys.modules[__name__]  # type: ignore[attr-defined]
+_install_positions()

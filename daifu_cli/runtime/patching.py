@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handled, layout, registry, signals
+from . import handled, layout, positions, registry, signals
 from .context import Context
 
 
@@ -104,6 +104,7 @@ def apply_change(change: CodeChange) -> Applied:
     for code in defined:  # compiled on their own: their frames must find this generation too
         generation.add_code(code)
     handled.forget(record.path)
+    positions.forget(record.path)
     return result
 
 
