@@ -34,24 +34,25 @@ class Entry:
     relpath: str
     size: int
     symlink: bool = False
+    #: A folder, listed so that the output has it even when nothing in it is copied (a
+    #: program may save into its empty ``checkpoints/``).
+    folder: bool = False
 
     @property
     def is_python(self) -> bool:
-        return self.relpath.endswith(".py") and not self.symlink
+        return self.relpath.endswith(".py") and not self.symlink and not self.folder
 
 
 def walk(root: Path, exclude_dirs: set[Path] | None = None) -> tuple[list[Entry], list[str]]:
-    """Every file under *root* in a stable order, and the folders skipped (with reasons)."""
+    """Every file and folder under *root* in a stable order (a folder before what it holds),
+    and the folders skipped (with reasons)."""
     entries: list[Entry] = []
     skipped: list[str] = []
     exclude_dirs = {p.resolve() for p in (exclude_dirs or set())}
 
     def visit(folder: Path) -> Iterator[Entry]:
-        try:
-            children = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            skipped.append(f"{folder}: cannot list ({exc.strerror})")
-            return
+        # An unreadable folder is an error (OSError), not a silent gap in the output.
+        children = sorted(os.scandir(folder), key=lambda e: e.name)
         for child in children:
             path = Path(child.path)
             relpath = path.relative_to(root).as_posix()
@@ -62,6 +63,7 @@ def walk(root: Path, exclude_dirs: set[Path] | None = None) -> tuple[list[Entry]
                 if (path / "pyvenv.cfg").exists():
                     skipped.append(f"{relpath}/ (virtual environment)")
                     continue
+                yield Entry(path, relpath, 0, folder=True)
                 yield from visit(path)
             elif child.is_symlink():
                 yield Entry(path, relpath, 0, symlink=True)
@@ -86,7 +88,14 @@ def file_sha256(path: Path) -> str:
 
 def place(entry: Entry, target: Path, link_threshold: int | None) -> str:
     """Put *entry* at *target*: ``"copied"``, ``"linked"`` (hard link, for files of at least
-    *link_threshold* bytes on the same file system) or ``"symlink"``."""
+    *link_threshold* bytes on the same file system), ``"symlink"`` or ``"folder"``."""
+    if entry.folder:
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copymode(entry.path, target)
+        except OSError:
+            pass
+        return "folder"
     target.parent.mkdir(parents=True, exist_ok=True)
     if entry.symlink:
         os.symlink(os.readlink(entry.path), target)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from daifu_cli import files
+from daifu_cli import files, keep
 from daifu_cli.options import ProjectConfig
 from daifu_cli.project import MANIFEST, Request, _encode, _encoding_of, _json, _transform_one
 
@@ -30,36 +30,66 @@ def _manifest(output: Path) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
-def patch_once(source: Path, output: Path) -> list[str]:
-    """Re-vaccinate the files of *source* that changed since *output* was written."""
+class Patched(list):  # type: ignore[type-arg]
+    """The files a patch wrote (a list of relative paths), and what it would not write."""
+
+    def __init__(self, written: list[str], kept: list[str], errors: list[tuple[str, int, str]] | None = None) -> None:
+        super().__init__(written)
+        #: Project files changed since the vaccination whose output copy a run changed too:
+        #: the run's file stays, the project's copy is not placed.
+        self.kept = kept
+        #: Python files that cannot be vaccinated (a syntax error): ``(relpath, line,
+        #: message)``; not written, so a waiting run keeps waiting for a good fix.
+        self.errors = errors or []
+
+
+def patch_once(source: Path, output: Path) -> Patched:
+    """Re-vaccinate the Python files of *source* that changed since *output* was written,
+    and copy the other files the person changed since then. A file of the output that a run
+    wrote (or changed) is never replaced."""
     if not source.is_dir():
         raise PatchError(f"{source} is not a folder")
     manifest = _manifest(output)
     config = ProjectConfig(**{**manifest.get("config", {}), "select": tuple(manifest.get("config", {}).get("select", ())), "exclude": tuple(manifest.get("config", {}).get("exclude", ()))})
     request = Request(source, output, config)
     known = manifest.setdefault("files", {})
+    copied: dict[str, Any] | None = manifest.get("copied")
     entries, _ = files.walk(source)
     changed_python = []
-    changed_other = []
+    changed_other: list[files.Entry] = []
+    kept: list[str] = []
     for entry in entries:
-        if entry.is_python:
+        if entry.folder:
+            if not (output / entry.relpath).exists():
+                changed_other.append(entry)
+        elif entry.is_python:
             data = entry.path.read_bytes()
             record = known.get(entry.relpath)
             if record is None or record.get("input") != files.sha256(data):
                 changed_python.append((entry, data))
         elif not entry.symlink:
-            target = output / entry.relpath
-            if not target.exists() or target.stat().st_size != entry.size or files.file_sha256(target) != files.file_sha256(entry.path):
+            verdict = _copy_verdict(entry, output / entry.relpath, copied)
+            if verdict == "copy":
                 changed_other.append(entry)
-    if not changed_python and not changed_other:
-        return []
+            elif verdict == "kept":
+                kept.append(entry.relpath)
+    options = request.pipeline_options()
+    transformed = []
+    errors: list[tuple[str, int, str]] = []
+    for entry, data in changed_python:
+        summary = _transform_one((entry.relpath, data), options)
+        if summary.error is not None:
+            errors.append((entry.relpath, summary.error_line, summary.error))
+        else:
+            transformed.append((entry, data, summary))
+    if errors or (not transformed and not changed_other):
+        # A fix spread over several files lands as one: with one of them broken, none does.
+        return Patched([], kept, errors)
     pending = output / ".daifu" / "patches" / ".pending"
     pending.parent.mkdir(parents=True, exist_ok=True)
     pending.write_text(str(time.time()))
     try:
-        options = request.pipeline_options()
-        for entry, data in changed_python:
-            summary = _transform_one((entry.relpath, data), options)
+        for entry, data, summary in transformed:
             if summary.text is not None:
                 encoded = _encode(summary.text, entry.path, _encoding_of(entry.path))
                 files.atomic_write(output / entry.relpath, encoded, entry.path)
@@ -87,11 +117,36 @@ def patch_once(source: Path, output: Path) -> list[str]:
                 "error": summary.error,
             }
         for entry in changed_other:
+            if entry.folder:
+                files.place(entry, output / entry.relpath, None)
+                continue
             files.atomic_write(output / entry.relpath, entry.path.read_bytes(), entry.path)
+            if copied is not None:
+                copied[entry.relpath] = keep.record(entry, None)
         files.atomic_write(output / MANIFEST, _json(manifest))
     finally:
         pending.unlink(missing_ok=True)
-    return [e.relpath for e, _ in changed_python] + [e.relpath for e in changed_other]
+    written = [e.relpath for e, _, _ in transformed] + [e.relpath + "/" * e.folder for e in changed_other]
+    return Patched(written, kept, errors)
+
+
+def _copy_verdict(entry: files.Entry, target: Path, copied: dict[str, Any] | None) -> str:
+    """``"copy"`` (the person changed or added the file), ``"kept"`` (they did, but a run
+    changed the output's copy too: it stays) or ``"same"`` (nothing to bring)."""
+    if copied is None:  # an output of an older daifu, which recorded no copies
+        return "copy" if not target.exists() and not target.is_symlink() else "same"
+    placed = copied.get(entry.relpath)
+    if placed is not None and keep.unchanged(entry.path, placed):
+        return "same"  # not changed in the project since the vaccination
+    if not target.exists() and not target.is_symlink():
+        return "copy"
+    if placed is not None and placed[1] is None:
+        return "same"  # hard-linked: the output's file is the project's own
+    if placed is not None and keep.unchanged(target, placed):
+        return "copy"  # the output still holds what was placed
+    if keep.unchanged(target, [entry.size, files.file_sha256(entry.path)]):
+        return "same"  # the run wrote exactly the project's new content
+    return "kept"
 
 
 def watch_forever(source: Path, output: Path, interval: float, echo: Callable[[str], None]) -> None:
@@ -104,17 +159,25 @@ def watch_forever(source: Path, output: Path, interval: float, echo: Callable[[s
         changes = watchfiles.watch(str(source), debounce=50, step=20)
     except ImportError:
         changes = None
-    try:
-        changed = patch_once(source, output)
+    told: set[str] = set()
+
+    def tell(changed: Patched, stamp: str) -> None:
+        for relpath, line, message in changed.errors:
+            echo(f"{stamp}error: {relpath}:{line}: {message} (not patched; a waiting run keeps waiting)")
+        for relpath in changed.kept:
+            if relpath not in told:
+                told.add(relpath)
+                echo(f"{stamp}kept {relpath}: a run changed it in the output; the project's new copy was not placed")
         if changed:
-            echo(f"patched {', '.join(changed)}")
+            echo(f"{stamp}patched {', '.join(changed)}")
+
+    try:
+        tell(patch_once(source, output), "")
         while True:
             if changes is not None:
                 next(changes)
             else:
                 time.sleep(interval)
-            changed = patch_once(source, output)
-            if changed:
-                echo(f"{time.strftime('%H:%M:%S')} patched {', '.join(changed)}")
+            tell(patch_once(source, output), time.strftime("%H:%M:%S "))
     except KeyboardInterrupt:
         echo("stopped")

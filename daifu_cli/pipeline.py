@@ -100,11 +100,12 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     while targets:
         text, runs = _emit_file(source, targets, options, timings, result)
         linemap: list[tuple[int, int]] = []
-        problem = _verify(source, text, targets, timings, linemap)
+        copied: list[tuple[int, int, int]] = []
+        problem = _verify(source, text, targets, timings, linemap, copied)
         if problem is None:
             result.text = text
-            result.linemap = sorted(linemap)
-            result.runs = runs
+            result.linemap = sorted(set(linemap))
+            result.runs = sorted(runs + copied)
             result.vaccinated = [t.qualname for t in targets]
             break
         if problem.qualname in failed or problem.qualname not in {t.qualname for t in targets}:
@@ -501,6 +502,7 @@ def _verify(
     targets: list[_Target],
     timings: dict[str, float],
     linemap: list[tuple[int, int]],
+    copied: list[tuple[int, int, int]],
 ) -> verify.VerifyError | None:
     clock = time.perf_counter()
     try:
@@ -518,7 +520,7 @@ def _verify(
             linemap.extend(
                 verify.check_function(
                     original, output, target.qualname, script=target.is_script,
-                    future_annotations=future,
+                    future_annotations=future, runs=copied,
                 )
             )
     except verify.VerifyError as exc:

@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -22,13 +23,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from daifu_cli import __version__, files, pipeline
+import daifu
+from daifu_cli import __version__, files, keep, pipeline
 from daifu_cli.options import ProjectConfig
 from daifu_cli.passes.select import Selection
-from daifu_cli.runtime import layout
+from daifu_cli.runtime import layout, trust
 
 MANIFEST = ".daifu/manifest.json"
 RUNTIME_SOURCES = Path(__file__).parent / "runtime"
+#: The ``daifu`` marker package, shipped in the shim for outputs run where daifu is not installed.
+DAIFU_MARKER_SOURCE = Path(daifu.__file__)
 _PARALLEL_MIN_FILES = 16
 
 
@@ -67,6 +71,10 @@ class Outcome:
     diffs: list[str] = field(default_factory=list)
     seconds: float = 0.0
     internal_errors: int = 0
+    #: Files that runs wrote into the output, carried over into the new one.
+    kept: list[str] = field(default_factory=list)
+    #: Of those, files the project also has: its copy was not placed over the run's.
+    kept_over_project: list[str] = field(default_factory=list)
 
     @property
     def vaccinated_files(self) -> list[str]:
@@ -97,6 +105,8 @@ class Request:
     mode: Literal["write", "check", "diff"] = "write"
     force: bool = False
     jobs: int = 0
+    #: Replace an output even while processes run from it (their files are kept).
+    replace_running: bool = False
 
     def pipeline_options(self) -> pipeline.Options:
         selection = Selection(self.config.policy, self.config.select, self.config.exclude)  # type: ignore[arg-type]
@@ -138,6 +148,14 @@ def check_paths(request: Request) -> None:
                 f"{request.output} holds an earlier daifu output; pass --force to replace it "
                 "(or use `daifu patch` to update it in place)"
             )
+        running = keep.live_runs(output)
+        if running and not request.replace_running:
+            pids = ", ".join(f"pid {r['pid']} ({r.get('status', 'running')})" for r in running)
+            raise ProjectError(
+                f"{request.output} is in use by {len(running)} run(s): {pids}. `daifu patch "
+                f"{request.source} -o {request.output}` brings a fix to them; pass "
+                "--replace-running to replace the output anyway (files the runs wrote are kept)"
+            )
     elif any(output.iterdir()):
         raise ProjectError(f"{request.output} exists and is not a daifu output; refusing to overwrite it")
 
@@ -147,7 +165,7 @@ def vaccinate_project(request: Request, progress: Progress | None = None) -> Out
     started = time.perf_counter()
     check_paths(request)
     entries, skipped_dirs = files.walk(request.source)
-    outcome = Outcome(files=len(entries), skipped_dirs=skipped_dirs)
+    outcome = Outcome(files=sum(1 for e in entries if not e.folder), skipped_dirs=skipped_dirs)
     previous = _read_manifest(request.output)
     summaries = _transform_all(request, entries, previous, progress)
     outcome.summaries = summaries
@@ -266,6 +284,7 @@ class Planned:
 def _planned_files(request: Request, entries: list[files.Entry], summaries: dict[str, FileSummary]) -> dict[str, Planned]:
     planned: dict[str, Planned] = {}
     manifest_files: dict[str, Any] = {}
+    copied: dict[str, Any] = {}
     for entry in entries:
         summary = summaries.get(entry.relpath)
         if summary is not None and summary.text is not None:
@@ -288,6 +307,8 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
             planned[entry.relpath] = Planned(entry=entry)
             output_sha = None
             encoding = "utf-8"
+            if summary is None and not entry.folder and not entry.symlink:
+                copied[entry.relpath] = keep.record(entry, request.config.link_threshold)
         if summary is not None:
             manifest_files[entry.relpath] = {
                 "input": files.sha256(entry.path.read_bytes()),
@@ -300,6 +321,7 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
             }
     for path in sorted(RUNTIME_SOURCES.glob("*.py")):
         planned[f"{layout.SHIM_PACKAGE}/{path.name}"] = Planned(data=path.read_bytes())
+    planned[f"{layout.SHIM_PACKAGE}/daifu_compat.py"] = Planned(data=DAIFU_MARKER_SOURCE.read_bytes())
     for folder, depth in _shim_forwarders(summaries):
         planned[f"{folder}/{layout.SHIM_PACKAGE}.py"] = Planned(data=_forwarder(depth))
     planned[".daifu/config.json"] = Planned(data=_json({"runtime": request.config.runtime}))
@@ -312,6 +334,7 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
                 "fingerprint": request.fingerprint(),
                 "config": asdict(request.config),
                 "files": manifest_files,
+                "copied": copied,
             }
         )
     )
@@ -399,10 +422,14 @@ def _build_and_swap(request: Request, planned: dict[str, Planned], outcome: Outc
     staging = output.parent / f".{output.name}.daifu-tmp-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
+    previous = _read_manifest(output) if (output / MANIFEST).is_file() else None
+    kept = keep.written_by_runs(output, previous, request.source) if previous is not None else []
+    outcome.kept = kept
+    outcome.kept_over_project = [k for k in kept if k in planned]
     try:
         _write_tree(staging, planned, request.config.link_threshold, outcome)
-        (staging / ".daifu" / "run").mkdir(parents=True, exist_ok=True)
-        _swap_into_place(staging, output)
+        _set_modes(staging, request.source)
+        _swap_into_place(staging, output, kept)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -415,6 +442,8 @@ def _write_tree(root: Path, planned: dict[str, Planned], threshold: int | None, 
             files.write_bytes(target, item.data, item.entry.path if item.entry else None)
         elif item.entry is not None:
             how = files.place(item.entry, target, threshold)
+            if how == "folder":
+                continue
             if how == "linked":
                 outcome.linked += 1
                 outcome.linked_bytes += item.entry.size
@@ -422,7 +451,26 @@ def _write_tree(root: Path, planned: dict[str, Planned], threshold: int | None, 
                 outcome.copied += 1
 
 
-def _swap_into_place(staging: Path, output: Path) -> None:
+def _set_modes(root: Path, source: Path) -> None:
+    """Modes that do not depend on the umask: the output folder gets the project folder's
+    mode (copied folders and files already have theirs); daifu's own files are writable by
+    their owner only (another user who could change the shim or the line maps could run code
+    in the training process); the folders of run state are owner-only."""
+    shutil.copymode(source, root)
+    for name in trust.PRIVATE_DIRS:
+        trust.private_dir(root / ".daifu" / name)
+    generated = [root / ".daifu", root / layout.SHIM_PACKAGE, *root.rglob(f"{layout.SHIM_PACKAGE}.py")]
+    for top in generated:
+        for path in [top, *(top.rglob("*") if top.is_dir() else [])]:
+            mode = path.stat().st_mode
+            if path.is_dir() and path.name in trust.PRIVATE_DIRS and path.parent.name == ".daifu":
+                continue
+            os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _swap_into_place(staging: Path, output: Path, kept: list[str]) -> None:
+    """Move the new tree into place; the files runs wrote into the old one (*kept*) move
+    into the new one, over what the project would have put there, before the old tree goes."""
     if not output.exists():
         os.rename(staging, output)
         return
@@ -433,6 +481,12 @@ def _swap_into_place(staging: Path, output: Path) -> None:
     except OSError:
         os.rename(old, output)
         raise
+    for relpath in kept:
+        target = output / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)  # the project now has a folder where the run wrote a file
+        os.replace(old / relpath, target)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -455,6 +509,10 @@ def _compare(request: Request, planned: dict[str, Planned], outcome: Outcome) ->
         target = output / relpath
         expected = item.data
         if expected is None and item.entry is not None:
+            if item.entry.folder:
+                if not target.is_dir():
+                    outcome.changed.append(f"{relpath}/")
+                continue
             if target.exists() and not item.entry.symlink and target.stat().st_size == item.entry.size:
                 if files.file_sha256(target) == files.file_sha256(item.entry.path):
                     continue

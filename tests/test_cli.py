@@ -74,7 +74,9 @@ def test_vaccinate_copies_every_file_and_never_touches_the_input(tmp_path: Path)
     assert (out / ".daifu" / "manifest.json").is_file()
     assert (out / ".daifu" / "linemaps" / "train.py.json").is_file()
     assert "vaccinated train.py: train" in output
-    assert "skipped pkg/model.py:4: Net.fit: generator function" in output
+    # named at its def line, like --explain; the yield that decided it is in the reason
+    assert "skipped pkg/model.py:2: Net.fit: generator function: its frames cannot be resumed (line 4)" in output
+    assert "1 file vaccinated (1 function, 0 scripts), 1 function left as it was, 4 files copied" in output
     result = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
     assert result.stdout == "[1.0, 0.5, 0.3333333333333333]\n", result.stderr
 
@@ -219,6 +221,19 @@ def test_marker_decorator_selects_and_is_dropped(tmp_path: Path) -> None:
     assert "@daifu.transform" not in text and "crash barrier for step()" in text
 
 
+@pytest.mark.parametrize("command", ["vaccinate", "patch", "status", "attach", "demo", "bench"])
+def test_help_reads_like_black(command: str) -> None:
+    """Flags show no value hint, arguments no braces or types, defaults only where they
+    say something; the everyday commands end with examples."""
+    code, output = invoke(command, "--help")
+    assert code == 0, output
+    for noise in ("<bool>", "<list", "<path>", "<str>", "<int>", "{", "[default: 0]", "[default: False]"):
+        assert noise not in output, (noise, output)
+    assert output.startswith(f"Usage: daifu {command} [OPTIONS]")
+    if command in ("vaccinate", "patch", "status", "attach"):
+        assert "Examples:\n    daifu " + command in output, output
+
+
 def test_help_and_version() -> None:
     code, output = invoke("--help")
     assert code == 0 and "vaccinate" in output and "attach" in output
@@ -269,5 +284,92 @@ def test_a_module_rebinding_a_name_the_barriers_read_is_left_as_it_was(tmp_path:
     (src / "train.py").write_text(text)
     code, output = invoke("vaccinate", str(src), "-o", str(tmp_path / "out"), "--policy", "all")
     assert code == 0, output
-    assert "skipped train.py:6: train: the module binds the name 'BaseException'" in output
+    assert "skipped train.py:1: train: the module binds the name 'BaseException', which daifu's crash barriers read (line 6)" in output
     assert (tmp_path / "out" / "train.py").read_text() == text
+
+
+def test_empty_folders_are_part_of_the_output(tmp_path: Path) -> None:
+    """A program that saves into its project's empty folder (or one holding only skipped
+    things) runs vaccinated as it runs plain; --check notices a missing one, patch brings one."""
+    src = tmp_path / "proj"
+    (src / "checkpoint").mkdir(parents=True)
+    (src / "logs" / "__pycache__").mkdir(parents=True)
+    (src / "logs" / "__pycache__" / "x.pyc").write_bytes(b"")
+    (src / "train.py").write_text(
+        "for step in range(2):\n    pass\n"
+        "open('checkpoint/last.txt', 'w').write(str(step))\n"
+        "open('logs/run.txt', 'w').write('ok')\nprint('saved')\n"
+    )
+    plain = subprocess.run([sys.executable, "train.py"], cwd=src, capture_output=True, text=True)
+    assert plain.stdout == "saved\n", plain.stderr
+    for made in ("checkpoint/last.txt", "logs/run.txt"):
+        (src / made).unlink()
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    assert (out / "checkpoint").is_dir() and (out / "logs").is_dir()
+    result = subprocess.run([sys.executable, "train.py"], cwd=out, capture_output=True, text=True)
+    assert result.stdout == "saved\n", result.stderr
+    (out / "logs" / "run.txt").unlink()
+    (out / "logs").rmdir()
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--check")
+    assert code == 1 and "logs/" in output, output
+    (src / "samples").mkdir()
+    code, output = invoke("patch", str(src), "-o", str(out))
+    assert code == 0 and "samples/" in output, output
+    assert (out / "samples").is_dir() and (out / "logs").is_dir()
+
+
+PROTOTYPE_PROGRAM = '''\
+import daifu
+
+
+@daifu.transform(globals())
+def train(steps):
+    total = 0
+    for step in range(steps):
+        total += step
+    daifu.logger.info("total {} after {} steps", total, steps)
+    return total
+
+
+print(train(4))
+daifu.logger.success("done")
+daifu.log_program_end(0.75)
+'''
+
+
+def test_programs_written_for_the_research_prototype_run_unchanged(tmp_path: Path) -> None:
+    """`@daifu.transform(globals())`, `daifu.logger` and `daifu.log_program_end()` work in the
+    original and in the output, also where daifu is not installed (`-S`: no site-packages)."""
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "train.py").write_text(PROTOTYPE_PROGRAM)
+    out = tmp_path / "out"
+    code, output = invoke("vaccinate", str(src), "-o", str(out), "--explain")
+    assert code == 0 and "train: vaccinated: marked @daifu.transform()" in output, output
+    assert "@daifu.transform" not in (out / "train.py").read_text()
+
+    def run(folder: Path, *flags: str) -> tuple[str, list[str]]:
+        result = subprocess.run([sys.executable, *flags, "train.py"], cwd=folder, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout, [line.split(" | ", 1)[1] for line in result.stderr.splitlines()]
+
+    expected = ("6\n", ["INFO     | total 6 after 4 steps", "SUCCESS  | done", "INFO     | Program End with Quality Measure 0.75"])
+    assert run(src) == expected
+    assert run(out) == expected
+    assert run(out, "-S") == expected
+
+
+def test_a_patch_that_does_not_parse_is_an_error_where_the_person_ran_it(tmp_path: Path) -> None:
+    src = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    assert invoke("vaccinate", str(src), "-o", str(out))[0] == 0
+    before = (out / "train.py").read_bytes()
+    (src / "train.py").write_text(TRAIN.replace("losses.append(1 / (step + 1))", "losses.append(1 / (step + 1)"))
+    (src / "config.yaml").write_text("lr: 0.5\n")
+    code, output = invoke("patch", str(src), "-o", str(out))
+    assert code == 123, output
+    assert f"error: {src / 'train.py'}:8:" in output and "not patched" in output, output
+    assert "patched" not in output.replace("not patched", "")
+    assert (out / "train.py").read_bytes() == before  # nothing of the fix landed
+    assert (out / "config.yaml").read_text() == "lr: 0.1\n"

@@ -57,7 +57,7 @@ def test_action_snippet_fixes_a_variable_and_resumes(tmp_path: Path) -> None:
     assert out == fixed.stdout
     assert out.count("step 0 ") == 1, "resuming must not re-run earlier iterations"
     events = [e["event"] for e in run.events()]
-    assert events == ["crash", "action", "resume"]
+    assert events == ["crash", "process-checkpoint", "action", "resume"]
     resume = run.events()[-1]
     assert resume["restore_ms"] < 1000
 
@@ -157,7 +157,11 @@ def test_editing_the_vaccinated_file_in_place(tmp_path: Path) -> None:
 def test_broken_patch_keeps_waiting_then_a_good_one_resumes(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": LOOP}).start()
     run.wait_waiting()
-    run.patch("value = value / divisor", "value = value / (divisor")  # syntax error
+    patched = run.patch("value = value / divisor", "value = value / (divisor")  # syntax error
+    assert list(patched) == [] and patched.errors, "daifu patch does not write a fix that does not parse"
+    # the same broken fix written into the vaccinated copy by hand reaches the run: refused there
+    vaccinated = run.out / "main.py"
+    vaccinated.write_text(vaccinated.read_text().replace("value = value / divisor", "value = value / (divisor"))
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline and not any(e["event"] == "patch" for e in run.events()):
         time.sleep(0.02)
@@ -206,12 +210,14 @@ def test_repeated_crashes_each_wait_for_their_fix(tmp_path: Path) -> None:
     run.wait_waiting(count=1)
     run.snippet("first_missing = 'a'\n", name="one.py")
     run.wait_waiting(count=2)
-    assert run.events()[-1]["event"] == "crash" and run.events()[-1]["exception"] == "NameError"
+    crashes = [e for e in run.events() if e["event"] == "crash"]
+    assert crashes[-1]["exception"] == "NameError"
     run.snippet("zero = 2\n", name="two.py")
     code, out, err = run.finish()
     assert code == 0, err
     assert out.strip().splitlines()[-1] == "final [0, 1, 'a', 2, 3, 0.5, 4, 5]"
-    assert [e["event"] for e in run.events()] == ["crash", "action", "resume", "crash", "action", "resume"]
+    events = [e["event"] for e in run.events() if not e["event"].endswith("checkpoint")]
+    assert events == ["crash", "action", "resume", "crash", "action", "resume"]
 
 
 def test_maximum_wait_lets_the_original_exception_propagate(tmp_path: Path) -> None:
@@ -541,6 +547,7 @@ def test_a_just_in_time_checkpoint_is_saved_before_waiting(tmp_path: Path) -> No
     run.wait_waiting(timeout=120)
     saved = [e for e in run.events() if e["event"] == "jit-checkpoint"]
     assert len(saved) == 1
+    assert os.stat(saved[0]["path"]).st_mode & 0o777 == 0o600  # it holds the model; loading it runs pickle
     payload = torch.load(saved[0]["path"], weights_only=False)
     assert set(payload["states"]) == {"model", "optimizer"}
     assert payload["numbers"]["step"] == 24  # the crash is in the evaluation after step 24
@@ -558,3 +565,68 @@ def test_a_just_in_time_checkpoint_is_saved_before_waiting(tmp_path: Path) -> No
     numbers = jit.load(saved[0]["path"], model=model, optimizer=optimizer)
     assert numbers["step"] == 24
     assert torch.equal(model[0].weight, payload["states"]["model"]["state"]["0.weight"])
+
+
+RESUMED_THEN_FAILS = """
+    import contextlib
+
+    def helper(v):
+        return 10 / v
+
+    def train():
+        total = 0
+        for step in range(4):
+            with contextlib.nullcontext():
+                total += first_missing
+            total += helper(2 - step)
+        return total
+
+    print("final", train())
+"""
+
+
+def test_a_crash_given_up_in_resumed_code_shows_the_users_traceback(tmp_path: Path) -> None:
+    """The traceback of an exception that propagates from resumed code is the one the fixed
+    program shows: the user's files and lines, without the shim's frames, the continuation
+    (``<daifu resume N>``) or the crashed function's frame it runs under."""
+    run = Run(tmp_path, {"main.py": RESUMED_THEN_FAILS}).start()
+    run.wait_waiting(count=1)
+    run.snippet("first_missing = 1\n", name="one.py")
+    run.wait_waiting(count=2)
+    run.snippet("daifu.give_up()\n", name="two.py")
+    code, _out, err = run.finish()
+    fixed = fixed_copy(run, tmp_path, [("total = 0", "total = 0; first_missing = 1")])
+    plain = run_plain(fixed)
+    assert code == plain.returncode == 1
+    shown = err[err.index("Traceback (most recent call last)") :]
+    assert shown == plain.stderr[plain.stderr.index("Traceback") :].replace(str(fixed), str(run.src))
+
+
+WARNS_AFTER_THE_CRASH = """
+    import warnings
+
+    def train():
+        total = 0
+        for step in range(3):
+            total += 1 / (step - 1)
+            warnings.warn(f"step {step}")
+        return total
+
+    print("final", train())
+"""
+
+
+def test_warnings_name_the_users_lines_before_and_after_a_fix_that_moves_them(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": WARNS_AFTER_THE_CRASH}).start()
+    run.wait_waiting()
+    fix = "        # two lines more\n        # above the warning\n        total += 1 / max(step - 1, 1)\n"
+    assert run.patch("        total += 1 / (step - 1)\n", fix) == ["main.py"]
+    code, _out, err = run.finish()
+    assert code == 0, err
+    shown = [line for line in err.splitlines() if "UserWarning" in line]
+    user = run.src / "main.py"
+    assert shown == [
+        f"{user}:7: UserWarning: step 0",  # before the fix, in the file as it was
+        f"{user}:9: UserWarning: step 1",  # resumed with the fixed code: the fixed file's line
+        f"{user}:9: UserWarning: step 2",
+    ]

@@ -1,7 +1,9 @@
 """Pass 7, verify: the output compiles and holds exactly the user's statements, in order.
 
 Input: the original tree and the vaccinated text of a whole file. Output: for each vaccinated
-function, the line map ``(vaccinated line, original line)`` of its statements; or a
+function, the line map ``(vaccinated line, original line)`` of its statements, and the runs of
+lines copied one for one (``(vaccinated line, original line, length)``: simple statements, and
+the defs and classes it holds that are not vaccinated themselves); or a
 :class:`VerifyError` naming the function whose output is wrong (the pipeline then leaves that
 function as it was and reports an internal error for it).
 
@@ -45,9 +47,10 @@ def compile_check(text: str, filename: str) -> ast.Module:
 
 def check_function(
     original: ast.FunctionDef | Sequence[ast.stmt], output: ast.FunctionDef, qualname: str, *, script: bool = False,
-    future_annotations: bool = False,
+    future_annotations: bool = False, runs: list[tuple[int, int, int]] | None = None,
 ) -> list[tuple[int, int]]:
-    """Compare a vaccinated function with its original; returns the line map."""
+    """Compare a vaccinated function with its original; returns the line map (and adds the
+    runs of copied lines to *runs*)."""
     try:
         view = logical.logical_function(output)
     except logical.NotVaccinated as exc:
@@ -56,12 +59,28 @@ def check_function(
     if script:
         stmts = _expand_script_annotations(stmts, future_annotations)
     linemap: list[tuple[int, int]] = []
-    _compare_blocks(stmts, view.body, qualname, linemap)
+    if isinstance(original, ast.FunctionDef):
+        _header_lines(original, output, linemap)
+    _compare_blocks(stmts, view.body, qualname, linemap, runs if runs is not None else [])
     return linemap
 
 
+def _header_lines(original: ast.FunctionDef, output: ast.FunctionDef, linemap: list[tuple[int, int]]) -> None:
+    """The ``def`` line and the decorators daifu kept (a frame evaluating a decorator or a
+    default value runs there)."""
+    linemap.append((output.lineno, original.lineno))
+    remaining = list(original.decorator_list)
+    for decorator in output.decorator_list:
+        dump = ast.dump(decorator, include_attributes=False)
+        match = next((d for d in remaining if ast.dump(d, include_attributes=False) == dump), None)
+        if match is not None:
+            remaining = remaining[remaining.index(match) + 1 :]
+            linemap.append((decorator.lineno, match.lineno))
+
+
 def _compare_blocks(
-    original: Sequence[ast.stmt], vaccinated: logical.Block, qualname: str, linemap: list[tuple[int, int]]
+    original: Sequence[ast.stmt], vaccinated: logical.Block, qualname: str, linemap: list[tuple[int, int]],
+    runs: list[tuple[int, int, int]],
 ) -> None:
     if len(original) != len(vaccinated):
         where = original[0].lineno if original else 0
@@ -79,10 +98,97 @@ def _compare_blocks(
                 qualname, f"line {before.lineno}: statement changed\n  was: {want}\n  now: {got}"
             )
         linemap.append((after.first_line(), before.lineno))
+        linemap.extend(_line_pairs(before, after))
         if isinstance(before, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _copied_runs(before, node, runs)
             continue  # nested scopes are compared as wholes (they may hold vaccinated defs)
-        for name, block in _user_blocks(before):
-            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap)
+        blocks = _user_blocks(before)
+        if not blocks:
+            _copied_runs(before, node, runs)
+        _clause_lines(before, node, linemap)
+        for name, block in blocks:
+            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap, runs)
+
+
+def _clause_lines(before: ast.stmt, after: ast.stmt, linemap: list[tuple[int, int]]) -> None:
+    """``except`` clauses and ``case`` patterns run code of their own (the type, the pattern
+    and its guard): map their lines too."""
+    for clause_before, clause_after in zip(getattr(before, "handlers", []), getattr(after, "handlers", []), strict=False):
+        linemap.append((clause_after.lineno, clause_before.lineno))
+    for case_before, case_after in zip(getattr(before, "cases", []), getattr(after, "cases", []), strict=False):
+        linemap.append((case_after.pattern.lineno, case_before.pattern.lineno))
+
+
+def _lines(node: ast.stmt) -> tuple[int, int]:
+    """First and last line of a statement, decorators included."""
+    decorators = getattr(node, "decorator_list", None) or []
+    first = min([node.lineno, *(d.lineno for d in decorators)])
+    return first, node.end_lineno or node.lineno
+
+
+def _copied_runs(before: ast.stmt, after: ast.stmt, runs: list[tuple[int, int, int]]) -> None:
+    """Map a statement copied as text line for line (a frame running inside it, such as a
+    function the statement defines, is reported at its own line, not the statement's first).
+    A statement holding a vaccinated def (a class with a vaccinated method) is mapped block by
+    block around it; the vaccinated def is mapped by its own check."""
+    first_before, last_before = _lines(before)
+    first_after, last_after = _lines(after)
+    if last_before - first_before == last_after - first_after:
+        runs.append((first_after, first_before, last_before - first_before + 1))
+        return
+    blocks_before, blocks_after = _user_blocks(before), _user_blocks(after)
+    shapes = [(name, len(block)) for name, block in blocks_before]
+    if type(before) is not type(after) or not shapes or shapes != [(n, len(b)) for n, b in blocks_after]:
+        return
+    header = _lines(blocks_before[0][1][0])[0] - first_before
+    if header > 0 and header == _lines(blocks_after[0][1][0])[0] - first_after:
+        runs.append((first_after, first_before, header))
+    for (_, block_before), (_, block_after) in zip(blocks_before, blocks_after, strict=False):
+        for inner_before, inner_after in zip(block_before, block_after, strict=False):
+            if type(inner_before) is type(inner_after):
+                _copied_runs(inner_before, inner_after, runs)
+
+
+def _line_pairs(before: ast.stmt, after: logical.Stmt) -> list[tuple[int, int]]:
+    """Each line of the statement itself (all of a simple statement, a compound one's header
+    and its ``except`` clauses; the iterator line of a ``for``) with its line in the input, where
+    the vaccinated statement has the same lines (only re-indented): tracebacks, warnings and
+    logging records name the line inside a statement that spans several."""
+    pairs: list[tuple[int, int]] = []
+
+    def span(ours: ast.AST, theirs: ast.AST, ours_end: int | None = None, theirs_end: int | None = None) -> None:
+        first, last = ours.lineno, ours_end or ours.end_lineno or ours.lineno  # type: ignore[attr-defined]
+        user_first = theirs.lineno  # type: ignore[attr-defined]
+        user_last = theirs_end or theirs.end_lineno or user_first  # type: ignore[attr-defined]
+        if last - first == user_last - user_first:
+            pairs.extend(zip(range(first, last + 1), range(user_first, user_last + 1), strict=True))
+        else:  # reformatted: its lines map to its first line
+            pairs.append((first, user_first))
+
+    node = _as_user_statement(after)
+    blocks = _user_blocks(before)
+    ours_decorators, theirs_decorators = getattr(node, "decorator_list", []), getattr(before, "decorator_list", [])
+    if len(ours_decorators) == len(theirs_decorators):
+        for ours_decorator, theirs_decorator in zip(ours_decorators, theirs_decorators, strict=True):
+            span(ours_decorator, theirs_decorator)
+    if not blocks:
+        span(after.node, before)
+    elif isinstance(before, (ast.For, ast.AsyncFor)) and after.hoist is not None:
+        hoisted = after.hoist.value.args[0]  # type: ignore[attr-defined]
+        pairs.append((after.hoist.lineno, before.lineno))
+        span(hoisted, before.iter)
+    elif not after.cells and not isinstance(before, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        ours_body, theirs_body = getattr(node, "body", None), getattr(before, "body", None)
+        if ours_body and theirs_body:
+            span(node, before, ours_body[0].lineno - 1, theirs_body[0].lineno - 1)
+        handlers = getattr(node, "handlers", []), getattr(before, "handlers", [])
+        if len(handlers[0]) == len(handlers[1]):
+            for ours_handler, theirs_handler in zip(*handlers, strict=True):
+                span(ours_handler, theirs_handler, ours_handler.body[0].lineno - 1, theirs_handler.body[0].lineno - 1)
+    elif isinstance(before, (ast.With, ast.AsyncWith)) and isinstance(after.node, (ast.With, ast.AsyncWith)):
+        if after.node.body and before.body:
+            span(after.node, before, after.node.body[0].lineno - 1, before.body[0].lineno - 1)
+    return pairs
 
 
 def _as_user_statement(stmt: logical.Stmt) -> ast.stmt:

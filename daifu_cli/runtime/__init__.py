@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins as _builtins
 import sys as _sys
 
+from .positions import install as _install_positions
 from .protocols import MARK as _MARK
 from .protocols import verdict as _protocol_verdict
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
@@ -46,14 +47,24 @@ def vaccinated_module(name: str) -> None:
     registry = _sys.modules.get(__name__ + ".registry")
     if registry is not None:
         registry.register_module(name)
-        return
-    path = getattr(_sys.modules.get(name), "__file__", None)
-    if path:
-        try:
-            with open(path, "rb") as handle:
-                started.append((name, path, handle.read()))
-        except OSError:
-            pass
+    else:
+        path = getattr(_sys.modules.get(name), "__file__", None)
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    started.append((name, path, handle.read()))
+            except OSError:
+                pass
+    global _resume_checked
+    if not _resume_checked:
+        _resume_checked = True
+        import os
+
+        checkpoint = os.environ.pop("DAIFU_RESUME", None)  # not inherited by child processes
+        if checkpoint:
+            from .restart import arm
+
+            arm(checkpoint)
 
 
 def crash(exc: BaseException) -> object:
@@ -105,6 +116,29 @@ def _unavailable(exc: BaseException, failure: Exception) -> None:
 #: a handled exception crossed a vaccinated function).
 _intercept = None
 _warned = False
+#: Whether this process looked for ``DAIFU_RESUME`` (at the first vaccinated module).
+_resume_checked = False
 
 
+class _DaifuFallback:
+    """Serves ``import daifu`` from the copy of daifu's marker package shipped in the shim
+    (``daifu_compat.py``) when the training environment has no ``daifu`` installed: a program
+    that marks functions with ``@daifu.transform`` or logs through ``daifu.logger`` runs from
+    the output with nothing but its own dependencies. Placed last on ``sys.meta_path``, it is
+    asked only after every other finder failed, so an installed ``daifu`` always wins and
+    other imports never reach it."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> object:
+        if name != "daifu":
+            return None
+        import os
+        from importlib.util import spec_from_file_location
+
+        compat = os.path.join(os.path.dirname(__file__), "daifu_compat.py")
+        return spec_from_file_location("daifu", compat) if os.path.isfile(compat) else None
+
+
+_sys.meta_path.append(_DaifuFallback)  # type: ignore[arg-type]
 _builtins.__daifu__ = _sys.modules[__name__]  # type: ignore[attr-defined]
+_install_positions()

@@ -16,8 +16,9 @@ from types import FrameType
 from typing import Any
 
 from . import config as config_module
-from . import frames, handled, policy, registry
+from . import frames, handled, layout, policy, registry
 from .protocols import MARK as _MARK
+from .signals import Restore
 
 _config: config_module.Config | None = None
 _lock = threading.RLock()
@@ -103,6 +104,10 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
     Never raises because of daifu itself: an internal error lets the user's exception go on
     exactly as it would without daifu (and is reported once).
     """
+    if type(exc) is Restore:  # a new process resuming from a process checkpoint
+        from .restart import continue_frame
+
+        return continue_frame(exc, frame)
     unbound = _as_unbound_local(exc, frame)
     if unbound is not None:
         raise unbound.with_traceback(exc.__traceback__) from None
@@ -115,20 +120,29 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         if known is not None:
             mark(exc, known[0])
             return None
-        where = frames.locate(exc, frame)
-        if where is None:
-            return None
-        if isinstance(exc, TypeError) and where.phase == "next":  # maybe an iterator without __iter__
+        where: frames.Where | None = None
+        unplaced = ""
+        try:
+            where = frames.place(exc, frame)
+        except frames.CannotPlace as why:
+            unplaced = str(why)
+        if where is not None and isinstance(exc, TypeError) and where.phase == "next":  # maybe an iterator without __iter__
             from .session import adapt_iterator
 
             adapted = adapt_iterator(exc, where, config)
             if adapted is not None:
                 return adapted
-        reason = policy.protocol_exception(where.qualname, exc) or handled.handled_above(exc, frame)
+        qualname = where.qualname if where is not None else _code_qualname(frames.invocation_frames(frame)[-1])
+        reason = policy.protocol_exception(qualname, exc) or handled.handled_above(exc, frame)
         if reason:
             mark(exc, f"passed: {reason}")
             if "`with " not in reason:  # a manager's verdict depends on the instance
                 _handled[key] = (f"passed: {reason}", held)
+            return None
+        if where is None:
+            # A crash that nothing handles, in code the runtime cannot map to a statement: it
+            # goes on (an enclosing barrier may still place it), but never silently.
+            _say_unplaced(exc, frame, qualname, unplaced, config)
             return None
     except Exception as internal:  # pragma: no cover - a daifu bug must not change the program
         _internal_error(internal, exc)
@@ -144,6 +158,41 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
         except Exception as internal:  # pragma: no cover
             _internal_error(internal, exc)
             return None
+
+
+def _code_qualname(frame: FrameType) -> str:
+    return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+
+
+_UNPLACED = "_daifu_unplaced"
+
+
+def _say_unplaced(
+    exc: BaseException, frame: FrameType, qualname: str, why: str, config: config_module.Config
+) -> None:
+    """Say once per exception, on stderr and in the log, that a crash could not be placed."""
+    try:
+        if getattr(exc, _UNPLACED, False):
+            return
+        setattr(exc, _UNPLACED, True)
+    except (AttributeError, TypeError):
+        pass
+    from . import journal, report
+
+    line = frames.traceback_entry(exc.__traceback__, frame)[0]
+    shown, number, _ = report.user_location(frame.f_code.co_filename, line, config.home, code=frame.f_code)
+    name = "<module>" if qualname in ("<module>", layout.SCRIPT) else qualname
+    journal.Journal(config.home).event(
+        "unplaced", exception=type(exc).__name__, message=str(exc)[:500],
+        file=shown, line=number, function=name, reason=why,
+    )
+    if not config.quiet:
+        print(
+            f"daifu: cannot intercept {type(exc).__name__} in {name}() at {shown}:{number}: {why}; "
+            "it propagates to the caller",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _internal_error(internal: BaseException, exc: BaseException) -> None:

@@ -163,11 +163,15 @@ class Namespace(MutableMapping[str, Any]):
         for name, value in self.writes.items():
             if name == "ctx":
                 continue
+            imported = isinstance(value, types.ModuleType)
+            if imported and self.context.globals.get(name) is value:
+                continue  # `import os` in a snippet, for the snippet's own use: nothing changed
             if name in known or self.context.script:
                 self.context.set(name, value)
             else:
                 self.context.globals[name] = value  # a helper the snippet (re)defines
-            changed.append(name)
+            if not (imported and name not in known):
+                changed.append(name)
         return changed
 
 

@@ -39,9 +39,9 @@ class Where:
     #: The continuation record if the crash happened in resumed code.
     continuation: registry.ContinuationRecord | None
     line: int
-    #: The module as the crashed code was compiled from it, if older than *module* (a frame
-    #: that started before a fix goes on running the code it had).
-    version: registry.ModuleRecord | None = None
+    #: The generation of the module whose code the frame runs (for a continuation: the one
+    #: it was built from); ``line`` and the view's statements are in its coordinates.
+    generation: registry.Generation
 
     @property
     def stmt(self) -> logical.Stmt:
@@ -115,9 +115,23 @@ def _after_line(code: CodeType, offset: int, line: int) -> bool:
     return False
 
 
+class CannotPlace(Exception):
+    """The barrier's frame cannot be mapped to a user statement; the message says why."""
+
+
 def locate(exc: BaseException, frame: FrameType) -> Where | None:
-    """Where *exc* crashed, seen from the barrier running in *frame*; ``None`` if the frame
-    is not vaccinated code the runtime knows."""
+    """Where *exc* crashed, seen from the barrier running in *frame*; ``None`` if it cannot
+    be placed (:func:`place` says why)."""
+    try:
+        return place(exc, frame)
+    except CannotPlace:
+        return None
+
+
+def place(exc: BaseException, frame: FrameType) -> Where:
+    """Where *exc* crashed, seen from the barrier running in *frame*; raises
+    :class:`CannotPlace` with the reason when the frame is not vaccinated code the runtime
+    can read (the barrier then says so and lets the exception go on)."""
     line, offset = traceback_entry(exc.__traceback__, frame)
     frames = invocation_frames(frame)
     root = frames[-1]
@@ -126,34 +140,46 @@ def locate(exc: BaseException, frame: FrameType) -> Where | None:
     if record is not None:
         found = record.lines.get(line)
         if found is None:
-            return None
+            raise CannotPlace(f"line {line} of the resumed code {root.f_code.co_filename} runs no user statement")
         path, phase = found
         view = record.view
+        generation = record.generation or record.module.current
         return Where(
             record.module, view, record.qualname, path, phase,
-            statement_at(view.body, path).region, frames, record, line,
+            statement_at(view.body, path).region, frames, record, line, generation,
         )
     module = registry.module_for(root.f_globals)
     if module is None:
-        return None
-    version = module.version(root.f_code)  # its lines belong to the source it came from
-    node = version.def_for(root.f_code)
+        raise CannotPlace(
+            f"module {root.f_globals.get('__name__')!r} did not register its source with the runtime"
+        )
+    found_generation = module.generation_for(root.f_code)
+    if found_generation is None:
+        raise CannotPlace(
+            f"{root.f_code.co_name}() runs code of {module.path} that matches none of its "
+            f"{len(module.generations)} known versions"
+        )
+    generation = found_generation
+    node = generation.def_for(root.f_code)
     if node is None:
-        return None
+        raise CannotPlace(
+            f"no def of {root.f_code.co_name}() at line {root.f_code.co_firstlineno} in version "
+            f"{generation.number} of {module.path}"
+        )
     try:
-        view = version.view(node)
-    except logical.NotVaccinated:
-        return None
+        view = generation.view(node)
+    except logical.NotVaccinated as why:
+        raise CannotPlace(f"{root.f_code.co_name}() is not in the shape daifu writes ({why})") from None
     found_path = statement_for_line(view, region, line)
     if found_path is None:
-        return None
+        raise CannotPlace(f"line {line} of {module.path} is no user statement of {root.f_code.co_name}()")
     stmt = statement_at(view.body, found_path)
     if isinstance(stmt.node, ast.With) and stmt.node.body and _after_line(frame.f_code, offset, stmt.node.body[0].lineno):
-        return None  # raised by the manager's __exit__: the with statement cannot be re-run
-    qualname = version.qualname_of(node)
+        raise CannotPlace("raised by a `with` manager's __exit__ (the with statement cannot be re-run)")
+    qualname = generation.qualname_of(node)
     return Where(
         module, view, qualname, found_path, _phase(view, found_path, line), region, frames, None, line,
-        None if version is module else version,
+        generation,
     )
 
 

@@ -63,7 +63,7 @@ def handled_above(exc: BaseException, frame: FrameType) -> str | None:
 
 
 def _frame_handles(exc: BaseException, frame: FrameType) -> str | None:
-    tree = _older_tree(frame) or _tree_for(frame.f_code.co_filename, frame.f_globals)
+    tree = _tree_for(frame.f_code.co_filename, frame.f_globals, frame.f_code)
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     if tree is None:
         if _exception_table_covers(frame):
@@ -89,15 +89,18 @@ def _frame_handles(exc: BaseException, frame: FrameType) -> str | None:
 # -- reading source ------------------------------------------------------------------------
 
 
-def _tree_for(filename: str, globals_: dict[str, Any]) -> ast.Module | None:
+def _tree_for(filename: str, globals_: dict[str, Any], code: CodeType) -> ast.Module | None:
+    record = registry.module_by_path(filename)
+    if record is not None:
+        # A frame that started before a fix runs its old code, at the old code's lines: read
+        # it in the generation it was compiled from (no generation: no source to trust).
+        generation = record.generation_for(code)
+        return generation.tree if generation is not None else None
     with _lock:
         if filename in _trees:
             return _trees[filename]
     source = None
-    record = registry.module_by_path(filename)
-    if record is not None:
-        source = record.source
-    elif filename in registry.continuations:
+    if filename in registry.continuations:
         source = registry.continuations[filename].source
     else:
         lines = linecache.getlines(filename, globals_)
@@ -111,17 +114,6 @@ def _tree_for(filename: str, globals_: dict[str, Any]) -> ast.Module | None:
     with _lock:
         _trees[filename] = tree
     return tree
-
-
-def _older_tree(frame: FrameType) -> ast.Module | None:
-    """The tree of the source a frame's code came from, when a fix replaced it since: a
-    caller that was running when the fix came goes on with its code, and its handlers are
-    read at its own lines (in the new source, its def was not found: nothing handled)."""
-    record = registry.module_for(frame.f_globals)
-    if record is None or record.path != frame.f_code.co_filename:
-        return None
-    version = record.version(frame.f_code)
-    return None if version is record else version.tree
 
 
 def forget(filename: str) -> None:
@@ -384,7 +376,7 @@ def _factory_verdict(exc: BaseException, func: Any, depth: int) -> str | None:
         return None  # implemented in C (open, threading.Lock): such managers do not suppress
     if depth >= 3:
         return "may suppress it (cannot follow its factory further)"
-    tree = _tree_for(code.co_filename, function.__globals__)
+    tree = _tree_for(code.co_filename, function.__globals__, code)
     scope = _scope_node(tree, code) if tree else None
     if scope is None:
         return "may suppress it (no source for its factory)"
@@ -429,7 +421,7 @@ def _compiled_expression(expr: ast.expr) -> CodeType:
 def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
     """Whether a @contextmanager generator handles *exc* thrown in at its ``yield``: by an
     ``except`` clause or a suppressing ``with`` around it."""
-    tree = _tree_for(function.__code__.co_filename, function.__globals__)
+    tree = _tree_for(function.__code__.co_filename, function.__globals__, function.__code__)
     scope = _scope_node(tree, function.__code__) if tree else None
     if scope is None:
         return True
@@ -479,7 +471,7 @@ def _returns_true(exit_: Any) -> bool:
     code = getattr(function, "__code__", None)
     if code is None:  # implemented in C
         return False
-    tree = _tree_for(code.co_filename, getattr(function, "__globals__", {}))
+    tree = _tree_for(code.co_filename, getattr(function, "__globals__", {}), code)
     scope = _scope_node(tree, code) if tree else None
     if scope is None:
         return True

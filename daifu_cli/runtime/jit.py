@@ -9,10 +9,13 @@ replays at most that minibatch.
 
 On each crash that goes to waiting, the runtime saves the ``state_dict`` of every module,
 optimizer, learning-rate scheduler and gradient scaler among the crashed function's variables
-(and the module's globals, for script-level code), the random number generators, and the
-plain numbers (step counters) to ``.daifu/jit/<pid>-<n>.pt``, atomically. Load it with
+and its module's globals (a training loop in a function often drives a model and optimizer
+defined at module level, or reached through helpers it calls), the random number generators,
+and the plain numbers (step counters: the function's, and the module globals it names) to
+``.daifu/jit/<pid>-<n>.pt``, atomically, each under its variable's name. Load it with
 :func:`load` in a restarted program. Off with ``jit-checkpoint = false`` in
-``[tool.daifu.runtime]``; skipped when torch is not imported.
+``[tool.daifu.runtime]``; skipped when torch is not imported. When torch is imported but
+nothing could be saved, :class:`NotSaved` says why (the crash report and the log show it).
 
 In a data-parallel job the surviving replicas hold the same parameters; a replica-based design
 (SWIFT, JIT's multi-GPU mode) would take the state from a healthy rank and undo a partially
@@ -26,10 +29,14 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import trust
 from .context import Context
+from .layout import is_generated_name
 
 _STATEFUL = ("Module", "Optimizer", "LRScheduler", "_LRScheduler", "GradScaler", "ReduceLROnPlateau")
 
@@ -42,36 +49,75 @@ def _kind(value: Any) -> str | None:
     return None
 
 
-def collect(ctx: Context) -> dict[str, Any]:
-    """State dicts and numbers reachable from the crashed function's variables."""
-    states: dict[str, Any] = {}
-    numbers: dict[str, Any] = {}
-    names = ctx.user_names()
-    for name in names:
+class NotSaved(Exception):
+    """Nothing was checkpointed; the message says why."""
+
+
+@dataclass
+class Saved:
+    path: Path
+    seconds: float
+    size: int
+    #: Names of the saved state dicts (the variables that held the objects).
+    states: list[str]
+
+
+def _candidates(ctx: Context, named: frozenset[str]) -> Iterator[tuple[str, Any, bool]]:
+    """``(name, value, numbers too)`` for the crashed function's variables, then (for a
+    function) the module's globals that no variable shadows; of globals, only those the
+    function names count as its numbers (a module's other numbers are constants)."""
+    seen = set()
+    for name in ctx.user_names():
         try:
             value = ctx.get(name)
         except KeyError:
             continue
+        seen.add(name)
+        yield name, value, True
+    if ctx.script:
+        return  # the script's variables are the module's globals
+    for name, value in list(ctx.globals.items()):
+        if name not in seen and not name.startswith("__") and not is_generated_name(name):
+            yield name, value, name in named
+
+
+def collect(ctx: Context, named: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """State dicts and numbers reachable from the crashed function's variables and module
+    globals (*named*: the globals the function's code names)."""
+    states: dict[str, Any] = {}
+    numbers: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    done: set[int] = set()
+    for name, value, with_numbers in _candidates(ctx, named):
         kind = _kind(value)
         if kind is not None:
+            if id(value) in done:
+                continue  # one object under two names (``net = model``): saved once
             try:
                 states[name] = {"kind": kind, "state": value.state_dict()}
-            except Exception:
-                continue
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                done.add(id(value))
+            except Exception as exc:
+                failed[name] = f"{type(exc).__name__}: {exc}"
+        elif with_numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
             numbers[name] = value
-    return {"states": states, "numbers": numbers}
+    return {"states": states, "numbers": numbers, "failed": failed}
 
 
-def checkpoint(ctx: Context, home: Path, label: str) -> tuple[Path, float, int] | None:
-    """Write the JIT checkpoint; returns (path, seconds, bytes) or ``None`` without torch."""
+def checkpoint(ctx: Context, home: Path, label: str, named: frozenset[str] = frozenset()) -> Saved:
+    """Write the JIT checkpoint; raises :class:`NotSaved` when there is nothing to save."""
     torch: Any = sys.modules.get("torch")
     if torch is None:
-        return None
+        raise NotSaved("torch is not imported")
     started = time.perf_counter()
-    payload = collect(ctx)
+    payload = collect(ctx, named)
+    failed = payload.pop("failed")
     if not payload["states"]:
-        return None
+        where = "its variables" if ctx.script else "its variables or its module's globals"
+        if failed:
+            raise NotSaved(
+                "state_dict() failed for " + "; ".join(f"{n} ({why})" for n, why in failed.items())
+            )
+        raise NotSaved(f"no module, optimizer, scheduler or scaler among {where}")
     payload["rng"] = {"python": random.getstate(), "torch": torch.get_rng_state()}
     try:
         if torch.cuda.is_available():
@@ -79,18 +125,25 @@ def checkpoint(ctx: Context, home: Path, label: str) -> tuple[Path, float, int] 
     except Exception:
         pass
     payload["label"] = label
-    folder = home / "jit"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = trust.private_dir(home / "jit")
     target = folder / f"{os.getpid()}-{label}.pt"
     tmp = target.with_suffix(".tmp")
-    torch.save(payload, tmp)
+    with os.fdopen(trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
+        torch.save(payload, handle)  # owner-only: it holds the model, and loading it runs pickle
     os.replace(tmp, target)
-    return target, time.perf_counter() - started, target.stat().st_size
+    return Saved(target, time.perf_counter() - started, target.stat().st_size, list(payload["states"]))
+
+
+def load_hint(saved: Saved) -> str:
+    """How a restarted program loads *saved*, with the names it was saved under."""
+    objects = ", ".join(f"{name}={name}" for name in saved.states)
+    return f"_daifu_shim.jit.load(path, {objects})"
 
 
 def load(path: str | os.PathLike[str], **objects: Any) -> dict[str, Any]:
-    """Restore a JIT checkpoint into *objects* (``model=model, optimizer=opt``: the names of
-    the crashed function's variables); returns the saved numbers (step counters)."""
+    """Restore a JIT checkpoint into *objects* (``net=net, opt=opt``: the names the objects
+    were saved under, those of the variables or globals that held them, which the crash
+    report's hint lists); returns the saved numbers (step counters)."""
     import torch
 
     payload = torch.load(path, weights_only=False)

@@ -1,15 +1,20 @@
 """The run's machine-readable trace under ``.daifu/``.
 
-* ``run/<pid>.json``: the process's state (``running``, ``waiting``, ``exited``), with the
-  exception and location while it waits; replaced atomically.
+* ``run/<pid>.json``: the process's state (``running``, ``waiting``, ``ended``), with the
+  exception and location while it waits, and how the process ended (``finished``, ``given
+  up``, ``uncaught ...``, ``killed by signal N``); replaced atomically. A process killed
+  without a chance to write (SIGKILL) stays ``running``/``waiting``, and ``daifu status``
+  shows it as gone.
 * ``log.jsonl``: append-only events (``crash``, ``patch``, ``action``, ``policy``,
-  ``resume``, ``give-up``), one JSON object per line with a timestamp.
+  ``resume``, ``give-up``, ``jit-checkpoint``, and ``unplaced`` for a crash that could not be
+  placed at a statement, with the reason), one JSON object per line with a timestamp.
 
 ``daifu status OUT`` reads both.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import socket
@@ -17,6 +22,14 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from . import trust
+
+#: The last state this process wrote (``None`` before its first crash), for the record of
+#: its end written at exit.
+_last: dict[str, Any] | None = None
+#: Why this process gave a crash up, if it did (the end record says so).
+gave_up: str | None = None
 
 
 class Journal:
@@ -37,10 +50,16 @@ class Journal:
             "argv": sys.argv,
             **fields,
         }
+        global _last
+        if _last is None:
+            atexit.register(_record_end)
+        _last = {"journal": self, "status": status, "fields": fields}
         try:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            trust.private_dir(self.state_path.parent)
             tmp = self.state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
+            fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, default=str))
             os.replace(tmp, self.state_path)
         except OSError:
             pass  # a read-only output folder must not break the run
@@ -50,10 +69,25 @@ class Journal:
         line = json.dumps(record, default=str) + "\n"
         try:
             self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.home / "log.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # owner-only: it holds exception messages and variable summaries
+            fd = trust.open_private(self.home / "log.jsonl", os.O_WRONLY | os.O_APPEND)
             try:
                 os.write(fd, line.encode("utf-8"))
             finally:
                 os.close(fd)
         except OSError:
             pass
+
+
+def _record_end() -> None:
+    """At exit: how the process ended, unless it already said (``ended``)."""
+    if _last is None or _last["status"] == "ended" or _last["journal"].pid != os.getpid():
+        return
+    uncaught = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    if uncaught is not None:
+        how = f"uncaught {type(uncaught).__name__}"
+        if gave_up:
+            how += f" ({gave_up})"
+    else:
+        how = "finished"
+    _last["journal"].state("ended", how=how)

@@ -79,9 +79,6 @@ class Function:
     #: Where each cell's body starts in its barrier (the ``try`` statement).
     cell_barriers: dict[str, ast.Try]
     barrier: ast.Try | None
-    #: The vaccinated source the view was read from, when the runtime knows it: its line
-    #: numbers belong to that version of the module, which a fix may have replaced since.
-    source: str | None = None
 
 
 class NotVaccinated(ValueError):

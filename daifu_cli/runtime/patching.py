@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handled, layout, registry, signals
+from . import handled, layout, positions, registry, signals
 from .context import Context
 
 
@@ -69,6 +69,7 @@ def apply_change(change: CodeChange) -> Applied:
     result = Applied(record.name)
     old = dict(_defs(record.tree))
     codes = _code_index(change.code)
+    defined: list[types.CodeType] = []
     for qualname, node in _defs(change.tree):
         previous = old.get(qualname)
         if previous is not None and _same(previous, node):
@@ -89,19 +90,21 @@ def apply_change(change: CodeChange) -> Applied:
                     function.__code__ = signals.named(
                         code, function.__name__, function.__qualname__, rename_self=False
                     )
-                    registry.installed(function.__code__, change.source)
                     if defaults is not None:
                         function.__defaults__, function.__kwdefaults__ = defaults
                     result.swapped.append(qualname)
                 except ValueError:  # the closure changed shape: rebind a new function
-                    _define(module, qualname, node, change)
+                    defined.append(_define(module, qualname, node, change))
                     result.replaced.append(qualname)
         elif previous is None:
-            _define(module, qualname, node, change)
+            defined.append(_define(module, qualname, node, change))
             result.added.append(qualname)
     result.ignored.extend(_module_level_changes(record.tree, change.tree))
-    record.update(change.source)
+    generation = record.update(change.source, change.code)
+    for code in defined:  # compiled on their own: their frames must find this generation too
+        generation.add_code(code)
     handled.forget(record.path)
+    positions.forget(record.path)
     return result
 
 
@@ -220,8 +223,9 @@ def _function_objects(module: types.ModuleType, qualname: str) -> Iterator[types
             stack.append(getattr(item, "__wrapped__", None))
 
 
-def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: CodeChange) -> None:
-    """Run the def of a function the fix added (its decorators run too)."""
+def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: CodeChange) -> types.CodeType:
+    """Run the def of a function the fix added (its decorators run too); returns the code
+    compiled for it."""
     parts = qualname.split(".")
     target: Any = module
     for part in parts[:-1]:
@@ -231,14 +235,11 @@ def _define(module: types.ModuleType, qualname: str, node: ast.AST, change: Code
     namespace: dict[str, Any] = {}
     exec(code, module.__dict__, namespace)
     value = namespace[parts[-1]]
-    registry.installed(code, change.source)
-    inner = getattr(value, "__code__", None)
-    if isinstance(inner, types.CodeType):  # renamed by the cells decorator: a copy
-        registry.installed(inner, change.source)
     if target is module:
         module.__dict__[parts[-1]] = value
     else:
         setattr(target, parts[-1], value)
+    return code
 
 
 def _module_level_changes(old: ast.Module, new: ast.Module) -> list[str]:
@@ -296,6 +297,10 @@ def run_snippet(path: str, text: str, ctx: Context) -> tuple[str, list[str]]:
     try:
         exec(code, ctx.globals, namespace)
     except BaseException as exc:  # a snippet must never end the waiting program
-        raise PatchError(f"{path}: the snippet raised {type(exc).__name__}: {exc}") from None
+        raise PatchError(
+            f"{path}: the snippet raised {type(exc).__name__}: {exc}. None of its assignments "
+            "took effect; what it changed inside objects before raising (a list's append, a "
+            "tensor's add_, an attribute set) stays"
+        ) from None
     namespace.writes.pop("daifu", None)
     return control.action, namespace.commit()

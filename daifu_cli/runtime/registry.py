@@ -1,7 +1,10 @@
 """What the runtime knows about the code that is running.
 
 Each vaccinated module registers itself as it starts (:func:`register_module`) with a snapshot
-of its source, because the file may be replaced by a fix before the first crash. Continuations
+of its source, because the file may be replaced by a fix before the first crash. A fix adds a
+:class:`Generation` to the module's record and keeps the older ones: frames that were running
+when it landed go on running their old code, at its old line numbers, and are read against the
+generation their code was compiled from (:meth:`ModuleRecord.generation_for`). Continuations
 (the code that resumes after a crash) register their source and the map from their lines back
 to the user's statements (:class:`ContinuationRecord`).
 """
@@ -24,35 +27,49 @@ from .names import walk
 _lock = threading.RLock()
 
 
-@dataclass
-class ModuleRecord:
-    name: str
+def fingerprint(code: CodeType) -> tuple[int, bytes, bytes]:
+    """What identifies a compiled function across the renamings the runtime applies (a
+    cell's or script's ``co_name``, qualnames in its constants): its first line, bytecode and
+    line table. Two code objects with the same fingerprint run the same instructions at the
+    same lines, so either generation that holds it reads them the same way."""
+    table = getattr(code, "co_linetable", None)
+    if table is None:  # Python 3.9
+        table = code.co_lnotab
+    return (code.co_firstlineno, code.co_code, table)
+
+
+def _nested_codes(code: CodeType) -> list[CodeType]:
+    found = [code]
+    index = 0
+    while index < len(found):
+        found.extend(c for c in found[index].co_consts if isinstance(c, CodeType))
+        index += 1
+    return found
+
+
+@dataclass(eq=False)
+class Generation:
+    """One version of a module's code: the vaccinated source it was compiled from and what the
+    runtime reads from it (tree, defs, logical views).
+
+    A fix gives changed functions new code for their *next* call; frames already running keep
+    the code they started with, at that code's line numbers (and a function the fix did not
+    change keeps its old code even when the fix moved its lines). So every generation stays
+    readable for as long as the program runs, and each frame is read against its own.
+    """
+
     path: str
     source: str
+    number: int
+    #: Module code objects compiled from ``source`` (a fix's code, the defs it added);
+    #: the first generation has none: its source is compiled again when a frame needs telling
+    #: apart from a later generation.
+    compiled: list[CodeType] = field(default_factory=list)
     _tree: ast.Module | None = None
     _views: dict[int, logical.Function] = field(default_factory=dict)
     _parent_map: dict[int, ast.AST] | None = None
-    #: The source the module was imported from: what code no fix replaced was compiled from.
-    original: str = ""
-    #: Records of earlier sources, by source, for code a fix left running (see :meth:`version`).
-    _versions: dict[str, ModuleRecord] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.original = self.original or self.source
-
-    def version(self, code: CodeType) -> ModuleRecord:
-        """The record of the source *code* was compiled from: this one, or one of the module
-        as it was before a fix. A frame that started before a fix runs the code it had (a
-        caller of the crashed function, a running generator), and code a fix did not change
-        keeps the line numbers of the source it came from; its lines must be read there."""
-        entry = _installed.get(id(code))
-        found = entry[1] if entry is not None and entry[0] is code else self.original
-        if found is self.source or found == self.source:
-            return self
-        with _lock:
-            if found not in self._versions:
-                self._versions[found] = ModuleRecord(self.name, self.path, found)
-            return self._versions[found]
+    _defs: dict[tuple[str, int], ast.FunctionDef | None] = field(default_factory=dict)
+    _prints: set[tuple[int, bytes, bytes]] | None = None
 
     @property
     def tree(self) -> ast.Module:
@@ -60,19 +77,32 @@ class ModuleRecord:
             self._tree = ast.parse(self.source, self.path)
         return self._tree
 
-    def update(self, source: str) -> None:
-        """A fix replaced the module's code: later crashes read the new source."""
-        self.source, self._tree, self._views = source, None, {}
-        self._parent_map = None
-        self.__dict__.pop("_defs", None)
+    def fingerprints(self) -> set[tuple[int, bytes, bytes]]:
+        with _lock:
+            if self._prints is None:
+                codes = self.compiled
+                if not codes:
+                    try:
+                        codes = [compile(self.source, self.path, "exec", dont_inherit=True)]
+                    except (SyntaxError, ValueError):  # it compiled at import; be safe anyway
+                        codes = []
+                self._prints = {fingerprint(c) for top in codes for c in _nested_codes(top)}
+            return self._prints
+
+    def add_code(self, code: CodeType) -> None:
+        """Code compiled from this generation's source outside its module code (a def a fix
+        added, compiled on its own)."""
+        with _lock:
+            self.compiled.append(code)
+            if self._prints is not None:
+                self._prints.update(fingerprint(c) for c in _nested_codes(code))
 
     def def_for(self, code: CodeType) -> ast.FunctionDef | None:
         """The def whose compiled code is *code* (matched by name and first line)."""
         key = (code.co_name, code.co_firstlineno)
-        cache = self.__dict__.setdefault("_defs", {})
-        if key not in cache:
-            cache[key] = self._find_def(code)
-        return cache[key]  # type: ignore[no-any-return]
+        if key not in self._defs:
+            self._defs[key] = self._find_def(code)
+        return self._defs[key]
 
     def _find_def(self, code: CodeType) -> ast.FunctionDef | None:
         name = code.co_name
@@ -126,22 +156,75 @@ class ModuleRecord:
             found = self._views.get(id(node))
             if found is None:
                 found = self._views[id(node)] = logical.logical_function(node)
-                found.source = self.source
             return found
 
 
-#: Code a fix installed (with the code nested in it) -> (that code, the source it came from).
-_installed: dict[int, tuple[CodeType, str]] = {}
+class ModuleRecord:
+    """A vaccinated module: every generation of its code, the newest last."""
 
+    def __init__(self, name: str, path: str, source: str) -> None:
+        self.name = name
+        self.path = path
+        self.generations: list[Generation] = [Generation(path, source, 0)]
+        #: id(code) -> (code, its generation): the code is held so that the id stays its own.
+        self._owners: dict[int, tuple[CodeType, Generation | None]] = {}
 
-def installed(code: CodeType, source: str) -> None:
-    """A fix installed *code*, compiled from *source* (kept alive: its id stays its own)."""
-    stack = [code]
-    with _lock:
-        while stack:
-            current = stack.pop()
-            _installed[id(current)] = (current, source)
-            stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
+    def __repr__(self) -> str:
+        return f"<ModuleRecord {self.name} ({len(self.generations)} generations)>"
+
+    @property
+    def current(self) -> Generation:
+        return self.generations[-1]
+
+    @property
+    def source(self) -> str:
+        return self.current.source
+
+    @property
+    def tree(self) -> ast.Module:
+        return self.current.tree
+
+    def update(self, source: str, code: CodeType | None = None) -> Generation:
+        """A fix replaced the module's code (*code*: the module code compiled from *source*):
+        new calls read the new generation, running frames keep theirs."""
+        with _lock:
+            generation = Generation(self.path, source, len(self.generations), [code] if code is not None else [])
+            self.generations.append(generation)
+            self._owners.clear()
+            return generation
+
+    def generation_for(self, code: CodeType) -> Generation | None:
+        """The generation whose source *code* was compiled from; ``None`` if none is known
+        (which the caller must say: reading it against another generation's lines would
+        name the wrong statement)."""
+        if len(self.generations) == 1:
+            return self.current  # never patched: everything running is the first generation
+        with _lock:
+            known = self._owners.get(id(code))
+            if known is not None and known[0] is code:
+                return known[1]
+            wanted = fingerprint(code)
+            found = next((g for g in reversed(self.generations) if wanted in g.fingerprints()), None)
+            self._owners[id(code)] = (code, found)
+            return found
+
+    # The current generation's readers, for callers that work on the code as it is now.
+
+    def def_for(self, code: CodeType) -> ast.FunctionDef | None:
+        generation = self.generation_for(code)
+        return generation.def_for(code) if generation is not None else None
+
+    def qualname_of(self, node: ast.AST) -> str:
+        return self.current.qualname_of(node)
+
+    def enclosing_class(self, node: ast.AST) -> str | None:
+        return self.current.enclosing_class(node)
+
+    def enclosing_class_by_qualname(self, qualname: str) -> str | None:
+        return self.current.enclosing_class_by_qualname(qualname)
+
+    def view(self, node: ast.FunctionDef) -> logical.Function:
+        return self.current.view(node)
 
 
 @dataclass
@@ -156,10 +239,32 @@ class ContinuationRecord:
     context: Any
     module: ModuleRecord
     qualname: str
+    #: The generation of the module whose view the continuation was built from (its
+    #: statements' line numbers are that generation's).
+    generation: Generation | None = None
+    #: Line -> line in that generation's vaccinated source of the statement it copies (any
+    #: statement, also inside the defs the continuation holds), for reports.
+    origins: dict[int, int] = field(default_factory=dict)
 
 
 modules: dict[str, ModuleRecord] = {}
 continuations: dict[str, ContinuationRecord] = {}
+
+#: Records by file (``None``: not a vaccinated module): every frame that the analysis of an
+#: exception reads asks, so it must not scan all modules each time.
+_by_path: dict[str, ModuleRecord | None] = {}
+
+
+def _add(record: ModuleRecord) -> None:
+    with _lock:
+        known = modules.get(record.name)
+        if known is not None and known.path == record.path:
+            # Imported again (importlib.reload): frames of the first import may still run.
+            if known.source != record.source:
+                known.update(record.source)
+            return
+        modules[record.name] = record
+        _by_path.clear()
 
 
 def register_module(name: str) -> None:
@@ -172,7 +277,7 @@ def register_module(name: str) -> None:
     except (OSError, SyntaxError, UnicodeDecodeError):
         return
     with _lock:
-        modules[name] = ModuleRecord(name, path, source)
+        _add(ModuleRecord(name, path, source))
 
 
 def read_source(path: str) -> str:
@@ -196,7 +301,7 @@ def _adopt_started() -> None:
 
     for name, path, data in started:
         try:
-            modules[name] = ModuleRecord(name, path, decode_source(data))
+            _add(ModuleRecord(name, path, decode_source(data)))
         except (SyntaxError, UnicodeDecodeError, LookupError):
             continue
     started.clear()
@@ -210,10 +315,11 @@ def module_for(globals_: dict[str, Any]) -> ModuleRecord | None:
 
 
 def module_by_path(path: str) -> ModuleRecord | None:
-    for record in modules.values():
-        if record.path == path:
-            return record
-    return None
+    found = _by_path.get(path, False)
+    if found is False:
+        with _lock:  # not interleaved with a registration's clear
+            found = _by_path[path] = next((r for r in modules.values() if r.path == path), None)
+    return found  # type: ignore[return-value]
 
 
 def add_continuation(record: ContinuationRecord) -> None:

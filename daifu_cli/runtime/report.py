@@ -9,6 +9,7 @@ summarised, never dumped: tensors show shape, dtype and device.
 from __future__ import annotations
 
 import bisect
+import difflib
 import hashlib
 import json
 import linecache
@@ -16,7 +17,7 @@ import os
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import CodeType, TracebackType
 from typing import Any
 
 from . import layout, registry
@@ -24,21 +25,35 @@ from . import layout, registry
 
 @dataclass
 class LineMap:
-    """Vaccinated line -> original line: exact inside runs of copied lines, the statement's
-    first line inside vaccinated code."""
+    """Vaccinated line -> original line: exact inside runs of copied lines (the module's own
+    lines, and the statements, defs and classes inside vaccinated code that were copied line
+    for line), the statement's first line elsewhere inside vaccinated code."""
 
     original: Path
     #: Sorted ``(vaccinated line, original line, length)``; length 0 marks a statement.
     entries: list[tuple[int, int, int]]
 
+    def __post_init__(self) -> None:
+        self._runs = [e for e in self.entries if e[2]]
+        self._statements = [e for e in self.entries if not e[2]]
+
     def line(self, vaccinated_line: int) -> int | None:
-        index = bisect.bisect_right(self.entries, (vaccinated_line, float("inf"), 0)) - 1
-        if index < 0:
+        run = _last_before(self._runs, vaccinated_line)
+        if run is not None and vaccinated_line < run[0] + run[2]:
+            return run[1] + (vaccinated_line - run[0])
+        stmt = _last_before(self._statements, vaccinated_line)
+        if stmt is None:
             return None
-        first, original, length = self.entries[index]
-        if length and vaccinated_line >= first + length:
-            return None  # a generated line between runs
-        return original + (vaccinated_line - first if length else 0)
+        if run is not None and stmt[0] < run[0]:
+            # a run of copied lines ended between the statement and this line: a line daifu
+            # wrote between runs of the module's own lines (a vaccinated function's header)
+            return None
+        return stmt[1]
+
+
+def _last_before(entries: list[tuple[int, int, int]], line: int) -> tuple[int, int, int] | None:
+    index = bisect.bisect_right(entries, (line, float("inf"), 0)) - 1
+    return entries[index] if index >= 0 else None
 
 
 _maps: dict[tuple[str, str], LineMap | None] = {}
@@ -63,36 +78,47 @@ def line_map(vaccinated_path: str, source: str, home: Path) -> LineMap | None:
     return found
 
 
-def user_location(filename: str, line: int, home: Path, source: str | None = None) -> tuple[str, int, str | None]:
-    """``(file to show, line, text of that line)`` for a line of running code; *source*: the
-    vaccinated source that *line* belongs to, when not the module's current one (the code
-    that crashed, after a fix replaced it)."""
+def user_location(
+    filename: str,
+    line: int,
+    home: Path,
+    *,
+    code: CodeType | None = None,
+    generation: registry.Generation | None = None,
+) -> tuple[str, int, str | None]:
+    """``(file to show, line, text of that line)`` for a line of running code: of *code* if
+    given (a frame's code, which may be older than the module's newest version), else of
+    *generation*, else of the newest version."""
     continuation = registry.continuations.get(filename)
     if continuation is not None:  # resumed code: map back through the statement it runs
+        origin = continuation.origins.get(line)
+        if origin is not None:
+            return user_location(continuation.module.path, origin, home, generation=continuation.generation)
         found = continuation.lines.get(line)
         if found is not None:
             from .frames import statement_at
 
             stmt = statement_at(continuation.view.body, found[0])
             node = stmt.hoist if found[1] == "iter" and stmt.hoist is not None else stmt.node
-            return user_location(continuation.module.path, node.lineno, home, continuation.view.source)
+            return user_location(continuation.module.path, node.lineno, home, generation=continuation.generation)
     record = registry.module_by_path(filename)
     if record is not None:
-        source = record.source if source is None else source
-        mapping = line_map(filename, source, home)
+        if generation is None and code is not None:
+            generation = record.generation_for(code)
+        if generation is not None and generation is not record.current:
+            newest_line = carried(generation, record.current, line)
+            if newest_line is None:  # the line is gone from the newest version
+                return _older_location(filename, line, home, generation)
+            line = newest_line
+        mapping = line_map(filename, record.source, home)
         if mapping is not None:
             original = mapping.line(line)
-            if original is not None and _older(source, record):
-                # Older code than the module's (a fix came since): the user's file no longer
-                # holds its text; the vaccinated line does, unless daifu wrote that line.
-                text = _line_of(source, line).strip()
-                return (_short(mapping.original), original, None if _is_scaffolding(text) else text or None)
             if original is not None and mapping.original.exists():
                 text = _fresh_line(str(mapping.original), original)
                 return (_short(mapping.original), original, text or None)
             if original is not None:
                 return (_short(mapping.original), original, None)
-        return (_short(Path(filename)), line, _line_of(source, line).rstrip() or None)
+        return (_short(Path(filename)), line, _line_of(record.source, line).rstrip() or None)
     copied = _input_copy(filename, home)
     if copied is not None:  # a file of the output copied unchanged: show the user's own
         text = _fresh_line(str(copied), line)
@@ -101,9 +127,21 @@ def user_location(filename: str, line: int, home: Path, source: str | None = Non
     return (_short(Path(filename)) if not filename.startswith("<") else filename, line, text or None)
 
 
-def _older(source: str, record: registry.ModuleRecord) -> bool:
-    """Whether *source* is an earlier version of *record*'s module than the current one."""
-    return source is not record.source and source != record.source
+def _older_location(
+    filename: str, line: int, home: Path, generation: registry.Generation
+) -> tuple[str, int, str | None]:
+    """Where *line* of an older *generation* is, when the fixes since changed or removed it:
+    the user's file no longer holds its text, the generation's vaccinated line does (unless
+    daifu wrote that line). Its user line comes from that generation's line map, which the
+    runtime read while it was the newest (the one on disk is for the newest version); without
+    it, the vaccinated line is named, with the generation."""
+    text = _line_of(generation.source, line).strip()
+    shown = None if _is_scaffolding(text) else text or None
+    mapping = line_map(filename, generation.source, home)
+    original = mapping.line(line) if mapping is not None else None
+    if mapping is not None and original is not None:
+        return (_short(mapping.original), original, shown)
+    return (f"{_short(Path(filename))} (version {generation.number}, since replaced)", line, shown)
 
 
 def _line_of(source: str, line: int) -> str:
@@ -122,6 +160,23 @@ def _fresh_line(filename: str, line: int) -> str:
     changed (entries without a file, such as continuations' ``<daifu resume N>``, stay)."""
     linecache.checkcache(filename)
     return linecache.getline(filename, line).rstrip()
+
+
+_carried: dict[tuple[int, int], tuple[registry.Generation, registry.Generation, list[tuple[int, int, int]]]] = {}
+
+
+def carried(old: registry.Generation, new: registry.Generation, line: int) -> int | None:
+    """*line* of *old*'s vaccinated source as a line of *new*'s, if the fixes since left it
+    unchanged (the line maps on disk are for the newest version only)."""
+    key = (id(old), id(new))
+    found = _carried.get(key)
+    if found is None or found[0] is not old or found[1] is not new:
+        matcher = difflib.SequenceMatcher(None, old.source.splitlines(), new.source.splitlines(), autojunk=False)
+        found = _carried[key] = (old, new, [(a, b, n) for a, b, n in matcher.get_matching_blocks() if n])
+    for first_old, first_new, length in found[2]:
+        if first_old < line <= first_old + length:
+            return first_new + (line - first_old)
+    return None
 
 
 _input_root: dict[Path, Path | None] = {}
@@ -158,19 +213,29 @@ def _short(path: Path) -> str:
         return text
 
 
-def context_lines(filename: str, line: int, home: Path, around: int = 2, source: str | None = None) -> list[str]:
-    """Source lines around a failure, with a marker on the failing one (*source*: see
-    :func:`user_location`)."""
+def context_lines(
+    filename: str, line: int, home: Path, around: int = 2, *, generation: registry.Generation | None = None
+) -> list[str]:
+    """Source lines around a failure, with a marker on the failing one (*generation*: the
+    version of the module *line* belongs to, by default the newest)."""
     record = registry.module_by_path(filename)
-    if record is not None and source is not None and _older(source, record):
+    gone = (
+        record is not None and generation is not None and generation is not record.current
+        and carried(generation, record.current, line) is None
+    )
+    if gone and generation is not None and line_map(filename, generation.source, home) is not None:
+        # its user line is known, but the user's file holds the fixed text around it now
         return ["  (the code that crashed is older than your file: a fix came since; `where` shows its lines)"]
-    shown, number, _ = user_location(filename, line, home, source)
+    shown, number, _ = user_location(filename, line, home, generation=generation)
     path = Path(shown)
     lines: list[str] = []
     if path.exists():
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     elif record is not None:
-        lines, number = record.source.splitlines(), line
+        if gone and generation is not None:
+            lines, number = generation.source.splitlines(), line  # shown as the old version's line
+        else:
+            lines, number = record.source.splitlines(), line
     out = []
     for n in range(max(1, number - around), min(len(lines), number + around) + 1):
         marker = ">" if n == number else " "
@@ -185,9 +250,7 @@ def traceback_lines(tb: TracebackType | None, home: Path) -> list[str]:
     entries = [(f, n) for f, n in traceback.walk_tb(tb) if not f.f_code.co_filename.startswith(_RUNTIME_DIR)]
     for index, (frame, line) in enumerate(entries):
         code = frame.f_code
-        record = registry.module_by_path(code.co_filename)
-        source = record.version(code).source if record is not None else None  # a frame older than a fix
-        shown, number, text = user_location(code.co_filename, line, home, source)
+        shown, number, text = user_location(code.co_filename, line, home, code=code)
         last = index == len(entries) - 1
         if _is_library(code.co_filename) and not last:
             library.append(_package_of(code.co_filename))

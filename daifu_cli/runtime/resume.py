@@ -103,8 +103,10 @@ def build(
     qualname: str,
     class_name: str | None = None,
     self_name: str | None = None,
+    generation: registry.Generation | None = None,
 ) -> Built:
-    """Compile the continuation of *view* at *position* over *ctx*'s variables."""
+    """Compile the continuation of *view* at *position* over *ctx*'s variables (*view* read
+    from *generation* of *module*, by default the newest)."""
     for old, new in position.iterators:
         ctx.alias(new, old)
     region, owner = region_of(view, position.block, position.entered)
@@ -148,6 +150,7 @@ def build(
     filename = f"<daifu resume {next(_counter)}: {qualname} in {module.path.rsplit('/', 1)[-1]}>"
     reparsed = ast.parse(text, filename)
     lines = copier.line_map(tree, reparsed)
+    origins = copier.origin_lines(view, tree, reparsed)
     code = compile(reparsed, filename, "exec", dont_inherit=True)
     inner = _find_code(code, name, parent="_daifu_factory")
     user_name = "<module>" if ctx.script else view.node.name
@@ -157,7 +160,9 @@ def build(
     )
     closure = tuple(ctx.cell(n) for n in inner.co_freevars)
     runnable = types.FunctionType(inner, ctx.globals, name, None, closure)
-    record = registry.ContinuationRecord(filename, text, view, lines, ctx, module, qualname)
+    record = registry.ContinuationRecord(
+        filename, text, view, lines, ctx, module, qualname, generation or module.current, origins
+    )
     registry.add_continuation(record)
     return Built(runnable, record, region, owner)
 
@@ -465,6 +470,26 @@ class _Copier:
                 continue
             for line in _own_lines(new):
                 lines[line] = found  # ast.walk goes outside in: inner statements win
+        return lines
+
+
+    def origin_lines(self, view: logical.Function, built: ast.Module, reparsed: ast.Module) -> dict[int, int]:
+        """Lines of the compiled text -> the line of the vaccinated statement each copies,
+        for every statement, also those inside defs and classes the copied code holds (a
+        function the resumed code defines reports its own lines, not its def's)."""
+        scopes: list[ast.AST] = [view.node, *view.cells.values()]
+        originals = {
+            id(self.memo[id(node)]): node.lineno
+            for scope in scopes
+            for node in walk(scope)
+            if isinstance(node, ast.stmt) and id(node) in self.memo
+        }
+        lines: dict[int, int] = {}
+        for old, new in zip(_statements(built), _statements(reparsed)):
+            found = originals.get(id(old))
+            if found is not None:
+                for line in _own_lines(new):
+                    lines[line] = found  # outside in: inner statements win
         return lines
 
 

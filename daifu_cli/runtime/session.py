@@ -9,15 +9,17 @@ loop over an iterator without ``__iter__``).
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 import time
 import traceback
+import types
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
-from . import align, frames, journal, logical, policy, registry, report, resume, wrapping
+from . import align, frames, jit, journal, logical, policy, registry, report, resume, wrapping
 from . import config as config_module
 from .barrier import mark
 from .context import Context, capture, release
@@ -46,7 +48,10 @@ class Session:
         self.qualname = where.qualname
         self.old_view = where.view
         self.view = where.view
-        self._old_tree = (where.version or where.module).tree if where.continuation is None else where.continuation.module.tree
+        #: The module generation the crashed code comes from, and the one ``self.view`` is
+        #: read from (the newest after a fix switched the code).
+        self.old_generation = where.generation
+        self.view_generation = where.generation
         self.path = where.path
         self.phase = where.phase
         self.script = where.view.node.name == "__daifu_script__"
@@ -71,6 +76,26 @@ class Session:
         self.fix_landed = time.perf_counter()
         self.crashed_at = time.time()
         self.lines: list[str] = []
+        self.old_code_note = ""
+        if self.old_generation is not self.module.current:
+            # The frame runs code from before a fix of its module (it started before the fix
+            # landed): whatever resumes it, a retry included, goes on in the newest code, as
+            # when a fix lands while it waits. The fix may even have changed the failing line.
+            # If the crash cannot be mapped there, it resumes in the code it ran.
+            try:
+                self.switch_code()
+                align.map_crash(self.old_view, self.view, self.path, self.phase)
+                self.old_code_note = "`retry` runs the fixed code"
+            except align.CannotMap as why:
+                self.keep_running_code()
+                self.old_code_note = f"`retry` runs it as it was ({why})"
+        self.report_line, self.report_generation = self._report_position()
+        # The crash event says where the exception happened, in the code that ran (a frame older
+        # than a fix: its own line); the location (waiting state, report) where it resumes.
+        crash_text, crash_line, _ = report.user_location(
+            self.module.path, self.module_line, config.home, generation=self.old_generation
+        )
+        self.crash_location = {"file": crash_text, "line": crash_line, "function": self.qualname}
 
     # -- intercept ------------------------------------------------------------------------
 
@@ -78,75 +103,119 @@ class Session:
         exc = self.exc
         assert exc is not None and self.where is not None
         home = self.config.home
-        where_text, line, _ = report.user_location(self.module.path, self.module_line, home, self.old_view.source)
+        where_text, line, _ = report.user_location(
+            self.module.path, self.report_line, home, generation=self.report_generation
+        )
         self.location = {"file": where_text, "line": line, "function": self.qualname}
         self.journal.event(
             "crash",
             exception=type(exc).__name__,
             message=str(exc)[:500],
-            **self.location,
+            **self.crash_location,
             phase=self.phase,
         )
-        if self.where.version is not None:
-            self._to_current_code()
+        if self.old_generation is not self.module.current:
+            self.say(f"daifu: note: this code started before the last fix; {self.old_code_note}")
         decision = policy.automatic(self, exc)
         if decision is None:
             if not self.config.wait:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
             self.jit_checkpoint()
+            self.process_checkpoint()
             self.print_report()
-            self.journal.state("waiting", exception=type(exc).__name__, message=str(exc)[:500], **self.location)
             from .waiting import wait_for_fix
 
             decision = wait_for_fix(self)
         if decision.kind == "raise":
-            return self.give_up("given up" if decision.origin != "max-wait" else "maximum wait reached")
+            why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
+            return self.give_up(why.get(decision.origin, "given up"))
         if decision.kind == "exit":
-            self.journal.state("exited", code=decision.exit_code)
+            self.journal.state("ended", how=f"exited with status {decision.exit_code} from the console")
             raise SystemExit(decision.exit_code)
         if self.built is None:
             self.prepare(skip=decision.kind == "skip")
         self.journal.state("running")
         return self.plan(decision)
 
-    def _to_current_code(self) -> None:
-        """The crashed frame ran code older than its module's (it started before a fix): a
-        retry runs the current code, as after a fix, unless it cannot be mapped there."""
-        try:
-            self.switch_code()
-            align.map_crash(self.old_view, self.view, self.path, self.phase)
-        except align.CannotMap as exc:
-            self.view = self.old_view
-            self.say(f"daifu: note: this code started before the last fix; `retry` runs it as it was ({exc})")
-            return
-        self.say("daifu: note: this code started before the last fix; `retry` runs the fixed code")
-
     def jit_checkpoint(self) -> None:
         """Save the training state first, so even a run that is given up loses one step."""
-        self.saved: tuple[Path, float, int] | None = None
+        self.saved: jit.Saved | None = None
+        self.not_saved: str | None = None
         if not self.config.jit_checkpoint:
             return
-        from . import jit
-
         global _checkpoints
         _checkpoints += 1
+        named = _global_names(self.where.root_frame.f_code) if self.where is not None else frozenset()
         try:
-            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints))
-        except Exception as exc:
-            self.say(f"daifu: could not save a just-in-time checkpoint: {type(exc).__name__}: {exc}")
+            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints), named)
+        except jit.NotSaved as why:
+            if "torch" in sys.modules:  # a program without torch has nothing to checkpoint
+                self.not_saved = str(why)
+                self.journal.event("jit-checkpoint", saved=False, reason=str(why))
             return
-        if self.saved is not None:
-            path, seconds, size = self.saved
-            self.journal.event("jit-checkpoint", path=str(path), ms=round(seconds * 1000, 1), bytes=size)
+        except Exception as exc:
+            self.not_saved = f"{type(exc).__name__}: {exc}"
+            self.journal.event("jit-checkpoint", saved=False, reason=self.not_saved)
+            return
+        saved = self.saved
+        assert saved is not None
+        self.journal.event(
+            "jit-checkpoint", saved=True, path=str(saved.path), ms=round(saved.seconds * 1000, 1),
+            bytes=saved.size, states=saved.states,
+        )
+
+    def process_checkpoint(self) -> None:
+        """Save every vaccinated frame of the stack, so a new process can resume at the failing
+        statement (``daifu resume``) if this one ends: given up, killed, preempted."""
+        self.process_saved: tuple[Path, list[str]] | None = None
+        if not self.config.jit_checkpoint:
+            return
+        from . import restart
+
+        try:
+            self.process_saved = restart.save(self, str(_checkpoints))
+        except Exception as exc:
+            self.say(f"daifu: could not save a process checkpoint: {type(exc).__name__}: {exc}")
+            return
+        if self.process_saved is not None:
+            path, lost = self.process_saved
+            self.journal.event("process-checkpoint", path=str(path), lost=lost)
 
     def give_up(self, why: str) -> None:
         exc = self.exc
         if exc is not None:
             mark(exc, f"released: {why}")
             self.journal.event("give-up", reason=why, exception=type(exc).__name__, **self.location)
+        journal.gave_up = why
         self.journal.state("running")
-        self.say(f"daifu: {why}; the original {type(exc).__name__} propagates")
+        self.say(f"daifu: {why}; the original {type(exc).__name__} propagates{self._checkpoint_note()}")
         return None
+
+    def _checkpoint_note(self) -> str:
+        process = getattr(self, "process_saved", None)  # set before any wait
+        if process is not None:
+            return f"; `daifu resume {process[0]}` starts it again at the failing statement"
+        saved = getattr(self, "saved", None)
+        return "" if saved is None else f"; the just-in-time checkpoint of the crash is {saved.path}"
+
+    def terminated(self, signum: int) -> None:
+        """SIGTERM while waiting: say so, record the end, and die of the signal as the program
+        would have (status 143), so schedulers and launchers see what they expect."""
+        import os
+        import signal
+
+        name = signal.Signals(signum).name
+        exc = self.exc
+        self.journal.event("stopped", signal=name, exception=type(exc).__name__, **self.location)
+        self.journal.state("ended", how=f"killed by signal {signum} ({name}) while waiting for a fix")
+        self.say(
+            f"daifu: {name} while waiting for a fix of {type(exc).__name__} at "
+            f"{self.location.get('file')}:{self.location.get('line')}; the run ends"
+            + self._checkpoint_note()
+        )
+        sys.stderr.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
     def say(self, text: str) -> None:
         if not self.config.quiet:
@@ -166,6 +235,7 @@ class Session:
             qualname=self.qualname,
             class_name=self.class_name,
             self_name=self.self_name,
+            generation=self.view_generation,
         )
         for note in position.notes:
             self.say(f"daifu: note: {note}")
@@ -173,13 +243,20 @@ class Session:
 
     def switch_code(self) -> None:
         """The crashed module got new code: resume in the new version of the function."""
-        matches = logical.find_functions(self.module.tree, self.qualname, script=self.script)
-        index = 0 if self.script else logical.occurrence(self._old_tree, self.qualname, self.old_view.node)
+        current = self.module.current
+        matches = logical.find_functions(current.tree, self.qualname, script=self.script)
+        index = 0 if self.script else logical.occurrence(self.old_generation.tree, self.qualname, self.old_view.node)
         if index >= len(matches):
             raise align.CannotMap(f"the fix removed {self.qualname}()")
         node = matches[index]
-        self.view = self.module.view(node)
+        self.view = current.view(node)
+        self.view_generation = current
         self.built = None
+
+    def keep_running_code(self) -> None:
+        """Resume in the code that crashed (a fix could not be mapped onto it)."""
+        self.view = self.old_view
+        self.view_generation = self.old_generation
 
     def plan(self, decision: Decision) -> Any:
         built = self.built
@@ -202,7 +279,7 @@ class Session:
             restore = time.perf_counter() - landed
             session.journal.event(
                 "resume", restore_ms=round(restore * 1000, 3), **at,
-                crashed_at=f"{session.location['file']}:{session.location['line']}",
+                crashed_at=f"{session.crash_location['file']}:{session.crash_location['line']}",
             )
             session.say(f"daifu: resumed {session.qualname}() {text} ({restore * 1000:.1f} ms after the fix)")
             result = built.function()
@@ -223,7 +300,7 @@ class Session:
         if stmt is None:
             return {"file": self.location["file"], "line": None, "function": self.qualname}, "at its end (it returns)"
         node = stmt.node if stmt.hoist is None or next_item else stmt.hoist
-        file, line, _ = report.user_location(self.module.path, node.lineno, home, self.view.source)
+        file, line, _ = report.user_location(self.module.path, node.lineno, home, generation=self.view_generation)
         text = f"at {file}:{line}" + (" (the loop's next iteration)" if next_item else "")
         entered = [f"`{wrapping.header(frames.statement_at(self.view.body, p))}`" for p in position.entered]
         if entered:
@@ -243,7 +320,7 @@ class Session:
             return Resumed(signal, self, region_owner)
         built = resume.build(
             self.view, position, self.context, module=self.module, qualname=self.qualname,
-            class_name=self.class_name, self_name=self.self_name,
+            class_name=self.class_name, self_name=self.self_name, generation=self.view_generation,
         )
         result = built.function()
         if built.region is None:
@@ -277,7 +354,11 @@ class Session:
             lines.append("  (the failing statement steps an optimizer or scheduler: if it had already updated some"
                          " parameters, `retry` updates them again; `skip` goes on without it)")
         lines.append("")
-        lines.extend(report.context_lines(self.module.path, self._line(), home, source=self.old_view.source))
+        if self.old_generation is not self.module.current:
+            resumes = "it resumes in the newest code" if self.view_generation is self.module.current else (
+                "it resumes in that code (the newest cannot take it)")
+            lines.append(f"  (this frame runs {self.qualname}() as it was before the last fix of its module; {resumes})")
+        lines.extend(report.context_lines(self.module.path, self._line(), home, generation=self.report_generation))
         lines.append("")
         lines.append(f"Variables of {self.qualname}():")
         lines.extend(report.variables(self.variables()))
@@ -286,7 +367,25 @@ class Session:
         return lines
 
     def _line(self) -> int:
-        return self.module_line
+        return self.report_line
+
+    def _report_position(self) -> tuple[int, registry.Generation]:
+        """The line (and its generation) to show the crash at: its own, or, when a later fix
+        replaced that line, the statement that replaced it (where the frame will resume)."""
+        line, generation = self.module_line, self.old_generation
+        current = self.module.current
+        if generation is current or self.view_generation is not current:
+            return line, generation
+        if report.carried(generation, current, line) is not None:
+            return line, generation
+        try:
+            position = align.map_crash(self.old_view, self.view, self.path, self.phase)
+        except align.CannotMap:
+            return line, generation
+        block = resume.block_at(self.view, position.block)
+        if position.index >= len(block):
+            return line, generation
+        return block[position.index].first_line(), current
 
     def variables(self) -> list[tuple[str, Any]]:
         out = []
@@ -296,8 +395,7 @@ class Session:
             except KeyError:
                 continue
         if self.script:
-            out = [(n, v) for n, v in out if not callable(v) or hasattr(v, "shape")]
-            out = [(n, v) for n, v in out if type(v).__name__ != "module"]
+            out = [(n, v) for n, v in out if not _definition(v)]
         return out
 
     def instructions(self) -> list[str]:
@@ -306,16 +404,27 @@ class Session:
         saved = getattr(self, "saved", None)
         checkpoint = []
         if saved is not None:
-            path, seconds, size = saved
             checkpoint = [
-                f"Saved a just-in-time checkpoint ({size / 1e6:.1f} MB, {seconds * 1000:.0f} ms): {path}",
-                "  (a restarted run can load it with _daifu_shim.jit.load(path, model=model, ...))",
+                f"Saved a just-in-time checkpoint of {', '.join(saved.states)} "
+                f"({saved.size / 1e6:.1f} MB, {saved.seconds * 1000:.0f} ms): {saved.path}",
+                f"  (a restarted run can load it with {jit.load_hint(saved)})",
+                "",
+            ]
+        elif getattr(self, "not_saved", None):
+            checkpoint = [f"No just-in-time checkpoint: {self.not_saved}.", ""]
+        process = getattr(self, "process_saved", None)
+        if process is not None:
+            path, lost = process
+            checkpoint += [
+                f"Saved a process checkpoint: {path}",
+                f"  (if this process ends, `daifu resume {path}` starts the program again at this statement)",
+                *(f"  not saved: {item}" for item in lost[:8]),
                 "",
             ]
         return [
             *checkpoint,
             f"Waiting for a fix (pid {self.journal.pid}). Any of:",
-            "  - fix the source and run `daifu patch <project> -o <output>` (or edit the vaccinated file);",
+            f"  - fix the source and run `{_patch_command(home)}` (or edit the vaccinated file);",
             f"  - drop an action snippet into {patches}/ (it runs with these variables, then retries);",
             f"  - `daifu attach {home.parent}` for a console (show, p, exec, retry, skip, raise, exit).",
         ]
@@ -356,7 +465,7 @@ def adapt_iterator(exc: BaseException, where: frames.Where, config: config_modul
     class_name, self_name = _class_and_self(where)
     built = resume.build(
         where.view, position, context, module=where.module, qualname=where.qualname,
-        class_name=class_name, self_name=self_name,
+        class_name=class_name, self_name=self_name, generation=where.generation,
     )
     mark(exc, "passed: iterator adapted")
     traceback.clear_frames(exc.__traceback__)
@@ -365,7 +474,8 @@ def adapt_iterator(exc: BaseException, where: frames.Where, config: config_modul
         result = built.function()
         if built.region is None or type(result) is Resumed:
             return result
-        return Resumed(result, _Quiet(where.view, context, where.module, where.qualname, class_name, self_name), built.owner or ())
+        quiet = _Quiet(where.view, context, where.module, where.qualname, class_name, self_name, where.generation)
+        return Resumed(result, quiet, built.owner or ())
 
     return run
 
@@ -374,9 +484,11 @@ class _Quiet:
     """A session without a crash: hands old frames over to the continuation's code."""
 
     def __init__(self, view: logical.Function, context: Context, module: registry.ModuleRecord,
-                 qualname: str, class_name: str | None, self_name: str | None) -> None:
+                 qualname: str, class_name: str | None, self_name: str | None,
+                 generation: registry.Generation) -> None:
         self.view, self.context, self.module, self.qualname = view, context, module, qualname
         self.class_name, self.self_name = class_name, self_name
+        self.view_generation = generation
 
     handover = lambda self, resumed, frame, root: Session.handover(self, resumed, frame, root)  # noqa: E731
 
@@ -400,15 +512,42 @@ def _after(view: logical.Function, owner: tuple, signal: Any, region: str | None
     return None
 
 
+#: What a module's ``def``, ``class`` and ``import`` statements bind.
+_DEFINITIONS = (
+    types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType, type, functools.partial,
+)
+
+
+def _definition(value: Any) -> bool:
+    """Whether a global of script-level code is the module's code rather than its state: a
+    function, class or module (every script binds dozens through ``def``, ``class`` and
+    ``import``; listing them would bury the state). Callable *instances* are state and stay:
+    a model (``nn.Module``), a loss module, anything with a ``state_dict``."""
+    return isinstance(value, _DEFINITIONS)
+
+
+def _global_names(code: CodeType) -> frozenset[str]:
+    """Names the code (its cells and nested scopes too) loads or stores as globals or
+    attributes; the JIT checkpoint keeps the module globals among them as step counters."""
+    names: set[str] = set()
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        names.update(current.co_names)
+        todo.extend(c for c in current.co_consts if isinstance(c, CodeType))
+    return frozenset(names)
+
+
 def _params(node: ast.FunctionDef) -> tuple[str, ...]:
     args = node.args
     return tuple(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
 
 
 def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
-    cls = (where.version or where.module).enclosing_class(where.view.node) if where.continuation is None else None
-    if where.continuation is not None:
-        cls = where.continuation.module.enclosing_class_by_qualname(where.qualname)
+    if where.continuation is None:
+        cls = where.generation.enclosing_class(where.view.node)
+    else:
+        cls = where.generation.enclosing_class_by_qualname(where.qualname)
     if cls is None:
         return None, None
     args = where.view.node.args
@@ -419,3 +558,17 @@ def _class_and_self(where: frames.Where) -> tuple[str | None, str | None]:
 def _handled_exception(exc: BaseException) -> BaseException | None:
     """The exception an ``except`` block was handling when *exc* was raised in it."""
     return exc.__context__
+
+
+def _patch_command(home: Path) -> str:
+    """``daifu patch SOURCE -o OUTPUT`` with this run's own folders (the manifest names the
+    project the output was made from)."""
+    import json
+    import shlex
+
+    output = home.parent
+    try:
+        source = json.loads((home / "manifest.json").read_text(encoding="utf-8"))["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        source = "<project>"
+    return f"daifu patch {shlex.quote(str(source))} -o {shlex.quote(str(output))}"

@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+class Restore(Exception):
+    """Raised at the first statement of a function that a new process restores from a
+    process checkpoint (see ``restart``); its own crash barrier hands it to the runtime."""
+
+    def __init__(self, entry: dict) -> None:
+        super().__init__(entry.get("qualname"))
+        self.entry = entry
+
+
 class Resumed:
     """A cell finished after a fix: its statement *owner* (in the new code) ended with
     *signal*, and the caller must continue with new code after that statement."""

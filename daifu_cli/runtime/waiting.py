@@ -19,18 +19,21 @@ the state intact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import signal
 import socket
 import stat
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import align, patching, registry
+from . import align, patching, registry, trust
 from .console import HELP, Console
 
 if TYPE_CHECKING:
@@ -47,12 +50,52 @@ _WATCH_WARMUP = 1.0
 def wait_for_fix(session: Session) -> Decision:
     from .session import Decision
 
-    loop = _Loop(session)
+    loop = None
     try:
-        return loop.run()
+        with _stop_signals():  # before the run file says "waiting"
+            loop = _Loop(session)
+            return loop.run()
+    except _Stopped as stop:
+        if stop.signum == signal.SIGINT:
+            return Decision("raise", origin="interrupt")
+        session.terminated(stop.signum)  # does not return
+        raise  # pragma: no cover
     finally:
-        loop.close()
-    return Decision("raise")  # pragma: no cover
+        if loop is not None:
+            loop.close()
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT arrived while waiting for a fix."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """While waiting, SIGTERM (a scheduler's preemption) and SIGINT (Ctrl+C) end the wait
+    with a word, instead of a silent death or a traceback through daifu's own modules. A
+    handler the program installed itself stays in charge; only the main thread gets signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise _Stopped(signum)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        current = signal.getsignal(signum)
+        if current in (signal.SIG_DFL, signal.default_int_handler):
+            previous[signum] = current
+            signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Loop:
@@ -61,9 +104,14 @@ class _Loop:
         self.config = session.config
         self.console = Console(session)
         self.tty = _use_tty(self.config.console)
+        # The patch folder is made owner-only before the run file says "waiting".
+        self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
         self.server = _listen(session)
         self.clients: dict[socket.socket, bytes] = {}
-        self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
+        session.journal.state(
+            "waiting", socket=self.server.getsockname() if self.server is not None else None,
+            exception=type(session.exc).__name__, message=str(session.exc)[:500], **session.location,
+        )
         self.wake_read, self.notifier = _notifier(self.watcher.paths())
 
     def run(self) -> Decision:
@@ -112,6 +160,13 @@ class _Loop:
             return None
         if item is self.server:
             connection, _ = self.server.accept()  # type: ignore[union-attr]
+            refused = trust.untrusted_peer(connection)
+            if refused is not None:
+                self.session.say(f"daifu: console refused: {refused}")
+                self.session.journal.event("attach", ok=False, error=refused)
+                self._send(connection, f"daifu: refused: {refused}\n", final=True)
+                connection.close()
+                return None
             self.clients[connection] = b""
             intro = "\n".join(self.session.report_lines()) + "\n\n" + HELP + "\n"
             self._send(connection, intro)
@@ -192,6 +247,11 @@ class _Loop:
 
         session = self.session
         landed = time.perf_counter()
+        refused = trust.untrusted_file(path)
+        if refused is not None:
+            session.say(f"daifu: action snippet {path.name} refused: {refused}; still waiting")
+            session.journal.event("action", file=path.name, ok=False, error=f"refused: {refused}")
+            return None
         try:
             text = path.read_text(encoding="utf-8")
             action, changed = patching.run_snippet(str(path), text, session.context)
@@ -245,6 +305,11 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
     for record in records:
         if not states[record.path]:
             continue
+        refused = trust.untrusted_file(record.path)
+        if refused is not None:
+            _mark_seen(record)
+            session.journal.event("patch", module=record.name, ok=False, error=f"refused: {refused}")
+            return f"daifu: fix of {record.name} refused: {refused}; still waiting", None
         try:
             change = patching.read_change(record)
         except patching.PatchError as exc:
@@ -264,7 +329,10 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
         session.journal.event(
             "patch", module=applied.module, ok=True, swapped=applied.swapped, added=applied.added
         )
-        what = ", ".join(applied.swapped + applied.added + applied.replaced) or "no function changed"
+        what = ", ".join(applied.swapped + applied.added + applied.replaced)
+        if not what:
+            crashed_script = change.record is session.module and session.script
+            what = "its script-level code" if crashed_script else "no function changed"
         lines.append(f"daifu: applied new code of {applied.module}: {what}")
         lines.extend(f"daifu: note: {note}" for note in applied.ignored)
         crashed_changed |= change.record is session.module
@@ -278,7 +346,7 @@ def check_code(session: Session, force: bool = False) -> tuple[str, Decision | N
                 f"daifu: cannot resume {session.qualname}() in the new code: {exc}. "
                 "`retry` resumes it with the code it was running; `raise` gives up"
             )
-            session.view = session.old_view
+            session.keep_running_code()
             return "\n".join(lines), None
     else:
         session.prepare()
@@ -357,7 +425,7 @@ class _Watcher:
         self.settle = settle
         self.since = time.time() - 0.5
         self.pending: dict[Path, tuple[Signature, float]] = {}
-        folder.mkdir(parents=True, exist_ok=True)
+        trust.private_dir(folder)
 
     def paths(self) -> list[str]:
         """Folders to watch: the patch folder and the modules' folders (a file replaced by a
@@ -428,10 +496,6 @@ def _listen(session: Session) -> socket.socket | None:
         server.listen(4)
     except OSError:
         return None
-    session.journal.state(
-        "waiting", socket=str(path), exception=type(session.exc).__name__,
-        message=str(session.exc)[:500], **session.location,
-    )
     return server
 
 

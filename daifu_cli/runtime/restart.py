@@ -1,0 +1,486 @@
+"""Resume a new process at the statement where an earlier one stopped.
+
+**Saving.** At a crash (before waiting) the runtime writes a *process checkpoint*: for every
+active vaccinated frame, outermost first, the function, the statement it is at (the failing
+statement for the innermost, the call in progress for the others) and its variables, and the
+module globals those modules hold (data only: modules, functions and classes come back when
+the program's own set-up runs again). The values go into one pickle (torch's serialization
+when torch is loaded), so an object several frames share comes back as one object; a value
+that cannot be pickled (an open file, a generator, a loader with worker processes) is left out
+and named. The payload is written first, then the ``.json`` that describes it (with the
+payload's SHA-256): a checkpoint exists only once it is whole.
+
+**Restoring** (``daifu resume CHECKPOINT``, or ``DAIFU_RESUME=CHECKPOINT`` for launchers that
+start the program themselves). The program starts again with its own arguments, and its
+module-level set-up runs as usual: imports, definitions, model construction. When it calls
+the outermost saved function, a trace hook (on only until the last frame is restored) raises
+:class:`~.signals.Restore` at the first statement of its body; the function's own crash
+barrier hands it here, and instead of running the body from the start the runtime builds the
+continuation that a fix would get: the saved variables (and the module's saved globals, which
+replace what the set-up made), resuming at the saved statement. That statement calls the next
+saved function, which is restored the same way, down to the statement that failed. The saved
+position is carried into the current code exactly as an in-process fix is
+(:func:`align.map_crash`), so the source may be fixed (and re-vaccinated) before resuming.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+import time
+import types
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from . import align, frames, logical, registry, resume, trust
+from .context import Context, context_class
+from .signals import Restore
+
+if TYPE_CHECKING:
+    from .session import Session
+
+FORMAT = "daifu-process-checkpoint/1"
+
+
+class CannotRestore(Exception):
+    """The checkpoint cannot be resumed here (said to the person, the process exits 2)."""
+
+
+# -- saving ----------------------------------------------------------------------------------
+
+
+def _worth_saving(value: Any) -> bool:
+    """Data, not program: modules, functions, classes and daifu's cells come back when the
+    program's set-up runs again."""
+    return not isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)) and not (
+        callable(getattr(value, "__code__", None))
+    )
+
+
+def _outer_frames(session: Session) -> tuple[list[frames.Where], list[str]]:
+    """The vaccinated frames above the crashed invocation (innermost first), and the frames
+    between them that a new process could not rebuild (library code calling user code)."""
+    assert session.where is not None
+    found: list[frames.Where] = []
+    gaps: list[str] = []
+    current = session.where.root_frame.f_back
+    probe = Exception()  # no traceback: locate reads each frame's current line
+    while current is not None:
+        where = frames.locate(probe, current) if _vaccinated(current) else None
+        if where is None:
+            if not _transparent(current):
+                gaps.append(f"{current.f_code.co_filename}:{current.f_lineno} in {current.f_code.co_name}")
+            current = current.f_back
+            continue
+        if gaps and not found:
+            pass  # frames between the crash and its first vaccinated caller: checked below
+        found.append(where)
+        current = where.root_frame.f_back
+    return found, gaps
+
+
+def _vaccinated(frame: FrameType) -> bool:
+    return registry.module_for(frame.f_globals) is not None or frame.f_code.co_filename in registry.continuations
+
+
+def _transparent(frame: FrameType) -> bool:
+    """Frames that re-running the calling statement rebuilds: decorators of torch
+    (``no_grad``), functools wrappers, module ``__call__``, the program's entry, daifu's own."""
+    code = frame.f_code
+    name = code.co_filename.replace(os.sep, "/")
+    return (
+        frame.f_back is None
+        or "/_daifu_shim/" in name
+        or name.endswith(("/functools.py", "/contextlib.py", "/runpy.py"))
+        or "/torch/utils/_contextlib.py" in name
+        or (code.co_name in ("_call_impl", "_wrapped_call_impl") and "/torch/nn/" in name)
+        or code.co_name in ("<module>",)
+    )
+
+
+def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any]:
+    from .session import _class_and_self, _params
+
+    class_name, self_name = _class_and_self(where)
+    names = context.user_names() if script else list(context.cells)
+    values = {}
+    for name in names:
+        if script and name not in context.cells and name.startswith("__"):
+            continue
+        try:
+            value = context.get(name)
+        except KeyError:
+            continue
+        if name.startswith("_daifu_it_") or _worth_saving(value):
+            values[name] = value
+    if script:  # the script's hoisted iterators live in its cells
+        for name, cell in context.cells.items():
+            if name.startswith("_daifu_it_"):
+                try:
+                    values[name] = cell.cell_contents
+                except ValueError:
+                    pass
+    return {
+        "meta": {
+            "module": where.module.name,
+            "file": where.module.path,
+            "qualname": where.qualname,
+            "code_name": where.root_frame.f_code.co_name,
+            "script": script,
+            "path": list(where.path),
+            "phase": where.phase,
+            "region": where.region,
+            "line": where.module_line,
+            "class_name": class_name,
+            "self_name": self_name,
+            "params": list(_params(where.view.node)),
+        },
+        "values": values,
+    }
+
+
+def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
+    """Write the process checkpoint of *session*'s crash; returns the path of its ``.json``
+    and what could not be saved (``name: reason``), or ``None`` when nothing could be."""
+    from .context import capture
+
+    assert session.where is not None
+    outer, gaps = _outer_frames(session)
+    entries = [_entry(session.where, session.context, session.script)]
+    for where in outer:
+        script = where.view.node.name == "__daifu_script__"
+        context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
+        entries.append(_entry(where, context, script))
+    entries.reverse()  # outermost first: the order a new process restores them in
+    modules = {e["meta"]["module"]: registry.modules[e["meta"]["module"]] for e in entries}
+    global_values = {
+        name: {k: v for k, v in vars(sys.modules[name]).items() if not k.startswith("__") and _worth_saving(v)}
+        for name in modules
+        if name in sys.modules
+    }
+    payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
+    lost = _drop_unpicklable(payload)
+    started = time.perf_counter()
+    data = _dumps(payload)
+    home = session.config.home
+    folder = trust.private_dir(home / "jit")
+    stem = folder / f"{os.getpid()}-{label}"
+    payload_path = stem.with_suffix(".state")
+    _write_atomically(payload_path, data)
+    meta = {
+        "format": FORMAT,
+        "created": time.time(),
+        "pid": os.getpid(),
+        "argv": sys.argv,
+        "executable": sys.executable,
+        "cwd": os.getcwd(),
+        "output": str(home.parent.resolve()),
+        "payload": payload_path.name,
+        "payload_sha256": hashlib.sha256(data).hexdigest(),
+        "serializer": "torch" if "torch" in sys.modules else "pickle",
+        "frames": [e["meta"] for e in entries],
+        "sources": {name: record.source for name, record in modules.items()},
+        "lost": lost,
+        "gaps": gaps,
+        "exception": f"{type(session.exc).__name__}: {session.exc}",
+        "write_ms": round((time.perf_counter() - started) * 1000, 1),
+        "bytes": len(data),
+    }
+    target = stem.with_suffix(".json")
+    _write_atomically(target, json.dumps(meta, indent=1, default=str).encode("utf-8"))
+    return target, lost + [f"frame {g}: library code between saved frames" for g in gaps]
+
+
+def _rng_states() -> dict[str, Any]:
+    """Python's generator, NumPy's global one and torch's (CPU and every CUDA device), where
+    the program uses them: the resumed run draws the numbers the original would have."""
+    import random
+
+    states: dict[str, Any] = {"python": random.getstate()}
+    numpy: Any = sys.modules.get("numpy")
+    if numpy is not None:
+        states["numpy"] = numpy.random.get_state()
+    torch: Any = sys.modules.get("torch")
+    if torch is not None:
+        states["torch"] = torch.get_rng_state()
+        try:
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                states["cuda"] = torch.cuda.get_rng_state_all()
+        except Exception:
+            pass
+    return states
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    import random
+
+    random.setstate(states["python"])
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    if "torch" in states:
+        import torch
+
+        torch.set_rng_state(states["torch"])
+        if "cuda" in states and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
+    """Take out the values pickle refuses, naming each (tried whole first: usually all pass)."""
+    try:
+        _dumps(payload)
+        return []
+    except Exception:
+        pass
+    lost = []
+    for index, values in enumerate(payload["frames"]):
+        for name in list(values):
+            try:
+                _dumps(values[name])
+            except Exception as exc:
+                lost.append(f"{name} (frame {index}): {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
+                del values[name]
+    for module, values in payload["globals"].items():
+        for name in list(values):
+            try:
+                _dumps(values[name])
+            except Exception as exc:
+                lost.append(f"{module}.{name}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
+                del values[name]
+    return lost
+
+
+def _dumps(obj: Any) -> bytes:
+    torch: Any = sys.modules.get("torch")
+    buffer = io.BytesIO()
+    if torch is not None:
+        torch.save(obj, buffer)
+    else:
+        pickle.dump(obj, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    return buffer.getvalue()
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.partial")
+    fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict[str, Any], bytes]:
+    """The checkpoint's description and its payload bytes, checked: whole, daifu's, of this
+    output, and written by this user. Raises :class:`CannotRestore` with the reason."""
+    path = Path(path)
+    refused = trust.untrusted_file(path)
+    if refused is not None:
+        raise CannotRestore(f"refusing {path}: {refused} (loading a checkpoint runs pickle)")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CannotRestore(f"cannot read {path}: {exc}") from None
+    except ValueError:
+        raise CannotRestore(f"{path} is not a daifu process checkpoint (not JSON)") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CannotRestore(f"{path} is not a daifu process checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})")
+    payload_path = path.with_name(str(meta.get("payload")))
+    try:
+        data = payload_path.read_bytes()
+    except OSError as exc:
+        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != meta.get("payload_sha256"):
+        raise CannotRestore(f"its state file {payload_path} is incomplete or changed (SHA-256 differs); use an earlier checkpoint")
+    refused = trust.untrusted_file(payload_path)
+    if refused is not None:
+        raise CannotRestore(f"refusing {payload_path}: {refused}")
+    if output is not None and Path(meta.get("output", "")).resolve() != output.resolve():
+        raise CannotRestore(f"it belongs to the output {meta.get('output')}, not to {output}")
+    return meta, data
+
+
+# -- restoring -------------------------------------------------------------------------------
+
+_plan: dict[str, Any] | None = None
+
+
+def arm(path: str) -> None:
+    """Called by the shim in a process started with ``DAIFU_RESUME``: check the checkpoint
+    now (a bad one ends the process before the program does anything), restore later."""
+    global _plan
+    from . import config as config_module
+
+    home = config_module.load().home
+    try:
+        meta, data = read(path, home.parent)
+    except CannotRestore as exc:
+        _refuse(str(exc))
+    _plan = {"meta": meta, "data": data, "next": 0, "values": None, "restored_globals": set(), "path": path}
+    for item in meta.get("lost", []):
+        print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)
+    import atexit
+
+    atexit.register(_never_reached)
+    sys.settrace(_on_call)
+
+
+def _never_reached() -> None:
+    plan = _plan
+    if plan is not None and plan["next"] < len(plan["meta"]["frames"]):
+        entry = plan["meta"]["frames"][plan["next"]]
+        print(
+            f"daifu: the program ended without calling {entry['qualname']}() of {entry['module']}, "
+            f"so the checkpoint {plan['path']} was not resumed (frame {plan['next'] + 1} of "
+            f"{len(plan['meta']['frames'])}); what ran was the program from its start",
+            file=sys.stderr,
+        )
+
+
+def _refuse(reason: str) -> None:
+    print(f"daifu: cannot resume: {reason}", file=sys.stderr, flush=True)
+    os._exit(2)
+
+
+def _on_call(frame: FrameType, event: str, arg: Any) -> Any:
+    """Global trace while frames remain to restore: find the call of the next saved function."""
+    plan = _plan
+    if plan is None or event != "call":
+        return None
+    entry = plan["meta"]["frames"][plan["next"]]
+    if frame.f_code.co_name != entry["code_name"] or frame.f_globals.get("__name__") != entry["module"]:
+        return None
+    module = registry.module_for(frame.f_globals)
+    node = module.def_for(frame.f_code) if module is not None else None
+    qualname = getattr(frame.f_code, "co_qualname", entry["qualname"])  # 3.11+: exact
+    if node is None or module is None:
+        if qualname == entry["qualname"]:
+            _refuse(f"{entry['qualname']}() is not vaccinated in the current code (was it changed or excluded?)")
+        return None
+    if module.qualname_of(node) != entry["qualname"]:
+        return None
+    barrier = next((s for s in node.body if isinstance(s, ast.Try)), None)
+    if barrier is None:
+        _refuse(f"{entry['qualname']}() is not vaccinated in the current code (was it changed or excluded?)")
+        return None
+    first = barrier.body[0].lineno
+
+    def at_first_statement(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line" and frame.f_lineno >= first:
+            raise Restore(entry)  # caught by the function's own barrier (tracing stops here)
+        return at_first_statement
+
+    return at_first_statement
+
+
+def continue_frame(exc: Restore, frame: FrameType) -> Any:
+    """The barrier of the next saved function caught :class:`Restore`: the continuation that
+    resumes it at its saved statement, with its saved variables."""
+    plan = _plan
+    assert plan is not None
+    entry = exc.entry
+    index = plan["next"]
+    plan["next"] += 1
+    try:
+        function = _continuation(plan, index, entry, frame)
+    except CannotRestore as failure:
+        _refuse(str(failure))
+    last = plan["next"] >= len(plan["meta"]["frames"])
+    sys.settrace(None if last else _on_call)
+    where = f"{entry['qualname']}() at line {entry['line']} of the vaccinated {os.path.basename(entry['file'])}"
+    print(f"daifu: restored {where} from {plan['path']}", file=sys.stderr, flush=True)
+    if last:
+        _journal_restored(plan)
+    return function
+
+
+def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame: FrameType) -> Any:
+    module = registry.module_for(frame.f_globals)
+    assert module is not None
+    node = module.def_for(frame.f_code)
+    assert node is not None
+    view = module.view(node)
+    if entry["script"]:
+        _define(view, entry, frame.f_globals, module.path)
+    if plan["values"] is None:
+        try:
+            loaded = _loads(plan["data"], plan["meta"].get("serializer"))
+        except Exception as exc:
+            raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
+        _set_rng_states(loaded["rng"])
+        plan["values"] = loaded
+    values: dict[str, Any] = plan["values"]
+    if entry["module"] not in plan["restored_globals"]:
+        plan["restored_globals"].add(entry["module"])
+        frame.f_globals.update(values["globals"].get(entry["module"], {}))
+    saved = registry.ModuleRecord(entry["module"], entry["file"], plan["meta"]["sources"][entry["module"]])
+    saved_nodes = logical.find_functions(saved.tree, entry["qualname"], script=entry["script"])
+    if not saved_nodes:
+        raise CannotRestore(f"{entry['qualname']}() is not in the saved source")
+    saved_view = saved.view(saved_nodes[0])
+    if entry["region"] is not None:
+        raise CannotRestore(
+            f"{entry['qualname']}() was inside a `with` or `try ... finally` block (line {entry['line']}): "
+            "resuming inside one in a new process is not supported yet"
+        )
+    try:
+        position = align.map_crash(saved_view, view, tuple(entry["path"]), entry["phase"])
+    except align.CannotMap as failure:
+        raise CannotRestore(f"{entry['qualname']}(): {failure}") from None
+    context = context_class(entry["qualname"], tuple(entry["params"]))(entry["qualname"], frame.f_globals, entry["script"])
+    for name, value in values["frames"][index].items():
+        if entry["script"] and not name.startswith("_daifu_"):
+            context.globals[name] = value
+        else:
+            context.cell(name).cell_contents = value
+    missing = [n for n in resume._variables(view, context) if n.startswith("_daifu_it_") and n not in context.cells]
+    if position.loop_next and missing:
+        raise CannotRestore(f"the iterator of the loop around line {entry['line']} could not be saved")
+    built = resume.build(
+        view, position, context, module=module, qualname=entry["qualname"],
+        class_name=entry["class_name"], self_name=entry["self_name"],
+    )
+    return built.function
+
+
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _define(view: logical.Function, entry: dict[str, Any], namespace: dict[str, Any], filename: str) -> None:
+    """Script-level code restored at a statement skips what came before it, and that includes
+    its imports, functions and classes: the program's, not its data. Run those (only those,
+    at the top level before the saved statement) so names resolve and saved objects of the
+    program's own classes can be loaded."""
+    first = entry["path"][0]
+    nodes: list[ast.stmt] = [s.node for s in view.body[:first] if isinstance(s.node, _DEFINITIONS)]
+    if nodes:
+        code = compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec", dont_inherit=True)
+        exec(code, namespace)
+
+
+def _loads(data: bytes, serializer: str | None) -> Any:
+    if serializer == "torch":
+        import torch
+
+        return torch.load(io.BytesIO(data), weights_only=False)
+    return pickle.loads(data)
+
+
+def _journal_restored(plan: dict[str, Any]) -> None:
+    from . import config as config_module
+    from . import journal
+
+    journal.Journal(config_module.load().home).event(
+        "restored", checkpoint=str(plan["path"]), frames=len(plan["meta"]["frames"])
+    )

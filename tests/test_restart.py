@@ -1,0 +1,176 @@
+"""Resume in a new process: a crash is checkpointed (every vaccinated frame), the process
+ends (SIGTERM while waiting), the person fixes the source, and `daifu resume` starts the
+program again at the failing statement. What the two processes print together equals the
+fixed program run from scratch, bit for bit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.recovery import Run, fixed_copy, run_plain
+
+NESTED = """
+import random
+
+random.seed(0)
+history = []
+
+
+def step(i, weights, noise, scale):
+    return [w * scale + noise * i for w in weights]
+
+
+def train(epochs):
+    weights = [0.0, 1.0]
+    scale = 1.0
+    for epoch in range(epochs):
+        for i in range(6):
+            noise = random.random()
+            weights = step(i, weights, noise, scale / (epoch - 1))
+            history.append(round(sum(weights), 6))
+        print("epoch", epoch, history[-1], flush=True)
+    return weights
+
+
+def main():
+    for attempt in range(1):
+        final = train(3)
+    print("final", final)
+
+
+main()
+"""
+
+TORCH_SCRIPT = """
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+losses = []
+for step in range(8):
+    x = torch.randn(16, 4)
+    loss = model(x).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    losses.append(round(loss.item() / (step - 5), 6))
+    print("step", step, flush=True)
+print(losses)
+print("weights", model.lin.weight.sum().item())
+"""
+
+
+def daifu_resume(checkpoint: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DAIFU_CONSOLE": "off", "DAIFU_WAIT": "0", "PYTHONUNBUFFERED": "1"}
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "daifu_cli", "resume", str(checkpoint), *args],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+
+
+def crash_checkpoint_and_terminate(run: Run) -> tuple[Path, str]:
+    """Run until the crash waits, then SIGTERM it; the process checkpoint and what it printed."""
+    run.start()
+    run.wait_waiting(timeout=120)
+    saved = [e for e in run.events() if e["event"] == "process-checkpoint"]
+    assert len(saved) == 1, run.events()
+    assert run.process is not None
+    run.process.send_signal(signal.SIGTERM)
+    code, out, err = run.finish()
+    assert code == -signal.SIGTERM, err
+    assert f"`daifu resume {saved[0]['path']}` starts it again at the failing statement" in err
+    return Path(saved[0]["path"]), out
+
+
+def test_nested_functions_resume_in_a_new_process_after_a_fix(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED})
+    checkpoint, before = crash_checkpoint_and_terminate(run)
+    meta = json.loads(checkpoint.read_text())
+    assert [f["qualname"] for f in meta["frames"]] == ["main", "train"]  # outermost first
+    fix = ("scale / (epoch - 1)", "scale / (epoch - 1 or 1)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "daifu: restored main()" in resumed.stderr and "daifu: restored train()" in resumed.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
+    assert before + resumed.stdout == fixed.stdout  # nothing redone, nothing lost
+    assert before == "epoch 0 " + fixed.stdout.split("epoch 0 ")[1].split("\n")[0] + "\n"
+
+
+def test_script_level_torch_training_resumes_with_its_model_and_optimizer(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    run = Run(tmp_path, {"main.py": TORCH_SCRIPT})
+    checkpoint, before = crash_checkpoint_and_terminate(run)
+    fix = ("loss.item() / (step - 5)", "loss.item() / (step - 5 or 1)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
+    assert before + resumed.stdout == fixed.stdout
+    assert before.count("step") == 5  # steps 0-4 printed before the crash; none repeated
+
+
+def test_a_position_the_fix_removed_is_refused(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    run.patch("        for i in range(6):", "        if True:\n            i = 0")
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "daifu: cannot resume: train(): the fix removed or rewrote the `for`" in resumed.stderr, resumed.stderr
+    assert "epoch" not in resumed.stdout
+    run.patch("    for epoch in range(epochs):", "    if epochs:\n        epoch = 1")  # no loop left
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2 and "train() is not vaccinated in the current code" in resumed.stderr
+
+
+def test_bad_checkpoints_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    state = checkpoint.with_suffix(".state")
+    good = state.read_bytes()
+    state.write_bytes(good[: len(good) // 2])  # a write cut short
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2 and "incomplete or changed" in resumed.stderr, resumed.stderr
+    state.write_bytes(good)
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"format": "something else"}')
+    resumed = daifu_resume(foreign)
+    assert resumed.returncode == 2 and "not a daifu process checkpoint" in resumed.stderr
+    os.chmod(checkpoint.parent, 0o777)
+    try:
+        resumed = daifu_resume(checkpoint)
+        assert resumed.returncode == 2 and "can be written by other users" in resumed.stderr
+    finally:
+        os.chmod(checkpoint.parent, 0o700)
+    # a checkpoint of another output
+    other = Run(tmp_path / "other", {"main.py": NESTED})
+    moved = other.out / ".daifu" / "jit" / checkpoint.name
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    moved.write_bytes(checkpoint.read_bytes())
+    moved.with_suffix(".state").write_bytes(good)
+    env = {**os.environ, "DAIFU_RESUME": str(moved), "DAIFU_CONSOLE": "off"}
+    env.pop("PYTHONPATH", None)
+    started = subprocess.run([sys.executable, "main.py"], cwd=other.out, capture_output=True, text=True, env=env, timeout=60)
+    assert started.returncode == 2 and "it belongs to the output" in started.stderr, started.stderr
+    assert started.stdout == ""  # refused before the program did anything
