@@ -106,8 +106,12 @@ def _converse(target: dict[str, Any], stdin: _Lines, echo: Callable[[str], None]
         return "failed"
     with client:
         sent = replies = 0
+        detaching = False  # the person typed `detach` (or quit): the run hangs up, it did not resume
         while True:
             if stdin.closed and replies > sent:  # every line answered (and the greeting)
+                if detaching:  # the console already detached (and hung up)
+                    sys.stdout.write("\n")
+                    return "detached"
                 try:
                     client.sendall(b"detach\n")
                     _read_reply(client)
@@ -127,13 +131,14 @@ def _converse(target: dict[str, Any], stdin: _Lines, echo: Callable[[str], None]
                 except OSError:
                     data = b""
                 if not data:
-                    return "resumed"
+                    return "detached" if detaching else "resumed"
                 replies += data.count(END.encode())
                 sys.stdout.write(data.replace(END.encode(), b"").decode("utf-8", "replace"))
                 sys.stdout.flush()
             if stdin.fd in ready:
                 line = stdin.read_line()
                 if line:
+                    detaching = line.strip() in (b"detach", b"quit", b"q")
                     try:
                         client.sendall(line)
                     except OSError:
