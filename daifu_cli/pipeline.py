@@ -47,6 +47,10 @@ class FileResult:
     path: str
     #: The output text, or ``None`` when the file is copied unchanged.
     text: str | None
+    #: The output as the file's bytes (its encoding, BOM and line endings), as verified.
+    data: bytes | None = None
+    #: The input's encoding, as Python reads it (``utf-8-sig`` with a BOM).
+    encoding: str = "utf-8"
     decisions: list[select.Decision] = field(default_factory=list)
     vaccinated: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
@@ -91,7 +95,7 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     except SourceError as exc:
         return FileResult(path, None, error=str(exc), error_line=exc.line)
     timings["parse"] = time.perf_counter() - clock
-    result = FileResult(path, None, timings=timings)
+    result = FileResult(path, None, encoding=source.encoding, timings=timings)
     clock = time.perf_counter()
     result.decisions = select.select(source.tree, path, options.selection)
     timings["select"] = time.perf_counter() - clock
@@ -100,9 +104,9 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     while targets:
         text, runs = _emit_file(source, targets, options, timings, result)
         linemap: list[tuple[int, int]] = []
-        problem = _verify(source, text, targets, timings, linemap)
+        data, problem = _verify(source, text, targets, timings, linemap)
         if problem is None:
-            result.text = text
+            result.text, result.data = text, data
             result.linemap = sorted(linemap)
             result.runs = runs
             result.vaccinated = [t.qualname for t in targets]
@@ -303,8 +307,9 @@ def _assemble(
     """The file's text with each top-level target's span replaced by its output, and the runs
     of lines copied unchanged (for mapping lines of the output back to the input)."""
     lines = source.lines
-    header_at = _header_line(source)
-    banner_at = _banner_position(lines)
+    # Nothing goes above the lines Python reads the file's properties from (shebang, coding).
+    banner_at = source.prologue
+    header_at = max(_header_line(source), banner_at + 1)
     out: list[str] = []
     runs: list[tuple[int, int, int]] = []
     cursor = 1
@@ -384,14 +389,6 @@ def _shift_runs(runs: list[tuple[int, int, int]], at: int) -> list[tuple[int, in
     return shifted
 
 
-def _banner_position(lines: list[str]) -> int:
-    """Index before which the banner goes: after a shebang and an encoding line."""
-    at = 0
-    while at < min(2, len(lines)) and (lines[at].startswith("#!") or _is_coding(lines[at])):
-        at += 1
-    return at
-
-
 def _shim_lines(blank_after: int = 0) -> list[str]:
     return render("shim_import.py.j2").text().split("\n") + [""] * blank_after
 
@@ -434,12 +431,6 @@ def _header_line(source: SourceFile) -> int:
     if after_docstring and line <= len(source.lines) and not source.lines[line - 1].strip():
         line += 1  # black keeps one blank line after a module docstring
     return line
-
-
-def _is_coding(line: str) -> bool:
-    import re
-
-    return bool(re.match(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", line))
 
 
 def _final_text(
@@ -501,11 +492,21 @@ def _verify(
     targets: list[_Target],
     timings: dict[str, float],
     linemap: list[tuple[int, int]],
-) -> verify.VerifyError | None:
+) -> tuple[bytes | None, verify.VerifyError | None]:
+    """The output's bytes, checked as Python will read them from disk, or the problem."""
     clock = time.perf_counter()
+    data = None
     try:
         try:
-            tree = verify.compile_check(text, source.path)
+            data = source.encode(text)
+        except UnicodeEncodeError as exc:
+            line = text.count("\n", 0, exc.start) + 1
+            message = f"output cannot be written in the file's encoding {source.encoding} (line {line})"
+            problem = verify.VerifyError("<module>", message, line)
+            culprit = _culprit(source, text, targets, line)
+            raise verify.VerifyError(culprit, message) if culprit else problem from None
+        try:
+            tree = verify.compile_check(data, source.path, text)
         except verify.VerifyError as exc:
             culprit = _culprit(source, text, targets, exc.line)
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
@@ -514,7 +515,7 @@ def _verify(
             output = _output_of(source, tree, target)
             original: ast.FunctionDef | list[ast.stmt] = target.node
             if output is None:
-                return verify.VerifyError(target.qualname, "vaccinated function not found in output")
+                return None, verify.VerifyError(target.qualname, "vaccinated function not found in output")
             linemap.extend(
                 verify.check_function(
                     original, output, target.qualname, script=target.is_script,
@@ -522,10 +523,10 @@ def _verify(
                 )
             )
     except verify.VerifyError as exc:
-        return exc
+        return None, exc
     finally:
         timings["verify"] = timings.get("verify", 0.0) + time.perf_counter() - clock
-    return None
+    return data, None
 
 
 def _output_of(source: SourceFile, tree: ast.Module, target: _Target) -> ast.FunctionDef | None:

@@ -14,6 +14,7 @@ import ast
 import bisect
 import io
 import itertools
+import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,15 +67,30 @@ class SourceFile:
             raise SourceError(f"cannot decode: {exc}") from None
         if text.startswith("\ufeff"):
             text = text[1:]
-        newline = "\r\n" if "\r\n" in text else "\n"
+        newline = _first_newline(text)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         return cls(path, text, encoding, newline)
 
     def encode(self, text: str) -> bytes:
-        """Encode output *text* with this file's encoding and newline style."""
+        """Output *text* as the file's bytes: its encoding (a BOM if it had one: ``utf-8-sig``)
+        and the line ending of its first line. Raises :class:`UnicodeEncodeError` if generated
+        text cannot be written in the file's encoding."""
         if self.newline != "\n":
             text = text.replace("\n", self.newline)
         return text.encode(self.encoding)
+
+    @cached_property
+    def prologue(self) -> int:
+        """How many lines at the top Python reads the file's properties from (a shebang on
+        line 1, a coding declaration on line 1, or on line 2 below a comment or blank line).
+        Nothing may be inserted above them: a coding declaration pushed to line 3 is ignored,
+        and a shebang only works on line 1."""
+        lines = self.lines
+        if lines and is_coding_line(lines[0]):
+            return 1
+        if len(lines) > 1 and _BLANK_OR_COMMENT.match(lines[0]) and is_coding_line(lines[1]):
+            return 2
+        return 1 if lines and lines[0].startswith("#!") else 0
 
     # -- lines and positions -------------------------------------------------------------
 
@@ -213,6 +229,25 @@ class SourceFile:
     def keyword_before(self, node: ast.AST, keyword: str) -> Token:
         """The *keyword* token (``else``, ``finally``, ``case``) that introduces *node*'s block."""
         return self.previous_token(self.start(node), keyword)
+
+
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:#|$)")
+
+
+def is_coding_line(line: str) -> bool:
+    """Whether *line* is a PEP 263 coding declaration (on line 1 or 2, it sets the encoding)."""
+    return _CODING.match(line) is not None
+
+
+def _first_newline(text: str) -> str:
+    """The line ending of the first line (``\\n`` for a file of one line)."""
+    for index, char in enumerate(text):
+        if char == "\n":
+            return "\n"
+        if char == "\r":
+            return "\r\n" if text[index + 1 : index + 2] == "\n" else "\r"
+    return "\n"
 
 
 _STRING_TOKENS = {tokenize.STRING}

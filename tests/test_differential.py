@@ -6,7 +6,10 @@ on 3.9 to 3.13). Programs in ``programs/torch/`` need PyTorch.
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -70,12 +73,30 @@ def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float =
     assert not internal, internal
     # Either something is vaccinated, or everything was left as it was with a reason.
     assert outcome.functions + outcome.scripts > 0 or outcome.skipped, "nothing was selected"
+    for path in sorted(src.rglob("*.py")):
+        _same_file_properties(path.read_bytes(), (out / path.relative_to(src)).read_bytes(), path)
     original = run_python(python, main, src, timeout=timeout)
     vaccinated = run_python(python, main, out, timeout=timeout)
     assert original.stdout, f"the program prints nothing:\n{original.stderr}"
     assert vaccinated.stdout == original.stdout, vaccinated.stderr
     assert vaccinated.returncode == original.returncode, vaccinated.stderr
     assert _last_exception(vaccinated.stderr) == _last_exception(original.stderr), vaccinated.stderr
+
+
+def _same_file_properties(before: bytes, after: bytes, path: Path) -> None:
+    """What Python reads from a file's first lines or bytes is the same in its output: the
+    encoding (BOM, coding declaration), the shebang, the lines holding them, the line endings."""
+    detect = lambda data: tokenize.detect_encoding(io.BytesIO(data).readline)[0]  # noqa: E731
+    assert detect(after) == detect(before), path
+    assert after.startswith(b"\xef\xbb\xbf") == before.startswith(b"\xef\xbb\xbf"), path
+    first = before.split(b"\n", 2)[:2]
+    keep = 0
+    for index, line in enumerate(first):
+        text = line.lstrip(b"\xef\xbb\xbf") if index == 0 else line
+        if re.match(rb"^[ \t\f]*#.*?coding[:=]", text) or (index == 0 and text.startswith(b"#!")):
+            keep = index + 1
+    assert after.split(b"\n", 2)[:keep] == first[:keep], path
+    assert (b"\r\n" in after) == (b"\r\n" in before), path
 
 
 @pytest.mark.parametrize("program", [_case(p) for p in PLAIN])

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import io
+import tokenize
 from collections.abc import Sequence
 
 from daifu_cli.runtime import logical, normal
@@ -32,15 +34,32 @@ class VerifyError(Exception):
         self.line = line
 
 
-def compile_check(text: str, filename: str) -> ast.Module:
-    """Parse and compile *text* (compiling also checks scopes: nonlocal and global rules)."""
+def compile_check(data: bytes, filename: str, text: str) -> ast.Module:
+    """Compile the output *data* as Python reads it from disk (its BOM, coding declaration and
+    line endings decide how it decodes), and check that it decodes to *text*: a coding line
+    pushed below line 2, or a BOM lost, can leave a file that compiles but reads differently.
+    Compiling also checks scopes (nonlocal and global rules)."""
     try:
-        tree = ast.parse(text, filename)
+        tree = ast.parse(data, filename)
         compile(tree, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         message = f"output does not compile: {exc.msg} (line {exc.lineno})"
         raise VerifyError("<module>", message, exc.lineno) from None
+    read = _as_python_reads(data)
+    if read != text:
+        lines, wanted = read.split("\n"), text.split("\n")
+        line = next((n for n, (a, b) in enumerate(zip(lines, wanted), 1) if a != b), min(len(lines), len(wanted)))
+        raise VerifyError("<module>", f"output reads back differently from disk (line {line})", line)
     return tree
+
+
+def _as_python_reads(data: bytes) -> str:
+    """*data* decoded as the interpreter decodes a source file, newlines made ``\\n``."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_function(
