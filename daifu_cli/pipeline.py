@@ -71,6 +71,8 @@ class _Target:
     parent: _Target | None = None
     code: Code | None = None
     scope: analyze.Scope | None = None
+    #: The last input line its output stands for (from the emitter).
+    end: int = 0
 
     @property
     def is_script(self) -> bool:
@@ -226,6 +228,7 @@ def _emit_file(
     kept = Kept()
     for target in sorted(targets, key=_depth, reverse=True):
         children = {id(t.node): t.code for t in targets if t.parent is target and t.code}
+        ends = {id(t.node): t.end for t in targets if t.parent is target and t.code}
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,
@@ -236,6 +239,7 @@ def _emit_file(
             method_self=_method_self(target),
             future_annotations=future,
             kept=kept,
+            ends=ends,
         )
         if target.is_script:
             stmts = target.node
@@ -243,12 +247,14 @@ def _emit_file(
             # Comments above the first statement stay where they are, above the script function
             # (the replaced span starts at that statement, as a function's starts at its def).
             target.code = emitter.script(stmts, source.stmt_start(stmts[0])[0] - 1)
+            target.end = emitter.end
         else:
             node = target.node
             assert isinstance(node, ast.FunctionDef)
             target.code = emitter.function(
                 node, qualname=target.qualname, drop_decorators=target.decision.markers
             )
+            target.end = emitter.end
             if target.parent is not None and target.parent.is_script:
                 target.code = _held_in_script(source, target, options, result, kept)
     timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
@@ -291,10 +297,10 @@ def _span(source: SourceFile, target: _Target) -> tuple[int, int]:
     if target.is_script:
         stmts = target.node
         assert isinstance(stmts, list)
-        return stmts[0].lineno, _script_end(stmts)
+        return stmts[0].lineno, max(_script_end(stmts), target.end)
     node = target.node
     assert isinstance(node, ast.FunctionDef)
-    return source.stmt_start(node)[0], node.end_lineno  # type: ignore[return-value]
+    return source.stmt_start(node)[0], max(node.end_lineno or node.lineno, target.end)
 
 
 def _script_end(stmts: Sequence[ast.stmt]) -> int:
@@ -522,11 +528,24 @@ def _verify(
                     future_annotations=future,
                 )
             )
+        lost = verify.lost_comment(source.comments.values(), text)
+        if lost is not None:
+            raise verify.VerifyError(
+                _innermost(source, targets, lost.start[0]) or targets[0].qualname,
+                f"the comment at line {lost.start[0]} is missing from the output: {lost.string.strip()}",
+            )
     except verify.VerifyError as exc:
         return None, exc
     finally:
         timings["verify"] = timings.get("verify", 0.0) + time.perf_counter() - clock
     return data, None
+
+
+def _innermost(source: SourceFile, targets: list[_Target], line: int) -> str | None:
+    """The innermost target whose input span holds *line*."""
+    spans = [(_span(source, t), t.qualname) for t in targets]
+    inside = [(last - first, name) for (first, last), name in spans if first <= line <= last]
+    return min(inside)[1] if inside else None
 
 
 def _output_of(source: SourceFile, tree: ast.Module, target: _Target) -> ast.FunctionDef | None:

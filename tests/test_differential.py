@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 import tokenize
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,9 @@ def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float =
     # Either something is vaccinated, or everything was left as it was with a reason.
     assert outcome.functions + outcome.scripts > 0 or outcome.skipped, "nothing was selected"
     for path in sorted(src.rglob("*.py")):
-        _same_file_properties(path.read_bytes(), (out / path.relative_to(src)).read_bytes(), path)
+        before, after = path.read_bytes(), (out / path.relative_to(src)).read_bytes()
+        _same_file_properties(before, after, path)
+        _same_comments(before, after, path)
     original = run_python(python, main, src, timeout=timeout)
     vaccinated = run_python(python, main, out, timeout=timeout)
     assert original.stdout, f"the program prints nothing:\n{original.stderr}"
@@ -97,6 +100,22 @@ def _same_file_properties(before: bytes, after: bytes, path: Path) -> None:
             keep = index + 1
     assert after.split(b"\n", 2)[:keep] == first[:keep], path
     assert (b"\r\n" in after) == (b"\r\n" in before), path
+
+
+def _comments(data: bytes) -> Counter[str]:
+    tokens = tokenize.tokenize(io.BytesIO(data).readline)
+    return Counter(t.string for t in tokens if t.type == tokenize.COMMENT)
+
+
+def _same_comments(before: bytes, after: bytes, path: Path) -> None:
+    """Every comment of the input is in the output as many times (daifu's own come on top)."""
+    try:
+        written = _comments(before)
+    except (SyntaxError, tokenize.TokenError):
+        return  # not Python that reads: copied unchanged, and reported
+    kept = _comments(after)
+    changed = {c: (n, kept[c]) for c, n in written.items() if kept[c] != n}
+    assert not changed, f"{path}: comments lost or repeated (in input, in output): {changed}"
 
 
 @pytest.mark.parametrize("program", [_case(p) for p in PLAIN])

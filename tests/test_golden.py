@@ -12,6 +12,7 @@ vaccination of the same input gives the same bytes.
 from __future__ import annotations
 
 import io
+import itertools
 import shlex
 import sys
 import tokenize
@@ -123,3 +124,87 @@ def test_black_formatted_input_gives_black_formatted_output(path: Path) -> None:
     if result.text is None:
         pytest.skip("nothing vaccinated")
     assert _black(result.text) == result.text
+
+
+# -- every comment and blank line after the last clause of a compound statement -----------
+
+COMPOUNDS = {
+    "if": ["if a:", "    x = 1"],
+    "if_else": ["if a:", "    x = 1", "else:", "    x = 2"],
+    "if_elif": ["if a:", "    x = 1", "elif b:", "    x = 2"],
+    "if_elif_else": ["if a:", "    x = 1", "elif b:", "    x = 2", "else:", "    x = 3"],
+    "else_if": ["if a:", "    x = 1", "else:", "    if b:", "        x = 2", "    elif c:", "        x = 3"],
+    "for": ["for i in a:", "    x = i"],
+    "for_else": ["for i in a:", "    x = i", "else:", "    x = 0"],
+    "while": ["while b:", "    b = 0"],
+    "while_else": ["while b:", "    b = 0", "else:", "    x = 5"],
+    "try_except": ["try:", "    x = 1", "except ValueError:", "    x = 2"],
+    "try_except_else": ["try:", "    x = 1", "except ValueError:", "    x = 2", "else:", "    x = 3"],
+    "try_finally": ["try:", "    x = 1", "finally:", "    x = 2"],
+    "try_all": ["try:", "    x = 1", "except ValueError:", "    x = 2", "else:", "    x = 3", "finally:", "    x = 4"],
+    "with": ["with ctx():", "    x = 1"],
+    "match": ["match a:", "    case 1:", "        x = 1", "    case _:", "        x = 2"],
+}
+#: What the compound statement sits in: loops, vaccinated nested functions, a class's method.
+WRAPPERS = {
+    "for": ["for _w{d} in a:"],
+    "def": ["def _g{d}(a, b, c, ctx):", "    for _q in a: pass"],
+    "class": ["class _C{d}:", "    def m(self, a, b, c, ctx):", "        for _q in a: pass"],
+}
+COMMENT = "# c1"  # TODO(item 10): "#c1", which black would change
+
+
+def _compound_program(kind: str, wrap: str, depth: int, where: str, after: str, script: bool) -> str:
+    """*kind* nested *depth* deep in *wrap*, then two comments (blank lines above each) at the
+    column of its last block (*where* ``inner``), its own (``same``) or one level up
+    (``outer``), then: a statement at its level, a dedent, or the end of the code."""
+    lines: list[str] = []
+    column = 0
+    for d in range(depth):
+        lines += [" " * column + line.format(d=d) for line in WRAPPERS[wrap]]
+        column += 8 if wrap == "class" else 4
+    lines += [" " * column + line for line in COMPOUNDS[kind]]
+    inner = column + (8 if kind == "match" else 4)
+    at = {"inner": inner, "same": column, "outer": max(column - 4, 0)}[where]
+    lines += ["", " " * at + f"{COMMENT} {kind}", "", " " * at + "# c2"]
+    if after == "stmt":
+        lines.append(" " * column + "print('s')")
+    elif after == "dedent":
+        lines.append(" " * max(column - 4, 0) + "print('d')")
+    if script:
+        return "\n".join([*lines, "for _z in a:", "    pass", "# end", ""])
+    head = ["def f(a, b, c, ctx):", "    for _ in a:", "        pass"]
+    return "\n".join([*head, *("    " + line if line else line for line in lines), "", "", "print(1)", ""])
+
+
+@pytest.mark.parametrize("kind", COMPOUNDS)
+def test_comments_after_compound_statements_are_kept(kind: str) -> None:
+    """Issue 10 item 9 and its family: no comment or blank line after the last clause of a
+    compound statement is lost or repeated, at any depth, before a statement, a dedent or the
+    end of a function or script, around nested vaccinated functions and methods."""
+    shapes = [("for", 0), ("for", 2), ("def", 2), ("class", 1)]
+    checked = 0
+    for (wrap, depth), where, after, script in itertools.product(
+        shapes, ("inner", "same", "outer"), ("stmt", "dedent", "end"), (False, True)
+    ):
+        if script and wrap != "for":
+            continue
+        source = _compound_program(kind, wrap, depth, where, after, script)
+        try:
+            compile(source, "m.py", "exec")
+        except SyntaxError:
+            continue  # a dedent out of the first level, or a comment-only block
+        name = f"{kind}-{wrap}{depth}-{where}-{after}-{'script' if script else 'function'}"
+        result = vaccinate_source("m.py", source.encode(), Options(Selection(policy="all")))
+        assert result.error is None and not [s for s in result.skipped if s.internal], (name, result.skipped)
+        assert result.text is not None, name
+        written, kept = Counter(comments(source)), Counter(comments(result.text))
+        changed = {c: (n, kept[c]) for c, n in written.items() if kept[c] != n}
+        assert not changed, f"{name}: comments lost or repeated: {changed}\n{result.text}"
+        # The blank line above each comment is kept (black may only merge blank lines).
+        out = result.text.split("\n")
+        for comment in (f"{COMMENT} {kind}", "# c2"):
+            at = next(i for i, line in enumerate(out) if line.strip() == comment)
+            assert not out[at - 1].strip(), f"{name}: the blank line above {comment!r} is lost\n{result.text}"
+        checked += 1
+    assert checked >= 40

@@ -136,3 +136,21 @@ def test_generated_text_the_encoding_cannot_hold_is_caught() -> None:
     assert result.text is None
     assert result.skipped and all(s.internal for s in result.skipped)
     assert "encoding" in result.skipped[0].reason
+
+
+def test_a_lost_comment_leaves_its_function_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify counts the input's comments in the output: an emitter that drops one (as the
+    one after an ``if``/``elif`` chain once was) leaves only that function as it was."""
+    real = pipeline._final_text
+
+    def dropping(target, *args, **kwargs):  # type: ignore[no-untyped-def]
+        lines = real(target, *args, **kwargs)
+        return [line for line in lines if "# note" not in line] if target.qualname == "broken" else lines
+
+    monkeypatch.setattr(pipeline, "_final_text", dropping)
+    source = SOURCE.replace("def broken(xs):\n", "def broken(xs):\n    # note\n")
+    result = vaccinate_source("m.py", source.encode(), Options(Selection(policy="all")))
+    assert result.vaccinated == ["first", "last"]
+    [skip] = result.skipped
+    assert skip.qualname == "broken" and skip.internal and "# note" in skip.reason
+    assert result.text is not None and "    # note\n" in result.text

@@ -81,6 +81,7 @@ class Emitter:
         method_self: str | None = None,
         future_annotations: bool = False,
         kept: Kept | None = None,
+        ends: dict[int, int] | None = None,
     ) -> None:
         self.src = source
         self.scope = scope
@@ -91,6 +92,13 @@ class Emitter:
         # Statements copied unchanged are held out of formatting (see Kept); None: inline.
         self.kept = kept
         self.cells: list[Code] = []
+        #: The last input line this target's output stands for (set by function/script): its
+        #: last statement and the closing comments of the blocks nested in it. The closing
+        #: comments of the body itself stay after it in the file, where they were.
+        self.end = 0
+        #: ``end`` of each nested vaccinated function, by node id.
+        self.ends = ends or {}
+        self._footers: dict[int, tuple[list[int], int]] = {}
         # Calls that may need an edit, by start position (few: super/locals/exec and kin);
         # only calls of this scope (a lambda's locals() is the lambda's own).
         roots = list(target)
@@ -120,6 +128,7 @@ class Emitter:
             body = body[1:]
         # The function's closing comments stay after it in the file, where they were.
         barrier = self._barrier(body, Region(None), after, footer=False) if body else Code.of("pass")
+        self.end = max(func.end_lineno or func.lineno, self._extent_end(func.body[-1]))
         if self.cells:
             header = _with_decorator(header, f"@{layout.CELLS_DECORATOR}")
         slots = {"header": header, "barrier": barrier}
@@ -140,6 +149,7 @@ class Emitter:
 
     def script(self, stmts: list[ast.stmt], after_line: int) -> Code:
         barrier = self._barrier(stmts, Region(None), after_line, footer=False)
+        self.end = max(*(s.end_lineno or s.lineno for s in stmts), self._extent_end(stmts[-1]))
         slots = {"barrier": barrier}
         if self.cells:
             slots["cells"] = self._joined_cells()
@@ -187,8 +197,10 @@ class Emitter:
         if opened and stmts and isinstance(stmts[-1], _SCOPES):
             out.add("")
         if footer:
-            for number in self._footer(stmts)[0]:
-                out.add(self.src.line(number).strip())
+            found = self._footer(stmts)[0]
+            if found:  # the closing comments, with the blank lines above and between them
+                for number in range(self._extent_end(stmts[-1]) + 1, found[-1] + 1):
+                    out.add(self.src.line(number).strip())
         return out
 
     def _leading(self, start_line: int, after: int, keep_blank: bool = True) -> Code:
@@ -202,12 +214,20 @@ class Emitter:
         return out
 
     def _footer(self, stmts: Sequence[ast.stmt]) -> tuple[list[int], int]:
-        """Comment lines closing block *stmts* (indented at least as deep), and its end."""
-        end = self._extent_end(stmts[-1], footer=False)
+        """Comment lines closing block *stmts* (indented at least as deep), and its end.
+
+        They start after the closing comments of the blocks nested in its last statement: a
+        comment belongs to the innermost block it is indented for, and is emitted once.
+        """
+        key = id(stmts[-1])
+        if key in self._footers:
+            return self._footers[key]
+        end = self._extent_end(stmts[-1])
         line, column = self.src.stmt_start(stmts[0])
-        if self.src.line(line)[:column].strip():  # block on its header's line: no footer
-            return [], end
         found: list[int] = []
+        if self.src.line(line)[:column].strip():  # block on its header's line: no footer
+            self._footers[key] = (found, end)
+            return found, end
         number = end + 1
         while number <= len(self.src.lines):
             if self.src.is_blank_line(number):
@@ -219,21 +239,29 @@ class Emitter:
                 number += 1
                 continue
             break
-        return found, (found[-1] if found else end)
+        self._footers[key] = (found, found[-1] if found else end)
+        return self._footers[key]
 
     def _block_end(self, block: Sequence[ast.stmt]) -> int:
         """Last line of *block*, its closing comments included (they stay in the block)."""
         return self._footer(block)[1]
 
-    def _extent_end(self, stmt: ast.stmt, footer: bool = True) -> int:
-        """Last line of *stmt*, including the closing comments of its last block."""
-        block = _last_block(stmt)
+    def _extent_end(self, stmt: ast.stmt) -> int:
+        """Last line of *stmt*, including the closing comments of its last block (and so of
+        the blocks nested in that one)."""
         end = stmt.end_lineno or stmt.lineno
+        while isinstance(stmt, ast.If) and self._elif_of(stmt) is not None:
+            # An ``elif`` is the ``orelse`` block of its ``if`` but stands at the ``if``'s
+            # column: the comments after the chain at that column are not a closing comment of
+            # any block of it (they lead the next statement); the chain ends with its last
+            # clause's block.
+            stmt = self._elif_of(stmt)  # type: ignore[assignment]
+        if isinstance(stmt, _SCOPES):  # copied whole, but a vaccinated def in it took more
+            return max([end, *(self.ends[id(n)] for n in ast.walk(stmt) if id(n) in self.ends)]) if self.ends else end
+        block = _last_block(stmt)
         if block is None:
             return end
-        if footer:
-            return max(self._footer(block)[1], end)
-        return max(self._extent_end(block[-1]), end)
+        return max(self._footer(block)[1], end)
 
     # -- statements ---------------------------------------------------------------------
 
@@ -396,16 +424,19 @@ class Emitter:
         if not stmt.orelse:
             return out
         after = self._block_end(stmt.body)
-        first = stmt.orelse[0]
-        if isinstance(first, ast.If) and len(stmt.orelse) == 1 and self._is_elif(first):
+        first = self._elif_of(stmt)
+        if first is not None:
             out.extend(self._leading(first.lineno, after))
             return out.extend(self._if(first, region))
         out.extend(self._clause("else", stmt.orelse, region, after))
         return out.extend(self._body(stmt.orelse, region, self._line_of("else", stmt.orelse)))
 
-    def _is_elif(self, node: ast.If) -> bool:
-        line, column = self.src.start(node)
-        return self.src.line(line)[column:].startswith("elif")
+    def _elif_of(self, stmt: ast.If) -> ast.If | None:
+        """The ``elif`` clause of *stmt* (an ``If`` as its whole ``orelse``), if it has one."""
+        if len(stmt.orelse) != 1 or not isinstance(stmt.orelse[0], ast.If):
+            return None
+        line, column = self.src.start(stmt.orelse[0])
+        return stmt.orelse[0] if self.src.line(line)[column:].startswith("elif") else None
 
     def _match(self, stmt: ast.stmt, region: Region) -> Code:
         out = self._header(self.src.stmt_start(stmt), self.src.end(stmt.subject), region)  # type: ignore[attr-defined]
@@ -636,7 +667,10 @@ class Emitter:
         for node in holding:
             start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
             code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
-            edits.append((start, self._past_trailing_comment(end), [code]))
+            stop = self._past_trailing_comment(end)
+            if self.ends.get(id(node), 0) > stop[0]:  # its code holds closing comments below it
+                stop = (self.ends[id(node)], len(self.src.line(self.ends[id(node)])))
+            edits.append((start, stop, [code]))
         if self.kept is not None:
             edits += self._held_scopes(stmt)
         return edits

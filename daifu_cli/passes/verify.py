@@ -17,12 +17,14 @@ import ast
 import copy
 import io
 import tokenize
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 
 from daifu_cli.runtime import logical, normal
 from daifu_cli.runtime.logical import find_function, find_functions, occurrence
+from daifu_cli.source import Token
 
-__all__ = ["VerifyError", "check_function", "compile_check", "find_function", "find_functions", "occurrence"]
+__all__ = ["VerifyError", "check_function", "compile_check", "lost_comment", "find_function", "find_functions", "occurrence"]
 
 
 class VerifyError(Exception):
@@ -60,6 +62,26 @@ def _as_python_reads(data: bytes) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def lost_comment(comments: Collection[Token], text: str) -> Token | None:
+    """The first of the input's *comments* that the output *text* holds fewer times than the
+    input (a comment is the rest of a line from a ``#``; the output's candidates are counted
+    from every ``#``, so this never needs to tokenize the output, and never reports a comment
+    that is there)."""
+    wanted = Counter(c.string.rstrip() for c in comments)
+    if not wanted:
+        return None
+    found: Counter[str] = Counter()
+    for line in text.split("\n"):
+        at = line.find("#")
+        while at >= 0:
+            candidate = line[at:].rstrip()
+            if candidate in wanted:
+                found[candidate] += 1
+            at = line.find("#", at + 1)
+    short = {c for c, n in wanted.items() if found[c] < n}
+    return next((c for c in comments if c.string.rstrip() in short), None) if short else None
 
 
 def check_function(
