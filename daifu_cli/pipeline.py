@@ -27,7 +27,8 @@ from daifu_cli.source import SourceError, SourceFile
 @dataclass(frozen=True)
 class Options:
     selection: select.Selection = field(default_factory=select.Selection)
-    #: Run black on the vaccinated code (off: user text only re-indented).
+    #: Run black on the lines the transform writes (the user's text is never formatted: it
+    #: is only re-indented, either way).
     format: bool = True
     line_length: int = 88
 
@@ -106,9 +107,9 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     while targets:
         text, runs = _emit_file(source, targets, options, timings, result)
         linemap: list[tuple[int, int]] = []
-        data, problem = _verify(source, text, targets, timings, linemap)
+        output, problem = _verify(source, text, targets, timings, linemap)
         if problem is None:
-            result.text, result.data = text, data
+            result.text, result.data = text, output
             result.linemap = sorted(linemap)
             result.runs = runs
             result.vaccinated = [t.qualname for t in targets]
@@ -443,10 +444,10 @@ def _final_text(
     target: _Target, indent: str, options: Options, result: FileResult, kept: Kept
 ) -> list[str]:
     """The target's output at *indent*: black formats the generated code, then the user's
-    unchanged statements are put back as they were written."""
+    text (statements, headers, comments) is put back as it was written."""
     width = max(options.line_length - columns(indent), 40)
     code = _formatted(target, width, options, result)
-    return [text for text, _ in kept.restore(code).indented(indent)]
+    return [text for text, _ in kept.restore(code, width).indented(indent)]
 
 
 def _formatted(target: _Target, width: int, options: Options, result: FileResult) -> Code:
@@ -455,7 +456,7 @@ def _formatted(target: _Target, width: int, options: Options, result: FileResult
     assert code is not None
     # Black runs where the transform wrote a line too long, around nested defs and classes
     # (black spaces them by rules of its own), and on script code, whose module-level blank
-    # lines black spaces differently inside a function. The user's statements are held out.
+    # lines black spaces differently inside a function. All of the user's text is held out.
     if options.format and (target.is_script or holds_scope(code) or fmt.needs_black(code, width)):
         try:
             code = fmt.code_from_text(fmt.black_format(code.text(), width))

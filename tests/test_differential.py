@@ -1,6 +1,8 @@
 """Differential execution: each program of ``tests/programs`` runs original and vaccinated
 (every function and the script vaccinated) in fresh interpreters; stdout, the exit status and
-the final exception must be the same. ``--target-python`` picks the interpreter (nox runs this
+the final exception must be the same. Each file of the output also keeps what Python reads
+from its first lines (encoding, BOM, shebang, coding line), its line endings, every comment of
+the input and every line of the input but those the transform must change. ``--target-python`` picks the interpreter (nox runs this
 on 3.9 to 3.13). Programs in ``programs/torch/`` need PyTorch.
 """
 
@@ -14,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import HAS_TORCH, run_python
+from conftest import HAS_TORCH, changed_user_lines, run_python
 
 from daifu_cli.options import ProjectConfig
 from daifu_cli.project import Request, vaccinate_project
@@ -78,6 +80,11 @@ def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float =
         before, after = path.read_bytes(), (out / path.relative_to(src)).read_bytes()
         _same_file_properties(before, after, path)
         _same_comments(before, after, path)
+        if before != after:
+            text = before.decode(tokenize.detect_encoding(io.BytesIO(before).readline)[0])
+            out_text = after.decode(tokenize.detect_encoding(io.BytesIO(after).readline)[0])
+            changed = changed_user_lines(text.replace("\r\n", "\n"), out_text.replace("\r\n", "\n"))
+            assert not changed, f"{path}: user lines changed (beyond re-indenting): {changed}"
     original = run_python(python, main, src, timeout=timeout)
     vaccinated = run_python(python, main, out, timeout=timeout)
     assert original.stdout, f"the program prints nothing:\n{original.stderr}"

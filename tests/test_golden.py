@@ -5,8 +5,10 @@ passes options (``--select``, ``--policy``, ``--no-format``), and a first line
 ``# requires-python: 3.11`` skips the case where the transpiler cannot parse it. ``pytest --update-goldens``
 rewrites the expected parts; review the diff before committing.
 
-Each case also checks: the output compiles, every comment of the input survives, and a second
-vaccination of the same input gives the same bytes.
+Each case also checks: the output compiles, every comment of the input survives (as often),
+every line of the input is in the output as itself, re-indented only, but for the lines the
+transform must change (``conftest.changed_user_lines`` lists them), and a second vaccination of
+the same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import changed_user_lines
 
 from daifu_cli.passes.select import Selection
 from daifu_cli.pipeline import Options, vaccinate_source
@@ -98,6 +101,8 @@ def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
         assert result.text is None, f"expected no change, got:\n{result.text}"
     else:
         assert output == expected
+    changed = changed_user_lines(source, output)
+    assert not changed, f"user lines changed (beyond re-indenting): {changed}"
 
 
 def _black(text: str) -> str | None:
@@ -151,7 +156,7 @@ WRAPPERS = {
     "def": ["def _g{d}(a, b, c, ctx):", "    for _q in a: pass"],
     "class": ["class _C{d}:", "    def m(self, a, b, c, ctx):", "        for _q in a: pass"],
 }
-COMMENT = "# c1"  # TODO(item 10): "#c1", which black would change
+COMMENT = "#c1"  # black would write "# c1"
 
 
 def _compound_program(kind: str, wrap: str, depth: int, where: str, after: str, script: bool) -> str:
@@ -201,6 +206,7 @@ def test_comments_after_compound_statements_are_kept(kind: str) -> None:
         written, kept = Counter(comments(source)), Counter(comments(result.text))
         changed = {c: (n, kept[c]) for c, n in written.items() if kept[c] != n}
         assert not changed, f"{name}: comments lost or repeated: {changed}\n{result.text}"
+        assert not changed_user_lines(source, result.text), name
         # The blank line above each comment is kept (black may only merge blank lines).
         out = result.text.split("\n")
         for comment in (f"{COMMENT} {kind}", "# c2"):

@@ -9,7 +9,11 @@ User statements are copied as source text, with their comments; the only edits i
 the ones cells need (``return``/``break``/``continue`` leaving a cell become signals, annotated
 names lose their annotation, zero-argument ``super()`` names its arguments) and, in script-level
 code, the calls that read the module namespace through ``locals()``. Everything else comes from
-the templates.
+the templates. Every piece of the user's text (statements, headers of compound statements,
+decorators and ``def`` lines, comment lines) is held out of black as a placeholder
+(:class:`~daifu_cli.code.Kept`): black formats only what the transform wrote. Statements that
+share a line (``a; b``, ``if x: y``) get a line each: the runtime finds the failing statement
+by its line number.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ class Emitter:
         self.end = max(func.end_lineno or func.lineno, self._extent_end(func.body[-1]))
         if self.cells:
             header = _with_decorator(header, f"@{layout.CELLS_DECORATOR}")
-        slots = {"header": header, "barrier": barrier}
+        slots = {"header": self._hold(header, "def {}():"), "barrier": barrier}
         if docstring is not None:
             slots["docstring"] = docstring
         if self.cells:
@@ -200,7 +204,7 @@ class Emitter:
             found = self._footer(stmts)[0]
             if found:  # the closing comments, with the blank lines above and between them
                 for number in range(self._extent_end(stmts[-1]) + 1, found[-1] + 1):
-                    out.add(self.src.line(number).strip())
+                    out.extend(self._comment_line(number) if number in found else Code.of(""))
         return out
 
     def _leading(self, start_line: int, after: int, keep_blank: bool = True) -> Code:
@@ -208,10 +212,31 @@ class Emitter:
         out = Code()
         for number in range(after + 1, start_line):
             if self.src.is_comment_line(number):
-                out.add(self.src.line(number).strip())
+                out.extend(self._comment_line(number))
             elif self.src.is_blank_line(number) and (keep_blank or out.lines):
                 out.add("")
         return out
+
+    def _comment_line(self, number: int) -> Code:
+        """A comment line, as written (re-indented), held out of black."""
+        return self._hold(Code.of(self.src.line(number).strip()), "# {}")
+
+    def _hold(self, code: Code, form: str = "{}", wrapped: Code | None = None) -> Code:
+        """A placeholder for the user's text *code* (see :class:`Kept`), or *code* itself when
+        nothing is held out of formatting."""
+        if self.kept is None or not code.lines:
+            return code
+        return self.kept.hold(code, form=form, wrapped=wrapped)
+
+    def _held_header(self, code: Code, form: str | None = None) -> Code:
+        """A compound statement's header held out of black, as a header of the same keyword."""
+        if form is not None:
+            return self._hold(code, form)
+        text = code.lines[0][0].lstrip() if code.lines else ""
+        keyword = text.split(None, 1)[0].rstrip(":") if text else ""
+        if keyword.startswith("except") and text[6:].lstrip().startswith("*"):
+            keyword = "except*"
+        return self._hold(code, _HEADER_FORMS.get(keyword, "{}"))
 
     def _footer(self, stmts: Sequence[ast.stmt]) -> tuple[list[int], int]:
         """Comment lines closing block *stmts* (indented at least as deep), and its end.
@@ -287,12 +312,22 @@ class Emitter:
     def _simple(self, stmt: ast.stmt, region: Region) -> Code:
         start, end = self.src.stmt_start(stmt), self.src.end(stmt)
         pieces = self._statement_pieces(stmt, region)
-        unchanged = False
         if pieces is None:
             pieces = self._spliced(start, end, region)
-            unchanged = len(pieces) == 1 and isinstance(pieces[0], tuple)  # one span: no edit
-        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
-        return self._held(self._with_trailing_comment(code, end), unchanged)
+        base = self.src.indent_of(start[0])
+        code = from_pieces(self.src, pieces, base)
+        wrapped = None
+        if pieces and pieces[0] in ("return (", "return ((") and self.src.trailing_comment(end) is None:
+            # A return leaving a cell, too long on one line: black's shape, the value alone.
+            value = from_pieces(self.src, pieces[1:-1], base)
+            if pieces[0] == "return ((":
+                value = from_pieces(self.src, ["(", value, ")"], base)
+            wrapped = Code.of("return (").extend(value, "    ")
+            text, protected = wrapped.lines[-1]
+            wrapped.lines[-1] = (text + ",", protected)
+            wrapped.add(")")
+        # Held as written, edits included: black formats none of the user's text.
+        return self._hold(self._with_trailing_comment(code, end), wrapped=wrapped)
 
     def _held(self, code: Code, unchanged: bool, scope: bool = False) -> Code:
         """*code*, or a placeholder for it if it is the user's text unchanged."""
@@ -331,18 +366,22 @@ class Emitter:
             pieces += [target, " = "]
             pieces += self._spliced(self.src.start(stmt.value), self.src.end(stmt.value), region)
         if self.scope.script and stmt.simple:
-            annotation = ast.unparse(stmt.annotation)
-            if self.future_annotations:
-                annotation = repr(annotation)
-            store = f"__annotations__[{target!r}] = {annotation}"
-            pieces += ["\n", store] if pieces else [store]
+            store: list[Piece] = [f"__annotations__[{target!r}] = "]
+            if self.future_annotations:  # the string Python itself would store
+                store.append(repr(ast.unparse(stmt.annotation)))
+            else:  # the annotation as written
+                store.append((self.src.start(stmt.annotation), self.src.end(stmt.annotation)))
+            pieces += ["\n", *store] if pieces else store
         return pieces or ["pass"]
 
     def _with_trailing_comment(self, code: Code, end: Pos) -> Code:
+        """*code* with the comment after *end* on its line, and the space before it, as written."""
         comment = self.src.trailing_comment(end)
         if comment and code.lines:
             text, protected = code.lines[-1]
-            code.lines[-1] = (f"{text}  {comment}", protected)
+            token = self.src.comments[end[0]]
+            space = self.src.line(end[0])[end[1] : token.start[1]]
+            code.lines[-1] = (f"{text}{space}{comment}", protected)
         return code
 
     def _header(self, start: Pos, colon_after: Pos, region: Region) -> Code:
@@ -350,7 +389,7 @@ class Emitter:
         code = from_pieces(
             self.src, self._spliced(start, colon.end, region), self.src.indent_of(start[0])
         )
-        return self._with_trailing_comment(code, colon.end)
+        return self._held_header(self._with_trailing_comment(code, colon.end))
 
     def _clause(self, keyword: str, block: list[ast.stmt], region: Region, after: int) -> Code:
         """An ``else:``/``finally:`` clause header with the comments above it."""
@@ -373,10 +412,13 @@ class Emitter:
         # ``for x in a, b:`` iterates a tuple; ``iter(a, b)`` would be the two-argument form.
         bare = self._bare_tuple(stmt.iter, iter_start, iter_end)
         opening, closing = f"{layout.ITER}({'(' if bare else ''}", "))" if bare else ")"
-        if len(iterable.lines) > 1:  # black's shape: the iterable on lines of its own
-            hoist = Code.of(f"{iterator} = {opening}").extend(iterable, "    ").add(closing)
+        # black's shape: the iterable on lines of its own; also where one line is too long.
+        wrapped = Code.of(f"{iterator} = {opening}").extend(iterable, "    ").add(closing)
+        if len(iterable.lines) > 1:
+            hoist = self._hold(wrapped)
         else:
-            hoist = from_pieces(self.src, [f"{iterator} = {opening}", iterable, closing], base)
+            line = from_pieces(self.src, [f"{iterator} = {opening}", iterable, closing], base)
+            hoist = self._hold(line, wrapped=wrapped)
         colon = self.src.header_colon(iter_end)
         header = from_pieces(
             self.src,
@@ -387,7 +429,7 @@ class Emitter:
             ],
             base,
         )
-        out = hoist.extend(self._with_trailing_comment(header, colon.end))
+        out = hoist.extend(self._held_header(self._with_trailing_comment(header, colon.end)))
         out.extend(self._body(stmt.body, region.in_loop(), colon.start[0]))
         out = self._orelse(out, stmt, region)
         # The saved iterator goes when the loop ends, as the loop's own reference would
@@ -676,22 +718,76 @@ class Emitter:
         return edits
 
     def _held_scopes(self, stmt: ast.stmt) -> list[Edit]:
-        """Placeholders for the ``def``/``class`` statements in *stmt* that hold no vaccinated
-        function (those that do are searched further)."""
-        edits: list[Edit] = []
+        """Placeholders for all of the user's text in *stmt* around the vaccinated functions in
+        it: its headers (and its clauses'), its comment lines, and every statement in it that
+        holds no vaccinated function (a ``def``/``class`` as a stub); the statements that do
+        hold one are searched further."""
+        edits = [self._held_header_edit(start, colon, stmt) for start, colon in self._headers(stmt)]
+        for token in self._comment_tokens(stmt):
+            edits.append((token.start, token.end, [self._comment_line(token.start[0])]))
         for child in _child_statements(stmt):
             if id(child) in self.substitutions:
                 continue
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not any(
-                id(n) in self.substitutions for n in ast.walk(child)
-            ):
-                start, end = self.src.stmt_start(child), self.src.end(child)
-                code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
-                code = self._with_trailing_comment(code, end)  # the placeholder ends with `...`
-                edits.append((start, self._past_trailing_comment(end), [self.kept.hold(code, scope=True)]))  # type: ignore[union-attr]
-            else:
+            if any(id(n) in self.substitutions for n in ast.walk(child)):
                 edits += self._held_scopes(child)
+                continue
+            start, end = self.src.stmt_start(child), self.src.end(child)
+            code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
+            code = self._with_trailing_comment(code, end)  # the placeholder ends with `...`
+            scope = isinstance(child, _SCOPES)
+            edits.append((start, self._past_trailing_comment(end), [self.kept.hold(code, scope=scope)]))  # type: ignore[union-attr]
         return edits
+
+    def _held_header_edit(self, start: Pos, colon: Pos, stmt: ast.stmt) -> Edit:
+        code = from_pieces(self.src, [(start, colon)], self.src.indent_of(start[0]))
+        code = self._with_trailing_comment(code, colon)
+        form = None
+        if start == self.src.stmt_start(stmt) and isinstance(stmt, _SCOPES):
+            form = "class {}:" if isinstance(stmt, ast.ClassDef) else "def {}():"
+        return (start, self._past_trailing_comment(colon), [self._held_header(code, form)])
+
+    def _headers(self, stmt: ast.stmt) -> list[tuple[Pos, Pos]]:
+        """``(start, end)`` of *stmt*'s header and of its clauses' (``else:``, ``except ...:``,
+        ``finally:``, ``case ...:``); an ``elif`` is the header of the ``If`` in ``orelse``."""
+        src = self.src
+        start = src.stmt_start(stmt)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            after = self._def_colon_search(stmt)  # type: ignore[arg-type]
+        elif isinstance(stmt, (ast.If, ast.While)):
+            after = src.end(stmt.test)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            after = src.end(stmt.iter)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            item = stmt.items[-1]
+            after = src.end(item.optional_vars or item.context_expr)
+        elif hasattr(ast, "Match") and isinstance(stmt, ast.Match):
+            after = src.end(stmt.subject)
+        else:  # class, try
+            after = src.start(stmt)
+        out = [(start, src.header_colon(after).end)]
+        for handler in getattr(stmt, "handlers", []):
+            out.append((src.start(handler), src.header_colon(self._handler_colon_search(handler)).end))
+        for case in getattr(stmt, "cases", []):
+            token = src.previous_token(src.start(case.pattern), "case")
+            out.append((token.start, src.header_colon(src.end(case.guard or case.pattern)).end))
+        orelse = getattr(stmt, "orelse", None)
+        if orelse and not (isinstance(stmt, ast.If) and self._elif_of(stmt) is not None):
+            token = src.keyword_before(orelse[0], "else")
+            out.append((token.start, token.end))
+        if getattr(stmt, "finalbody", None):
+            token = src.keyword_before(stmt.finalbody[0], "finally")  # type: ignore[attr-defined]
+            out.append((token.start, token.end))
+        return out
+
+    def _comment_tokens(self, stmt: ast.stmt) -> list:  # type: ignore[type-arg]
+        """The comment-only lines inside *stmt* (those inside held statements are dropped by
+        :func:`_splice` as edits nested in theirs)."""
+        first, last = self.src.stmt_start(stmt)[0], stmt.end_lineno or stmt.lineno
+        return [
+            token
+            for number, token in self.src.comments.items()
+            if first < number <= last and self.src.is_comment_line(number)
+        ]
 
     def _past_trailing_comment(self, end: Pos) -> Pos:
         """*end*, or the end of the comment after it on its line: a statement's replacement
@@ -744,8 +840,27 @@ class Emitter:
         out = []
         for name in names:
             annotation = self.scope.annotations.get(name)
-            out.append(f"{name}: {ast.unparse(annotation) if annotation is not None else '...'}")
+            written = "..." if annotation is None else self.src.segment(self.src.start(annotation), self.src.end(annotation))
+            out.append(f"{name}: {written}")
         return out
+
+
+#: Placeholders for a held compound statement's header, by keyword: black treats the block
+#: below as it would under the real header.
+_HEADER_FORMS = {
+    "if": "if {}:",
+    "elif": "elif {}:",
+    "while": "while {}:",
+    "for": "for {} in _:",
+    "with": "with {}:",
+    "except": "except {}:",
+    "except*": "except* {}:",
+    "match": "match {}:",
+    "case": "case {}():",
+    "else": "else:  # {}",
+    "try": "try:  # {}",
+    "finally": "finally:  # {}",
+}
 
 
 def _with_decorator(header: Code, decorator: str) -> Code:

@@ -24,7 +24,7 @@ from daifu_cli.runtime import logical, normal
 from daifu_cli.runtime.logical import find_function, find_functions, occurrence
 from daifu_cli.source import Token
 
-__all__ = ["VerifyError", "check_function", "compile_check", "lost_comment", "find_function", "find_functions", "occurrence"]
+__all__ = ["VerifyError", "check_function", "compile_check", "find_function", "find_functions", "lost_comment", "occurrence"]
 
 
 class VerifyError(Exception):
@@ -50,7 +50,7 @@ def compile_check(data: bytes, filename: str, text: str) -> ast.Module:
     read = _as_python_reads(data)
     if read != text:
         lines, wanted = read.split("\n"), text.split("\n")
-        line = next((n for n, (a, b) in enumerate(zip(lines, wanted), 1) if a != b), min(len(lines), len(wanted)))
+        line = next((n for n, (a, b) in enumerate(zip(lines, wanted, strict=False), 1) if a != b), min(len(lines), len(wanted)))
         raise VerifyError("<module>", f"output reads back differently from disk (line {line})", line)
     return tree
 
