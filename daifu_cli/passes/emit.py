@@ -19,6 +19,7 @@ by its line number.
 from __future__ import annotations
 
 import ast
+import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,7 +311,7 @@ class Emitter:
         return self._simple(stmt, region)
 
     def _simple(self, stmt: ast.stmt, region: Region) -> Code:
-        start, end = self.src.stmt_start(stmt), self.src.end(stmt)
+        start, end = self.src.stmt_start(stmt), self._simple_end(stmt)
         pieces = self._statement_pieces(stmt, region)
         if pieces is None:
             pieces = self._spliced(start, end, region)
@@ -328,6 +329,19 @@ class Emitter:
             wrapped.add(")")
         # Held as written, edits included: black formats none of the user's text.
         return self._hold(self._with_trailing_comment(code, end), wrapped=wrapped)
+
+    def _simple_end(self, stmt: ast.stmt) -> Pos:
+        """Where a simple statement's text ends: after a ``;`` that ends its line (``x = 1;``)
+        too, which is the user's text; a ``;`` between two statements goes, as each gets a line
+        of its own."""
+        end = self.src.end(stmt)
+        index = self.src.token_index_at(end)
+        tokens = self.src.tokens
+        if index + 1 < len(tokens) and tokens[index].string == ";" and tokens[index].start[0] == end[0]:
+            after = tokens[index + 1]
+            if after.type in (tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER):
+                return tokens[index].end
+        return end
 
     def _held(self, code: Code, unchanged: bool, scope: bool = False) -> Code:
         """*code*, or a placeholder for it if it is the user's text unchanged."""
@@ -731,10 +745,11 @@ class Emitter:
             if any(id(n) in self.substitutions for n in ast.walk(child)):
                 edits += self._held_scopes(child)
                 continue
-            start, end = self.src.stmt_start(child), self.src.end(child)
+            scope = isinstance(child, _SCOPES)
+            start = self.src.stmt_start(child)
+            end = self.src.end(child) if scope or hasattr(child, "body") else self._simple_end(child)
             code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
             code = self._with_trailing_comment(code, end)  # the placeholder ends with `...`
-            scope = isinstance(child, _SCOPES)
             edits.append((start, self._past_trailing_comment(end), [self.kept.hold(code, scope=scope)]))  # type: ignore[union-attr]
         return edits
 
