@@ -788,10 +788,10 @@ class Emitter:
         orelse = getattr(stmt, "orelse", None)
         if orelse and not (isinstance(stmt, ast.If) and self._elif_of(stmt) is not None):
             token = src.keyword_before(orelse[0], "else")
-            out.append((token.start, token.end))
+            out.append((token.start, src.header_colon(token.end).end))
         if getattr(stmt, "finalbody", None):
             token = src.keyword_before(stmt.finalbody[0], "finally")  # type: ignore[attr-defined]
-            out.append((token.start, token.end))
+            out.append((token.start, src.header_colon(token.end).end))
         return out
 
     def _comment_tokens(self, stmt: ast.stmt) -> list:  # type: ignore[type-arg]
