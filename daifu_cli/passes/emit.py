@@ -220,7 +220,7 @@ class Emitter:
 
     def _comment_line(self, number: int) -> Code:
         """A comment line, as written (re-indented), held out of black."""
-        return self._hold(Code.of(self.src.line(number).strip()), "# {}")
+        return self._hold(Code.of(self.src.line(number).lstrip()), "# {}")
 
     def _hold(self, code: Code, form: str = "{}", wrapped: Code | None = None) -> Code:
         """A placeholder for the user's text *code* (see :class:`Kept`), or *code* itself when
@@ -364,7 +364,10 @@ class Emitter:
             return [f'return "{signal}"']
         if in_cell and isinstance(stmt, (ast.Global, ast.Nonlocal)):
             keyword = "global" if isinstance(stmt, ast.Global) else "nonlocal"
-            return [f"pass  # {keyword} {', '.join(stmt.names)}: declared at the top of this cell"]
+            note = f"{keyword} {', '.join(stmt.names)}: declared at the top of this cell"
+            if self.src.trailing_comment(self.src.end(stmt)) is not None:
+                return [f"# {note}\npass"]  # the user's comment follows ``pass``, a comment of its own
+            return [f"pass  # {note}"]
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             return self._annotated(stmt, region)
         return None
@@ -834,8 +837,11 @@ class Emitter:
                 self.src.end(decorator)[0] + 1,
             )
         }
+        # A dropped decorator's line goes, but a comment on it stays, as a line of its own.
         code.lines = [
-            line for number, line in enumerate(code.lines, start[0]) if number not in dropped
+            (self.src.comments[number].string, False) if number in dropped else line
+            for number, line in enumerate(code.lines, start[0])
+            if number not in dropped or number in self.src.comments
         ]
         return self._with_trailing_comment(code, colon.end)
 
