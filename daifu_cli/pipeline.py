@@ -107,7 +107,7 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     while targets:
         text, runs = _emit_file(source, targets, options, timings, result)
         linemap: list[tuple[int, int]] = []
-        output, problem = _verify(source, text, targets, timings, linemap)
+        output, problem = _verify(source, text, runs, targets, timings, linemap)
         if problem is None:
             result.text, result.data = text, output
             result.linemap = sorted(linemap)
@@ -496,6 +496,7 @@ def _script_column(tree: ast.Module, node: ast.stmt) -> int | None:
 def _verify(
     source: SourceFile,
     text: str,
+    runs: list[tuple[int, int, int]],
     targets: list[_Target],
     timings: dict[str, float],
     linemap: list[tuple[int, int]],
@@ -505,7 +506,7 @@ def _verify(
     data = None
     try:
         try:
-            data = source.encode(text)
+            data = source.encode(text, runs)
         except UnicodeEncodeError as exc:
             line = text.count("\n", 0, exc.start) + 1
             message = f"output cannot be written in the file's encoding {source.encoding} (line {line})"

@@ -16,7 +16,7 @@ import io
 import itertools
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -47,6 +47,8 @@ class SourceFile:
     text: str
     encoding: str = "utf-8"
     newline: str = "\n"
+    #: Each line's ending as written (``""`` for the last), when the file mixes them.
+    endings: list[str] | None = None
     tree: ast.Module = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,14 +70,27 @@ class SourceFile:
         if text.startswith("\ufeff"):
             text = text[1:]
         newline = _first_newline(text)
+        endings = None
+        if len({m.group() for m in _NEWLINE.finditer(text)}) > 1:
+            endings = [m.group() for m in _NEWLINE.finditer(text)] + [""]
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return cls(path, text, encoding, newline)
+        return cls(path, text, encoding, newline, endings)
 
-    def encode(self, text: str) -> bytes:
+    def encode(self, text: str, runs: Sequence[tuple[int, int, int]] = ()) -> bytes:
         """Output *text* as the file's bytes: its encoding (a BOM if it had one: ``utf-8-sig``)
-        and the line ending of its first line. Raises :class:`UnicodeEncodeError` if generated
-        text cannot be written in the file's encoding."""
-        if self.newline != "\n":
+        and line endings: a line copied unchanged (*runs*: ``(output line, input line,
+        length)``) keeps its own, any other line takes the first line's. Raises
+        :class:`UnicodeEncodeError` if generated text cannot be written in the encoding."""
+        if self.endings is not None and runs:
+            lines = text.split("\n")
+            ends = [self.newline] * (len(lines) - 1) + [""]
+            for first, original, length in runs:
+                for offset in range(length):
+                    at, ending = first + offset - 1, self.endings[original + offset - 1]
+                    if at < len(lines) - 1 and ending:
+                        ends[at] = ending
+            text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+        elif self.newline != "\n":
             text = text.replace("\n", self.newline)
         return text.encode(self.encoding)
 
@@ -232,6 +247,7 @@ class SourceFile:
 
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 _BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:#|$)")
 
 

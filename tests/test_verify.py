@@ -154,3 +154,17 @@ def test_a_lost_comment_leaves_its_function_as_it_was(monkeypatch: pytest.Monkey
     [skip] = result.skipped
     assert skip.qualname == "broken" and skip.internal and "# note" in skip.reason
     assert result.text is not None and "    # note\n" in result.text
+
+
+def test_a_file_mixing_line_endings_keeps_each_copied_lines_own() -> None:
+    data = (
+        b"import os\n\r\ndef g():\r\n    return 1\n\n\ndef f(xs):\r\n    for x in xs:\n"
+        b"        print(x)\r\n\r\n\r\nX = 1\r\nY = 2\n"
+    )
+    result = vaccinate_source("m.py", data, Options(Selection(policy="marked", select=("m.py::f",))))
+    assert result.vaccinated == ["f"] and result.data is not None
+    out = result.data
+    for line in (b"import os\n\r\n", b"def g():\r\n    return 1\n\n\n", b"X = 1\r\nY = 2\n"):
+        assert line in out  # copied lines: their own endings
+    assert b"    # daifu: crash barrier for f() from m.py:7\n" in out  # the first line's
+    compile(out, "m.py", "exec")
