@@ -60,9 +60,8 @@ _EDITED_CALLS = {"super", "locals", "vars", "dir", "exec", "eval"}
 
 
 def changed_user_lines(source: str, output: str) -> list[str]:
-    """The lines of *source* that are not in *output* as themselves (leading and trailing
-    whitespace aside: lines are re-indented where they move into a cell, and a statement's
-    text ends where the statement does), as a multiset.
+    """The lines of *source* that are not in *output* as themselves (leading whitespace aside:
+    lines are re-indented where they move into a cell), as a multiset.
 
     The transform must change these lines, and only these (the whole file is judged as if
     every function were vaccinated):
@@ -84,7 +83,7 @@ def changed_user_lines(source: str, output: str) -> list[str]:
 
     tree = ast.parse(source)
     lines = source.split("\n")
-    have = Counter(line.strip() for line in output.split("\n"))
+    have = Counter(line.lstrip() for line in output.split("\n"))
     exempt: set[int] = set()
     starts: dict[int, list[ast.stmt]] = {}
     ends: dict[int, list[ast.stmt]] = {}
@@ -113,7 +112,7 @@ def changed_user_lines(source: str, output: str) -> list[str]:
         if not shared or number in exempt:
             continue
         exempt.add(number)
-        if have[line.strip()]:
+        if have[line.lstrip()]:
             continue  # left as it was
         pieces = [line[: cols[0]].strip()] if number not in hoisted else []  # ``else:``, ``x = (...);``
         for stmt in here:
@@ -127,7 +126,7 @@ def changed_user_lines(source: str, output: str) -> list[str]:
             pieces.append(text.split("#", 1)[0].strip() if "#" in text and not hasattr(stmt, "body") else text)
         missing += [f"(statement on line {number}) {p}" for p in pieces if p and p not in output]
     wanted = Counter(
-        line.strip() for number, line in enumerate(lines, 1) if line.strip() and number not in exempt
+        line.lstrip() for number, line in enumerate(lines, 1) if line.strip() and number not in exempt
     )
     missing += [line for line, count in wanted.items() for _ in range(count - have[line])]
     return missing

@@ -399,6 +399,11 @@ class Emitter:
             token = self.src.comments[end[0]]
             space = self.src.line(end[0])[end[1] : token.start[1]]
             code.lines[-1] = (f"{text}{space}{comment}", protected)
+        elif code.lines:  # the spaces that end the line, if nothing else does
+            rest = self.src.line(end[0])[end[1] :]
+            if rest and not rest.strip():
+                text, protected = code.lines[-1]
+                code.lines[-1] = (text + rest, protected)
         return code
 
     def _header(self, start: Pos, colon_after: Pos, region: Region) -> Code:
