@@ -866,8 +866,12 @@ class Emitter:
         out = []
         for name in names:
             annotation = self.scope.annotations.get(name)
-            written = "..." if annotation is None else self.src.segment(self.src.start(annotation), self.src.end(annotation))
-            out.append(f"{name}: {written}")
+            if annotation is None:
+                out.append(f"{name}: ...")
+                continue
+            # The user's annotation, as written and held out of black like the rest of their text.
+            written = from_pieces(self.src, [f"{name}: ", (self.src.start(annotation), self.src.end(annotation))], "")
+            out.append(self._hold(written).text() if self.kept is not None else written.text())
         return out
 
 
