@@ -97,7 +97,7 @@ def vaccinate(
     select: Annotated[Optional[list[str]], typer.Option("--select", "-s", metavar="PATH::QUALNAME", help="Also vaccinate functions matching PATH::QUALNAME (shell wildcards; PATH alone: the whole file; train.py::<script> for script-level code).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", "-x", metavar="PATH::QUALNAME", help="Never vaccinate functions matching PATH::QUALNAME.")] = None,
     policy: Annotated[Optional[str], typer.Option(metavar="default|marked|all", help="default: functions with loops and scripts with a module-level loop; marked: only @daifu.transform() and --select; all: every function.")] = None,
-    no_format: Annotated[bool, typer.Option("--no-format", metavar="", help="Do not run black on the vaccinated code.")] = False,
+    no_format: Annotated[bool, typer.Option("--no-format", metavar="", help="Do not run black on the lines daifu writes (your own are never reformatted).")] = False,
     copy_all: Annotated[bool, typer.Option("--copy-all", metavar="", help="Copy big files instead of hard-linking them.")] = False,
     link_threshold: Annotated[Optional[str], typer.Option(metavar="SIZE", help="Hard-link files at least this big (default 16MiB).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", show_default=False, help="Worker processes (default: all cores).")] = 0,

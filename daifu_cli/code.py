@@ -121,51 +121,64 @@ def columns(indent: str) -> int:
 
 
 class Kept:
-    """User statements copied unchanged, held out of the code that black formats.
+    """The user's text, held out of the code that black formats.
 
-    The emitter puts a one-line placeholder where such a statement goes; black formats the
-    generated code around it (the transform's own lines) and :meth:`restore` puts the user's
-    text back, re-indented to where the placeholder ended up. So the user's lines keep their
-    formatting and comments, and black only spends time on what the transform wrote. A held
-    ``def`` or ``class`` gets a stub placeholder (``def __daifu_keep_3__(): ...``) so that
-    black spaces it as the definition it stands for.
+    The emitter puts a placeholder wherever user text goes: a line for a statement, a stub for
+    a ``def``/``class`` (``def __daifu_keep_3__(): ...``, so black spaces it as the definition
+    it stands for), a header of the same keyword for a compound statement's header
+    (``if __daifu_keep_4__:``, ``else:  # __daifu_keep_5__``: black formats the generated
+    code around and inside the block as it would the real one), a comment for a comment line.
+    Black formats the code the transform wrote around them; :meth:`restore` replaces each line
+    holding a placeholder with the text it holds, re-indented to where the placeholder ended
+    up. So the user's lines reach the output as written, only re-indented, and black only
+    spends time on the transform's own lines.
     """
 
     PREFIX = "__daifu_keep_"
-    _SCOPE = re.compile(r"def (__daifu_keep_\d+__)\(\): \.\.\.$")  # what hold() writes for a def/class
+    _NAME = re.compile(r"__daifu_keep_\d+__")
 
     def __init__(self) -> None:
         self.held: dict[str, Code] = {}
+        #: A second shape for a held line that has generated text around the user's (a hoisted
+        #: iterable), used where the first runs past the line length.
+        self.wrapped: dict[str, Code] = {}
 
-    def hold(self, code: Code, *, scope: bool = False) -> Code:
+    def hold(self, code: Code, *, scope: bool = False, form: str = "{}", wrapped: Code | None = None) -> Code:
+        """A placeholder for *code*: *form* with ``{}`` for its name (the line of a statement by
+        default), or a stub for a ``def``/``class`` (*scope*)."""
         name = f"{self.PREFIX}{len(self.held)}__"
         self.held[name] = code
-        return Code.of(f"def {name}(): ..." if scope else name)
+        if wrapped is not None:
+            self.wrapped[name] = wrapped
+        return Code.of(f"def {name}(): ..." if scope else form.format(name))
 
-    def restore(self, code: Code) -> Code:
-        """*code* with every placeholder replaced by the statement it holds."""
+    def restore(self, code: Code, width: int = 1 << 30) -> Code:
+        """*code* with every line holding a placeholder replaced by the text it holds; *width*
+        is the room the code at column 0 has (for :attr:`wrapped`)."""
         if not self.held:
             return code
         out = Code()
         for text, protected in code.lines:
-            body = text.lstrip()
-            name = None if protected or self.PREFIX not in body else self._name(body)
-            if name is not None:
+            match = None if protected or self.PREFIX not in text else self._NAME.search(text)
+            if match is not None and match.group(0) in self.held:
+                body = text.lstrip()
                 indent = text[: len(text) - len(body)]
-                out.extend(self.restore(self.held[name]), indent)
+                room = width - columns(indent)
+                out.extend(self.restore(self._shape(match.group(0), room), room), indent)
             else:
                 out.lines.append((text, protected))
         return out
 
-    def _name(self, body: str) -> str | None:
-        if body in self.held:
-            return body
-        match = self._SCOPE.match(body)
-        return match.group(1) if match and match.group(1) in self.held else None
+    def _shape(self, name: str, room: int) -> Code:
+        code = self.held[name]
+        if name in self.wrapped and any(len(t.expandtabs()) > room for t, p in code.lines if not p):
+            return self.wrapped[name]
+        return code
 
 
 def holds_scope(code: Code) -> bool:
     """Whether *code* has a held ``def``/``class`` (black decides the blank lines around it)."""
     return any(
-        not protected and text.lstrip().startswith(f"def {Kept.PREFIX}") for text, protected in code.lines
+        not protected and text.lstrip().startswith(f"def {Kept.PREFIX}") and text.endswith("(): ...")
+        for text, protected in code.lines
     )

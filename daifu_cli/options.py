@@ -6,7 +6,7 @@
     policy = "default"            # or "marked", "all"
     select = ["train.py::train"]  # PATH::QUALNAME patterns (see `daifu vaccinate --help`)
     exclude = ["scripts/*"]
-    format = true                 # black-format vaccinated code
+    format = true                 # black-format the lines daifu writes
     link-threshold = "16MiB"      # hard-link files at least this big (or false: copy all)
 
     [tool.daifu.runtime]          # baked into the output's .daifu/config.json

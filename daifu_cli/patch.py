@@ -15,7 +15,7 @@ from typing import Any
 
 from daifu_cli import files, keep
 from daifu_cli.options import ProjectConfig
-from daifu_cli.project import MANIFEST, Request, _encode, _encoding_of, _json, _transform_one
+from daifu_cli.project import MANIFEST, Request, _json, _transform_one
 
 
 class PatchError(Exception):
@@ -90,8 +90,8 @@ def patch_once(source: Path, output: Path) -> Patched:
     pending.write_text(str(time.time()))
     try:
         for entry, data, summary in transformed:
-            if summary.text is not None:
-                encoded = _encode(summary.text, entry.path, _encoding_of(entry.path))
+            if summary.text is not None and summary.data is not None:
+                encoded = summary.data
                 files.atomic_write(output / entry.relpath, encoded, entry.path)
                 files.atomic_write(
                     output / ".daifu" / "linemaps" / f"{entry.relpath}.json",
@@ -110,7 +110,7 @@ def patch_once(source: Path, output: Path) -> Patched:
             known[entry.relpath] = {
                 "input": files.sha256(data),
                 "output": output_sha,
-                "encoding": _encoding_of(entry.path),
+                "encoding": summary.encoding,
                 "vaccinated": summary.vaccinated,
                 "skipped": [list(s) for s in summary.skipped],
                 "decisions": [list(d) for d in summary.decisions],

@@ -27,7 +27,8 @@ from daifu_cli.source import SourceError, SourceFile
 @dataclass(frozen=True)
 class Options:
     selection: select.Selection = field(default_factory=select.Selection)
-    #: Run black on the vaccinated code (off: user text only re-indented).
+    #: Run black on the lines the transform writes (the user's text is never formatted: it
+    #: is only re-indented, either way).
     format: bool = True
     line_length: int = 88
 
@@ -47,6 +48,10 @@ class FileResult:
     path: str
     #: The output text, or ``None`` when the file is copied unchanged.
     text: str | None
+    #: The output as the file's bytes (its encoding, BOM and line endings), as verified.
+    data: bytes | None = None
+    #: The input's encoding, as Python reads it (``utf-8-sig`` with a BOM).
+    encoding: str = "utf-8"
     decisions: list[select.Decision] = field(default_factory=list)
     vaccinated: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
@@ -67,6 +72,8 @@ class _Target:
     parent: _Target | None = None
     code: Code | None = None
     scope: analyze.Scope | None = None
+    #: The last input line its output stands for (from the emitter).
+    end: int = 0
 
     @property
     def is_script(self) -> bool:
@@ -91,7 +98,7 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     except SourceError as exc:
         return FileResult(path, None, error=str(exc), error_line=exc.line)
     timings["parse"] = time.perf_counter() - clock
-    result = FileResult(path, None, timings=timings)
+    result = FileResult(path, None, encoding=source.encoding, timings=timings)
     clock = time.perf_counter()
     result.decisions = select.select(source.tree, path, options.selection)
     timings["select"] = time.perf_counter() - clock
@@ -101,9 +108,9 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
         text, runs = _emit_file(source, targets, options, timings, result)
         linemap: list[tuple[int, int]] = []
         copied: list[tuple[int, int, int]] = []
-        problem = _verify(source, text, targets, timings, linemap, copied)
+        output, problem = _verify(source, text, runs, targets, timings, linemap, copied)
         if problem is None:
-            result.text = text
+            result.text, result.data = text, output
             result.linemap = sorted(set(linemap))
             result.runs = sorted(runs + copied)
             result.vaccinated = [t.qualname for t in targets]
@@ -223,6 +230,7 @@ def _emit_file(
     kept = Kept()
     for target in sorted(targets, key=_depth, reverse=True):
         children = {id(t.node): t.code for t in targets if t.parent is target and t.code}
+        ends = {id(t.node): t.end for t in targets if t.parent is target and t.code}
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,
@@ -233,6 +241,7 @@ def _emit_file(
             method_self=_method_self(target),
             future_annotations=future,
             kept=kept,
+            ends=ends,
         )
         if target.is_script:
             stmts = target.node
@@ -240,12 +249,14 @@ def _emit_file(
             # Comments above the first statement stay where they are, above the script function
             # (the replaced span starts at that statement, as a function's starts at its def).
             target.code = emitter.script(stmts, source.stmt_start(stmts[0])[0] - 1)
+            target.end = emitter.end
         else:
             node = target.node
             assert isinstance(node, ast.FunctionDef)
             target.code = emitter.function(
                 node, qualname=target.qualname, drop_decorators=target.decision.markers
             )
+            target.end = emitter.end
             if target.parent is not None and target.parent.is_script:
                 target.code = _held_in_script(source, target, options, result, kept)
     timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
@@ -288,10 +299,10 @@ def _span(source: SourceFile, target: _Target) -> tuple[int, int]:
     if target.is_script:
         stmts = target.node
         assert isinstance(stmts, list)
-        return stmts[0].lineno, _script_end(stmts)
+        return stmts[0].lineno, max(_script_end(stmts), target.end)
     node = target.node
     assert isinstance(node, ast.FunctionDef)
-    return source.stmt_start(node)[0], node.end_lineno  # type: ignore[return-value]
+    return source.stmt_start(node)[0], max(node.end_lineno or node.lineno, target.end)
 
 
 def _script_end(stmts: Sequence[ast.stmt]) -> int:
@@ -304,8 +315,9 @@ def _assemble(
     """The file's text with each top-level target's span replaced by its output, and the runs
     of lines copied unchanged (for mapping lines of the output back to the input)."""
     lines = source.lines
-    header_at = _header_line(source)
-    banner_at = _banner_position(lines)
+    # Nothing goes above the lines Python reads the file's properties from (shebang, coding).
+    banner_at = source.prologue
+    header_at = max(_header_line(source), banner_at + 1)
     out: list[str] = []
     runs: list[tuple[int, int, int]] = []
     cursor = 1
@@ -385,14 +397,6 @@ def _shift_runs(runs: list[tuple[int, int, int]], at: int) -> list[tuple[int, in
     return shifted
 
 
-def _banner_position(lines: list[str]) -> int:
-    """Index before which the banner goes: after a shebang and an encoding line."""
-    at = 0
-    while at < min(2, len(lines)) and (lines[at].startswith("#!") or _is_coding(lines[at])):
-        at += 1
-    return at
-
-
 def _shim_lines(blank_after: int = 0) -> list[str]:
     return render("shim_import.py.j2").text().split("\n") + [""] * blank_after
 
@@ -437,20 +441,14 @@ def _header_line(source: SourceFile) -> int:
     return line
 
 
-def _is_coding(line: str) -> bool:
-    import re
-
-    return bool(re.match(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", line))
-
-
 def _final_text(
     target: _Target, indent: str, options: Options, result: FileResult, kept: Kept
 ) -> list[str]:
     """The target's output at *indent*: black formats the generated code, then the user's
-    unchanged statements are put back as they were written."""
+    text (statements, headers, comments) is put back as it was written."""
     width = max(options.line_length - columns(indent), 40)
     code = _formatted(target, width, options, result)
-    return [text for text, _ in kept.restore(code).indented(indent)]
+    return [text for text, _ in kept.restore(code, width).indented(indent)]
 
 
 def _formatted(target: _Target, width: int, options: Options, result: FileResult) -> Code:
@@ -459,7 +457,7 @@ def _formatted(target: _Target, width: int, options: Options, result: FileResult
     assert code is not None
     # Black runs where the transform wrote a line too long, around nested defs and classes
     # (black spaces them by rules of its own), and on script code, whose module-level blank
-    # lines black spaces differently inside a function. The user's statements are held out.
+    # lines black spaces differently inside a function. All of the user's text is held out.
     if options.format and (target.is_script or holds_scope(code) or fmt.needs_black(code, width)):
         try:
             code = fmt.code_from_text(fmt.black_format(code.text(), width))
@@ -499,15 +497,26 @@ def _script_column(tree: ast.Module, node: ast.stmt) -> int | None:
 def _verify(
     source: SourceFile,
     text: str,
+    runs: list[tuple[int, int, int]],
     targets: list[_Target],
     timings: dict[str, float],
     linemap: list[tuple[int, int]],
     copied: list[tuple[int, int, int]],
-) -> verify.VerifyError | None:
+) -> tuple[bytes | None, verify.VerifyError | None]:
+    """The output's bytes, checked as Python will read them from disk, or the problem."""
     clock = time.perf_counter()
+    data = None
     try:
         try:
-            tree = verify.compile_check(text, source.path)
+            data = source.encode(text, runs)
+        except UnicodeEncodeError as exc:
+            line = text.count("\n", 0, exc.start) + 1
+            message = f"output cannot be written in the file's encoding {source.encoding} (line {line})"
+            problem = verify.VerifyError("<module>", message, line)
+            culprit = _culprit(source, text, targets, line)
+            raise verify.VerifyError(culprit, message) if culprit else problem from None
+        try:
+            tree = verify.compile_check(data, source.path, text)
         except verify.VerifyError as exc:
             culprit = _culprit(source, text, targets, exc.line)
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
@@ -516,18 +525,31 @@ def _verify(
             output = _output_of(source, tree, target)
             original: ast.FunctionDef | list[ast.stmt] = target.node
             if output is None:
-                return verify.VerifyError(target.qualname, "vaccinated function not found in output")
+                return None, verify.VerifyError(target.qualname, "vaccinated function not found in output")
             linemap.extend(
                 verify.check_function(
                     original, output, target.qualname, script=target.is_script,
                     future_annotations=future, runs=copied,
                 )
             )
+        lost = verify.lost_comment(source.comments.values(), text)
+        if lost is not None:
+            raise verify.VerifyError(
+                _innermost(source, targets, lost.start[0]) or targets[0].qualname,
+                f"the comment at line {lost.start[0]} is missing from the output: {lost.string.strip()}",
+            )
     except verify.VerifyError as exc:
-        return exc
+        return None, exc
     finally:
         timings["verify"] = timings.get("verify", 0.0) + time.perf_counter() - clock
-    return None
+    return data, None
+
+
+def _innermost(source: SourceFile, targets: list[_Target], line: int) -> str | None:
+    """The innermost target whose input span holds *line*."""
+    spans = [(_span(source, t), t.qualname) for t in targets]
+    inside = [(last - first, name) for (first, last), name in spans if first <= line <= last]
+    return min(inside)[1] if inside else None
 
 
 def _output_of(source: SourceFile, tree: ast.Module, target: _Target) -> ast.FunctionDef | None:

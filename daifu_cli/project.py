@@ -46,6 +46,9 @@ class FileSummary:
 
     relpath: str
     text: str | None
+    #: The output file's bytes (verified by the pipeline as Python reads them from disk).
+    data: bytes | None = None
+    encoding: str = "utf-8"
     vaccinated: list[str] = field(default_factory=list)
     skipped: list[tuple[str, int, str, bool]] = field(default_factory=list)
     decisions: list[tuple[str, int, bool, str]] = field(default_factory=list)
@@ -231,6 +234,8 @@ def _transform_one(item: tuple[str, bytes], options: pipeline.Options) -> FileSu
     return FileSummary(
         relpath=relpath,
         text=result.text,
+        data=result.data,
+        encoding=result.encoding,
         vaccinated=result.vaccinated,
         skipped=[(s.qualname, s.line, s.reason, s.internal) for s in result.skipped],
         decisions=[(d.qualname, d.line, d.selected, d.reason) for d in result.decisions],
@@ -259,7 +264,9 @@ def _cached_summary(output: Path, relpath: str, data: bytes, record: dict[str, A
             return None
         if files.sha256(text_bytes) != record.get("output"):
             return None
-        summary.text = text_bytes.decode(record.get("encoding", "utf-8"))
+        summary.encoding = record.get("encoding", "utf-8")
+        summary.text = _decoded(text_bytes, summary.encoding)
+        summary.data = text_bytes
         linemap = output / ".daifu" / "linemaps" / f"{relpath}.json"
         try:
             mapping = json.loads(linemap.read_text())
@@ -287,9 +294,9 @@ def _planned_files(request: Request, entries: list[files.Entry], summaries: dict
     copied: dict[str, Any] = {}
     for entry in entries:
         summary = summaries.get(entry.relpath)
-        if summary is not None and summary.text is not None:
-            encoding = _encoding_of(entry.path)
-            data = _encode(summary.text, entry.path, encoding)
+        if summary is not None and summary.text is not None and summary.data is not None:
+            encoding = summary.encoding
+            data = summary.data
             planned[entry.relpath] = Planned(data=data, entry=entry)
             planned[f".daifu/linemaps/{entry.relpath}.json"] = Planned(
                 data=_json(
@@ -351,28 +358,10 @@ Outcomes are in ../log.jsonl and `daifu status`.
 """
 
 
-def _encoding_of(path: Path) -> str:
-    import io
-    import tokenize
-
-    try:
-        with open(path, "rb") as handle:
-            return tokenize.detect_encoding(io.BytesIO(handle.read(4096)).readline)[0]
-    except (OSError, SyntaxError):
-        return "utf-8"
-
-
-def _encode(text: str, path: Path, encoding: str) -> bytes:
-    raw = path.read_bytes()
-    newline = "\r\n" if b"\r\n" in raw else "\n"
-    if newline != "\n":
-        text = text.replace("\n", newline)
-    data = text.encode(encoding)
-    if raw.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
-        data = b"\xef\xbb\xbf" + data
-    if raw.endswith(b"\n") and not data.endswith(newline.encode()):
-        data += newline.encode()
-    return data
+def _decoded(data: bytes, encoding: str) -> str:
+    """An output file's text as the pipeline wrote it (``\\n`` line endings, no BOM)."""
+    text = data.decode(encoding)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _json(data: Any) -> bytes:

@@ -14,8 +14,9 @@ import ast
 import bisect
 import io
 import itertools
+import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -46,6 +47,8 @@ class SourceFile:
     text: str
     encoding: str = "utf-8"
     newline: str = "\n"
+    #: Each line's ending as written (``""`` for the last), when the file mixes them.
+    endings: list[str] | None = None
     tree: ast.Module = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,15 +69,43 @@ class SourceFile:
             raise SourceError(f"cannot decode: {exc}") from None
         if text.startswith("\ufeff"):
             text = text[1:]
-        newline = "\r\n" if "\r\n" in text else "\n"
+        newline = _first_newline(text)
+        endings = None
+        if len({m.group() for m in _NEWLINE.finditer(text)}) > 1:
+            endings = [m.group() for m in _NEWLINE.finditer(text)] + [""]
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        return cls(path, text, encoding, newline)
+        return cls(path, text, encoding, newline, endings)
 
-    def encode(self, text: str) -> bytes:
-        """Encode output *text* with this file's encoding and newline style."""
-        if self.newline != "\n":
+    def encode(self, text: str, runs: Sequence[tuple[int, int, int]] = ()) -> bytes:
+        """Output *text* as the file's bytes: its encoding (a BOM if it had one: ``utf-8-sig``)
+        and line endings: a line copied unchanged (*runs*: ``(output line, input line,
+        length)``) keeps its own, any other line takes the first line's. Raises
+        :class:`UnicodeEncodeError` if generated text cannot be written in the encoding."""
+        if self.endings is not None and runs:
+            lines = text.split("\n")
+            ends = [self.newline] * (len(lines) - 1) + [""]
+            for first, original, length in runs:
+                for offset in range(length):
+                    at, ending = first + offset - 1, self.endings[original + offset - 1]
+                    if at < len(lines) - 1 and ending:
+                        ends[at] = ending
+            text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+        elif self.newline != "\n":
             text = text.replace("\n", self.newline)
         return text.encode(self.encoding)
+
+    @cached_property
+    def prologue(self) -> int:
+        """How many lines at the top Python reads the file's properties from (a shebang on
+        line 1, a coding declaration on line 1, or on line 2 below a comment or blank line).
+        Nothing may be inserted above them: a coding declaration pushed to line 3 is ignored,
+        and a shebang only works on line 1."""
+        lines = self.lines
+        if lines and is_coding_line(lines[0]):
+            return 1
+        if len(lines) > 1 and _BLANK_OR_COMMENT.match(lines[0]) and is_coding_line(lines[1]):
+            return 2
+        return 1 if lines and lines[0].startswith("#!") else 0
 
     # -- lines and positions -------------------------------------------------------------
 
@@ -213,6 +244,26 @@ class SourceFile:
     def keyword_before(self, node: ast.AST, keyword: str) -> Token:
         """The *keyword* token (``else``, ``finally``, ``case``) that introduces *node*'s block."""
         return self.previous_token(self.start(node), keyword)
+
+
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:#|$)")
+
+
+def is_coding_line(line: str) -> bool:
+    """Whether *line* is a PEP 263 coding declaration (on line 1 or 2, it sets the encoding)."""
+    return _CODING.match(line) is not None
+
+
+def _first_newline(text: str) -> str:
+    """The line ending of the first line (``\\n`` for a file of one line)."""
+    for index, char in enumerate(text):
+        if char == "\n":
+            return "\n"
+        if char == "\r":
+            return "\r\n" if text[index + 1 : index + 2] == "\n" else "\r"
+    return "\n"
 
 
 _STRING_TOKENS = {tokenize.STRING}

@@ -1,17 +1,22 @@
 """Differential execution: each program of ``tests/programs`` runs original and vaccinated
 (every function and the script vaccinated) in fresh interpreters; stdout, the exit status and
-the final exception must be the same. ``--target-python`` picks the interpreter (nox runs this
+the final exception must be the same. Each file of the output also keeps what Python reads
+from its first lines (encoding, BOM, shebang, coding line), its line endings, every comment of
+the input and every line of the input but those the transform must change. ``--target-python`` picks the interpreter (nox runs this
 on 3.9 to 3.13). Programs in ``programs/torch/`` need PyTorch.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import tokenize
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import HAS_TORCH, run_python
+from conftest import HAS_TORCH, changed_user_lines, run_python
 
 from daifu_cli.options import ProjectConfig
 from daifu_cli.project import Request, vaccinate_project
@@ -93,6 +98,15 @@ def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float =
     assert not internal, internal
     # Either something is vaccinated, or everything was left as it was with a reason.
     assert outcome.functions + outcome.scripts > 0 or outcome.skipped, "nothing was selected"
+    for path in sorted(src.rglob("*.py")):
+        before, after = path.read_bytes(), (out / path.relative_to(src)).read_bytes()
+        _same_file_properties(before, after, path)
+        _same_comments(before, after, path)
+        if before != after:
+            text = before.decode(tokenize.detect_encoding(io.BytesIO(before).readline)[0])
+            out_text = after.decode(tokenize.detect_encoding(io.BytesIO(after).readline)[0])
+            changed = changed_user_lines(text.replace("\r\n", "\n"), out_text.replace("\r\n", "\n"))
+            assert not changed, f"{path}: user lines changed (beyond re-indenting): {changed}"
     original = run_python(python, main, src, timeout=timeout)
     vaccinated = run_python(python, main, out, timeout=timeout)
     assert original.stdout, f"the program prints nothing:\n{original.stderr}"
@@ -103,6 +117,38 @@ def _compare(src: Path, main: str, tmp_path: Path, python: str, timeout: float =
     if name.startswith(COMPARE_STDERR):
         stderr = _addresses_named(_without_daifu(_paths_named(vaccinated.stderr, src, out)))
         assert stderr == _addresses_named(_paths_named(original.stderr, src, out))
+
+
+def _same_file_properties(before: bytes, after: bytes, path: Path) -> None:
+    """What Python reads from a file's first lines or bytes is the same in its output: the
+    encoding (BOM, coding declaration), the shebang, the lines holding them, the line endings."""
+    detect = lambda data: tokenize.detect_encoding(io.BytesIO(data).readline)[0]  # noqa: E731
+    assert detect(after) == detect(before), path
+    assert after.startswith(b"\xef\xbb\xbf") == before.startswith(b"\xef\xbb\xbf"), path
+    first = before.split(b"\n", 2)[:2]
+    keep = 0
+    for index, line in enumerate(first):
+        text = line.lstrip(b"\xef\xbb\xbf") if index == 0 else line
+        if re.match(rb"^[ \t\f]*#.*?coding[:=]", text) or (index == 0 and text.startswith(b"#!")):
+            keep = index + 1
+    assert after.split(b"\n", 2)[:keep] == first[:keep], path
+    assert (b"\r\n" in after) == (b"\r\n" in before), path
+
+
+def _comments(data: bytes) -> Counter[str]:
+    tokens = tokenize.tokenize(io.BytesIO(data).readline)
+    return Counter(t.string for t in tokens if t.type == tokenize.COMMENT)
+
+
+def _same_comments(before: bytes, after: bytes, path: Path) -> None:
+    """Every comment of the input is in the output as many times (daifu's own come on top)."""
+    try:
+        written = _comments(before)
+    except (SyntaxError, tokenize.TokenError):
+        return  # not Python that reads: copied unchanged, and reported
+    kept = _comments(after)
+    changed = {c: (n, kept[c]) for c, n in written.items() if kept[c] != n}
+    assert not changed, f"{path}: comments lost or repeated (in input, in output): {changed}"
 
 
 @pytest.mark.parametrize("program", [_case(p) for p in PLAIN])

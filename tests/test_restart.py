@@ -176,3 +176,27 @@ def test_bad_checkpoints_are_refused_before_anything_runs(tmp_path: Path) -> Non
     started = subprocess.run([sys.executable, "main.py"], cwd=other.out, capture_output=True, text=True, env=env, timeout=60)
     assert started.returncode == 2 and "it belongs to the output" in started.stderr, started.stderr
     assert started.stdout == ""  # refused before the program did anything
+
+
+CALLED_BY_A_LIBRARY = """
+import ast
+
+
+class Counter(ast.NodeVisitor):
+    def visit_Module(self, node):
+        for i, stmt in enumerate(node.body):
+            print("visit", i, 1 / (i - 1), flush=True)
+
+
+Counter().visit(ast.parse("a = 1\\nb = 2\\nc = 3"))
+"""
+
+
+def test_frames_called_through_library_code_are_not_resumed(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": CALLED_BY_A_LIBRARY})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    meta = json.loads(checkpoint.read_text())
+    assert any("ast.py" in gap for gap in meta["gaps"]), meta["gaps"]
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2 and "called through library code" in resumed.stderr, resumed.stderr
+    assert resumed.stdout == ""

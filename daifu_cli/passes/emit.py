@@ -9,12 +9,17 @@ User statements are copied as source text, with their comments; the only edits i
 the ones cells need (``return``/``break``/``continue`` leaving a cell become signals, annotated
 names lose their annotation, zero-argument ``super()`` names its arguments) and, in script-level
 code, the calls that read the module namespace through ``locals()``. Everything else comes from
-the templates.
+the templates. Every piece of the user's text (statements, headers of compound statements,
+decorators and ``def`` lines, comment lines) is held out of black as a placeholder
+(:class:`~daifu_cli.code.Kept`): black formats only what the transform wrote. Statements that
+share a line (``a; b``, ``if x: y``) get a line each: the runtime finds the failing statement
+by its line number.
 """
 
 from __future__ import annotations
 
 import ast
+import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +86,7 @@ class Emitter:
         method_self: str | None = None,
         future_annotations: bool = False,
         kept: Kept | None = None,
+        ends: dict[int, int] | None = None,
     ) -> None:
         self.src = source
         self.scope = scope
@@ -91,6 +97,13 @@ class Emitter:
         # Statements copied unchanged are held out of formatting (see Kept); None: inline.
         self.kept = kept
         self.cells: list[Code] = []
+        #: The last input line this target's output stands for (set by function/script): its
+        #: last statement and the closing comments of the blocks nested in it. The closing
+        #: comments of the body itself stay after it in the file, where they were.
+        self.end = 0
+        #: ``end`` of each nested vaccinated function, by node id.
+        self.ends = ends or {}
+        self._footers: dict[int, tuple[list[int], int]] = {}
         # Calls that may need an edit, by start position (few: super/locals/exec and kin);
         # only calls of this scope (a lambda's locals() is the lambda's own).
         roots = list(target)
@@ -120,9 +133,10 @@ class Emitter:
             body = body[1:]
         # The function's closing comments stay after it in the file, where they were.
         barrier = self._barrier(body, Region(None), after, footer=False) if body else Code.of("pass")
+        self.end = max(func.end_lineno or func.lineno, self._extent_end(func.body[-1]))
         if self.cells:
             header = _with_decorator(header, f"@{layout.CELLS_DECORATOR}")
-        slots = {"header": header, "barrier": barrier}
+        slots = {"header": self._hold(header, "def {}():"), "barrier": barrier}
         if docstring is not None:
             slots["docstring"] = docstring
         if self.cells:
@@ -140,6 +154,7 @@ class Emitter:
 
     def script(self, stmts: list[ast.stmt], after_line: int) -> Code:
         barrier = self._barrier(stmts, Region(None), after_line, footer=False)
+        self.end = max(*(s.end_lineno or s.lineno for s in stmts), self._extent_end(stmts[-1]))
         slots = {"barrier": barrier}
         if self.cells:
             slots["cells"] = self._joined_cells()
@@ -187,8 +202,10 @@ class Emitter:
         if opened and stmts and isinstance(stmts[-1], _SCOPES):
             out.add("")
         if footer:
-            for number in self._footer(stmts)[0]:
-                out.add(self.src.line(number).strip())
+            found = self._footer(stmts)[0]
+            if found:  # the closing comments, with the blank lines above and between them
+                for number in range(self._extent_end(stmts[-1]) + 1, found[-1] + 1):
+                    out.extend(self._comment_line(number) if number in found else Code.of(""))
         return out
 
     def _leading(self, start_line: int, after: int, keep_blank: bool = True) -> Code:
@@ -196,18 +213,47 @@ class Emitter:
         out = Code()
         for number in range(after + 1, start_line):
             if self.src.is_comment_line(number):
-                out.add(self.src.line(number).strip())
+                out.extend(self._comment_line(number))
             elif self.src.is_blank_line(number) and (keep_blank or out.lines):
                 out.add("")
         return out
 
+    def _comment_line(self, number: int) -> Code:
+        """A comment line, as written (re-indented), held out of black."""
+        return self._hold(Code.of(self.src.line(number).lstrip()), "# {}")
+
+    def _hold(self, code: Code, form: str = "{}", wrapped: Code | None = None) -> Code:
+        """A placeholder for the user's text *code* (see :class:`Kept`), or *code* itself when
+        nothing is held out of formatting."""
+        if self.kept is None or not code.lines:
+            return code
+        return self.kept.hold(code, form=form, wrapped=wrapped)
+
+    def _held_header(self, code: Code, form: str | None = None) -> Code:
+        """A compound statement's header held out of black, as a header of the same keyword."""
+        if form is not None:
+            return self._hold(code, form)
+        text = code.lines[0][0].lstrip() if code.lines else ""
+        keyword = text.split(None, 1)[0].rstrip(":") if text else ""
+        if keyword.startswith("except") and text[6:].lstrip().startswith("*"):
+            keyword = "except*"
+        return self._hold(code, _HEADER_FORMS.get(keyword, "{}"))
+
     def _footer(self, stmts: Sequence[ast.stmt]) -> tuple[list[int], int]:
-        """Comment lines closing block *stmts* (indented at least as deep), and its end."""
-        end = self._extent_end(stmts[-1], footer=False)
+        """Comment lines closing block *stmts* (indented at least as deep), and its end.
+
+        They start after the closing comments of the blocks nested in its last statement: a
+        comment belongs to the innermost block it is indented for, and is emitted once.
+        """
+        key = id(stmts[-1])
+        if key in self._footers:
+            return self._footers[key]
+        end = self._extent_end(stmts[-1])
         line, column = self.src.stmt_start(stmts[0])
-        if self.src.line(line)[:column].strip():  # block on its header's line: no footer
-            return [], end
         found: list[int] = []
+        if self.src.line(line)[:column].strip():  # block on its header's line: no footer
+            self._footers[key] = (found, end)
+            return found, end
         number = end + 1
         while number <= len(self.src.lines):
             if self.src.is_blank_line(number):
@@ -219,21 +265,29 @@ class Emitter:
                 number += 1
                 continue
             break
-        return found, (found[-1] if found else end)
+        self._footers[key] = (found, found[-1] if found else end)
+        return self._footers[key]
 
     def _block_end(self, block: Sequence[ast.stmt]) -> int:
         """Last line of *block*, its closing comments included (they stay in the block)."""
         return self._footer(block)[1]
 
-    def _extent_end(self, stmt: ast.stmt, footer: bool = True) -> int:
-        """Last line of *stmt*, including the closing comments of its last block."""
-        block = _last_block(stmt)
+    def _extent_end(self, stmt: ast.stmt) -> int:
+        """Last line of *stmt*, including the closing comments of its last block (and so of
+        the blocks nested in that one)."""
         end = stmt.end_lineno or stmt.lineno
+        while isinstance(stmt, ast.If) and self._elif_of(stmt) is not None:
+            # An ``elif`` is the ``orelse`` block of its ``if`` but stands at the ``if``'s
+            # column: the comments after the chain at that column are not a closing comment of
+            # any block of it (they lead the next statement); the chain ends with its last
+            # clause's block.
+            stmt = self._elif_of(stmt)  # type: ignore[assignment]
+        if isinstance(stmt, _SCOPES):  # copied whole, but a vaccinated def in it took more
+            return max([end, *(self.ends[id(n)] for n in ast.walk(stmt) if id(n) in self.ends)]) if self.ends else end
+        block = _last_block(stmt)
         if block is None:
             return end
-        if footer:
-            return max(self._footer(block)[1], end)
-        return max(self._extent_end(block[-1]), end)
+        return max(self._footer(block)[1], end)
 
     # -- statements ---------------------------------------------------------------------
 
@@ -257,14 +311,37 @@ class Emitter:
         return self._simple(stmt, region)
 
     def _simple(self, stmt: ast.stmt, region: Region) -> Code:
-        start, end = self.src.stmt_start(stmt), self.src.end(stmt)
+        start, end = self.src.stmt_start(stmt), self._simple_end(stmt)
         pieces = self._statement_pieces(stmt, region)
-        unchanged = False
         if pieces is None:
             pieces = self._spliced(start, end, region)
-            unchanged = len(pieces) == 1 and isinstance(pieces[0], tuple)  # one span: no edit
-        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
-        return self._held(self._with_trailing_comment(code, end), unchanged)
+        base = self.src.indent_of(start[0])
+        code = from_pieces(self.src, pieces, base)
+        wrapped = None
+        if pieces and pieces[0] in ("return (", "return ((") and self.src.trailing_comment(end) is None:
+            # A return leaving a cell, too long on one line: black's shape, the value alone.
+            value = from_pieces(self.src, pieces[1:-1], base)
+            if pieces[0] == "return ((":
+                value = from_pieces(self.src, ["(", value, ")"], base)
+            wrapped = Code.of("return (").extend(value, "    ")
+            text, protected = wrapped.lines[-1]
+            wrapped.lines[-1] = (text + ",", protected)
+            wrapped.add(")")
+        # Held as written, edits included: black formats none of the user's text.
+        return self._hold(self._with_trailing_comment(code, end), wrapped=wrapped)
+
+    def _simple_end(self, stmt: ast.stmt) -> Pos:
+        """Where a simple statement's text ends: after a ``;`` that ends its line (``x = 1;``)
+        too, which is the user's text; a ``;`` between two statements goes, as each gets a line
+        of its own."""
+        end = self.src.end(stmt)
+        index = self.src.token_index_at(end)
+        tokens = self.src.tokens
+        if index + 1 < len(tokens) and tokens[index].string == ";" and tokens[index].start[0] == end[0]:
+            after = tokens[index + 1]
+            if after.type in (tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER):
+                return tokens[index].end
+        return end
 
     def _held(self, code: Code, unchanged: bool, scope: bool = False) -> Code:
         """*code*, or a placeholder for it if it is the user's text unchanged."""
@@ -287,7 +364,10 @@ class Emitter:
             return [f'return "{signal}"']
         if in_cell and isinstance(stmt, (ast.Global, ast.Nonlocal)):
             keyword = "global" if isinstance(stmt, ast.Global) else "nonlocal"
-            return [f"pass  # {keyword} {', '.join(stmt.names)}: declared at the top of this cell"]
+            note = f"{keyword} {', '.join(stmt.names)}: declared at the top of this cell"
+            if self.src.trailing_comment(self.src.end(stmt)) is not None:
+                return [f"# {note}\npass"]  # the user's comment follows ``pass``, a comment of its own
+            return [f"pass  # {note}"]
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             return self._annotated(stmt, region)
         return None
@@ -303,18 +383,27 @@ class Emitter:
             pieces += [target, " = "]
             pieces += self._spliced(self.src.start(stmt.value), self.src.end(stmt.value), region)
         if self.scope.script and stmt.simple:
-            annotation = ast.unparse(stmt.annotation)
-            if self.future_annotations:
-                annotation = repr(annotation)
-            store = f"__annotations__[{target!r}] = {annotation}"
-            pieces += ["\n", store] if pieces else [store]
+            store: list[Piece] = [f"__annotations__[{target!r}] = "]
+            if self.future_annotations:  # the string Python itself would store
+                store.append(repr(ast.unparse(stmt.annotation)))
+            else:  # the annotation as written
+                store.append((self.src.start(stmt.annotation), self.src.end(stmt.annotation)))
+            pieces += ["\n", *store] if pieces else store
         return pieces or ["pass"]
 
     def _with_trailing_comment(self, code: Code, end: Pos) -> Code:
+        """*code* with the comment after *end* on its line, and the space before it, as written."""
         comment = self.src.trailing_comment(end)
         if comment and code.lines:
             text, protected = code.lines[-1]
-            code.lines[-1] = (f"{text}  {comment}", protected)
+            token = self.src.comments[end[0]]
+            space = self.src.line(end[0])[end[1] : token.start[1]]
+            code.lines[-1] = (f"{text}{space}{comment}", protected)
+        elif code.lines:  # the spaces that end the line, if nothing else does
+            rest = self.src.line(end[0])[end[1] :]
+            if rest and not rest.strip():
+                text, protected = code.lines[-1]
+                code.lines[-1] = (text + rest, protected)
         return code
 
     def _header(self, start: Pos, colon_after: Pos, region: Region) -> Code:
@@ -322,7 +411,7 @@ class Emitter:
         code = from_pieces(
             self.src, self._spliced(start, colon.end, region), self.src.indent_of(start[0])
         )
-        return self._with_trailing_comment(code, colon.end)
+        return self._held_header(self._with_trailing_comment(code, colon.end))
 
     def _clause(self, keyword: str, block: list[ast.stmt], region: Region, after: int) -> Code:
         """An ``else:``/``finally:`` clause header with the comments above it."""
@@ -345,10 +434,13 @@ class Emitter:
         # ``for x in a, b:`` iterates a tuple; ``iter(a, b)`` would be the two-argument form.
         bare = self._bare_tuple(stmt.iter, iter_start, iter_end)
         opening, closing = f"{layout.ITER}({'(' if bare else ''}", "))" if bare else ")"
-        if len(iterable.lines) > 1:  # black's shape: the iterable on lines of its own
-            hoist = Code.of(f"{iterator} = {opening}").extend(iterable, "    ").add(closing)
+        # black's shape: the iterable on lines of its own; also where one line is too long.
+        wrapped = Code.of(f"{iterator} = {opening}").extend(iterable, "    ").add(closing)
+        if len(iterable.lines) > 1:
+            hoist = self._hold(wrapped)
         else:
-            hoist = from_pieces(self.src, [f"{iterator} = {opening}", iterable, closing], base)
+            line = from_pieces(self.src, [f"{iterator} = {opening}", iterable, closing], base)
+            hoist = self._hold(line, wrapped=wrapped)
         colon = self.src.header_colon(iter_end)
         header = from_pieces(
             self.src,
@@ -359,7 +451,7 @@ class Emitter:
             ],
             base,
         )
-        out = hoist.extend(self._with_trailing_comment(header, colon.end))
+        out = hoist.extend(self._held_header(self._with_trailing_comment(header, colon.end)))
         out.extend(self._body(stmt.body, region.in_loop(), colon.start[0]))
         out = self._orelse(out, stmt, region)
         # The saved iterator goes when the loop ends, as the loop's own reference would
@@ -396,16 +488,19 @@ class Emitter:
         if not stmt.orelse:
             return out
         after = self._block_end(stmt.body)
-        first = stmt.orelse[0]
-        if isinstance(first, ast.If) and len(stmt.orelse) == 1 and self._is_elif(first):
+        first = self._elif_of(stmt)
+        if first is not None:
             out.extend(self._leading(first.lineno, after))
             return out.extend(self._if(first, region))
         out.extend(self._clause("else", stmt.orelse, region, after))
         return out.extend(self._body(stmt.orelse, region, self._line_of("else", stmt.orelse)))
 
-    def _is_elif(self, node: ast.If) -> bool:
-        line, column = self.src.start(node)
-        return self.src.line(line)[column:].startswith("elif")
+    def _elif_of(self, stmt: ast.If) -> ast.If | None:
+        """The ``elif`` clause of *stmt* (an ``If`` as its whole ``orelse``), if it has one."""
+        if len(stmt.orelse) != 1 or not isinstance(stmt.orelse[0], ast.If):
+            return None
+        line, column = self.src.start(stmt.orelse[0])
+        return stmt.orelse[0] if self.src.line(line)[column:].startswith("elif") else None
 
     def _match(self, stmt: ast.stmt, region: Region) -> Code:
         out = self._header(self.src.stmt_start(stmt), self.src.end(stmt.subject), region)  # type: ignore[attr-defined]
@@ -636,28 +731,86 @@ class Emitter:
         for node in holding:
             start, end = self.src.stmt_start(node), self.src.end(node)  # type: ignore[arg-type]
             code = _indent_rest(self.substitutions[id(node)], self._width(start[0]) - base)
-            edits.append((start, self._past_trailing_comment(end), [code]))
+            stop = self._past_trailing_comment(end)
+            if self.ends.get(id(node), 0) > stop[0]:  # its code holds closing comments below it
+                stop = (self.ends[id(node)], len(self.src.line(self.ends[id(node)])))
+            edits.append((start, stop, [code]))
         if self.kept is not None:
             edits += self._held_scopes(stmt)
         return edits
 
     def _held_scopes(self, stmt: ast.stmt) -> list[Edit]:
-        """Placeholders for the ``def``/``class`` statements in *stmt* that hold no vaccinated
-        function (those that do are searched further)."""
-        edits: list[Edit] = []
+        """Placeholders for all of the user's text in *stmt* around the vaccinated functions in
+        it: its headers (and its clauses'), its comment lines, and every statement in it that
+        holds no vaccinated function (a ``def``/``class`` as a stub); the statements that do
+        hold one are searched further."""
+        edits = [self._held_header_edit(start, colon, stmt) for start, colon in self._headers(stmt)]
+        for token in self._comment_tokens(stmt):
+            edits.append((token.start, token.end, [self._comment_line(token.start[0])]))
         for child in _child_statements(stmt):
             if id(child) in self.substitutions:
                 continue
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not any(
-                id(n) in self.substitutions for n in ast.walk(child)
-            ):
-                start, end = self.src.stmt_start(child), self.src.end(child)
-                code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
-                code = self._with_trailing_comment(code, end)  # the placeholder ends with `...`
-                edits.append((start, self._past_trailing_comment(end), [self.kept.hold(code, scope=True)]))  # type: ignore[union-attr]
-            else:
+            if any(id(n) in self.substitutions for n in ast.walk(child)):
                 edits += self._held_scopes(child)
+                continue
+            scope = isinstance(child, _SCOPES)
+            start = self.src.stmt_start(child)
+            end = self.src.end(child) if scope or hasattr(child, "body") else self._simple_end(child)
+            code = from_pieces(self.src, [(start, end)], self.src.indent_of(start[0]))
+            code = self._with_trailing_comment(code, end)  # the placeholder ends with `...`
+            edits.append((start, self._past_trailing_comment(end), [self.kept.hold(code, scope=scope)]))  # type: ignore[union-attr]
         return edits
+
+    def _held_header_edit(self, start: Pos, colon: Pos, stmt: ast.stmt) -> Edit:
+        code = from_pieces(self.src, [(start, colon)], self.src.indent_of(start[0]))
+        code = self._with_trailing_comment(code, colon)
+        form = None
+        if start == self.src.stmt_start(stmt) and isinstance(stmt, _SCOPES):
+            form = "class {}:" if isinstance(stmt, ast.ClassDef) else "def {}():"
+        return (start, self._past_trailing_comment(colon), [self._held_header(code, form)])
+
+    def _headers(self, stmt: ast.stmt) -> list[tuple[Pos, Pos]]:
+        """``(start, end)`` of *stmt*'s header and of its clauses' (``else:``, ``except ...:``,
+        ``finally:``, ``case ...:``); an ``elif`` is the header of the ``If`` in ``orelse``."""
+        src = self.src
+        start = src.stmt_start(stmt)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            after = self._def_colon_search(stmt)  # type: ignore[arg-type]
+        elif isinstance(stmt, (ast.If, ast.While)):
+            after = src.end(stmt.test)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            after = src.end(stmt.iter)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            item = stmt.items[-1]
+            after = src.end(item.optional_vars or item.context_expr)
+        elif hasattr(ast, "Match") and isinstance(stmt, ast.Match):
+            after = src.end(stmt.subject)
+        else:  # class, try
+            after = src.start(stmt)
+        out = [(start, src.header_colon(after).end)]
+        for handler in getattr(stmt, "handlers", []):
+            out.append((src.start(handler), src.header_colon(self._handler_colon_search(handler)).end))
+        for case in getattr(stmt, "cases", []):
+            token = src.previous_token(src.start(case.pattern), "case")
+            out.append((token.start, src.header_colon(src.end(case.guard or case.pattern)).end))
+        orelse = getattr(stmt, "orelse", None)
+        if orelse and not (isinstance(stmt, ast.If) and self._elif_of(stmt) is not None):
+            token = src.keyword_before(orelse[0], "else")
+            out.append((token.start, src.header_colon(token.end).end))
+        if getattr(stmt, "finalbody", None):
+            token = src.keyword_before(stmt.finalbody[0], "finally")  # type: ignore[attr-defined]
+            out.append((token.start, src.header_colon(token.end).end))
+        return out
+
+    def _comment_tokens(self, stmt: ast.stmt) -> list:  # type: ignore[type-arg]
+        """The comment-only lines inside *stmt* (those inside held statements are dropped by
+        :func:`_splice` as edits nested in theirs)."""
+        first, last = self.src.stmt_start(stmt)[0], stmt.end_lineno or stmt.lineno
+        return [
+            token
+            for number, token in self.src.comments.items()
+            if first < number <= last and self.src.is_comment_line(number)
+        ]
 
     def _past_trailing_comment(self, end: Pos) -> Pos:
         """*end*, or the end of the comment after it on its line: a statement's replacement
@@ -689,8 +842,11 @@ class Emitter:
                 self.src.end(decorator)[0] + 1,
             )
         }
+        # A dropped decorator's line goes, but a comment on it stays, as a line of its own.
         code.lines = [
-            line for number, line in enumerate(code.lines, start[0]) if number not in dropped
+            (self.src.comments[number].string, False) if number in dropped else line
+            for number, line in enumerate(code.lines, start[0])
+            if number not in dropped or number in self.src.comments
         ]
         return self._with_trailing_comment(code, colon.end)
 
@@ -710,8 +866,31 @@ class Emitter:
         out = []
         for name in names:
             annotation = self.scope.annotations.get(name)
-            out.append(f"{name}: {ast.unparse(annotation) if annotation is not None else '...'}")
+            if annotation is None:
+                out.append(f"{name}: ...")
+                continue
+            # The user's annotation, as written and held out of black like the rest of their text.
+            written = from_pieces(self.src, [f"{name}: ", (self.src.start(annotation), self.src.end(annotation))], "")
+            out.append(self._hold(written).text() if self.kept is not None else written.text())
         return out
+
+
+#: Placeholders for a held compound statement's header, by keyword: black treats the block
+#: below as it would under the real header.
+_HEADER_FORMS = {
+    "if": "if {}:",
+    "elif": "elif {}:",
+    "while": "while {}:",
+    "for": "for {} in _:",
+    "with": "with {}:",
+    "except": "except {}:",
+    "except*": "except* {}:",
+    "match": "match {}:",
+    "case": "case {}():",
+    "else": "else:  # {}",
+    "try": "try:  # {}",
+    "finally": "finally:  # {}",
+}
 
 
 def _with_decorator(header: Code, decorator: str) -> Code:

@@ -1,10 +1,13 @@
 """Pass 6, format: black-format the code the transform produced, and nothing else.
 
-Input: the code of one vaccinated function (or script function) at column 0, with the user's
-unchanged statements held out as placeholders (:class:`daifu_cli.code.Kept`). The templates
-are written in black's style, so black only has work when a line the transform wrote around
-the user's text (a hoisted loop iterable, a ``return`` signal) runs past the line length;
-only then is black run, on that code alone (:func:`needs_black`). Black costs about 75 us
+Input: the code of one vaccinated function (or script function) at column 0, with all of the
+user's text held out as placeholders (:class:`daifu_cli.code.Kept`). The templates
+are written in black's style, so black only has work when a generated line runs past the line
+length (deep in cells); only then is black run, on that code alone (:func:`needs_black`), and
+around nested defs and on script code for its blank lines (see ``pipeline._formatted``). A line
+that wraps the user's text in generated text (a hoisted loop iterable, a ``return`` leaving a
+cell) is held whole and takes black's split shape where it is too long (``Kept.wrapped``), so
+black never splits the user's expression. Black costs about 75 us
 per line here, which made it most of the transpiler's time when it ran on everything.
 Unchanged functions keep their bytes and a file with nothing selected is copied as is.
 

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Sequence
+import io
+import tokenize
+from collections import Counter
+from collections.abc import Collection, Sequence
 
 from daifu_cli.runtime import logical, normal
 from daifu_cli.runtime.logical import find_function, find_functions, occurrence
+from daifu_cli.source import Token
 
-__all__ = ["VerifyError", "check_function", "compile_check", "find_function", "find_functions", "occurrence"]
+__all__ = ["VerifyError", "check_function", "compile_check", "find_function", "find_functions", "lost_comment", "occurrence"]
 
 
 class VerifyError(Exception):
@@ -34,15 +38,52 @@ class VerifyError(Exception):
         self.line = line
 
 
-def compile_check(text: str, filename: str) -> ast.Module:
-    """Parse and compile *text* (compiling also checks scopes: nonlocal and global rules)."""
+def compile_check(data: bytes, filename: str, text: str) -> ast.Module:
+    """Compile the output *data* as Python reads it from disk (its BOM, coding declaration and
+    line endings decide how it decodes), and check that it decodes to *text*: a coding line
+    pushed below line 2, or a BOM lost, can leave a file that compiles but reads differently.
+    Compiling also checks scopes (nonlocal and global rules)."""
     try:
-        tree = ast.parse(text, filename)
+        tree = ast.parse(data, filename)
         compile(tree, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         message = f"output does not compile: {exc.msg} (line {exc.lineno})"
         raise VerifyError("<module>", message, exc.lineno) from None
+    read = _as_python_reads(data)
+    if read != text:
+        lines, wanted = read.split("\n"), text.split("\n")
+        line = next((n for n, (a, b) in enumerate(zip(lines, wanted, strict=False), 1) if a != b), min(len(lines), len(wanted)))
+        raise VerifyError("<module>", f"output reads back differently from disk (line {line})", line)
     return tree
+
+
+def _as_python_reads(data: bytes) -> str:
+    """*data* decoded as the interpreter decodes a source file, newlines made ``\\n``."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def lost_comment(comments: Collection[Token], text: str) -> Token | None:
+    """The first of the input's *comments* that the output *text* holds fewer times than the
+    input (a comment is the rest of a line from a ``#``; the output's candidates are counted
+    from every ``#``, so this never needs to tokenize the output, and never reports a comment
+    that is there)."""
+    wanted = Counter(c.string.rstrip() for c in comments)
+    if not wanted:
+        return None
+    found: Counter[str] = Counter()
+    for line in text.split("\n"):
+        at = line.find("#")
+        while at >= 0:
+            candidate = line[at:].rstrip()
+            if candidate in wanted:
+                found[candidate] += 1
+            at = line.find("#", at + 1)
+    short = {c for c, n in wanted.items() if found[c] < n}
+    return next((c for c in comments if c.string.rstrip() in short), None) if short else None
 
 
 def check_function(

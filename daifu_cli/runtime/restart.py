@@ -65,21 +65,24 @@ def _worth_saving(value: Any) -> bool:
 
 def _outer_frames(session: Session) -> tuple[list[frames.Where], list[str]]:
     """The vaccinated frames above the crashed invocation (innermost first), and the frames
-    between them that a new process could not rebuild (library code calling user code)."""
+    around them that a new process could not rebuild (library code calling user code)."""
     assert session.where is not None
     found: list[frames.Where] = []
     gaps: list[str] = []
     current = session.where.root_frame.f_back
     probe = Exception()  # no traceback: locate reads each frame's current line
+    project = str(session.config.home.parent.resolve()) + os.sep
     while current is not None:
         where = frames.locate(probe, current) if _vaccinated(current) else None
         if where is None:
-            if not _transparent(current):
+            # The program's own code that daifu left as it was runs again as it ran the first
+            # time (its statement in progress is re-run by the frame above); library code
+            # (a framework's training loop) would start over instead.
+            own = os.path.abspath(current.f_code.co_filename).startswith(project)
+            if not own and not _transparent(current):
                 gaps.append(f"{current.f_code.co_filename}:{current.f_lineno} in {current.f_code.co_name}")
             current = current.f_back
             continue
-        if gaps and not found:
-            pass  # frames between the crash and its first vaccinated caller: checked below
         found.append(where)
         current = where.root_frame.f_back
     return found, gaps
@@ -327,6 +330,11 @@ def arm(path: str) -> None:
         meta, data = read(path, home.parent)
     except CannotRestore as exc:
         _refuse(str(exc))
+    if meta.get("gaps"):
+        _refuse(
+            "the saved functions were called through library code that would start over "
+            f"instead of resuming ({'; '.join(meta['gaps'][:3])})"
+        )
     _plan = {"meta": meta, "data": data, "next": 0, "values": None, "restored_globals": set(), "path": path}
     for item in meta.get("lost", []):
         print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)

@@ -145,9 +145,7 @@ def evaluate(model, batches, device, amp_dtype):
             _daifu_it_L112 = __daifu__.iter(batches)
             for inputs, targets in _daifu_it_L112:
                 _daifu_t = None
-                with torch.autocast(
-                    device.type, dtype=amp_dtype, enabled=amp_dtype is not None
-                ):
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                     _daifu_t = _daifu_with_L113()
                 if _daifu_t is not None:
                     return __daifu__.propagate(_daifu_t)
@@ -181,19 +179,7 @@ def evaluate(model, batches, device, amp_dtype):
 
 
 @__daifu__.cells
-def train(
-    model,
-    optimizer,
-    batches,
-    device,
-    steps,
-    warmup,
-    amp_dtype,
-    eval_every,
-    log_every,
-    base_lr,
-    block=10,
-):
+def train(model, optimizer, batches, device, steps, warmup, amp_dtype, eval_every, log_every, base_lr, block=10):
     """The training loop; returns (wall seconds and main-thread CPU seconds of each block of
     *block* timed steps, last loss, eval losses)."""
     # daifu: crash barrier for train() from train_loop.py:120
@@ -232,9 +218,7 @@ def train(
                 group["lr"] = lr_at(step, base_lr, 20, warmup + steps)
             del _daifu_it_L134
             _daifu_t = None
-            with torch.autocast(
-                device.type, dtype=amp_dtype, enabled=amp_dtype is not None
-            ):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 _daifu_t = _daifu_with_L136()
             if _daifu_t is not None:
                 return __daifu__.leave(_daifu_t)

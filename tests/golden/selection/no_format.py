@@ -18,7 +18,7 @@ def keep_layout(lock, xs):
         # daifu cell: body of `with lock:` at no_format.py:2
         nonlocal total
         try:
-            total = sum( x  for x in xs )  # odd spacing kept
+            total = sum( x  for x in xs )   # odd spacing kept
             if total:
                 return (total,)
         except BaseException as _daifu_e:
