@@ -167,6 +167,32 @@ def test_an_old_frame_is_read_in_its_own_code_when_the_fix_changed_its_function(
     assert out == "loop done\nchecking\nsaved\n"
 
 
+def test_a_line_of_an_older_version_is_carried_or_named_with_its_version(tmp_path: Path) -> None:
+    """An old generation's line the fixes left unchanged is read as the newest version's line;
+    one they changed, with no line map of that version known, is named as the vaccinated
+    line of that version, with its own text (never the text now at that line)."""
+    import os
+
+    from daifu_cli.runtime import registry, report
+
+    path = str(tmp_path / "gen_module.py")
+    record = registry.ModuleRecord("gen_module_under_test", path, "a = 1\nb = 2\n")
+    registry._add(record)
+    try:
+        old = record.current
+        record.update("# a line more\na = 1\nb = 3\n")
+        home = tmp_path / ".daifu"
+        shown = os.path.relpath(path)
+        assert report.user_location(path, 1, home, generation=old) == (shown, 2, "a = 1")
+        assert report.user_location(path, 2, home, generation=old) == (
+            f"{shown} (version 0, since replaced)", 2, "b = 2"
+        )
+        assert report.context_lines(path, 2, home, generation=old)[-1] == "  >    2 | b = 2"
+    finally:
+        registry.modules.pop("gen_module_under_test", None)
+        registry._by_path.clear()
+
+
 OLD_HANDLER = """
     def step(i):
         for _ in range(1):
