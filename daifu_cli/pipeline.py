@@ -20,7 +20,7 @@ from daifu_cli.code import Code, Kept, columns, holds_scope
 from daifu_cli.passes import analyze, emit, select, verify
 from daifu_cli.passes import format as fmt
 from daifu_cli.render import render
-from daifu_cli.runtime import layout, names
+from daifu_cli.runtime import layout, logical, names
 from daifu_cli.source import SourceError, SourceFile
 
 
@@ -124,7 +124,8 @@ def _line_of(targets: list[_Target], qualname: str) -> int:
 def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
     """Selected targets that can be vaccinated, with their scopes; others become skips."""
     clock = time.perf_counter()
-    top_table = None
+    tables: analyze.TableIndex | None = None
+    have_tables = False
     targets: list[_Target] = []
     module_problem = analyze.rebound_guarded_name(source.tree, source.text)
     for decision in result.decisions:
@@ -147,11 +148,12 @@ def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
         else:
             problem = analyze.check_function(decision.node)
             if problem is None:
-                if top_table is None:
-                    top_table = _symtable(source)
+                if not have_tables:  # once per file, and only where a function is vaccinated
+                    top_table, have_tables = _symtable(source), True
+                    tables = analyze.TableIndex(top_table) if top_table else None
                 node = decision.node
                 assert isinstance(node, ast.FunctionDef)
-                table = analyze.find_table(top_table, [*decision.path, node]) if top_table else None
+                table = tables.find([*decision.path, node]) if tables else None
                 target = _Target(decision, node)
                 target.scope = analyze.function_scope(node, emit.cell_bodies(node.body), table)
                 targets.append(target)
@@ -220,8 +222,12 @@ def _emit_file(
     clock = time.perf_counter()
     future = _has_future_annotations(source.tree)
     kept = Kept()
+    nested: dict[int, list[_Target]] = {}  # id(parent) -> its children, in target order
+    for target in targets:
+        if target.parent is not None:
+            nested.setdefault(id(target.parent), []).append(target)
     for target in sorted(targets, key=_depth, reverse=True):
-        children = {id(t.node): t.code for t in targets if t.parent is target and t.code}
+        children = {id(t.node): t.code for t in nested.get(id(target), ()) if t.code}
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,
@@ -510,8 +516,9 @@ def _verify(
             culprit = _culprit(source, text, targets, exc.line)
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
         future = _has_future_annotations(source.tree)
+        inputs, outputs = logical.FunctionIndex(source.tree), logical.FunctionIndex(tree)
         for target in targets:
-            output = _output_of(source, tree, target)
+            output = _output_of(inputs, outputs, target)
             original: ast.FunctionDef | list[ast.stmt] = target.node
             if output is None:
                 return verify.VerifyError(target.qualname, "vaccinated function not found in output")
@@ -528,14 +535,17 @@ def _verify(
     return None
 
 
-def _output_of(source: SourceFile, tree: ast.Module, target: _Target) -> ast.FunctionDef | None:
-    """The def that *target* became in the output *tree*."""
+def _output_of(
+    inputs: logical.FunctionIndex, outputs: logical.FunctionIndex, target: _Target
+) -> ast.FunctionDef | None:
+    """The def that *target* became in the output tree (*outputs* indexes it; *inputs*, the
+    input's tree)."""
     if target.is_script:
         return next(
-            (s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT), None
+            (s for s in outputs.tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT), None
         )
-    matches = verify.find_functions(tree, target.qualname)
-    index = verify.occurrence(source.tree, target.qualname, target.node)  # type: ignore[arg-type]
+    matches = outputs.find(target.qualname)
+    index = inputs.occurrence(target.qualname, target.node)
     return matches[index] if index < len(matches) else None
 
 
@@ -547,8 +557,9 @@ def _culprit(source: SourceFile, text: str, targets: list[_Target], line: int | 
     except SyntaxError:
         return None
     best: tuple[int, str] | None = None
+    inputs, outputs = logical.FunctionIndex(source.tree), logical.FunctionIndex(tree)
     for target in targets:
-        node = _output_of(source, tree, target) if line else None
+        node = _output_of(inputs, outputs, target) if line else None
         if node is not None and node.lineno <= line <= (node.end_lineno or 0):  # type: ignore[operator]
             size = (node.end_lineno or 0) - node.lineno
             if best is None or size < best[0]:

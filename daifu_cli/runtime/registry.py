@@ -47,24 +47,22 @@ class ModuleRecord:
 
     def def_for(self, code: CodeType) -> ast.FunctionDef | None:
         """The def whose compiled code is *code* (matched by name and first line)."""
-        key = (code.co_name, code.co_firstlineno)
-        cache = self.__dict__.setdefault("_defs", {})
-        if key not in cache:
-            cache[key] = self._find_def(code)
-        return cache[key]  # type: ignore[no-any-return]
+        defs = self.__dict__.get("_defs")
+        if defs is None:  # one walk of the module for every frame of every crash in it
+            defs = self.__dict__["_defs"] = self._index_defs()
+        return defs.get((code.co_name, code.co_firstlineno))  # type: ignore[no-any-return]
 
-    def _find_def(self, code: CodeType) -> ast.FunctionDef | None:
-        name = code.co_name
+    def _index_defs(self) -> dict[tuple[str, int], ast.FunctionDef]:
+        """(code name, first line) -> the first def in walk order compiled to such code."""
+        index: dict[tuple[str, int], ast.FunctionDef] = {}
         for node in walk(self.tree):
             if not isinstance(node, ast.FunctionDef):
                 continue
             first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            if node.name == layout.SCRIPT and name in (layout.SCRIPT, "<module>"):
-                if first == code.co_firstlineno:
-                    return node
-            elif node.name == name and first == code.co_firstlineno:
-                return node
-        return None
+            names = (layout.SCRIPT, "<module>") if node.name == layout.SCRIPT else (node.name,)
+            for name in names:
+                index.setdefault((name, first), node)
+        return index
 
     def _parents(self) -> dict[int, ast.AST]:
         if self._parent_map is None:
