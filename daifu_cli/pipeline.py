@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from daifu_cli import __version__
@@ -77,13 +77,22 @@ class _Target:
         return self.decision.qualname
 
 
-def vaccinate_source(path: str, data: bytes, options: Options = Options()) -> FileResult:
-    """Run the pipeline on one file's bytes."""
+#: ``(pass, functions done, functions in all)``, called as the pipeline goes through a file's
+#: functions (for progress within a big file; see ``project``).
+Steps = Callable[[str, int, int], None]
+
+
+def _no_steps(phase: str, done: int, total: int) -> None:
+    pass
+
+
+def vaccinate_source(path: str, data: bytes, options: Options = Options(), steps: Steps | None = None) -> FileResult:
+    """Run the pipeline on one file's bytes; *steps* hears of each function done."""
     with names.memo():
-        return _vaccinate_source(path, data, options)
+        return _vaccinate_source(path, data, options, steps or _no_steps)
 
 
-def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
+def _vaccinate_source(path: str, data: bytes, options: Options, steps: Steps) -> FileResult:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     try:
@@ -95,12 +104,12 @@ def _vaccinate_source(path: str, data: bytes, options: Options) -> FileResult:
     clock = time.perf_counter()
     result.decisions = select.select(source.tree, path, options.selection)
     timings["select"] = time.perf_counter() - clock
-    targets = _analyzed_targets(source, result)
+    targets = _analyzed_targets(source, result, steps)
     failed: set[str] = set()
     while targets:
-        text, runs = _emit_file(source, targets, options, timings, result)
+        text, runs = _emit_file(source, targets, options, timings, result, steps)
         linemap: list[tuple[int, int]] = []
-        problem = _verify(source, text, targets, timings, linemap)
+        problem = _verify(source, text, targets, timings, linemap, steps)
         if problem is None:
             result.text = text
             result.linemap = sorted(linemap)
@@ -121,9 +130,10 @@ def _line_of(targets: list[_Target], qualname: str) -> int:
     return next((t.decision.line for t in targets if t.qualname == qualname), 0)
 
 
-def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
+def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> list[_Target]:
     """Selected targets that can be vaccinated, with their scopes; others become skips."""
     clock = time.perf_counter()
+    total = sum(1 for d in result.decisions if d.selected)
     tables: analyze.TableIndex | None = None
     have_tables = False
     targets: list[_Target] = []
@@ -131,6 +141,7 @@ def _analyzed_targets(source: SourceFile, result: FileResult) -> list[_Target]:
     for decision in result.decisions:
         if not decision.selected:
             continue
+        steps("analyze", len(targets) + len(result.skipped), total)
         if module_problem is not None:
             result.skipped.append(Skip(decision.qualname, module_problem.line, module_problem.reason))
             continue
@@ -218,6 +229,7 @@ def _emit_file(
     options: Options,
     timings: dict[str, float],
     result: FileResult,
+    steps: Steps,
 ) -> tuple[str, list[tuple[int, int, int]]]:
     clock = time.perf_counter()
     future = _has_future_annotations(source.tree)
@@ -226,7 +238,8 @@ def _emit_file(
     for target in targets:
         if target.parent is not None:
             nested.setdefault(id(target.parent), []).append(target)
-    for target in sorted(targets, key=_depth, reverse=True):
+    for done, target in enumerate(sorted(targets, key=_depth, reverse=True)):
+        steps("emit", done, len(targets))
         children = {id(t.node): t.code for t in nested.get(id(target), ()) if t.code}
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
@@ -255,7 +268,7 @@ def _emit_file(
                 target.code = _held_in_script(source, target, options, result, kept)
     timings["emit"] = timings.get("emit", 0.0) + time.perf_counter() - clock
     clock = time.perf_counter()
-    text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result, kept)
+    text, runs = _assemble(source, [t for t in targets if t.parent is None], options, result, kept, steps)
     timings["format"] = timings.get("format", 0.0) + time.perf_counter() - clock
     return text, runs
 
@@ -304,7 +317,7 @@ def _script_end(stmts: Sequence[ast.stmt]) -> int:
 
 
 def _assemble(
-    source: SourceFile, top: list[_Target], options: Options, result: FileResult, kept: Kept
+    source: SourceFile, top: list[_Target], options: Options, result: FileResult, kept: Kept, steps: Steps
 ) -> tuple[str, list[tuple[int, int, int]]]:
     """The file's text with each top-level target's span replaced by its output, and the runs
     of lines copied unchanged (for mapping lines of the output back to the input)."""
@@ -331,7 +344,8 @@ def _assemble(
             out.append(lines[cursor - 1])
             cursor += 1
 
-    for (first, last), target in sorted(((_span(source, t), t) for t in top), key=lambda x: x[0]):
+    for done, ((first, last), target) in enumerate(sorted(((_span(source, t), t) for t in top), key=lambda x: x[0])):
+        steps("format", done, len(top))
         copy_until(first)
         if not shim_done and header_at <= first:
             out.extend(_shim_lines(2))  # a top-level def follows
@@ -507,6 +521,7 @@ def _verify(
     targets: list[_Target],
     timings: dict[str, float],
     linemap: list[tuple[int, int]],
+    steps: Steps,
 ) -> verify.VerifyError | None:
     clock = time.perf_counter()
     try:
@@ -517,7 +532,8 @@ def _verify(
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
         future = _has_future_annotations(source.tree)
         inputs, outputs = logical.FunctionIndex(source.tree), logical.FunctionIndex(tree)
-        for target in targets:
+        for done, target in enumerate(targets):
+            steps("verify", done, len(targets))
             output = _output_of(inputs, outputs, target)
             original: ast.FunctionDef | list[ast.stmt] = target.node
             if output is None:

@@ -177,3 +177,42 @@ def test_crash_time_lookups_index_the_module_once(monkeypatch: pytest.MonkeyPatc
         scope = handled._find_scope(tree, code)
         assert isinstance(scope, ast.FunctionDef) and scope.name == code.co_name
     assert len(walks) == 2  # one for the registry's record, one for handled's tree
+
+
+# -- progress within a big file ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_within_a_big_file(jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``vaccinate_project`` reports the functions of a file that takes more than a second
+    (here: any file), from the worker processes too; the outcome is the same."""
+    from daifu_cli import project
+
+    monkeypatch.setattr(project, "STEPS_AFTER", 0.0)
+    monkeypatch.setattr(project, "_STEPS_EVERY", 0.0)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "big.py").write_text(SHAPES["many_functions"](400))
+    for index in range(20):  # enough files for the process pool
+        (source / f"small_{index}.py").write_text(SHAPES["many_functions"](8))
+    heard: list[tuple[str, str, int, int]] = []
+    outcome = project.vaccinate_project(
+        project.Request(source, tmp_path / "out", jobs=jobs), file_progress=lambda *m: heard.append(m)
+    )
+    assert outcome.python_files == 21 and not outcome.errors
+    big = [m for m in heard if m[0] == "big.py"]
+    assert {m[1] for m in big} >= {"analyze", "emit", "format", "verify"}
+    assert ("big.py", "emit", 50, 100) in big
+
+
+def test_progress_only_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from daifu_cli import project
+
+    heard: list[tuple[str, str, int, int]] = []
+    steps = project._Steps("f.py", lambda *m: heard.append(m))
+    steps("emit", 1, 2)
+    assert heard == []
+    steps.started -= 2.0
+    steps.last -= 2.0
+    steps("emit", 2, 2)
+    assert heard == [("f.py", "emit", 2, 2)]
