@@ -159,12 +159,19 @@ def long_script(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def many_functions_script(lines: int) -> str:
+    """Small functions as in :func:`many_functions`, and a loop at module level: the script's
+    code is vaccinated too, with every function held in it."""
+    return many_functions(lines - 2) + "for i in range(3):\n    f0(i)\n"
+
+
 #: Name -> generator of a file of about the given number of lines.
 SHAPES: dict[str, Callable[[int], str]] = {
     "many_functions": many_functions,
     "huge_function": huge_function,
     "deep_nesting": deep_nesting,
     "long_script": long_script,
+    "many_functions_script": many_functions_script,
 }
 
 

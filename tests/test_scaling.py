@@ -216,3 +216,55 @@ def test_progress_only_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
     steps.last -= 2.0
     steps("emit", 2, 2)
     assert heard == [("f.py", "emit", 2, 2)]
+
+
+# -- black a piece at a time --------------------------------------------------------------------
+
+
+def _black_inputs(texts: list[tuple[str, str, pipeline.Options]], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    from daifu_cli.passes import chunks
+
+    seen: list[tuple[str, int]] = []
+    monkeypatch.setattr(chunks, "black_format", lambda text, width, chunk_lines=None: seen.append((text, width)) or fmt.black_format(text, width))
+    for name, text, options in texts:
+        pipeline.vaccinate_source(name, text.encode(), options)
+    monkeypatch.undo()
+    return seen
+
+
+def _golden_inputs() -> list[tuple[str, str, pipeline.Options]]:
+    from test_golden import CASES, parse_case
+
+    out = []
+    for path in CASES:
+        try:
+            options, source, _ = parse_case(path)
+        except BaseException:  # a case skipped on this Python  # noqa: BLE001
+            continue
+        out.append((path.name, source, options))
+    return out
+
+
+def test_black_in_pieces_gives_black_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut into the smallest pieces the cutting rules allow (and into pieces of 40 lines), every
+    text the pipeline gives black (the golden cases', the shapes') comes out as black formats
+    it in one call; and the shapes are really cut."""
+    from daifu_cli.passes import chunks
+
+    texts = _golden_inputs() + [(f"{name}.py", make(600), pipeline.Options()) for name, make in SHAPES.items()]
+    inputs = _black_inputs(texts, monkeypatch)
+    assert len(inputs) > 20
+    calls = []
+    real = fmt.black_format
+    monkeypatch.setattr(fmt, "black_format", lambda text, width: calls.append(1) or real(text, width))
+    cut = 0
+    for text, width in inputs:
+        try:
+            whole = real(text, width)
+        except fmt.FormatError:
+            continue
+        for size in (2, 40):
+            calls.clear()
+            assert chunks.black_format(text, width, chunk_lines=size) == whole, (size, text[:200])
+            cut += len(calls) > 1
+    assert cut >= 10
