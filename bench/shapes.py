@@ -31,19 +31,19 @@ def _huge_chunk(index: int) -> list[str]:
     return [
         f"        # part {index}: accumulate, guard and log",
         f"        value_{index} = float(batch) * {index % 7 + 1} + total",
-        f"        with torch.no_grad():",
+        "        with torch.no_grad():",
         f"            total += value_{index}",
-        f"            count += 1",
+        "            count += 1",
         f"        if value_{index} > limit:",
         f"            limit = value_{index}",
-        f"        else:",
-        f"            limit -= 1",
+        "        else:",
+        "            limit -= 1",
         f"        for inner in range({index % 5 + 1}):",
-        f"            total += inner",
-        f"        try:",
-        f"            history.append(total / max(count, 1))",
-        f"        finally:",
-        f"            count += 0",
+        "            total += inner",
+        "        try:",
+        "            history.append(total / max(count, 1))",
+        "        finally:",
+        "            count += 0",
     ]
 
 

@@ -576,7 +576,7 @@ def _output_of(
             (s for s in outputs.tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT), None
         )
     matches = outputs.find(target.qualname)
-    index = inputs.occurrence(target.qualname, target.node)
+    index = inputs.occurrence(target.qualname, target.node)  # type: ignore[arg-type]
     return matches[index] if index < len(matches) else None
 
 

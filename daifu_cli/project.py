@@ -234,9 +234,7 @@ def _transform_all(
         if file_progress is not None:
             queue, listener = _listen(file_progress)
         try:
-            with ProcessPoolExecutor(
-                max_workers=jobs, initializer=_init_worker if queue else None, initargs=(queue,) if queue else ()
-            ) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(queue,)) as pool:
                 # Largest files first, in small chunks: no worker is left with a long file at the end
                 # while the others idle (the order of the summaries is restored below).
                 work.sort(key=lambda item: -len(item[1]))

@@ -20,11 +20,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the bench package
 
-from bench.shapes import SHAPES  # noqa: E402
-
-from daifu_cli import pipeline  # noqa: E402
-from daifu_cli.passes import format as fmt  # noqa: E402
-from daifu_cli.runtime import handled, logical, registry  # noqa: E402
+from bench.shapes import SHAPES
+from daifu_cli import pipeline
+from daifu_cli.passes import format as fmt
+from daifu_cli.runtime import handled, logical, registry
 
 SMALL, FACTOR = 240, 8
 #: Linear work grows by FACTOR; fixed costs make it a little less. Quadratic work (the code this
@@ -159,24 +158,29 @@ def test_function_index_walks_each_scope_once(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_crash_time_lookups_index_the_module_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The runtime finds the def of each frame of a crash from one walk of the module."""
+    """The runtime finds the def of each frame of a crash from one walk of the module's
+    statements (not of all its nodes, and not one per frame)."""
     source = SHAPES["many_functions"](2000)
     text = pipeline.vaccinate_source("m.py", source.encode()).text or ""
     tree = ast.parse(text)
-    walks = []
-    real_walk = registry.walk
-    monkeypatch.setattr(registry, "walk", lambda node: walks.append(node) or real_walk(node))
-    monkeypatch.setattr(handled, "walk", lambda node: walks.append(node) or real_walk(node))
+    visited: list[ast.AST] = []
+    real = registry.statements_in
+    monkeypatch.setattr(registry, "statements_in", lambda node: visited.append(node) or real(node))
+    monkeypatch.setattr(handled, "walk", lambda node: pytest.fail("walked every node"))  # type: ignore[arg-type]
     record = registry.ModuleRecord("m", "m.py", text)
     module_code = compile(text, "m.py", "exec")
     codes = [c for c in module_code.co_consts if isinstance(c, type(module_code))][::7]
     assert len(codes) > 50
+    counts = []
     for code in codes:
         node = record.def_for(code)
         assert node is not None and node.name == code.co_name
+        assert record.qualname_of(node) == code.co_name
         scope = handled._find_scope(tree, code)
         assert isinstance(scope, ast.FunctionDef) and scope.name == code.co_name
-    assert len(walks) == 2  # one for the registry's record, one for handled's tree
+        counts.append(len(visited))
+    statements = sum(isinstance(n, ast.stmt) for n in ast.walk(tree))
+    assert counts[0] == counts[-1] <= 2 * (statements + 1)  # one walk each for the record and handled
 
 
 # -- progress within a big file ---------------------------------------------------------------
@@ -239,7 +243,7 @@ def _golden_inputs() -> list[tuple[str, str, pipeline.Options]]:
     for path in CASES:
         try:
             options, source, _ = parse_case(path)
-        except BaseException:  # a case skipped on this Python  # noqa: BLE001
+        except BaseException:  # a case skipped on this Python
             continue
         out.append((path.name, source, options))
     return out

@@ -27,6 +27,7 @@ tests compare the two on every shape.
 from __future__ import annotations
 
 import ast
+import itertools
 
 from daifu_cli.passes import format as fmt
 
@@ -74,12 +75,12 @@ def _cuts(text: str, lines: list[str]) -> list[Cut]:
     func = funcs[0]
     cuts: list[Cut] = []
     body = func.body
-    for previous, current in zip(body, body[1:]):
+    for previous, current in itertools.pairwise(body):
         if _is_cell(previous) and _is_cell(current) and _blank_between(lines, previous, current):
             cuts.append((previous.end_lineno, "cell"))  # type: ignore[arg-type]
     barrier = next((s for s in body if isinstance(s, ast.Try)), None)
     if barrier is not None:
-        for previous, current in zip(barrier.body, barrier.body[1:]):
+        for previous, current in itertools.pairwise(barrier.body):
             if _plain(previous, lines) and _comments_at(lines, previous, current):
                 cuts.append((previous.end_lineno, "body"))  # type: ignore[arg-type]
     return sorted(cuts)

@@ -96,8 +96,14 @@ def _tree_for(filename: str, globals_: dict[str, Any]) -> ast.Module | None:
     source = None
     record = registry.module_by_path(filename)
     if record is not None:
-        source = record.source
-    elif filename in registry.continuations:
+        try:  # the record's own tree: a big module is parsed once, not once more here
+            tree: ast.Module | None = record.tree
+        except (SyntaxError, ValueError, RecursionError):
+            tree = None
+        with _lock:
+            _trees[filename] = tree
+        return tree
+    if filename in registry.continuations:
         source = registry.continuations[filename].source
     else:
         lines = linecache.getlines(filename, globals_)
@@ -120,6 +126,7 @@ def forget(filename: str) -> None:
         _scopes.clear()
         _enclosings.clear()
         _scope_indexes.clear()
+        _lambda_indexes.clear()
 
 
 # Exceptions the program handles pass the barriers often (a KeyError per missing key): the
@@ -141,35 +148,44 @@ def _find_scope(tree: ast.Module, code: CodeType) -> ast.AST | None:
     if code.co_name == "<module>" and not code.co_flags & _CO_NEWLOCALS:
         return tree  # module code (the script function, also named <module>, is a function)
     name = layout.cell_of(code) or code.co_name  # a renamed cell is found by its own name
-    defs, lambdas = _scope_index(tree)
-    found = defs.get((name, code.co_firstlineno))
+    found = _scope_index(tree).get((name, code.co_firstlineno))
     if found is None and code.co_name == "<lambda>":
-        found = lambdas.get(code.co_firstlineno)
+        found = _lambda_index(tree).get(code.co_firstlineno)
     return found
 
 
-#: id(tree) -> (tree, its scopes by (name, first line), its lambdas by line).
-_scope_indexes: dict[int, tuple[ast.Module, dict[tuple[str, int], ast.AST], dict[int, ast.AST]]] = {}
+#: id(tree) -> (tree, its defs and classes by (name, first line)); and its lambdas by line.
+_scope_indexes: dict[int, tuple[ast.Module, dict[tuple[str, int], ast.AST]]] = {}
+_lambda_indexes: dict[int, tuple[ast.Module, dict[int, ast.AST]]] = {}
 
 
-def _scope_index(tree: ast.Module) -> tuple[dict[tuple[str, int], ast.AST], dict[int, ast.AST]]:
-    """The module's defs and classes by (name, first line), the first in walk order, and its
-    lambdas by line, the last in walk order: one walk per module, not one per code object
-    (a stack of frames in a module of thousands of functions walked it for each frame)."""
+def _scope_index(tree: ast.Module) -> dict[tuple[str, int], ast.AST]:
+    """The module's defs and classes by (name, first line): one walk of its statements per
+    module, not a walk of all its nodes per code object (a stack of frames in a module of
+    thousands of functions walked it for each frame)."""
     entry = _scope_indexes.get(id(tree))
     if entry is None or entry[0] is not tree:
         defs: dict[tuple[str, int], ast.AST] = {}
-        lambdas: dict[int, ast.AST] = {}
-        for node in walk(tree):
+        todo: list[ast.AST] = [tree]
+        while todo:
+            node = todo.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
                 defs.setdefault((node.name, first), node)
                 if node.name == layout.SCRIPT:
                     defs.setdefault(("<module>", first), node)
-            elif isinstance(node, ast.Lambda):
-                lambdas[node.lineno] = node
-        entry = _scope_indexes[id(tree)] = (tree, defs, lambdas)
-    return entry[1], entry[2]
+            todo.extend(reversed(registry.statements_in(node)))
+        entry = _scope_indexes[id(tree)] = (tree, defs)
+    return entry[1]
+
+
+def _lambda_index(tree: ast.Module) -> dict[int, ast.AST]:
+    """The module's lambdas by line (the last one of a line in walk order, as before)."""
+    entry = _lambda_indexes.get(id(tree))
+    if entry is None or entry[0] is not tree:
+        lambdas: dict[int, ast.AST] = {node.lineno: node for node in walk(tree) if isinstance(node, ast.Lambda)}
+        entry = _lambda_indexes[id(tree)] = (tree, lambdas)
+    return entry[1]
 
 
 def _enclosing(scope: ast.AST, line: int) -> list[ast.AST]:
