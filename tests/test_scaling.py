@@ -260,7 +260,7 @@ def test_black_in_pieces_gives_black_in_one_call(monkeypatch: pytest.MonkeyPatch
     assert len(inputs) > 20
     calls = []
     real = fmt.black_format
-    monkeypatch.setattr(fmt, "black_format", lambda text, width: calls.append(1) or real(text, width))
+    monkeypatch.setattr(fmt, "black_format", lambda text, width, versions=None: calls.append(1) or real(text, width, versions))
     cut = 0
     for text, width in inputs:
         try:
@@ -272,3 +272,19 @@ def test_black_in_pieces_gives_black_in_one_call(monkeypatch: pytest.MonkeyPatch
             assert chunks.black_format(text, width, chunk_lines=size) == whole, (size, text[:200])
             cut += len(calls) > 1
     assert cut >= 10
+
+
+def test_pieces_are_formatted_for_the_whole_texts_python_versions() -> None:
+    """A walrus in one piece makes black format the whole text for Python 3.8+, where a call
+    exploded one argument per line gets a trailing comma after ``*args``; the piece holding
+    that call alone would be formatted for 3.3+, without it."""
+    from daifu_cli.passes import chunks
+
+    text = (
+        "def __daifu_script__():\n    try:\n        x = (y := 1)\n        a = 1\n        b = 2\n        c = 2\n"
+        f"        foo(*{'a' * 30}, *{'b' * 35}, *{'c' * 40}, *dddd)\n"
+        "        d = 3\n        e = 4\n    except BaseException as _daifu_e:\n        raise"
+    )
+    whole = fmt.black_format(text, 88)
+    assert "*dddd,\n" in whole
+    assert chunks.black_format(text, 88, chunk_lines=2) == whole
