@@ -210,9 +210,9 @@ def recheck(project: Path, output: Path) -> dict[str, Any]:
     transformed: list[str] = []
     original = proj._transform_one
 
-    def counting(item: tuple[str, bytes], options: Any) -> Any:
+    def counting(item: tuple[str, bytes], options: Any, *rest: Any) -> Any:
         transformed.append(item[0])
-        return original(item, options)
+        return original(item, options, *rest)
 
     proj._transform_one = counting  # type: ignore[assignment]
     started = time.perf_counter()

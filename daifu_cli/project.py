@@ -251,7 +251,7 @@ def _transform_all(
                 listener.join()
     else:
         for item in work:
-            summary = _transform_one(item, options, file_progress)
+            summary = _transform_one(item, options, file_progress) if file_progress else _transform_one(item, options)
             summaries[summary.relpath] = summary
             done += 1
             if progress:
