@@ -36,10 +36,10 @@ def _work(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     black_lines = 0
     real = fmt.black_format
 
-    def counting(code: str, width: int) -> str:
+    def counting(code: str, width: int, versions: frozenset[object] | None = None) -> str:
         nonlocal black_lines
         black_lines += code.count("\n") + 1
-        return real(code, width)
+        return real(code, width, versions)
 
     monkeypatch.setattr(fmt, "black_format", counting)
     profiler = cProfile.Profile()
