@@ -267,8 +267,13 @@ def _listen(file_progress: FileProgress) -> tuple[Any, Any]:
     queue = multiprocessing.get_context().Queue()
 
     def listen() -> None:
+        # Reads to the end whatever happens: workers flush the queue as they exit, and a
+        # reader that stopped would leave them (and the pool's shutdown) waiting.
         while (message := queue.get()) is not None:
-            file_progress(*message)
+            try:
+                file_progress(*message)
+            except Exception:  # a display error only costs a progress update
+                pass
 
     listener = threading.Thread(target=listen, name="daifu-file-progress", daemon=True)
     listener.start()
