@@ -7,7 +7,12 @@ module-level loops. About half of the functions contain a loop (and so are vacci
 default policy); the rest are helpers, ``forward`` methods and generators that daifu leaves as
 they are. The code is never run, only transpiled, but every file is valid Python.
 
-    python -m bench.generate OUT [--lines 100000] [--seed 0]
+    python -m bench.generate OUT [--lines 100000] [--seed 0] [--no-shapes]
+
+Besides the ordinary files, the package ``shapes/`` holds one file of each extreme shape of
+bench/shapes.py (many small functions, one huge function, deep nesting, long script-level
+code; 25,000 lines more for a 100,000-line project): the passes must stay linear in a file's
+size whatever its shape.
 """
 
 from __future__ import annotations
@@ -433,8 +438,24 @@ def _file(rng: random.Random, package: str, index: int, target_lines: int) -> st
     return "\n".join(w.lines) + "\n"
 
 
-def generate(root: Path, lines: int = 100_000, seed: int = 0) -> dict[str, int]:
-    """Write the project under *root* (which must not exist or be empty); returns counts."""
+#: The files of extreme shapes added to the project (bench/shapes.py), in lines per 100,000
+#: lines of the project: thousands of small functions, one huge function, deep nesting, long
+#: script-level code.
+SHAPE_LINES = {"many_functions": 10_000, "huge_function": 5_000, "deep_nesting": 5_000, "long_script": 5_000}
+
+
+def shape_files(lines: int) -> dict[str, str]:
+    """``shapes/NAME.py`` -> text, for a project of *lines* lines."""
+    from .shapes import SHAPES
+
+    return {f"shapes/{name}.py": SHAPES[name](max(400, size * lines // 100_000)) for name, size in SHAPE_LINES.items()}
+
+
+def generate(root: Path, lines: int = 100_000, seed: int = 0, shapes: bool = True) -> dict[str, int]:
+    """Write the project under *root* (which must not exist or be empty); returns counts.
+
+    The files of ordinary code come to *lines* lines; with *shapes*, the package ``shapes/``
+    adds the files of extreme shapes (:data:`SHAPE_LINES`) on top, without changing the others."""
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
     total = files = 0
@@ -454,6 +475,14 @@ def generate(root: Path, lines: int = 100_000, seed: int = 0) -> dict[str, int]:
         total += text.count("\n")
         files += 1
         index += 1
+    if shapes:
+        (root / "shapes").mkdir(exist_ok=True)
+        text = '"""Files of extreme shapes (bench/shapes.py)."""\n'
+        (root / "shapes" / "__init__.py").write_text(text)
+        total, files = total + text.count("\n"), files + 1
+        for relpath, text in shape_files(lines).items():
+            (root / relpath).write_text(text)
+            total, files = total + text.count("\n"), files + 1
     return {"files": files, "lines": total}
 
 
@@ -462,8 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-shapes", action="store_true", help="only the ordinary files")
     args = parser.parse_args(argv)
-    counts = generate(args.out, args.lines, args.seed)
+    counts = generate(args.out, args.lines, args.seed, shapes=not args.no_shapes)
     print(f"{counts['files']} files, {counts['lines']} lines in {args.out}")
     return 0
 

@@ -95,6 +95,11 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("re-vaccinate after a one-file change (--force)",
                      f"{one['wall_s']:.2f} s (in-process check: {len(chk['transformed_files'])} file transformed)",
                      "only that file", _ok(chk.get("only_the_changed_file"))))
+        for name, shape in tr.get("shapes", {}).items():
+            if isinstance(shape, dict):
+                rows.append((f"transpile one file: {name} ({shape['lines']:,} lines)",
+                             f"{shape['lines_per_cpu_s']:,.0f} lines per CPU-second ({shape['cpu_s']:.2f} CPU s)",
+                             ">= 5,000 lines/CPU-s", _ok(shape.get("meets_target"))))
         patch = tr["patch_one_file"]
         rows.append(("daifu patch after a one-file change", f"{patch['wall_s']:.2f} s ({patch['cli_output']})",
                      "only that file", _ok(patch.get("only_the_changed_file"))))
@@ -340,6 +345,15 @@ def _transpile(res: dict[str, Any]) -> list[str]:
                   f"{split.get('cpu_s_by_pass_estimate', {}).get(k, float('nan')):.2f}"]
                  for k, v in split["seconds"].items()]),
     ]
+    shaped = {k: v for k, v in res.get("shapes", {}).items() if isinstance(v, dict)}
+    if shaped:
+        out += ["", f"Files of extreme shape ({res['shapes']['how']}; at a quarter of the size too: "
+                "a CPU ratio near the lines ratio means linear):", "",
+                *_table(["shape", "lines", "functions vaccinated", "CPU s", "lines per CPU-second",
+                         "CPU ratio / lines ratio vs a quarter", "target >= 5,000"],
+                        [[k, f"{v['lines']:,}", str(v["functions"]), f"{v['cpu_s']:.2f}", f"{v['lines_per_cpu_s']:,.0f}",
+                          f"{v['cpu_ratio_for_lines_ratio'][0]:.2f} / {v['cpu_ratio_for_lines_ratio'][1]:.2f}",
+                          _ok(v["meets_target"])] for k, v in shaped.items()])]
     prof = res.get("profile", {})
     if prof:
         out += ["", f"Profile ({prof['how']}: {prof['lines']:,} lines, {prof['wall_s_under_profiler']:.1f} s under "

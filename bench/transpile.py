@@ -8,8 +8,14 @@
 * the time split per pass (FileResult.timings) from running the pipeline in one process on a
   sample of the files, and a cProfile of the same on a smaller sample.
 
+* each file of extreme shape (``shapes/``: bench/shapes.py) vaccinated on its own in one
+  process, in CPU seconds (the machine's other work does not count) and lines per CPU-second,
+  and the same at a quarter of the size: a pass whose cost grows faster than the file shows as
+  a ratio above 4.
+
 Subcommands used by the harness (each in a fresh process):
 
+    python -m bench.transpile shapes PROJECT
     python -m bench.transpile passes PROJECT --every K
     python -m bench.transpile profile PROJECT --every K --text FILE
     python -m bench.transpile recheck PROJECT OUTPUT
@@ -90,6 +96,45 @@ def passes(project: Path, every: int) -> dict[str, Any]:
     }
 
 
+def shapes(project: Path) -> dict[str, Any]:
+    """Per file of extreme shape: CPU time and lines per CPU-second, at full and quarter size."""
+    from daifu_cli import pipeline
+
+    from .generate import SHAPE_LINES
+    from .shapes import SHAPES
+
+    options = pipeline.Options()
+    pipeline.vaccinate_source("warm.py", SHAPES["many_functions"](40).encode(), options)  # imports, templates
+    out: dict[str, Any] = {}
+    for name in SHAPE_LINES:
+        path = project / "shapes" / f"{name}.py"
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        lines = data.count(b"\n")
+        quarter = SHAPES[name](max(100, lines // 4)).encode()
+        figures = {}
+        for label, text in (("full", data), ("quarter", quarter)):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            result = pipeline.vaccinate_source(f"shapes/{name}.py", text, options)
+            cpu, wall = time.process_time() - cpu_started, time.perf_counter() - started
+            figures[label] = {"lines": text.count(b"\n"), "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
+                              "functions": len(result.vaccinated)}
+        full, part = figures["full"], figures["quarter"]
+        rate = full["lines"] / max(full["cpu_s"], 1e-9)
+        out[name] = {
+            **full,
+            "lines_per_cpu_s": round(rate, 1),
+            "lines_per_s": round(full["lines"] / max(full["wall_s"], 1e-9), 1),
+            "quarter_size": part,
+            "cpu_ratio_for_lines_ratio": [round(full["cpu_s"] / max(part["cpu_s"], 1e-9), 2),
+                                          round(full["lines"] / max(part["lines"], 1), 2)],
+            "target": ">= 5,000 lines per CPU-second",
+            "meets_target": rate >= 5000,
+        }
+    return out
+
+
 def _group(filename: str, func: str) -> str:
     if filename == "~":
         if "black" in func:
@@ -165,9 +210,9 @@ def recheck(project: Path, output: Path) -> dict[str, Any]:
     transformed: list[str] = []
     original = proj._transform_one
 
-    def counting(item: tuple[str, bytes], options: Any) -> Any:
+    def counting(item: tuple[str, bytes], options: Any, *rest: Any) -> Any:
         transformed.append(item[0])
-        return original(item, options)
+        return original(item, options, *rest)
 
     proj._transform_one = counting  # type: ignore[assignment]
     started = time.perf_counter()
@@ -226,6 +271,8 @@ def run(work: Path, lines: int, pass_every: int, profile_every: int, results_dir
     log(f"  transpile: --force unchanged {nochange['wall_s']:.2f} s, one file {onefile['wall_s']:.2f} s, "
         f"patch {patch['wall_s']:.2f} s ({patch_line})")
 
+    shaped = _sub(["shapes", str(project)])
+    log("  transpile: shapes " + ", ".join(f"{k} {v['lines_per_cpu_s']:,.0f} lines/CPU-s" for k, v in shaped.items()))
     split = _sub(["passes", str(project), "--every", str(pass_every)])
     log(f"  transpile: pass split on {split['lines']} lines: {split['share_pct']}")
     prof = _sub(["profile", str(project), "--every", str(profile_every), "--text",
@@ -254,6 +301,8 @@ def run(work: Path, lines: int, pass_every: int, profile_every: int, results_dir
             "cli_output": patch_line,
             "only_the_changed_file": patch_line == f"patched {patched_file}",
         },
+        "shapes": {**shaped, "how": "pipeline.vaccinate_source on each file of shapes/ alone, in one process; "
+                                    "CPU time of that process (time.process_time)"},
         "pass_split": {**split, "how": f"pipeline.vaccinate_source in one process on every {pass_every}th file"},
         "profile": {**prof, "how": f"cProfile of pipeline.vaccinate_source on every {profile_every}th file",
                     "full_text": "bench/results/profile_transpile.txt"},
@@ -263,6 +312,8 @@ def run(work: Path, lines: int, pass_every: int, profile_every: int, results_dir
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("shapes")
+    p.add_argument("project", type=Path)
     p = sub.add_parser("passes")
     p.add_argument("project", type=Path)
     p.add_argument("--every", type=int, default=1)
@@ -274,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("project", type=Path)
     p.add_argument("output", type=Path)
     args = parser.parse_args(argv)
-    if args.cmd == "passes":
+    if args.cmd == "shapes":
+        result = shapes(args.project)
+    elif args.cmd == "passes":
         result = passes(args.project, args.every)
     elif args.cmd == "profile":
         result = profile(args.project, args.every, args.text)

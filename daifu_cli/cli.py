@@ -162,19 +162,35 @@ def _run_with_progress(request: Request, quiet: bool) -> Outcome:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("vaccinating"),
+        TextColumn("{task.fields[label]}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.description}"),
         transient=True,
     ) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("", total=None, label="vaccinating")
+        # A file that takes more than a second gets a line of its own: the pass it is in and
+        # how many of its functions that pass has done.
+        inner = bar.add_task("", total=None, visible=False, label="  functions")
+        finished: set[str] = set()
+        current: list[str] = []
 
         def progress(done: int, total: int, path: str) -> None:
+            finished.add(path)
             bar.update(task, completed=done, total=total, description=path)
+            if current and current[0] == path:
+                bar.update(inner, visible=False)
 
-        return vaccinate_project(request, progress)
+        def file_progress(path: str, phase: str, done: int, total: int) -> None:
+            if path in finished:  # a late message from a worker
+                return
+            if not current or current[0] != path:
+                current[:] = [path]
+                bar.reset(inner, total=total)
+            bar.update(inner, visible=True, completed=done, total=total, description=f"{path}: {phase}")
+
+        return vaccinate_project(request, progress, file_progress)
 
 
 def _report(outcome: Outcome, request: Request, quiet: bool) -> int:

@@ -128,6 +128,42 @@ class Request:
 
 
 Progress = Callable[[int, int, str], None]
+#: ``(file, pass, functions done, functions in all)``: progress within a file that has taken
+#: more than :data:`STEPS_AFTER` seconds so far (a big file; see ``pipeline.Steps``).
+FileProgress = Callable[[str, str, int, int], None]
+STEPS_AFTER = 1.0
+_STEPS_EVERY = 0.1
+
+
+class _Steps:
+    """``pipeline.Steps`` for one file: passes on to *sink*, once the file has taken more than
+    STEPS_AFTER seconds, at most every _STEPS_EVERY seconds."""
+
+    def __init__(self, relpath: str, sink: FileProgress) -> None:
+        self.relpath, self.sink = relpath, sink
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started >= STEPS_AFTER and now - self.last >= _STEPS_EVERY:
+            self.last = now
+            self.sink(self.relpath, phase, done, total)
+
+
+#: In a worker process: where to send progress within a file (a multiprocessing queue).
+_worker_queue: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    global _worker_queue
+    _worker_queue = queue
+
+
+def _to_queue(relpath: str, phase: str, done: int, total: int) -> None:
+    try:
+        _worker_queue.put_nowait((relpath, phase, done, total))
+    except Exception:  # a full or closed queue only costs a progress update
+        pass
 
 
 def check_paths(request: Request) -> None:
@@ -163,14 +199,18 @@ def check_paths(request: Request) -> None:
         raise ProjectError(f"{request.output} exists and is not a daifu output; refusing to overwrite it")
 
 
-def vaccinate_project(request: Request, progress: Progress | None = None) -> Outcome:
-    """Vaccinate *request.source* into *request.output* (or compare, in check/diff mode)."""
+def vaccinate_project(
+    request: Request, progress: Progress | None = None, file_progress: FileProgress | None = None
+) -> Outcome:
+    """Vaccinate *request.source* into *request.output* (or compare, in check/diff mode).
+    *progress* hears of each file done; *file_progress*, of the functions of a file that
+    takes more than a second."""
     started = time.perf_counter()
     check_paths(request)
     entries, skipped_dirs = files.walk(request.source)
     outcome = Outcome(files=sum(1 for e in entries if not e.folder), skipped_dirs=skipped_dirs)
     previous = _read_manifest(request.output)
-    summaries = _transform_all(request, entries, previous, progress)
+    summaries = _transform_all(request, entries, previous, progress, file_progress)
     outcome.summaries = summaries
     outcome.python_files = len(summaries)
     outcome.lines = sum(s.lines for s in summaries.values())
@@ -188,7 +228,11 @@ def vaccinate_project(request: Request, progress: Progress | None = None) -> Out
 
 
 def _transform_all(
-    request: Request, entries: list[files.Entry], previous: dict[str, Any], progress: Progress | None
+    request: Request,
+    entries: list[files.Entry],
+    previous: dict[str, Any],
+    progress: Progress | None,
+    file_progress: FileProgress | None = None,
 ) -> dict[str, FileSummary]:
     python = [e for e in entries if e.is_python]
     fingerprint = request.fingerprint()
@@ -207,20 +251,28 @@ def _transform_all(
     total = len(python)
     jobs = request.jobs or os.cpu_count() or 1
     if len(work) >= _PARALLEL_MIN_FILES and jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            # Largest files first, in small chunks: no worker is left with a long file at the end
-            # while the others idle (the order of the summaries is restored below).
-            work.sort(key=lambda item: -len(item[1]))
-            chunk = max(1, min(4, len(work) // (jobs * 16)))
-            results = pool.map(_transform_one, work, [options] * len(work), chunksize=chunk)
-            for summary in results:
-                summaries[summary.relpath] = summary
-                done += 1
-                if progress:
-                    progress(done, total, summary.relpath)
+        queue = listener = None
+        if file_progress is not None:
+            queue, listener = _listen(file_progress)
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(queue,)) as pool:
+                # Largest files first, in small chunks: no worker is left with a long file at the end
+                # while the others idle (the order of the summaries is restored below).
+                work.sort(key=lambda item: -len(item[1]))
+                chunk = max(1, min(4, len(work) // (jobs * 16)))
+                results = pool.map(_transform_one, work, [options] * len(work), chunksize=chunk)
+                for summary in results:
+                    summaries[summary.relpath] = summary
+                    done += 1
+                    if progress:
+                        progress(done, total, summary.relpath)
+        finally:
+            if queue is not None and listener is not None:
+                queue.put(None)
+                listener.join()
     else:
         for item in work:
-            summary = _transform_one(item, options)
+            summary = _transform_one(item, options, file_progress) if file_progress else _transform_one(item, options)
             summaries[summary.relpath] = summary
             done += 1
             if progress:
@@ -228,9 +280,34 @@ def _transform_all(
     return dict(sorted(summaries.items()))
 
 
-def _transform_one(item: tuple[str, bytes], options: pipeline.Options) -> FileSummary:
+def _listen(file_progress: FileProgress) -> tuple[Any, Any]:
+    """A queue for the workers' progress within files, and the thread passing it on."""
+    import multiprocessing
+    import threading
+
+    queue = multiprocessing.get_context().Queue()
+
+    def listen() -> None:
+        # Reads to the end whatever happens: workers flush the queue as they exit, and a
+        # reader that stopped would leave them (and the pool's shutdown) waiting.
+        while (message := queue.get()) is not None:
+            try:
+                file_progress(*message)
+            except Exception:  # a display error only costs a progress update
+                pass
+
+    listener = threading.Thread(target=listen, name="daifu-file-progress", daemon=True)
+    listener.start()
+    return queue, listener
+
+
+def _transform_one(
+    item: tuple[str, bytes], options: pipeline.Options, file_progress: FileProgress | None = None
+) -> FileSummary:
     relpath, data = item
-    result = pipeline.vaccinate_source(relpath, data, options)
+    sink = file_progress or (_to_queue if _worker_queue is not None else None)
+    steps = _Steps(relpath, sink) if sink is not None else None
+    result = pipeline.vaccinate_source(relpath, data, options, steps)
     return FileSummary(
         relpath=relpath,
         text=result.text,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import bisect
 import io
-import itertools
 import re
 import tokenize
 from collections.abc import Iterator, Sequence
@@ -165,8 +164,12 @@ class SourceFile:
         return bisect.bisect_left(self._token_starts, pos)
 
     def _tokens_from(self, pos: Pos) -> Iterator[Token]:
-        # No slice: a copy of the rest of the file's tokens per lookup made emitting quadratic.
-        return itertools.islice(self.tokens, self.token_index_at(pos), None)
+        # By index: a slice copies the rest of the file's tokens, and islice steps through
+        # every token before *pos*; either made a lookup cost the position, and emitting a
+        # file of many functions quadratic.
+        tokens = self.tokens
+        for index in range(self.token_index_at(pos), len(tokens)):
+            yield tokens[index]
 
     def next_token(self, pos: Pos, string: str, *, kind: int | None = None) -> Token:
         """The first token at or after *pos* spelled *string* (outside brackets opened later)."""

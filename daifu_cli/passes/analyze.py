@@ -113,21 +113,41 @@ def shared_names(table: symtable.SymbolTable) -> set[str]:
 
 
 def find_table(top: symtable.SymbolTable, path: list[ast.AST]) -> symtable.SymbolTable | None:
-    """The symbol table of the scope at the end of *path* (nested defs and classes)."""
-    table = top
-    for node in path:
-        name = getattr(node, "name", None)
-        candidates = [
-            c
-            for c in table.get_children()
-            if c.get_name() == name and c.get_type() in ("function", "class")
-        ]
-        if not candidates:
-            return None
-        lines = {getattr(node, "lineno", 0), *(d.lineno for d in getattr(node, "decorator_list", []))}
-        exact = [c for c in candidates if c.get_lineno() in lines]
-        table = (exact or candidates)[0]
-    return table
+    """The symbol table of the scope at the end of *path* (nested defs and classes).
+    To look up many scopes of one file, use :class:`TableIndex`."""
+    return TableIndex(top).find(path)
+
+
+class TableIndex:
+    """:func:`find_table` for many scopes of one file. ``get_children()`` builds a new list of
+    new table objects on every call, and the tables were searched by name in it: a file of N
+    functions cost N times N. Here each table's children are listed once, by name."""
+
+    def __init__(self, top: symtable.SymbolTable) -> None:
+        self.top = top
+        #: id(table) -> (table, its function and class children by name, in order).
+        self._children: dict[int, tuple[symtable.SymbolTable, dict[str, list[symtable.SymbolTable]]]] = {}
+
+    def children(self, table: symtable.SymbolTable, name: str | None) -> list[symtable.SymbolTable]:
+        entry = self._children.get(id(table))
+        if entry is None:
+            by_name: dict[str, list[symtable.SymbolTable]] = {}
+            for child in table.get_children():
+                if child.get_type() in ("function", "class"):
+                    by_name.setdefault(child.get_name(), []).append(child)
+            entry = self._children[id(table)] = (table, by_name)
+        return entry[1].get(name, []) if isinstance(name, str) else []
+
+    def find(self, path: list[ast.AST]) -> symtable.SymbolTable | None:
+        table = self.top
+        for node in path:
+            candidates = self.children(table, getattr(node, "name", None))
+            if not candidates:
+                return None
+            lines = {getattr(node, "lineno", 0), *(d.lineno for d in getattr(node, "decorator_list", []))}
+            table = next((c for c in candidates if c.get_lineno() in lines), candidates[0])
+        return table
+
 
 def script_scope(stmts: list[ast.stmt]) -> Scope:
     scope = Scope(script=True)

@@ -41,15 +41,30 @@ def needs_black(code: Code, line_length: int) -> bool:
     )
 
 
-def black_format(text: str, line_length: int) -> str:
+def black_format(text: str, line_length: int, target_versions: frozenset[object] | None = None) -> str:
+    """*text* formatted by black; for the Python versions black infers from it, or for
+    *target_versions* (what :func:`target_versions` found for a larger text it is part of)."""
     import black  # imported here: the runtime and --no-format never need it
 
     protected, originals = _protect_docstrings(text)
     try:
-        formatted = black.format_str(protected, mode=black.Mode(line_length=line_length))
+        mode = black.Mode(line_length=line_length, target_versions=set(target_versions or ()))  # type: ignore[arg-type]
+        formatted = black.format_str(protected, mode=mode)
     except Exception as exc:  # black raises many types; any of them means "leave unformatted"
         raise FormatError(f"black: {exc}") from None
     return _restore(formatted, originals).rstrip("\n")
+
+
+def target_versions(text: str) -> frozenset[object]:
+    """The Python versions black formats *text* for (inferred from the syntax it uses)."""
+    import black
+    from black.parsing import lib2to3_parse
+
+    try:
+        node = lib2to3_parse(_protect_docstrings(text)[0].lstrip())
+    except Exception as exc:  # black's parse errors: "leave unformatted", as black_format says
+        raise FormatError(f"black: {exc}") from None
+    return frozenset(black.detect_target_versions(node, future_imports=black.get_future_imports(node)))
 
 
 def _protect_docstrings(text: str) -> tuple[str, list[str]]:

@@ -122,6 +122,8 @@ def forget(filename: str) -> None:
         _trees.pop(filename, None)
         _scopes.clear()
         _enclosings.clear()
+        _scope_indexes.clear()
+        _lambda_indexes.clear()
 
 
 # Exceptions the program handles pass the barriers often (a KeyError per missing key): the
@@ -143,18 +145,49 @@ def _find_scope(tree: ast.Module, code: CodeType) -> ast.AST | None:
     if code.co_name == "<module>" and not code.co_flags & _CO_NEWLOCALS:
         return tree  # module code (the script function, also named <module>, is a function)
     name = layout.cell_of(code) or code.co_name  # a renamed cell is found by its own name
-    best = None
-    for node in walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            # A continuation's own function is renamed after the user's: without its
-            # generated name, a `with`/`try` in resumed code was taken to handle nothing.
-            name_ok = node.name in (name, layout.CONTINUATION) or (node.name == layout.SCRIPT and name == "<module>")
-            if name_ok and first == code.co_firstlineno:
-                return node
-        elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>" and node.lineno == code.co_firstlineno:
-            best = node
-    return best
+    index = _scope_index(tree)
+    found = index.get((name, code.co_firstlineno))
+    if found is None:
+        # A continuation's own function is renamed after the user's: without its generated
+        # name, a `with`/`try` in resumed code was taken to handle nothing.
+        found = index.get((layout.CONTINUATION, code.co_firstlineno))
+    if found is None and code.co_name == "<lambda>":
+        found = _lambda_index(tree).get(code.co_firstlineno)
+    return found
+
+
+#: id(tree) -> (tree, its defs and classes by (name, first line)); and its lambdas by line.
+_scope_indexes: dict[int, tuple[ast.Module, dict[tuple[str, int], ast.AST]]] = {}
+_lambda_indexes: dict[int, tuple[ast.Module, dict[int, ast.AST]]] = {}
+
+
+def _scope_index(tree: ast.Module) -> dict[tuple[str, int], ast.AST]:
+    """The module's defs and classes by (name, first line): one walk of its statements per
+    module, not a walk of all its nodes per code object (a stack of frames in a module of
+    thousands of functions walked it for each frame)."""
+    entry = _scope_indexes.get(id(tree))
+    if entry is None or entry[0] is not tree:
+        defs: dict[tuple[str, int], ast.AST] = {}
+        todo: list[ast.AST] = [tree]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                defs.setdefault((node.name, first), node)
+                if node.name == layout.SCRIPT:
+                    defs.setdefault(("<module>", first), node)
+            todo.extend(reversed(registry.statements_in(node)))
+        entry = _scope_indexes[id(tree)] = (tree, defs)
+    return entry[1]
+
+
+def _lambda_index(tree: ast.Module) -> dict[int, ast.AST]:
+    """The module's lambdas by line (the last one of a line in walk order, as before)."""
+    entry = _lambda_indexes.get(id(tree))
+    if entry is None or entry[0] is not tree:
+        lambdas: dict[int, ast.AST] = {node.lineno: node for node in walk(tree) if isinstance(node, ast.Lambda)}
+        entry = _lambda_indexes[id(tree)] = (tree, lambdas)
+    return entry[1]
 
 
 def _enclosing(scope: ast.AST, line: int) -> list[ast.AST]:

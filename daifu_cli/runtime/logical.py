@@ -319,17 +319,14 @@ def find_functions(tree: ast.Module, qualname: str, script: bool = False) -> lis
 
     Several defs can share a qualname (a property's getter and setter, a redefinition); the
     transpiler keeps their order, so the n-th match in the output is the n-th in the input.
-    Script-level defs are found inside the script function too.
+    Script-level defs are found inside the script function too. One call walks the scopes on
+    the way to *qualname* once; to look up many qualnames, use :class:`FunctionIndex`.
     """
     if script:
-        return [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT]
+        return _script_functions(tree)
     parts = [p for p in qualname.split(".") if p != "<locals>"]
-    scopes: list[ast.AST] = [tree]
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == layout.SCRIPT:
-            scopes.insert(0, node)
     found: list[ast.FunctionDef] = []
-    for scope in scopes:
+    for scope in _scopes(tree):
         found.extend(_descend(scope, parts))
     return found
 
@@ -348,6 +345,59 @@ def occurrence(tree: ast.Module, qualname: str, node: ast.AST) -> int:
     return 0
 
 
+class FunctionIndex:
+    """:func:`find_functions` and :func:`occurrence` for every qualname of one tree, from a
+    single walk of it (looking each one up on its own walks the module once per function,
+    which made a file of many functions quadratic)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._defs: dict[tuple[str, ...], list[ast.FunctionDef]] = {}
+        for scope in _scopes(tree):
+            self._index(scope, ())
+        self._position = {
+            (key, id(node)): position
+            for key, defs in self._defs.items()
+            for position, node in reversed(list(enumerate(defs)))  # the first one wins
+        }
+
+    def _index(self, node: ast.AST, path: tuple[str, ...]) -> None:
+        # The order _descend finds them in: a scope's children in _scope_children's order,
+        # all of one child's defs before the next child's.
+        for child in _scope_children(node):
+            key = (*path, child.name)  # type: ignore[attr-defined]
+            if isinstance(child, ast.FunctionDef):
+                self._defs.setdefault(key, []).append(child)
+            self._index(child, key)
+
+    def find(self, qualname: str, script: bool = False) -> list[ast.FunctionDef]:
+        """What ``find_functions(tree, qualname, script)`` returns."""
+        if script:
+            return _script_functions(self.tree)
+        return list(self._defs.get(_key(qualname), ()))
+
+    def occurrence(self, qualname: str, node: ast.AST) -> int:
+        """What ``occurrence(tree, qualname, node)`` returns."""
+        return self._position.get((_key(qualname), id(node)), 0)
+
+
+def _key(qualname: str) -> tuple[str, ...]:
+    return tuple(p for p in qualname.split(".") if p != "<locals>")
+
+
+def _script_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    return [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == layout.SCRIPT]
+
+
+def _scopes(tree: ast.Module) -> list[ast.AST]:
+    """Where qualnames start: the script functions (last first), then the module."""
+    scopes: list[ast.AST] = [tree]
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == layout.SCRIPT:
+            scopes.insert(0, node)
+    return scopes
+
+
 def _descend(node: ast.AST, parts: list[str]) -> list[ast.FunctionDef]:
     if not parts:
         return [node] if isinstance(node, ast.FunctionDef) else []
@@ -359,18 +409,21 @@ def _descend(node: ast.AST, parts: list[str]) -> list[ast.FunctionDef]:
 
 
 def _scope_children(node: ast.AST) -> list[ast.AST]:
-    """Defs and classes in *node*'s scope, looking through compound statements and cells."""
+    """Defs and classes in *node*'s scope, looking through compound statements and cells,
+    breadth first."""
     out: list[ast.AST] = []
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        child = stack.pop(0)
+    queue = list(ast.iter_child_nodes(node))
+    index = 0  # a queue by index: pop(0) made each call quadratic in the scope's statements
+    while index < len(queue):
+        child = queue[index]
+        index += 1
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if layout.parse_cell_name(child.name):
-                stack.extend(ast.iter_child_nodes(child))  # a cell holds user statements
+                queue.extend(ast.iter_child_nodes(child))  # a cell holds user statements
             else:
                 out.append(child)
         elif isinstance(child, (ast.stmt, ast.ExceptHandler)) or type(child).__name__ == "match_case":
-            stack.extend(ast.iter_child_nodes(child))
+            queue.extend(ast.iter_child_nodes(child))
     return out
 
 

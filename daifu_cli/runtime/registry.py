@@ -22,7 +22,6 @@ from types import CodeType
 from typing import Any
 
 from . import layout, logical
-from .names import walk
 
 _lock = threading.RLock()
 
@@ -67,8 +66,7 @@ class Generation:
     compiled: list[CodeType] = field(default_factory=list)
     _tree: ast.Module | None = None
     _views: dict[int, logical.Function] = field(default_factory=dict)
-    _parent_map: dict[int, ast.AST] | None = None
-    _defs: dict[tuple[str, int], ast.FunctionDef | None] = field(default_factory=dict)
+    _parent_map: dict[ast.AST, ast.AST] | None = None
     _prints: set[tuple[int, bytes, bytes]] | None = None
 
     @property
@@ -99,29 +97,37 @@ class Generation:
 
     def def_for(self, code: CodeType) -> ast.FunctionDef | None:
         """The def whose compiled code is *code* (matched by name and first line)."""
-        key = (code.co_name, code.co_firstlineno)
-        if key not in self._defs:
-            self._defs[key] = self._find_def(code)
-        return self._defs[key]
+        defs = self.__dict__.get("_defs")
+        if defs is None:  # one walk of the module for every frame of every crash in it
+            defs = self.__dict__["_defs"] = self._index_defs()
+        return defs.get((code.co_name, code.co_firstlineno))  # type: ignore[no-any-return]
 
-    def _find_def(self, code: CodeType) -> ast.FunctionDef | None:
-        name = code.co_name
-        for node in walk(self.tree):
+    def _index_defs(self) -> dict[tuple[str, int], ast.FunctionDef]:
+        """(code name, first line) -> the def compiled to such code (defs are statements: the
+        walk stays out of expressions, nine nodes in ten)."""
+        index: dict[tuple[str, int], ast.FunctionDef] = {}
+        for node in self._parents():
             if not isinstance(node, ast.FunctionDef):
                 continue
             first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            if node.name == layout.SCRIPT and name in (layout.SCRIPT, "<module>"):
-                if first == code.co_firstlineno:
-                    return node
-            elif node.name == name and first == code.co_firstlineno:
-                return node
-        return None
+            names = (layout.SCRIPT, "<module>") if node.name == layout.SCRIPT else (node.name,)
+            for name in names:
+                index.setdefault((name, first), node)
+        return index
 
-    def _parents(self) -> dict[int, ast.AST]:
+    def _parents(self) -> dict[ast.AST, ast.AST]:
+        """Each statement -> the statement (or module) whose block holds it (an ``except`` or
+        ``case`` clause counts as its statement): what :meth:`qualname_of` and
+        :meth:`enclosing_class` need, from a walk of the statements only."""
         if self._parent_map is None:
-            self._parent_map = {
-                id(child): node for node in walk(self.tree) for child in ast.iter_child_nodes(node)
-            }
+            parents: dict[ast.AST, ast.AST] = {}
+            todo: list[ast.AST] = [self.tree]
+            while todo:
+                node = todo.pop()
+                for child in statements_in(node):
+                    parents[child] = node
+                    todo.append(child)
+            self._parent_map = parents
         return self._parent_map
 
     def qualname_of(self, node: ast.AST) -> str:
@@ -130,7 +136,7 @@ class Generation:
             return "<module>"
         parents = self._parents()
         parts = [getattr(node, "name", "?")]
-        current = parents.get(id(node))
+        current = parents.get(node)
         while current is not None and not isinstance(current, ast.Module):
             if isinstance(current, ast.ClassDef):
                 parts.append(current.name)
@@ -139,12 +145,12 @@ class Generation:
                     break
                 if not layout.parse_cell_name(current.name):
                     parts.append(f"{current.name}.<locals>")
-            current = parents.get(id(current))
+            current = parents.get(current)
         return ".".join(reversed(parts))
 
     def enclosing_class(self, node: ast.AST) -> str | None:
         """Name of the class *node* is a method of (for name mangling and ``super()``)."""
-        parent = self._parents().get(id(node))
+        parent = self._parents().get(node)
         return parent.name if isinstance(parent, ast.ClassDef) else None
 
     def enclosing_class_by_qualname(self, qualname: str) -> str | None:
@@ -225,6 +231,18 @@ class ModuleRecord:
 
     def view(self, node: ast.FunctionDef) -> logical.Function:
         return self.current.view(node)
+
+
+def statements_in(node: ast.AST) -> list[ast.stmt]:
+    """The statements of *node*'s blocks (its clauses' too)."""
+    out: list[ast.stmt] = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list):
+            out.extend(block)
+    for clause in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+        out.extend(clause.body)
+    return out
 
 
 @dataclass
