@@ -492,10 +492,14 @@ def _build_and_swap(request: Request, planned: dict[str, Planned], outcome: Outc
     kept = keep.written_by_runs(output, previous, request.source) if previous is not None else []
     outcome.kept = kept
     outcome.kept_over_project = [k for k in kept if k in planned]
+    running = bool(previous is not None and keep.live_runs(output))
     try:
         _write_tree(staging, planned, request.config.link_threshold, outcome)
         _set_modes(staging, request.source)
-        _swap_into_place(staging, output, kept)
+        if running:  # (--replace-running) their working folder must stay the same folder
+            _update_in_place(staging, output, kept, previous or {}, planned)
+        else:
+            _swap_into_place(staging, output, kept)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -532,6 +536,32 @@ def _set_modes(root: Path, source: Path) -> None:
             if path.is_dir() and path.name in trust.PRIVATE_DIRS and path.parent.name == ".daifu":
                 continue
             os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _update_in_place(staging: Path, output: Path, kept: list[str], previous: dict[str, Any], planned: dict[str, Planned]) -> None:
+    """Replace an output that live runs use file by file (each file atomically), keeping the
+    folder itself: a run's working folder is the output, and a swapped-away folder would leave
+    it writing into a deleted one. Files the runs wrote stay; files the last vaccination placed
+    that the new one does not are removed."""
+    keep_set = set(kept)
+    for folder, _, names in os.walk(staging):
+        base = Path(folder)
+        for name in names:
+            relpath = (base / name).relative_to(staging).as_posix()
+            if relpath in keep_set:
+                continue
+            target = output / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(base / name, target)
+    stale = [*previous.get("files", {}), *previous.get("copied", {})]
+    for relpath in stale:
+        if relpath not in planned and relpath not in keep_set:
+            try:
+                (output / relpath).unlink()
+            except FileNotFoundError:
+                pass
 
 
 def _swap_into_place(staging: Path, output: Path, kept: list[str]) -> None:

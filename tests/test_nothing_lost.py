@@ -90,7 +90,7 @@ def test_revaccination_keeps_what_runs_wrote(tmp_path: Path) -> None:
 
 
 def test_revaccination_refuses_an_output_that_live_runs_use(tmp_path: Path) -> None:
-    run = Run(tmp_path, {"main.py": "for i in range(3):\n    x = 1 / (i - 1)\n"}).start()
+    run = Run(tmp_path, {"main.py": "for i in range(3):\n    x = 1 / (i - 1)\nopen('after.txt', 'w').write('ok')\n"}).start()
     try:
         state = run.wait_waiting()
         code, output = invoke("vaccinate", str(run.src), "-o", str(run.out), "--force")
@@ -105,6 +105,8 @@ def test_revaccination_refuses_an_output_that_live_runs_use(tmp_path: Path) -> N
         run.snippet("daifu.skip()\n")
         code, _, err = run.finish(timeout=60)
         assert code == 0, err
+        # the run's working folder stayed the output: what it wrote afterwards is there
+        assert (run.out / "after.txt").read_text() == "ok"
     finally:
         run.kill()
     assert os.listdir(run.out / ".daifu" / "run")

@@ -192,11 +192,18 @@ Counter().visit(ast.parse("a = 1\\nb = 2\\nc = 3"))
 """
 
 
-def test_frames_called_through_library_code_are_not_resumed(tmp_path: Path) -> None:
-    run = Run(tmp_path, {"main.py": CALLED_BY_A_LIBRARY})
-    checkpoint, _ = crash_checkpoint_and_terminate(run)
-    meta = json.loads(checkpoint.read_text())
-    assert any("ast.py" in gap for gap in meta["gaps"]), meta["gaps"]
-    resumed = daifu_resume(checkpoint)
-    assert resumed.returncode == 2 and "called through library code" in resumed.stderr, resumed.stderr
-    assert resumed.stdout == ""
+def test_frames_called_through_library_code_get_no_process_checkpoint(tmp_path: Path) -> None:
+    """A new process would run the library's loop (here ast.NodeVisitor.visit) from its start:
+    no process checkpoint is written, the report says why, and none is advertised."""
+    run = Run(tmp_path, {"main.py": CALLED_BY_A_LIBRARY}).start()
+    try:
+        run.wait_waiting()
+        events = [e for e in run.events() if e["event"] == "process-checkpoint"]
+        assert events and events[0]["saved"] is False and "ast.py" in events[0]["reason"], events
+        run.snippet("daifu.skip()\n")
+        code, _, err = run.finish()
+    finally:
+        run.kill()
+    assert code == 0, err
+    assert "No process checkpoint: called through library code that would start over" in err
+    assert "daifu resume" not in err

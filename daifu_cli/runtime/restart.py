@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 FORMAT = "daifu-process-checkpoint/1"
 
 
+class NotResumable(Exception):
+    """The crash cannot be resumed in a new process, so no process checkpoint is written."""
+
+
 class CannotRestore(Exception):
     """The checkpoint cannot be resumed here (said to the person, the process exits 2)."""
 
@@ -155,6 +159,8 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
 
     assert session.where is not None
     outer, gaps = _outer_frames(session)
+    if gaps:  # a new process would run the library's loop from its start, not resume it
+        raise NotResumable(f"called through library code that would start over ({'; '.join(gaps[:2])})")
     entries = [_entry(session.where, session.context, session.script)]
     for where in outer:
         script = where.view.node.name == "__daifu_script__"
@@ -197,7 +203,7 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
     }
     target = stem.with_suffix(".json")
     _write_atomically(target, json.dumps(meta, indent=1, default=str).encode("utf-8"))
-    return target, lost + [f"frame {g}: library code between saved frames" for g in gaps]
+    return target, lost
 
 
 def _rng_states() -> dict[str, Any]:

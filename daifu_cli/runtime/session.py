@@ -174,6 +174,10 @@ class Session:
 
         try:
             self.process_saved = restart.save(self, str(_checkpoints))
+        except restart.NotResumable as why:
+            self.process_not_saved = str(why)
+            self.journal.event("process-checkpoint", saved=False, reason=str(why))
+            return
         except Exception as exc:
             self.say(f"daifu: could not save a process checkpoint: {type(exc).__name__}: {exc}")
             return
@@ -421,6 +425,8 @@ class Session:
                 *(f"  not saved: {item}" for item in lost[:8]),
                 "",
             ]
+        elif getattr(self, "process_not_saved", None):
+            checkpoint += [f"No process checkpoint: {self.process_not_saved}.", ""]
         return [
             *checkpoint,
             f"Waiting for a fix (pid {self.journal.pid}). Any of:",
