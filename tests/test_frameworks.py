@@ -73,7 +73,7 @@ LIGHTNING_HOOKS = """
 
 
 @pytest.mark.parametrize(
-    "imports, base",
+    ("imports", "base"),
     [
         ("import lightning as L", "L.LightningModule"),
         ("import lightning.pytorch as pl", "pl.LightningModule"),
@@ -234,6 +234,20 @@ def test_hugging_face_trainer_callbacks_and_collators(tmp_path: Path) -> None:
     assert selected["collators.py"]["collate"].startswith("called by the framework: a data collator (data_collator=) at train.py:")
 
 
+def test_a_collator_in_a_file_that_names_no_framework(tmp_path: Path) -> None:
+    files = {
+        "data.py": "def collate(items):\n    return items\n\ndef other(items):\n    return items\n",
+        "train.py": """
+            from torch.utils.data import DataLoader
+            from data import collate
+
+            def make(ds):
+                return DataLoader(ds, batch_size=4, collate_fn=collate)
+        """,
+    }
+    assert set(_selected(tmp_path, files)["data.py"]) == {"collate"}
+
+
 def test_explain_shows_the_rule(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -362,7 +376,7 @@ def _lightning_program(bug: str) -> dict[str, str]:
 
 
 @requires_torch
-@pytest.mark.parametrize("bug, function, line", [
+@pytest.mark.parametrize(("bug", "function", "line"), [
     ("training_step", "Model.training_step", 15),
     ("validation_step", "Model.validation_step", 23),
     ("callback", "Counter.on_train_batch_end", 33),
@@ -471,7 +485,7 @@ HF_BUGS = {
 
 
 @requires_torch
-@pytest.mark.parametrize("bug, function", [("collator", "collate"), ("callback", "Tracker.on_step_end")])
+@pytest.mark.parametrize(("bug", "function"), [("collator", "collate"), ("callback", "Tracker.on_step_end")])
 def test_hugging_face_trainer_crash_is_fixed_and_the_run_goes_on(tmp_path: Path, bug: str, function: str) -> None:
     pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[frameworks]')")
     pytest.importorskip("accelerate", reason="accelerate is not installed (pip install -e '.[frameworks]')")
@@ -529,7 +543,7 @@ MANAGERS = """
 """
 
 
-@pytest.mark.parametrize("imports, manager", [
+@pytest.mark.parametrize(("imports", "manager"), [
     ("", "plugin.step_context()"),
     ("from torch.autograd.profiler import record_function", "record_function('step')"),
 ])

@@ -33,7 +33,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 #: Per file, per qualified name: why the framework calls it (shown by ``--explain``).
@@ -82,7 +82,7 @@ def framework_kind(dotted: str) -> str | None:
     if root in _HF_ROOTS:
         if name == "TrainerCallback" or (name.endswith("Callback") and any("callback" in p for p in parts[1:-1])):
             return "hf-callback"
-        if name.endswith("Trainer") and name != "Trainer" or name == "Trainer":
+        if (name.endswith("Trainer") and name != "Trainer") or name == "Trainer":
             return "hf-trainer"
         if name.startswith("DataCollator"):
             return "hf-collator"
@@ -159,13 +159,13 @@ def project_hooks(sources: Iterable[tuple[str, bytes]]) -> Hooks:
         names = {n.encode() for _, n in derived}
         pending = [r for r, d in data.items() if b"class " in d and any(n in d for n in names)]
     hooks: Hooks = {}
-    for relpath, info in parsed.items():
+    for relpath, info in list(parsed.items()):  # parse() may add the files keywords point to
         if info is None:
             continue
         for name, node in info.classes.items():
-            kinds = derived.get((info.module, name))
-            if kinds:
-                _class_hooks(node, name, kinds, hooks.setdefault(relpath, {}))
+            inherited = derived.get((info.module, name))
+            if inherited:
+                _class_hooks(node, name, inherited, hooks.setdefault(relpath, {}))
         _keyword_hooks(info, data, derived, hooks, parse)
     return {r: h for r, h in sorted(hooks.items()) if h}
 
@@ -229,7 +229,7 @@ def _project_class(dotted: str, derived: dict[tuple[str, str], dict[str, str]], 
     module, _, name = dotted.rpartition(".")
     candidates = [(m, n) for (m, n) in derived if n == name]
     for m, n in candidates:
-        if m == module or m.endswith("." + module) or module.endswith("." + m) and m:
+        if m == module or m.endswith("." + module) or (module.endswith("." + m) and m):
             return derived[(m, n)]
     # A re-export through a project package (`from pkg import Model` where pkg/__init__.py
     # imports it): the package is the project's, so the name is taken to be that class.
@@ -272,7 +272,7 @@ def _class_hooks(node: ast.ClassDef, name: str, kinds: dict[str, str], out: dict
 
 
 def _keyword_hooks(info: _File, data: dict[str, bytes], derived: dict[tuple[str, str], dict[str, str]],
-                   hooks: Hooks, parse) -> None:  # type: ignore[no-untyped-def]
+                   hooks: Hooks, parse: Callable[[str], _File | None]) -> None:
     """Functions handed to the framework by keyword: ``collate_fn=collate`` and kin."""
     for scope, cls in _scopes(info.tree):
         for node in ast.walk(scope) if scope is not info.tree else _module_walk(info.tree):
@@ -302,7 +302,7 @@ def _scopes(tree: ast.Module) -> list[tuple[ast.AST, ast.ClassDef | None]]:
     return out
 
 
-def _module_walk(tree: ast.Module):  # type: ignore[no-untyped-def]
+def _module_walk(tree: ast.Module) -> Iterator[ast.AST]:
     """Every node of *tree* outside its top-level classes."""
     stack: list[ast.AST] = [n for n in tree.body if not isinstance(n, ast.ClassDef)]
     while stack:
@@ -345,7 +345,7 @@ def _callable(name: str, info: _File, call: bool) -> tuple[str | None, str] | No
     return None, f"{module}|{attr}.__call__" if call else f"{module}|{attr}"
 
 
-def _file_of(ref: str, data: dict[str, bytes], parse) -> str | None:  # type: ignore[no-untyped-def]
+def _file_of(ref: str, data: dict[str, bytes], parse: Callable[[str], _File | None]) -> str | None:
     """The project file that defines ``module|name`` (a module of the project, matched by its
     dotted name or a suffix of it, as a script's folder on ``sys.path`` allows)."""
     module, _, qualname = ref.partition("|")
