@@ -574,3 +574,60 @@ def test_framework_managers_around_a_hook_do_not_hide_its_crash(tmp_path: Path, 
     code, out, err = run.finish()
     assert code == 0, err
     assert out.strip() == "final 3.0"
+
+
+ACCELERATE_MAIN = """
+    import torch
+    from accelerate import Accelerator
+    from torch.utils.data import DataLoader
+
+    CALLS = []
+
+
+    def collate(items):
+        CALLS.append(1)
+        xs, ys = zip(*items)
+        x = torch.stack(xs)
+        if len(CALLS) == 6:
+            x = x * noise
+        return x, torch.stack(ys)
+
+
+    def main():
+        torch.manual_seed(0)
+        accelerator = Accelerator(cpu=True)
+        model = torch.nn.Linear(4, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        g = torch.Generator().manual_seed(1)
+        pairs = list(zip(torch.randn(64, 4, generator=g), torch.randn(64, 1, generator=g)))
+        loader = DataLoader(pairs, batch_size=4, collate_fn=collate)
+        model, opt, loader = accelerator.prepare(model, opt, loader)
+        for step, (x, y) in enumerate(loader):
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            accelerator.backward(loss)
+            opt.step()
+            opt.zero_grad()
+        print("final", step, len(CALLS), float(model.weight.sum()))
+
+
+    if __name__ == "__main__":
+        main()
+"""
+
+
+@requires_torch
+def test_accelerate_collator_crash_resumes_in_the_collator(tmp_path: Path) -> None:
+    """Before the collator was selected, this crash was intercepted at the loop header of
+    `main`; the retried `next()` found accelerate's loader generator finished, and the run
+    ended after 3 of 16 steps with no error. In the collator, it goes on with every batch."""
+    pytest.importorskip("accelerate", reason="accelerate is not installed (pip install -e '.[frameworks]')")
+    run = Run(tmp_path, {"main.py": ACCELERATE_MAIN}, env=THREADS).start()
+    state = run.wait_waiting(timeout=180)
+    assert (state["exception"], state["function"]) == ("NameError", "collate")
+    assert run.patch("x = x * noise", "x = x * 1.5") == ["main.py"]
+    code, out, err = run.finish(timeout=180)
+    assert code == 0, err
+    fixed = run_plain(run.src, env=THREADS)
+    assert fixed.returncode == 0, fixed.stderr
+    assert out == fixed.stdout
+    assert out.startswith("final 15 16 ")
