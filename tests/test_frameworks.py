@@ -234,6 +234,21 @@ def test_hugging_face_trainer_callbacks_and_collators(tmp_path: Path) -> None:
     assert selected["collators.py"]["collate"].startswith("called by the framework: a data collator (data_collator=) at train.py:")
 
 
+def test_more_forms_of_framework_bases() -> None:
+    hooks = _hooks({
+        "a.py": "from lightning.pytorch import *\n\nclass M(LightningModule):\n    def training_step(self, b, i):\n        pass\n",
+        "b.py": "from transformers import EarlyStoppingCallback\n\nclass Stop(EarlyStoppingCallback):\n"
+                "    def on_evaluate(self, args, state, control, **kw):\n        pass\n",
+        "c.py": "from trl import SFTTrainer\n\nclass T(SFTTrainer):\n    def compute_loss(self, *a, **k):\n        pass\n",
+        "d.py": "import control\n\nclass Trainer:\n    def compute_loss(self):\n        pass\n",
+    })
+    assert hooks == {
+        "a.py": {"M.training_step": "LightningModule hook (M < lightning.pytorch.LightningModule)"},
+        "b.py": {"Stop.on_evaluate": "TrainerCallback hook (Stop < transformers.EarlyStoppingCallback)"},
+        "c.py": {"T.compute_loss": "Trainer hook (T < trl.SFTTrainer)"},
+    }
+
+
 def test_a_collator_in_a_file_that_names_no_framework(tmp_path: Path) -> None:
     files = {
         "data.py": "def collate(items):\n    return items\n\ndef other(items):\n    return items\n",

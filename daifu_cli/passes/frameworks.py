@@ -11,7 +11,7 @@ project, before the files are transpiled one by one:
   ``transfer_batch_to_device`` (Callbacks: their ``on_*`` hooks);
 * of subclasses of the Hugging Face ``Trainer`` (and ``*Trainer`` of ``transformers`` and
   ``trl``): ``compute_loss``, ``training_step``, ``prediction_step``; every method of a
-  ``TrainerCallback`` subclass; ``__call__`` and ``torch_call`` of a ``DataCollator*`` subclass;
+  subclass of ``TrainerCallback`` (or of any ``*Callback`` of ``transformers``); ``__call__`` and ``torch_call`` of a ``DataCollator*`` subclass;
 * data collators and metric functions handed to the framework by keyword
   (``collate_fn=``, ``data_collator=``, ``compute_metrics=``, ``preprocess_logits_for_metrics=``):
   a project function, ``functools.partial`` of one, ``self.method``, or an instance of a project
@@ -19,7 +19,8 @@ project, before the files are transpiled one by one:
 
 The frameworks' classes are recognised from the file's imports, with aliases and re-exports:
 ``lightning.pytorch``, ``pytorch_lightning``, ``import lightning as L`` then
-``L.LightningModule``, ``from lightning.pytorch.core.module import LightningModule``. A
+``L.LightningModule``, ``from lightning.pytorch.core.module import LightningModule``, a
+``from lightning.pytorch import *``. A
 subclass of such a class anywhere in the project (another file, a subclass of a subclass)
 counts too. ``forward`` and dunder methods other than ``__call__`` are never hooks. The body
 of an accelerate loop needs nothing here: it is a loop.
@@ -41,7 +42,7 @@ Hooks = dict[str, dict[str, str]]
 
 _LIGHTNING_ROOTS = ("lightning", "pytorch_lightning")
 _HF_ROOTS = ("transformers", "trl")
-_MENTIONS = (b"lightning", b"transformers", b"trl", b"collate_fn", b"data_collator", b"compute_metrics",
+_MENTIONS = (b"lightning", b"transformers", b"import trl", b"from trl", b"collate_fn", b"data_collator", b"compute_metrics",
              b"preprocess_logits_for_metrics")
 _KEYWORDS = {
     "collate_fn": "a data collator (collate_fn=)",
@@ -80,9 +81,9 @@ def framework_kind(dotted: str) -> str | None:
             return "lightning-callback"
         return None
     if root in _HF_ROOTS:
-        if name == "TrainerCallback" or (name.endswith("Callback") and any("callback" in p for p in parts[1:-1])):
+        if name.endswith("Callback"):  # TrainerCallback, EarlyStoppingCallback, ...
             return "hf-callback"
-        if (name.endswith("Trainer") and name != "Trainer") or name == "Trainer":
+        if name.endswith("Trainer"):  # Trainer, Seq2SeqTrainer, trl's SFTTrainer, ...
             return "hf-trainer"
         if name.startswith("DataCollator"):
             return "hf-collator"
@@ -126,6 +127,8 @@ class _File:
     imports: dict[str, str] = field(default_factory=dict)
     #: Top-level classes: name -> node.
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    #: Modules imported with ``from M import *``.
+    stars: list[str] = field(default_factory=list)
 
 
 def project_hooks(sources: Iterable[tuple[str, bytes]]) -> Hooks:
@@ -197,7 +200,9 @@ def _parse(relpath: str, data: bytes) -> _File | None:
                 up = up[: len(up) - (node.level - 1)] if node.level > 1 else up
                 base = ".".join([*up, base] if base else up)
             for alias in node.names:
-                if alias.name != "*":
+                if alias.name == "*":
+                    info.stars.append(base)
+                else:
                     info.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
@@ -247,6 +252,13 @@ def _class_kinds(node: ast.ClassDef, info: _File, derived: dict[tuple[str, str],
         if dotted is None:
             continue
         kind = framework_kind(dotted)
+        if kind is None and isinstance(base, ast.Name) and base.id not in info.imports and base.id not in info.classes:
+            # `from lightning.pytorch import *` then `class Model(LightningModule)`
+            for star in info.stars:
+                kind = framework_kind(f"{star}.{base.id}")
+                if kind is not None:
+                    dotted = f"{star}.{base.id}"
+                    break
         if kind is not None:
             kinds.setdefault(kind, dotted)
             continue
