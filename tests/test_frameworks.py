@@ -293,8 +293,14 @@ def test_patch_selects_a_changed_file_as_vaccinate_does(tmp_path: Path) -> None:
     assert manifest["files"]["train.py"]["vaccinated"] == ["Model.training_step", "Model.validation_step"]
 
 
-def test_a_project_without_frameworks_reads_no_file_twice() -> None:
-    assert _hooks({"train.py": "def train():\n    for i in range(3):\n        pass\n", "util.py": "class A:\n    pass\n"}) == {}
+def test_a_project_without_frameworks_costs_a_byte_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    def parse(relpath: str, data: bytes) -> None:
+        raise AssertionError(f"parsed {relpath}")
+
+    monkeypatch.setattr(frameworks, "_parse", parse)
+    files = {"train.py": "import torch\n\ndef train():\n    for i in range(3):\n        pass\n",
+             "util.py": "class Trainer:\n    def compute_loss(self, control):\n        pass\n"}
+    assert _hooks(files) == {}
 
 
 # -- recovery with the real packages -----------------------------------------------------------
