@@ -35,7 +35,9 @@ def _interpreter(version: str) -> str | None:
 def tests(session: nox.Session) -> None:
     """The whole suite with PyTorch, plus the differential corpus on every interpreter."""
     session.install(TORCH)
-    session.install("-e", ".[test,watch,bench]")
+    # Lightning, transformers and accelerate for tests/test_frameworks.py; torch pinned in the
+    # same resolution so they keep the CPU build.
+    session.install("-e", ".[test,watch,bench,frameworks]", TORCH)
     session.run("pytest", *session.posargs)
     if not session.posargs:
         for version in RUNTIME_PYTHONS:

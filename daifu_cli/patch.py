@@ -73,7 +73,9 @@ def patch_once(source: Path, output: Path) -> Patched:
                 changed_other.append(entry)
             elif verdict == "kept":
                 kept.append(entry.relpath)
-    options = request.pipeline_options()
+    # The hooks of the whole project, as `daifu vaccinate` finds them: a changed file is
+    # selected as it would be by a fresh vaccination.
+    options = request.with_hooks(entries).pipeline_options()
     transformed = []
     errors: list[tuple[str, int, str]] = []
     for entry, data in changed_python:

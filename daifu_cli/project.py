@@ -19,13 +19,14 @@ import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import daifu
 from daifu_cli import __version__, files, keep, pipeline
 from daifu_cli.options import ProjectConfig
+from daifu_cli.passes import frameworks
 from daifu_cli.passes.select import Selection
 from daifu_cli.runtime import layout, trust
 
@@ -110,9 +111,22 @@ class Request:
     jobs: int = 0
     #: Replace an output even while processes run from it (their files are kept).
     replace_running: bool = False
+    #: The project's framework hooks (:func:`with_hooks` finds them).
+    hooks: frameworks.Hooks = field(default_factory=dict, compare=False)
+
+    def with_hooks(self, entries: list[files.Entry]) -> Request:
+        """This request with the framework hooks of the project's Python files."""
+        sources = []
+        for entry in entries:
+            if entry.is_python:
+                try:
+                    sources.append((entry.relpath, entry.path.read_bytes()))
+                except OSError:
+                    continue
+        return replace(self, hooks=frameworks.project_hooks(sources))
 
     def pipeline_options(self) -> pipeline.Options:
-        selection = Selection(self.config.policy, self.config.select, self.config.exclude)  # type: ignore[arg-type]
+        selection = Selection(self.config.policy, self.config.select, self.config.exclude, self.hooks)  # type: ignore[arg-type]
         return pipeline.Options(selection, self.config.format, self.config.line_length)
 
     def fingerprint(self) -> str:
@@ -124,6 +138,8 @@ class Request:
             "format": self.config.format,
             "line_length": self.config.line_length,
         }
+        if self.hooks:
+            data["hooks"] = frameworks.digest(self.hooks)
         return files.sha256(json.dumps(data, sort_keys=True).encode())
 
 
@@ -208,6 +224,7 @@ def vaccinate_project(
     started = time.perf_counter()
     check_paths(request)
     entries, skipped_dirs = files.walk(request.source)
+    request = request.with_hooks(entries)
     outcome = Outcome(files=sum(1 for e in entries if not e.folder), skipped_dirs=skipped_dirs)
     previous = _read_manifest(request.output)
     summaries = _transform_all(request, entries, previous, progress, file_progress)

@@ -12,6 +12,7 @@ while it waits, and must end exactly like the fixed program run from scratch.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import os
 import re
@@ -43,6 +44,8 @@ class Example:
     #: What ``--explain`` must print for functions it leaves alone (``file: qualname: reason``,
     #: the line number left out).
     explained: tuple[str, ...]
+    #: The training framework the example needs (skipped, saying so, where it is missing).
+    needs: str = ""
 
 
 CASES = [
@@ -98,10 +101,48 @@ CASES = [
             "trainer.py: Trainer.lr: not selected: no loop",
         ),
     ),
+    Example(
+        "lightning",
+        "train.py",
+        ("--epochs", "2"),
+        loops=(
+            ("model.py", "Regressor.training_step"),
+            ("model.py", "Regressor.validation_step"),
+            ("model.py", "PrintLoss.on_train_batch_end"),
+            ("data.py", "SyntheticData.collate"),
+        ),
+        explained=(
+            "model.py: Regressor.forward: not selected: forward() is model code",
+            "model.py: Regressor.configure_optimizers: not selected: no loop",
+            "data.py: SyntheticData.train_dataloader: not selected: no loop",
+        ),
+        needs="lightning",
+    ),
+    Example(
+        "hf_trainer",
+        "train.py",
+        ("--steps", "6"),
+        loops=(
+            ("train.py", "LossTrainer.compute_loss"),
+            ("train.py", "PrintLoss.on_log"),
+            ("train.py", "collate"),
+        ),
+        explained=(
+            "train.py: make_sequences: not selected: no loop",
+            "train.py: main: not selected: no loop",
+        ),
+        needs="transformers",
+    ),
 ]
 
 def _params(*, bug_sensitive: bool = True) -> list:  # type: ignore[type-arg]
-    return [pytest.param(case, id=case.name) for case in CASES]
+    return [
+        pytest.param(case, id=case.name, marks=pytest.mark.skipif(
+            bool(case.needs) and importlib.util.find_spec(case.needs) is None,
+            reason=f"{case.needs} is not installed (pip install -e '.[frameworks]')",
+        ))
+        for case in CASES
+    ]
 
 
 def _copy_example(name: str, target: Path) -> Path:

@@ -8,7 +8,9 @@ The default policy targets training loops where research code keeps them:
 * every function or method that contains a ``for`` or ``while`` loop;
 * the script-level code of a module with a loop at module level (a nanoGPT-style
   ``train.py``, or a loop inside ``if __name__ == "__main__":``);
-* functions marked with ``@daifu.transform()`` (DaiFu-compatible marker), whatever they contain.
+* functions marked with ``@daifu.transform()`` (DaiFu-compatible marker), whatever they contain;
+* the hooks that Lightning, the Hugging Face ``Trainer`` and kin call per step or per batch
+  (found over the whole project by :mod:`daifu_cli.passes.frameworks`, given as ``hooks``).
 
 It leaves alone model code that compilers trace (``forward`` methods and functions decorated
 with ``torch.jit``/``torch.compile``), dunder methods the interpreter calls (except
@@ -40,6 +42,8 @@ class Selection:
     policy: Literal["default", "marked", "all"] = "default"
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: Framework hooks of the project: relpath -> qualname -> why (see ``frameworks``).
+    hooks: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -115,6 +119,10 @@ def _decide(
     refusal = _default_refusal(node, path)
     if refusal:
         decision.reason = refusal
+        return decision
+    hook = options.hooks.get(relpath, {}).get(qualname)
+    if hook:
+        decision.selected, decision.reason = True, f"called by the framework: {hook}"
         return decision
     if not contains_loop(node.body):
         decision.reason = "no loop (default policy vaccinates functions with loops)"

@@ -42,6 +42,14 @@ _exit_verdicts: dict[Any, bool] = {}
 _CO_OPTIMIZED = 0x1
 _CO_NEWLOCALS = 0x2
 _IGNORED_FILES = ("<frozen runpy>", "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+#: Managers read as suppressing by the rules below that do not: ``record_function.__exit__``
+#: raises only if its own ``__enter__`` did not run (an invariant check), and the Trainer's
+#: ``compute_loss_context_manager`` is an ``ExitStack`` holding only autocast (a subclass that
+#: overrides it is analysed as usual). Each is named by its module and qualified name.
+_KNOWN_NOT_SUPPRESSING = frozenset({
+    "torch.autograd.profiler:record_function",
+    "transformers.trainer:Trainer.compute_loss_context_manager",
+})
 _NOT_SUPPRESSING = ("builtins", "_io", "io", "_thread", "threading", "tempfile", "zipfile", "tarfile")
 
 
@@ -396,14 +404,18 @@ def _manager_verdict(exc: BaseException, expr: ast.expr, names: Names, depth: in
 def _factory_verdict(exc: BaseException, func: Any, depth: int) -> str | None:
     """The verdict for ``with func(...)``: a class, a @contextmanager, or a function that
     returns a manager (followed through its return statements)."""
+    function = getattr(func, "__func__", func)
+    if f"{getattr(function, '__module__', '')}:{getattr(function, '__qualname__', '')}" in _KNOWN_NOT_SUPPRESSING:
+        return None
     if isinstance(func, type):
         return "may suppress or replace it (its __exit__ can return true or raise)" if _exit_may_suppress(func) else None
     wrapped = getattr(func, "__wrapped__", None)
     if wrapped is not None and _is_generator_function(wrapped):
+        # A bound @contextmanager method (Lightning's `self.precision_plugin.train_step_context()`):
+        # its generator's `self` is known, so the managers it enters around `yield` can be read.
         return "may suppress it (its @contextmanager catches around `yield`)" if _catches_around_yield(
-            exc, getattr(wrapped, "__func__", wrapped)
+            exc, getattr(wrapped, "__func__", wrapped), getattr(func, "__self__", None)
         ) else None
-    function = getattr(func, "__func__", func)
     code = getattr(function, "__code__", None)
     if code is None:
         return None  # implemented in C (open, threading.Lock): such managers do not suppress
@@ -451,14 +463,16 @@ def _compiled_expression(expr: ast.expr) -> CodeType:
     return code
 
 
-def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
+def _catches_around_yield(exc: BaseException, function: FunctionType, bound_to: Any = None) -> bool:
     """Whether a @contextmanager generator handles *exc* thrown in at its ``yield``: by an
-    ``except`` clause or a suppressing ``with`` around it."""
-    tree = _tree_for(function.__code__.co_filename, function.__globals__, function.__code__)
-    scope = _scope_node(tree, function.__code__) if tree else None
+    ``except`` clause or a suppressing ``with`` around it. *bound_to* is the object a bound
+    method's first parameter names."""
+    code = function.__code__
+    tree = _tree_for(code.co_filename, function.__globals__, code)
+    scope = _scope_node(tree, code) if tree else None
     if scope is None:
         return True
-    names: Names = (function.__globals__, {})
+    names: Names = (function.__globals__, {code.co_varnames[0]: bound_to} if bound_to is not None and code.co_argcount else {})
     for node in walk(scope):
         if not isinstance(node, (ast.Yield, ast.YieldFrom)):
             continue
@@ -486,6 +500,8 @@ def _catches_around_yield(exc: BaseException, function: FunctionType) -> bool:
 
 
 def _exit_may_suppress(cls: type) -> bool:
+    if f"{cls.__module__}:{cls.__qualname__}" in _KNOWN_NOT_SUPPRESSING:
+        return False
     exit_ = getattr(cls, "__exit__", None)
     if exit_ is None:
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import sys
 import time
 import traceback
@@ -146,6 +147,8 @@ class Session:
         global _checkpoints
         _checkpoints += 1
         named = _global_names(self.where.root_frame.f_code) if self.where is not None else frozenset()
+        self.framework_saved: tuple[str, Path] | None = None
+        self.framework_checkpoint(str(_checkpoints))
         try:
             self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints), named)
         except jit.NotSaved as why:
@@ -184,6 +187,28 @@ class Session:
         if self.process_saved is not None:
             path, lost = self.process_saved
             self.journal.event("process-checkpoint", path=str(path), lost=lost)
+
+    def framework_checkpoint(self, label: str) -> None:
+        """Lightning's or the Trainer's own checkpoint, when the crash is under one
+        (:mod:`.frameworks`); a crash inside that save is its failure, not a new wait."""
+        if not any(m in sys.modules for m in ("lightning", "pytorch_lightning", "transformers")):
+            return
+        from . import frameworks, trust
+
+        started = time.perf_counter()
+        was, self.config.disabled = self.config.disabled, True
+        try:
+            folder = trust.private_dir(self.config.home / "jit")
+            self.framework_saved = frameworks.checkpoint(sys._getframe(), folder, f"{os.getpid()}-{label}")
+        except Exception as exc:
+            self.say(f"daifu: could not save the framework's checkpoint: {type(exc).__name__}: {exc}")
+            return
+        finally:
+            self.config.disabled = was
+        if self.framework_saved is not None:
+            kind, path = self.framework_saved
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            self.journal.event("framework-checkpoint", framework=kind, path=str(path), ms=ms)
 
     def give_up(self, why: str) -> None:
         exc = self.exc
@@ -427,6 +452,13 @@ class Session:
             ]
         elif getattr(self, "process_not_saved", None):
             checkpoint += [f"No process checkpoint: {self.process_not_saved}.", ""]
+        framework = getattr(self, "framework_saved", None)
+        if framework is not None:
+            kind, path = framework
+            how = f"trainer.fit(model, ckpt_path={str(path)!r})" if kind == "lightning" else (
+                f"trainer.train(resume_from_checkpoint={str(path)!r})")
+            checkpoint += [f"Saved the {'Lightning' if kind == 'lightning' else 'Trainer'} checkpoint: {path}",
+                           f"  (a restarted run resumes from it with {how})", ""]
         return [
             *checkpoint,
             f"Waiting for a fix (pid {self.journal.pid}). Any of:",
