@@ -207,3 +207,32 @@ def test_frames_called_through_library_code_get_no_process_checkpoint(tmp_path: 
     assert code == 0, err
     assert "No process checkpoint: called through library code that would start over" in err
     assert "daifu resume" not in err
+
+
+HOLDS_A_FILE = """
+def train():
+    handle = open(__file__)
+    total = 0
+    for i in range(3):
+        total += 1 / (i - 1)
+    handle.close()
+    print(total)
+
+
+train()
+"""
+
+
+def test_what_cannot_be_saved_is_named(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": HOLDS_A_FILE}).start()
+    try:
+        run.wait_waiting()
+        saved = [e for e in run.events() if e["event"] == "process-checkpoint"]
+        assert saved and any(item.startswith("handle (frame 0): TextIOWrapper cannot be saved") for item in saved[0]["lost"]), saved
+        meta = json.loads(Path(saved[0]["path"]).read_text())
+        assert meta["lost"] == saved[0]["lost"]
+        run.snippet("daifu.give_up()\n")
+        _, _, err = run.finish()
+    finally:
+        run.kill()
+    assert "  not saved: handle (frame 0): TextIOWrapper cannot be saved" in err

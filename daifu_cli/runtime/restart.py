@@ -174,9 +174,13 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
         if name in sys.modules
     }
     payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
-    lost = _drop_unpicklable(payload)
     started = time.perf_counter()
-    data = _dumps(payload)
+    try:
+        data = _dumps(payload)  # usually everything pickles: serialized once
+        lost: list[str] = []
+    except Exception:
+        lost = _drop_unpicklable(payload)
+        data = _dumps(payload)
     home = session.config.home
     folder = trust.private_dir(home / "jit")
     stem = folder / f"{os.getpid()}-{label}"
@@ -243,12 +247,7 @@ def _set_rng_states(states: dict[str, Any]) -> None:
 
 
 def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
-    """Take out the values pickle refuses, naming each (tried whole first: usually all pass)."""
-    try:
-        _dumps(payload)
-        return []
-    except Exception:
-        pass
+    """Take out the values pickle refuses, naming each (after the whole payload failed)."""
     lost = []
     for index, values in enumerate(payload["frames"]):
         for name in list(values):
