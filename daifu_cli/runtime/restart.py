@@ -174,18 +174,17 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
         if name in sys.modules
     }
     payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
-    started = time.perf_counter()
-    try:
-        data = _dumps(payload)  # usually everything pickles: serialized once
-        lost: list[str] = []
-    except Exception:
-        lost = _drop_unpicklable(payload)
-        data = _dumps(payload)
     home = session.config.home
     folder = trust.private_dir(home / "jit")
     stem = folder / f"{os.getpid()}-{label}"
     payload_path = stem.with_suffix(".state")
-    _write_atomically(payload_path, data)
+    started = time.perf_counter()
+    try:
+        digest, size = _dump_to(payload_path, payload)  # usually everything pickles: written once
+        lost: list[str] = []
+    except Exception:
+        lost = _drop_unpicklable(payload)
+        digest, size = _dump_to(payload_path, payload)
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -195,7 +194,7 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
         "cwd": os.getcwd(),
         "output": str(home.parent.resolve()),
         "payload": payload_path.name,
-        "payload_sha256": hashlib.sha256(data).hexdigest(),
+        "payload_sha256": digest,
         "serializer": "torch" if "torch" in sys.modules else "pickle",
         "frames": [e["meta"] for e in entries],
         "sources": {name: record.source for name, record in modules.items()},
@@ -203,7 +202,7 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
         "gaps": gaps,
         "exception": f"{type(session.exc).__name__}: {session.exc}",
         "write_ms": round((time.perf_counter() - started) * 1000, 1),
-        "bytes": len(data),
+        "bytes": size,
     }
     target = stem.with_suffix(".json")
     _write_atomically(target, json.dumps(meta, indent=1, default=str).encode("utf-8"))
@@ -274,6 +273,47 @@ def _dumps(obj: Any) -> bytes:
     else:
         pickle.dump(obj, buffer, protocol=pickle.HIGHEST_PROTOCOL)
     return buffer.getvalue()
+
+
+class _HashingWriter:
+    """A file that hashes what is written through it: the payload is serialized straight to
+    disk (no copy in memory) and its SHA-256 comes for free."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.digest.update(view)
+        self.size += len(view)
+        return self.handle.write(view)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
+    """Serialize *obj* into *target* atomically (a ``.partial`` file until whole and synced);
+    its SHA-256 and size."""
+    tmp = target.with_name(f".{target.name}.partial")
+    fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            writer = _HashingWriter(handle)
+            torch: Any = sys.modules.get("torch")
+            if torch is not None:
+                torch.save(obj, writer)
+            else:
+                pickle.dump(obj, writer, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    return writer.digest.hexdigest(), writer.size
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
