@@ -236,3 +236,34 @@ def test_what_cannot_be_saved_is_named(tmp_path: Path) -> None:
     finally:
         run.kill()
     assert "  not saved: handle (frame 0): TextIOWrapper cannot be saved" in err
+
+
+def test_the_console_checkpoint_saves_the_state_as_changed_while_waiting(tmp_path: Path) -> None:
+    """The console changes variables; `checkpoint` from `daifu attach` saves a new process
+    checkpoint beside the first; resuming it carries the changed value (and the fix)."""
+    run = Run(tmp_path, {"main.py": NESTED}).start()
+    try:
+        run.wait_waiting()
+        console = subprocess.run(
+            [sys.executable, "-m", "daifu_cli", "attach", str(run.out)],
+            input="exec history.append(-1.0)\nexec scale = 2.0\ncheckpoint\n",
+            capture_output=True, text=True, timeout=60,
+        )
+        assert "saved " in console.stdout and "daifu resume" in console.stdout, console.stdout
+        first, second = sorted(e["path"] for e in run.events() if e["event"] == "process-checkpoint")
+        assert Path(first).is_file() and Path(second).is_file() and first != second
+        assert run.process is not None
+        run.process.send_signal(signal.SIGTERM)
+        run.finish()
+    finally:
+        run.kill()
+    fix = ("scale / (epoch - 1)", "scale / (epoch - 1 or 1)")
+    run.patch(*fix)
+    later, earlier = (second, first) if second.endswith("-2.json") else (first, second)
+    at_crash = daifu_resume(Path(earlier))
+    changed = daifu_resume(Path(later))
+    assert at_crash.returncode == 0 and changed.returncode == 0, changed.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
+    assert fixed.stdout.endswith(at_crash.stdout)  # the state at the crash
+    assert changed.stdout != at_crash.stdout  # the state as the console left it (scale 2.0)
+    assert changed.stdout.startswith("epoch 1 ") and changed.stdout.splitlines()[-1].startswith("final")

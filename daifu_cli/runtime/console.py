@@ -18,6 +18,7 @@ commands:
   p EXPR        print EXPR evaluated with those variables
   exec CODE     run CODE with those variables (also: !CODE); assignments stick
   reload        apply changed code now (saved files are applied automatically)
+  checkpoint    save a process checkpoint of the state as it is now (`daifu resume` it later)
   retry         run the failing statement again, with the current code
   skip          go on after the failing statement
   raise         give up: the original exception propagates as without daifu
@@ -61,6 +62,13 @@ class Console:
 
             message, decision = check_code(session, force=True)
             return message or "no changed code", decision
+        if command == "checkpoint":
+            session.process_checkpoint()
+            saved = getattr(session, "process_saved", None)
+            if saved is None:
+                return f"no process checkpoint: {getattr(session, 'process_not_saved', None) or 'see above'}", None
+            lost = "".join(f"\n  not saved: {item}" for item in saved[1])
+            return f"saved {saved[0]}; `daifu resume {saved[0]}` starts the program again here{lost}", None
         if command in ("retry", "skip"):
             return self._resume(command)
         if command == "raise":

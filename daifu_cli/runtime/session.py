@@ -170,19 +170,25 @@ class Session:
     def process_checkpoint(self) -> None:
         """Save every vaccinated frame of the stack, so a new process can resume at the failing
         statement (``daifu resume``) if this one ends: given up, killed, preempted."""
+        earlier = getattr(self, "process_saved", None)
         self.process_saved: tuple[Path, list[str]] | None = None
         if not self.config.jit_checkpoint:
             return
         from . import restart
 
+        # Each one under its own name: a later one (the console's `checkpoint`, after snippets
+        # changed the state) never overwrites the last good one while it is being written.
+        self.process_checkpoints = getattr(self, "process_checkpoints", 0) + 1
+        label = str(_checkpoints) if self.process_checkpoints == 1 else f"{_checkpoints}-{self.process_checkpoints}"
         try:
-            self.process_saved = restart.save(self, str(_checkpoints))
+            self.process_saved = restart.save(self, label)
         except restart.NotResumable as why:
             self.process_not_saved = str(why)
             self.journal.event("process-checkpoint", saved=False, reason=str(why))
             return
         except Exception as exc:
             self.say(f"daifu: could not save a process checkpoint: {type(exc).__name__}: {exc}")
+            self.process_saved = earlier  # the last good one still stands
             return
         if self.process_saved is not None:
             path, lost = self.process_saved
