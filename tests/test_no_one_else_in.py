@@ -140,13 +140,15 @@ def _connect_as(uid: int, path: str) -> str:
             client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             client.settimeout(10)
             client.connect(path)
-            client.sendall(b"exec import os; os.system('touch /tmp/pwned')\n")
             answer = b""
-            while b"\x00" not in answer:
+            while b"\x00" not in answer:  # the greeting first: a refusal, or the report
                 chunk = client.recv(65536)
                 if not chunk:
                     break
                 answer += chunk
+            if b"refused" not in answer:  # served: try to run code in the training process
+                client.sendall(b"exec import os; os.system('touch /tmp/pwned')\n")
+                answer += client.recv(65536)
             os.write(write, answer)
         except BaseException as exc:
             os.write(write, f"client error: {exc}".encode())

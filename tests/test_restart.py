@@ -267,3 +267,55 @@ def test_the_console_checkpoint_saves_the_state_as_changed_while_waiting(tmp_pat
     assert fixed.stdout.endswith(at_crash.stdout)  # the state at the crash
     assert changed.stdout != at_crash.stdout  # the state as the console left it (scale 2.0)
     assert changed.stdout.startswith("epoch 1 ") and changed.stdout.splitlines()[-1].startswith("final")
+
+
+RUNNING = """
+import random
+import sys
+import time
+
+random.seed(1)
+
+
+def train(steps):
+    weights = [0.0, 1.0]
+    for step in range(steps):
+        noise = random.random()
+        weights = [w * 0.9 + noise for w in weights]
+        print("step", step, round(sum(weights), 6), flush=True)
+        if step == 5:
+            print("ready", flush=True, file=sys.stderr)
+        time.sleep(0.02)
+    return weights
+
+
+print("final", train(60))
+"""
+
+
+def test_sigusr1_and_sigterm_checkpoint_a_running_program_at_a_statement_boundary(tmp_path: Path) -> None:
+    """SIGUSR1 writes a process checkpoint and the run goes on; SIGTERM writes one at the next
+    statement boundary and ends the process by the signal; `daifu resume` of that one completes
+    the run: both processes' output together is the uninterrupted run's, bit for bit."""
+    import time
+
+    run = Run(tmp_path, {"main.py": RUNNING})
+    plain = run_plain(run.src).stdout
+    run.start()
+    assert run.process is not None and run.process.stderr is not None
+    assert run.process.stderr.readline().strip() == "ready"
+    run.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 30
+    while not list((run.out / ".daifu" / "jit").glob("*sigusr1*.json")):
+        assert time.monotonic() < deadline, "no checkpoint after SIGUSR1"
+        time.sleep(0.02)
+    time.sleep(0.2)
+    run.process.send_signal(signal.SIGTERM)
+    code, out, err = run.finish()
+    assert code == -signal.SIGTERM, err
+    assert "daifu: SIGUSR1: process checkpoint" in err and "daifu: SIGTERM: process checkpoint" in err, err
+    assert "final" not in out  # it really stopped early
+    checkpoint = next((run.out / ".daifu" / "jit").glob("*sigterm*.json"))
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    assert out + resumed.stdout == plain

@@ -65,6 +65,9 @@ def vaccinated_module(name: str) -> None:
             from .restart import arm
 
             arm(checkpoint)
+        from .safepoint import install
+
+        install()  # SIGUSR1 and SIGTERM: a process checkpoint at the next statement boundary
 
 
 def crash(exc: BaseException) -> object:

@@ -67,15 +67,14 @@ def _worth_saving(value: Any) -> bool:
     )
 
 
-def _outer_frames(session: Session) -> tuple[list[frames.Where], list[str]]:
-    """The vaccinated frames above the crashed invocation (innermost first), and the frames
+def _outer_frames(innermost: frames.Where, home: Path) -> tuple[list[frames.Where], list[str]]:
+    """The vaccinated frames above the innermost invocation (innermost first), and the frames
     around them that a new process could not rebuild (library code calling user code)."""
-    assert session.where is not None
     found: list[frames.Where] = []
     gaps: list[str] = []
-    current = session.where.root_frame.f_back
+    current = innermost.root_frame.f_back
     probe = Exception()  # no traceback: locate reads each frame's current line
-    project = str(session.config.home.parent.resolve()) + os.sep
+    project = str(home.parent.resolve()) + os.sep
     while current is not None:
         where = frames.locate(probe, current) if _vaccinated(current) else None
         if where is None:
@@ -152,16 +151,35 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
     }
 
 
-def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
+def save(session: Session, label: str) -> tuple[Path, list[str]]:
     """Write the process checkpoint of *session*'s crash; returns the path of its ``.json``
-    and what could not be saved (``name: reason``), or ``None`` when nothing could be."""
+    and what could not be saved (``name: reason``)."""
+    assert session.where is not None
+    exc = session.exc
+    return _save(session.where, session.context, session.script, session.config.home, label, f"{type(exc).__name__}: {exc}")
+
+
+def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
+    """The process checkpoint of a running program, at a statement boundary of *frame* (an
+    innermost vaccinated frame, about to run the statement at its current line)."""
+    from . import config as config_module
     from .context import capture
 
-    assert session.where is not None
-    outer, gaps = _outer_frames(session)
+    where = frames.locate(Exception(), frame)
+    if where is None:
+        raise NotResumable("the running statement could not be placed")
+    script = where.view.node.name == "__daifu_script__"
+    context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
+    return _save(where, context, script, config_module.load().home, label, None)
+
+
+def _save(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None) -> tuple[Path, list[str]]:
+    from .context import capture
+
+    outer, gaps = _outer_frames(innermost, home)
     if gaps:  # a new process would run the library's loop from its start, not resume it
         raise NotResumable(f"called through library code that would start over ({'; '.join(gaps[:2])})")
-    entries = [_entry(session.where, session.context, session.script)]
+    entries = [_entry(innermost, context, script)]
     for where in outer:
         script = where.view.node.name == "__daifu_script__"
         context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
@@ -174,7 +192,6 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
         if name in sys.modules
     }
     payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
-    home = session.config.home
     folder = trust.private_dir(home / "jit")
     stem = folder / f"{os.getpid()}-{label}"
     payload_path = stem.with_suffix(".state")
@@ -200,7 +217,7 @@ def save(session: Session, label: str) -> tuple[Path, list[str]] | None:
         "sources": {name: record.source for name, record in modules.items()},
         "lost": lost,
         "gaps": gaps,
-        "exception": f"{type(session.exc).__name__}: {session.exc}",
+        "exception": exception,
         "write_ms": round((time.perf_counter() - started) * 1000, 1),
         "bytes": size,
     }

@@ -52,7 +52,7 @@ def wait_for_fix(session: Session) -> Decision:
 
     loop = None
     try:
-        with _stop_signals():  # before the run file says "waiting"
+        with _stop_signals(session):  # before the run file says "waiting"
             loop = _Loop(session)
             return loop.run()
     except _Stopped as stop:
@@ -74,23 +74,36 @@ class _Stopped(BaseException):
 
 
 @contextlib.contextmanager
-def _stop_signals() -> Iterator[None]:
+def _stop_signals(session: Session) -> Iterator[None]:
     """While waiting, SIGTERM (a scheduler's preemption) and SIGINT (Ctrl+C) end the wait
-    with a word, instead of a silent death or a traceback through daifu's own modules. A
-    handler the program installed itself stays in charge; only the main thread gets signals."""
+    with a word, instead of a silent death or a traceback through daifu's own modules, and
+    SIGUSR1 writes a process checkpoint of the state as it is now (there is no statement to
+    reach: the program waits). A handler the program installed itself stays in charge (daifu's
+    own running-time handlers are replaced); only the main thread gets signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    from . import safepoint
 
     def stop(signum: int, _frame: Any) -> None:
         raise _Stopped(signum)
 
-    previous = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    def checkpoint(signum: int, _frame: Any) -> None:
+        session.process_checkpoint()
+        saved = getattr(session, "process_saved", None)
+        if saved is not None:
+            session.say(f"daifu: SIGUSR1: process checkpoint {saved[0]}; still waiting")
+
+    previous: dict[int, Any] = {}
+    ours = (signal.SIG_DFL, signal.default_int_handler, safepoint._on_signal)
+    wanted: list[tuple[int, Any]] = [(signal.SIGTERM, stop), (signal.SIGINT, stop)]
+    if hasattr(signal, "SIGUSR1"):
+        wanted.append((signal.SIGUSR1, checkpoint))
+    for signum, handler in wanted:
         current = signal.getsignal(signum)
-        if current in (signal.SIG_DFL, signal.default_int_handler):
+        if current in ours:
             previous[signum] = current
-            signal.signal(signum, stop)
+            signal.signal(signum, handler)
     try:
         yield
     finally:

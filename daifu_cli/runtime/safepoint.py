@@ -1,0 +1,149 @@
+"""Process checkpoints while the program runs: SIGUSR1 (on demand) and SIGTERM (preemption).
+
+A signal handler runs between bytecodes, possibly in the middle of a statement (inside an
+optimizer's update, between two parameters), which is no state to resume from. So the handler
+only asks for a *safe point*: the next statement boundary of the innermost vaccinated frame
+(a line event of that frame, traced only until then). There every frame above is at a call in
+progress and the innermost at the statement about to run: the same shape as a crash, written
+by the same code (``restart.save``). SIGUSR1 then goes on running; SIGTERM ends the process by
+the signal (status 143), as schedulers expect. If no safe point comes within the grace period
+(``DAIFU_GRACE``, default 30 s), the process ends without a checkpoint and says so.
+
+The handlers are installed by the shim only where the program left the default action, only
+in the process that installed them (a forked DataLoader worker acts as without daifu), and
+cost nothing while no signal comes. ``DAIFU_SIGNALS=0`` leaves both signals alone.
+"""
+
+from __future__ import annotations
+
+# The C module: ``signal`` imports ``enum``, which may be a vaccinated module being imported
+# right now (the standard library vaccinated), and the shim runs at every module's start.
+import _signal as signal  # type: ignore[import-not-found]
+import os
+import sys
+
+TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
+if TYPE_CHECKING:
+    from types import FrameType
+    from typing import Any
+
+_installer = 0
+_pending: dict[str, Any] | None = None
+
+
+def install() -> None:
+    """Called once by the shim, in the main thread."""
+    global _installer
+    if os.environ.get("DAIFU_SIGNALS", "1") == "0":
+        return
+    _installer = os.getpid()
+    for name in ("SIGUSR1", "SIGTERM"):
+        number = getattr(signal, name, None)
+        try:
+            if number is not None and signal.getsignal(number) == signal.SIG_DFL:
+                signal.signal(number, _on_signal)
+        except ValueError:  # not the main thread: signals are not ours to take
+            return
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _installer:  # a forked child: as without daifu
+        _default(signum)
+        return
+    if _pending is not None:  # already heading for a safe point
+        if signum == signal.SIGTERM:
+            _pending["terminate"] = True
+        return
+    target = _innermost_vaccinated(frame)
+    if target is None:
+        if signum == signal.SIGTERM:
+            _default(signum)
+        else:
+            print("daifu: SIGUSR1: no vaccinated function is running; no checkpoint", file=sys.stderr, flush=True)
+        return
+    _arm(target, signum)
+
+
+def _default(signum: int) -> None:
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _innermost_vaccinated(frame: FrameType | None) -> FrameType | None:
+    from . import registry
+
+    while frame is not None:
+        module = registry.module_for(frame.f_globals)
+        if module is not None and module.def_for(frame.f_code) is not None:
+            return frame
+        if frame.f_code.co_filename in registry.continuations:
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _arm(target: FrameType, signum: int) -> None:
+    """Trace *target* until its next statement begins."""
+    import threading
+
+    global _pending
+    grace = float(os.environ.get("DAIFU_GRACE", "30"))
+    _pending = {"signum": signum, "terminate": signum == signal.SIGTERM, "done": threading.Event()}
+
+    def at_boundary(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line" and frame is target:
+            frame.f_trace = None
+            sys.settrace(None)
+            _checkpoint(frame)
+            return None
+        return at_boundary
+
+    target.f_trace = at_boundary
+    target.f_trace_lines = True
+    sys.settrace(lambda *args: None)  # line events flow only while a trace function is set
+    threading.Thread(target=_watchdog, args=(_pending, grace), daemon=True, name="daifu-grace").start()
+
+
+def _watchdog(pending: dict[str, Any], grace: float) -> None:
+    if pending["done"].wait(grace):
+        return
+    if pending["terminate"]:
+        print(
+            f"daifu: no statement boundary within {grace:.0f} s of SIGTERM (a long call in native "
+            "code?); ending without a checkpoint",
+            file=sys.stderr, flush=True,
+        )
+        os._exit(128 + signal.SIGTERM)
+
+
+def _checkpoint(frame: FrameType) -> None:
+    """At a statement boundary of *frame*: write the process checkpoint, then go on (SIGUSR1)
+    or end (SIGTERM)."""
+    global _pending
+    pending = _pending
+    assert pending is not None
+    import time
+
+    from . import restart
+
+    name = {signal.SIGTERM: "SIGTERM", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}.get(pending["signum"], "signal")
+    try:
+        path, lost = restart.save_running(frame, f"{name.lower()}-{int(time.time())}")
+        said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
+        said += "".join(f"\n  not saved: {item}" for item in lost[:8])
+    except restart.NotResumable as why:
+        said = f"daifu: {name}: no process checkpoint: {why}"
+    except Exception as exc:  # the program must go on (or end) as it would without daifu
+        said = f"daifu: {name}: could not save a process checkpoint: {type(exc).__name__}: {exc}"
+    pending["done"].set()
+    terminate = pending["terminate"]
+    _pending = None
+    print(said, file=sys.stderr, flush=True)
+    if terminate:
+        from . import config as config_module
+        from . import journal
+
+        journal.Journal(config_module.load().home).state("ended", how=f"stopped by {name} at a safe point")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        _default(signal.SIGTERM)
