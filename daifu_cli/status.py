@@ -12,17 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from daifu_cli.keep import process_alive
+
 END = "\x00"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_status(output: Path) -> dict[str, Any]:
@@ -33,7 +25,7 @@ def read_status(output: Path) -> dict[str, Any]:
             state = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        state["alive"] = _alive(int(state.get("pid", 0)))
+        state["alive"] = process_alive(int(state.get("pid", 0)))
         processes.append(state)
     events = []
     try:

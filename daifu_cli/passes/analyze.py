@@ -112,14 +112,9 @@ def shared_names(table: symtable.SymbolTable) -> set[str]:
     return shared
 
 
-def find_table(top: symtable.SymbolTable, path: list[ast.AST]) -> symtable.SymbolTable | None:
-    """The symbol table of the scope at the end of *path* (nested defs and classes).
-    To look up many scopes of one file, use :class:`TableIndex`."""
-    return TableIndex(top).find(path)
-
-
 class TableIndex:
-    """:func:`find_table` for many scopes of one file. ``get_children()`` builds a new list of
+    """The symbol tables of one file's scopes, found by the path of defs and classes that
+    leads to them. ``get_children()`` builds a new list of
     new table objects on every call, and the tables were searched by name in it: a file of N
     functions cost N times N. Here each table's children are listed once, by name."""
 

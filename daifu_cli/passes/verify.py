@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import io
-import tokenize
 from collections import Counter
 from collections.abc import Collection, Sequence
 
 from daifu_cli.runtime import logical, normal
 from daifu_cli.runtime.logical import find_function, find_functions, occurrence
+from daifu_cli.runtime.registry import decode_source
 from daifu_cli.source import Token
 
 __all__ = ["VerifyError", "check_function", "compile_check", "find_function", "find_functions", "lost_comment", "occurrence"]
@@ -49,21 +48,12 @@ def compile_check(data: bytes, filename: str, text: str) -> ast.Module:
     except SyntaxError as exc:
         message = f"output does not compile: {exc.msg} (line {exc.lineno})"
         raise VerifyError("<module>", message, exc.lineno) from None
-    read = _as_python_reads(data)
+    read = decode_source(data)
     if read != text:
         lines, wanted = read.split("\n"), text.split("\n")
         line = next((n for n, (a, b) in enumerate(zip(lines, wanted, strict=False), 1) if a != b), min(len(lines), len(wanted)))
         raise VerifyError("<module>", f"output reads back differently from disk (line {line})", line)
     return tree
-
-
-def _as_python_reads(data: bytes) -> str:
-    """*data* decoded as the interpreter decodes a source file, newlines made ``\\n``."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    text = data.decode(encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def lost_comment(comments: Collection[Token], text: str) -> Token | None:

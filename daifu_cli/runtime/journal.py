@@ -56,11 +56,7 @@ class Journal:
         _last = {"journal": self, "status": status, "fields": fields}
         try:
             trust.private_dir(self.state_path.parent)
-            tmp = self.state_path.with_suffix(".tmp")
-            fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, default=str))
-            os.replace(tmp, self.state_path)
+            trust.write_private(self.state_path, json.dumps(record, default=str).encode("utf-8"))
         except OSError:
             pass  # a read-only output folder must not break the run
 

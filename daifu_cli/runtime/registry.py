@@ -18,7 +18,7 @@ import sys
 import threading
 import tokenize
 from dataclasses import dataclass, field
-from types import CodeType
+from types import CodeType, FrameType
 from typing import Any
 
 from . import layout, logical
@@ -330,6 +330,14 @@ _adopt_started()
 
 def module_for(globals_: dict[str, Any]) -> ModuleRecord | None:
     return modules.get(globals_.get("__name__", ""))
+
+
+def runs_vaccinated(frame: FrameType) -> bool:
+    """Whether *frame* runs a vaccinated function (or script-level code) or resumed code."""
+    module = module_for(frame.f_globals)
+    if module is not None and module.def_for(frame.f_code) is not None:
+        return True
+    return frame.f_code.co_filename in continuations
 
 
 def module_by_path(path: str) -> ModuleRecord | None:

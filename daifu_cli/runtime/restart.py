@@ -76,7 +76,7 @@ def _outer_frames(innermost: frames.Where, home: Path) -> tuple[list[frames.Wher
     probe = Exception()  # no traceback: locate reads each frame's current line
     project = str(home.parent.resolve()) + os.sep
     while current is not None:
-        where = frames.locate(probe, current) if _vaccinated(current) else None
+        where = frames.locate(probe, current) if registry.runs_vaccinated(current) else None
         if where is None:
             # The program's own code that daifu left as it was runs again as it ran the first
             # time (its statement in progress is re-run by the frame above); library code
@@ -89,10 +89,6 @@ def _outer_frames(innermost: frames.Where, home: Path) -> tuple[list[frames.Wher
         found.append(where)
         current = where.root_frame.f_back
     return found, gaps
-
-
-def _vaccinated(frame: FrameType) -> bool:
-    return registry.module_for(frame.f_globals) is not None or frame.f_code.co_filename in registry.continuations
 
 
 def _transparent(frame: FrameType) -> bool:
@@ -117,8 +113,6 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
     names = context.user_names() if script else list(context.cells)
     values = {}
     for name in names:
-        if script and name not in context.cells and name.startswith("__"):
-            continue
         try:
             value = context.get(name)
         except KeyError:
@@ -222,7 +216,7 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         "bytes": size,
     }
     target = stem.with_suffix(".json")
-    _write_atomically(target, json.dumps(meta, indent=1, default=str).encode("utf-8"))
+    trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
     return target, lost
 
 
@@ -264,20 +258,15 @@ def _set_rng_states(states: dict[str, Any]) -> None:
 
 def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
     """Take out the values pickle refuses, naming each (after the whole payload failed)."""
-    lost = []
-    for index, values in enumerate(payload["frames"]):
+    lost: list[str] = []
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
+    for values, label in groups:
         for name in list(values):
             try:
                 _dumps(values[name])
             except Exception as exc:
-                lost.append(f"{name} (frame {index}): {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
-                del values[name]
-    for module, values in payload["globals"].items():
-        for name in list(values):
-            try:
-                _dumps(values[name])
-            except Exception as exc:
-                lost.append(f"{module}.{name}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
+                lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
                 del values[name]
     return lost
 
@@ -332,15 +321,6 @@ def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
     os.replace(tmp, target)
     return writer.digest.hexdigest(), writer.size
 
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.partial")
-    fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
 
 
 # -- reading -----------------------------------------------------------------------------------

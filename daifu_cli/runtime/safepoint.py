@@ -72,14 +72,9 @@ def _default(signum: int) -> None:
 def _innermost_vaccinated(frame: FrameType | None) -> FrameType | None:
     from . import registry
 
-    while frame is not None:
-        module = registry.module_for(frame.f_globals)
-        if module is not None and module.def_for(frame.f_code) is not None:
-            return frame
-        if frame.f_code.co_filename in registry.continuations:
-            return frame
+    while frame is not None and not registry.runs_vaccinated(frame):
         frame = frame.f_back
-    return None
+    return frame
 
 
 def _arm(target: FrameType, signum: int) -> None:

@@ -97,3 +97,17 @@ def open_private(path: Path, flags: int) -> int:
     except OSError:
         pass
     return fd
+
+
+def write_private(target: Path, data: bytes, *, sync: bool = False) -> None:
+    """Replace *target* in one step with an owner-only file holding *data* (a reader never
+    sees half of it); *sync*: on disk before it replaces the old one (a checkpoint's last good
+    version stays until the new one is whole)."""
+    tmp = target.with_name(f".{target.name}.partial")
+    fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(tmp, target)
