@@ -68,7 +68,7 @@ def _holding(nodes: list[ast.stmt], line: int, column: int) -> int | None:
     return None
 
 
-def _own_end(node: ast.stmt) -> ast.AST:
+def _own_end(node: ast.stmt) -> ast.stmt | ast.expr:
     """The last node of *node*'s own text: all of a simple statement, the test of an ``if`` or
     ``while`` whose block follows on its line."""
     test = getattr(node, "test", None)
