@@ -17,7 +17,8 @@ the outermost saved function, a trace hook (on only until the last frame is rest
 :class:`~.signals.Restore` at the first statement of its body; the function's own crash
 barrier hands it here, and instead of running the body from the start the runtime builds the
 continuation that a fix would get: the saved variables (and the module's saved globals, which
-replace what the set-up made), resuming at the saved statement. That statement calls the next
+replace what the set-up made), resuming at the saved statement; a ``with`` or ``try ...
+finally`` around it is entered again there (:mod:`.reentry` says which managers may be). That statement calls the next
 saved function, which is restored the same way, down to the statement that failed. The saved
 position is carried into the current code exactly as an in-process fix is
 (:func:`align.map_crash`), so the source may be fixed (and re-vaccinated) before resuming.
@@ -38,7 +39,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import align, frames, logical, registry, resume, trust
+from . import align, autograd, frames, logical, reentry, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
@@ -186,6 +187,9 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         if name in sys.modules
     }
     payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
+    reentry.flush_files(payload["frames"])  # a new process appends to them after this
+    graphs = autograd.detach_graphs(_labelled(payload))
+    payload["grads"] = autograd.gradients([*payload["frames"], *payload["globals"].values()])
     folder = trust.private_dir(home / "jit")
     stem = folder / f"{os.getpid()}-{label}"
     payload_path = stem.with_suffix(".state")
@@ -196,6 +200,7 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     except Exception:
         lost = _drop_unpicklable(payload)
         digest, size = _dump_to(payload_path, payload)
+    lost += graphs
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -259,9 +264,7 @@ def _set_rng_states(states: dict[str, Any]) -> None:
 def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
     """Take out the values pickle refuses, naming each (after the whole payload failed)."""
     lost: list[str] = []
-    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
-    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
-    for values, label in groups:
+    for values, label in _labelled(payload):
         for name in list(values):
             try:
                 _dumps(values[name])
@@ -269,6 +272,13 @@ def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
                 lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
                 del values[name]
     return lost
+
+
+def _labelled(payload: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The payload's groups of values, each with how to name one of them (``{}``: its name)."""
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
+    return groups
 
 
 def _dumps(obj: Any) -> bytes:
@@ -469,6 +479,7 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])
+        autograd.restore_gradients(loaded.get("grads", []))
         plan["values"] = loaded
     values: dict[str, Any] = plan["values"]
     if entry["module"] not in plan["restored_globals"]:
@@ -479,14 +490,12 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if not saved_nodes:
         raise CannotRestore(f"{entry['qualname']}() is not in the saved source")
     saved_view = saved.view(saved_nodes[0])
-    if entry["region"] is not None:
-        raise CannotRestore(
-            f"{entry['qualname']}() was inside a `with` or `try ... finally` block (line {entry['line']}): "
-            "resuming inside one in a new process is not supported yet"
-        )
     try:
         position = align.map_crash(saved_view, view, tuple(entry["path"]), entry["phase"])
-    except align.CannotMap as failure:
+        # Blocks that ran in cells (a `with` body, a `try` with `finally`) are entered again
+        # at the saved statement, as after a fix that wraps the running statements.
+        position = reentry.enter_blocks(view, position, values["frames"][index], frame.f_globals)
+    except (align.CannotMap, reentry.CannotEnter) as failure:
         raise CannotRestore(f"{entry['qualname']}(): {failure}") from None
     context = context_class(entry["qualname"], tuple(entry["params"]))(entry["qualname"], frame.f_globals, entry["script"])
     for name, value in values["frames"][index].items():

@@ -1,0 +1,124 @@
+"""Resume in a new process inside a `with` or a `try ... finally`: the block is entered again
+at the saved statement (its manager made anew from its expression, its `finally` still to
+run), for the managers daifu knows to be safe to enter twice; the others are refused, naming
+the statement, before the program runs anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.recovery import Run, fixed_copy, run_plain
+from tests.test_restart import crash_checkpoint_and_terminate, daifu_resume
+
+NESTED_BLOCKS = """
+import contextlib
+import random
+
+random.seed(0)
+log = []
+
+
+def train(n):
+    total = 0.0
+    for i in range(n):
+        try:
+            with contextlib.nullcontext():
+                x = random.random()
+                total += x / (i - 3)
+                log.append(round(total, 6))
+        finally:
+            print("step", i, log[-1], flush=True)
+    return total
+
+
+print("final", round(train(6), 6))
+"""
+
+
+def test_a_with_inside_a_try_finally_is_entered_again_and_the_finally_runs(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED_BLOCKS})
+    checkpoint, before = crash_checkpoint_and_terminate(run)
+    assert before.count("step") == 3  # steps 0-2; the `finally` of step 3 has not run
+    fix = ("x / (i - 3)", "x / (i - 3 or 1)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
+    assert before + resumed.stdout == fixed.stdout  # the `finally` of step 3 ran, once
+    assert resumed.stdout.startswith("step 3 ")
+
+
+APPENDS = """
+import random
+
+random.seed(0)
+
+
+def train(path, n):
+    with open(path, MODE) as out:
+        for i in range(n):
+            x = random.random()
+            out.write(f"{i} {x / (i - 2):.6f}\\n")
+    print("done", flush=True)
+
+
+train("out.txt", 5)
+"""
+
+
+def test_a_file_opened_for_appending_is_entered_again(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": APPENDS.replace("MODE", '"a"')})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    fix = ("(i - 2)", "(i - 2 or 1)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    fixed_folder = fixed_copy(run, tmp_path, [fix])
+    assert run_plain(fixed_folder).returncode == 0
+    # the lines the stopped process wrote (flushed at the checkpoint), then the rest, once each
+    assert (run.out / "out.txt").read_text() == (fixed_folder / "out.txt").read_text()
+
+
+def test_managers_not_known_to_be_safe_are_refused_naming_the_statement(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": APPENDS.replace("MODE", '"w"')})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    run.patch("(i - 2)", "(i - 2 or 1)")
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "daifu: cannot resume: train(): it stopped inside `with open(path, MODE) as out`".replace("MODE", "'w'") \
+        in resumed.stderr, resumed.stderr
+    assert "opens a file in mode 'w'" in resumed.stderr
+    assert resumed.stdout == "" and "done" not in resumed.stdout
+
+
+OWN_MANAGER = """
+class Timer:
+    def __enter__(self):
+        print("enter", flush=True)
+        return self
+
+    def __exit__(self, *exc):
+        print("exit", flush=True)
+
+
+def train(n):
+    total = 0
+    with Timer():
+        for i in range(n):
+            total += 1 / (i - 2)
+    print(total)
+
+
+train(4)
+"""
+
+
+def test_a_programs_own_manager_is_refused(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": OWN_MANAGER})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    run.patch("(i - 2)", "(i - 2 or 1)")
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "it stopped inside `with Timer()`" in resumed.stderr
+    assert "is not one daifu knows to be safe to enter again" in resumed.stderr, resumed.stderr
+    assert resumed.stdout == ""
