@@ -234,3 +234,42 @@ def test_a_crash_inside_no_grad_evaluation_resumes_without_grad(tmp_path: Path) 
     program = WITH_BLOCKS.replace("(step - 3)", "(step - 3 or 1)")
     before, after = crash_fix_resume(tmp_path, {"main.py": program}, ("(len(data) - 32)", "(len(data) - 32 or 1)"))
     assert before.count("step") == 3  # step 3 evaluates 32 rows
+
+
+# preempted between forward and backward: the checkpoint waits for the end of the step ---------------
+
+MID_STEP = DIGEST + """
+import sys
+import time
+
+import torch
+from torch import nn
+
+
+def train(model, optimizer, steps):
+    for step in range(steps):
+        x = torch.randn(16, 3)
+        loss = (model(x) - x.sum(1, keepdim=True)).pow(2).mean()
+        if step == 3:
+            print("ready", file=sys.stderr, flush=True)
+            time.sleep(1)  # SIGTERM lands here: the loss holds its autograd graph
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        print("step", step, repr(loss.item()), flush=True)
+
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+train(model, optimizer, 6)
+print("weights", digest(model))
+"""
+
+
+def test_preempted_between_forward_and_backward_checkpoints_at_the_next_step(tmp_path: Path) -> None:
+    """An autograd graph cannot be saved: the checkpoint is written when the loop around the
+    signalled statement comes back to its header (the step done), not between forward and
+    backward."""
+    before, after = terminate_and_resume(tmp_path, {"main.py": MID_STEP})
+    assert before.count("step") == 4 and "step 3 " in before  # step 3 finished before the checkpoint

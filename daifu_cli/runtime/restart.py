@@ -191,7 +191,7 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     graphs = autograd.detach_graphs(_labelled(payload))
     payload["grads"] = autograd.gradients([*payload["frames"], *payload["globals"].values()])
     folder = trust.private_dir(home / "jit")
-    stem = folder / f"{os.getpid()}-{label}"
+    stem = _fresh(folder / f"{os.getpid()}-{label}")
     payload_path = stem.with_suffix(".state")
     started = time.perf_counter()
     try:
@@ -223,6 +223,16 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     target = stem.with_suffix(".json")
     trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
     return target, lost
+
+
+def _fresh(stem: Path) -> Path:
+    """*stem*, or a numbered variant no checkpoint uses: a new checkpoint never replaces one
+    that stands (a write cut short would leave neither)."""
+    candidate, number = stem, 1
+    while any(candidate.with_name(candidate.name + suffix).exists() for suffix in (".json", ".state")):
+        number += 1
+        candidate = stem.with_name(f"{stem.name}-{number}")
+    return candidate
 
 
 def _rng_states() -> dict[str, Any]:
@@ -340,6 +350,12 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
     """The checkpoint's description and its payload bytes, checked: whole, daifu's, of this
     output, and written by this user. Raises :class:`CannotRestore` with the reason."""
     path = Path(path)
+    unfinished = _unfinished(path)
+    if unfinished is not None:
+        raise CannotRestore(
+            f"{path} is a checkpoint whose write never finished (the process ended while writing "
+            f"{unfinished.name}); use an earlier checkpoint"
+        )
     refused = trust.untrusted_file(path)
     if refused is not None:
         raise CannotRestore(f"refusing {path}: {refused} (loading a checkpoint runs pickle)")
@@ -364,6 +380,20 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
     if output is not None and Path(meta.get("output", "")).resolve() != output.resolve():
         raise CannotRestore(f"it belongs to the output {meta.get('output')}, not to {output}")
     return meta, data
+
+
+def _unfinished(path: Path) -> Path | None:
+    """The partial state file of a checkpoint that was being written when its process died
+    (SIGKILL, power): *path* is that file, its ``.state``, or the ``.json`` never written."""
+    if path.name.endswith(".state.partial"):
+        return path
+    stem = path.name[:-len(".state")] if path.name.endswith(".state") else path.stem
+    if path.with_name(f"{stem}.json").exists():
+        return None
+    for written in (path.with_name(f".{stem}.state.partial"), path.with_name(f"{stem}.state")):
+        if written.exists():  # the payload (whole or not), but not the description written last
+            return written
+    return None
 
 
 # -- restoring -------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 A signal handler runs between bytecodes, possibly in the middle of a statement (inside an
 optimizer's update, between two parameters), which is no state to resume from. So the handler
 only asks for a *safe point*: the next statement boundary of the innermost vaccinated frame
-(a line event of that frame, traced only until then). There every frame above is at a call in
+(a line event of that frame, traced only until then) that ends the step it is in: inside a
+loop, when the loop comes back to its header (a loss built by the interrupted step holds an
+autograd graph, which no checkpoint can save) or leaves it. There every frame above is at a call in
 progress and the innermost at the statement about to run: the same shape as a crash, written
 by the same code (``restart.save``). SIGUSR1 then goes on running; SIGTERM ends the process by
 the signal (status 143), as schedulers expect. If no safe point comes within the grace period
@@ -24,6 +26,7 @@ import sys
 
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
@@ -85,8 +88,10 @@ def _arm(target: FrameType, signum: int) -> None:
     grace = float(os.environ.get("DAIFU_GRACE", "30"))
     _pending = {"signum": signum, "terminate": signum == signal.SIGTERM, "done": threading.Event()}
 
+    step = _step_of(target)
+
     def at_boundary(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and frame is target:
+        if event == "line" and frame is target and (step is None or step(frame.f_lineno)):
             frame.f_trace = None
             sys.settrace(None)
             _checkpoint(frame)
@@ -97,6 +102,35 @@ def _arm(target: FrameType, signum: int) -> None:
     target.f_trace_lines = True
     sys.settrace(lambda *args: None)  # line events flow only while a trace function is set
     threading.Thread(target=_watchdog, args=(_pending, grace), daemon=True, name="daifu-grace").start()
+
+
+def _step_of(target: FrameType) -> Callable[[int], bool] | None:
+    """Which lines of *target* end the step it is in: the header of the innermost loop of that
+    frame around its current statement (the step's iteration is done), or any line after the
+    loop. ``None`` (any statement boundary will do) outside loops and in resumed code.
+
+    Why not the next statement: between a forward and its ``backward()`` a loss holds an
+    autograd graph, which no checkpoint can hold (see :mod:`.autograd`); at a loop's header
+    the step that built it is over."""
+    import ast
+
+    from . import frames
+
+    try:
+        where = frames.locate(Exception(), target)
+    except Exception:  # the signal must not fail: fall back to the next boundary
+        return None
+    if where is None or where.continuation is not None:
+        return None
+    path = where.path
+    for end in range(len(path), 0, -2):  # the statement itself, then its owners, inside out
+        stmt = frames.statement_at(where.view.body, path[:end])
+        inside = end == len(path) or path[end] == "body"
+        if isinstance(stmt.node, (ast.For, ast.While)) and inside and stmt.region is None:
+            header, last = stmt.node.lineno, stmt.node.end_lineno or stmt.node.lineno
+            scaffolding = {n.lineno for n in stmt.suffix}  # `del` of the saved iterator
+            return lambda line: line == header or (not header <= line <= last and line not in scaffolding)
+    return None
 
 
 def _watchdog(pending: dict[str, Any], grace: float) -> None:
