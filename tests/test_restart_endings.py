@@ -68,3 +68,89 @@ def test_sigkill_during_a_checkpoint_write_leaves_the_last_good_one_and_refuses_
     assert resumed.returncode == 0, resumed.stderr
     fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
     assert fixed.stdout.endswith(resumed.stdout) and resumed.stdout.startswith("step 2\n")
+
+
+INTERRUPTED = """
+import random
+import sys
+import time
+
+random.seed(2)
+
+
+def train(steps):
+    weights = [0.0, 1.0]
+    for step in range(steps):
+        noise = random.random()
+        weights = [w * 0.9 + noise for w in weights]
+        print("step", step, round(sum(weights), 6), flush=True)
+        if step == 3:
+            print("ready", file=sys.stderr, flush=True)
+        time.sleep(SLEEP if step >= 3 else 0.01)
+    return weights
+
+
+print("final", train(12))
+"""
+
+CATCHES = INTERRUPTED.replace(
+    'print("final", train(12))',
+    'try:\n    print("final", train(12))\nexcept KeyboardInterrupt:\n    print("interrupted: saving", flush=True)',
+)
+
+
+def interrupt(folder: Path, *, times: int = 1, vaccinated: bool = True) -> tuple[int, str, str, float]:
+    """Run *folder*'s main.py, press Ctrl+C (SIGINT) *times* once it says ready; its exit
+    status, output, and the seconds from the last SIGINT to its end."""
+    env = {**os.environ, "DAIFU_CONSOLE": "off", "PYTHONUNBUFFERED": "1"}
+    env.pop("PYTHONPATH", None)
+    process = subprocess.Popen(
+        [sys.executable, "main.py"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stderr is not None and process.stderr.readline().strip() == "ready"
+        for _ in range(times):
+            time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, out, err, time.monotonic() - sent
+
+
+def test_ctrl_c_checkpoints_then_ends_as_sigint_does_and_the_checkpoint_resumes(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": INTERRUPTED.replace("SLEEP", "0.3")})
+    code, out, err, _ = interrupt(run.out)
+    plain_code, plain_out, plain_err, _ = interrupt(run.src, vaccinated=False)
+    assert code == plain_code == -signal.SIGINT  # an uncaught KeyboardInterrupt ends by SIGINT
+    assert err.splitlines()[-1] == plain_err.splitlines()[-1] == "KeyboardInterrupt"
+    assert "Traceback (most recent call last):" in err and "_daifu" not in err.split("Traceback")[-1]
+    assert out == plain_out  # the step it was in finished, as it had in the original
+    assert "daifu: SIGINT: process checkpoint" in err, err
+    checkpoint = next((run.out / ".daifu" / "jit").glob("*sigint*.json"))
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    uninterrupted = run_plain(run.src)
+    assert out + resumed.stdout == uninterrupted.stdout
+
+
+def test_a_program_that_catches_keyboardinterrupt_runs_its_handler(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": CATCHES.replace("SLEEP", "0.3")})
+    code, out, err, _ = interrupt(run.out)
+    plain_code, plain_out, _, _ = interrupt(run.src, vaccinated=False)
+    assert code == plain_code == 0
+    assert out == plain_out and out.endswith("interrupted: saving\n"), (out, plain_out)
+    assert "daifu: SIGINT: process checkpoint" in err, err
+
+
+def test_a_second_ctrl_c_before_the_safe_point_interrupts_at_once(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": INTERRUPTED.replace("SLEEP", "60")})  # the step never ends
+    code, out, err, took = interrupt(run.out, times=2)
+    assert code == -signal.SIGINT and err.splitlines()[-1] == "KeyboardInterrupt", err
+    assert took < 10  # not the 60 s sleep, nor the 30 s grace
+    assert "daifu: SIGINT again: interrupted before the safe point; no checkpoint" in err
+    assert not list((run.out / ".daifu" / "jit").glob("*sigint*.json"))

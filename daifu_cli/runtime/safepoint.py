@@ -47,6 +47,36 @@ def install() -> None:
                 signal.signal(number, _on_signal)
         except ValueError:  # not the main thread: signals are not ours to take
             return
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_interrupt)
+    except ValueError:
+        return
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl+C: a process checkpoint at the next safe point, then the ``KeyboardInterrupt``
+    Python would have raised, raised there (the program's own handlers for it run as without
+    daifu; uncaught, it ends the process as SIGINT does). A second Ctrl+C before the safe
+    point, and any outside the vaccinated code, raise it at once."""
+    global _pending
+    if os.getpid() != _installer:  # a forked child: as without daifu
+        signal.default_int_handler(signum, frame)
+    pending = _pending
+    if pending is not None and not pending["interrupt"]:  # heading for a SIGUSR1/SIGTERM one
+        pending["interrupt"] = True
+        return
+    if pending is not None:  # the second Ctrl+C: no waiting any more
+        pending["target"].f_trace = None
+        sys.settrace(None)
+        pending["done"].set()
+        _pending = None
+        print("daifu: SIGINT again: interrupted before the safe point; no checkpoint", file=sys.stderr, flush=True)
+        signal.default_int_handler(signum, frame)
+    target = _innermost_vaccinated(frame)
+    if target is None:
+        signal.default_int_handler(signum, frame)
+    _arm(target, signum)  # type: ignore[arg-type]  # default_int_handler raised above if None
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -86,7 +116,10 @@ def _arm(target: FrameType, signum: int) -> None:
 
     global _pending
     grace = float(os.environ.get("DAIFU_GRACE", "30"))
-    _pending = {"signum": signum, "terminate": signum == signal.SIGTERM, "done": threading.Event()}
+    _pending = {
+        "signum": signum, "terminate": signum == signal.SIGTERM, "interrupt": signum == signal.SIGINT,
+        "done": threading.Event(), "target": target,
+    }
 
     step = _step_of(target)
 
@@ -136,6 +169,13 @@ def _step_of(target: FrameType) -> Callable[[int], bool] | None:
 def _watchdog(pending: dict[str, Any], grace: float) -> None:
     if pending["done"].wait(grace):
         return
+    if pending["interrupt"] and not pending["terminate"]:
+        print(
+            f"daifu: no statement boundary within {grace:.0f} s of SIGINT; interrupting without a checkpoint",
+            file=sys.stderr, flush=True,
+        )
+        os.kill(os.getpid(), signal.SIGINT)  # as a second Ctrl+C: KeyboardInterrupt at once
+        return
     if pending["terminate"]:
         print(
             f"daifu: no statement boundary within {grace:.0f} s of SIGTERM (a long call in native "
@@ -155,7 +195,8 @@ def _checkpoint(frame: FrameType) -> None:
 
     from . import restart
 
-    name = {signal.SIGTERM: "SIGTERM", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}.get(pending["signum"], "signal")
+    names = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}
+    name = names.get(pending["signum"], "signal")
     try:
         path, lost = restart.save_running(frame, f"{name.lower()}-{int(time.time())}")
         said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
@@ -176,3 +217,12 @@ def _checkpoint(frame: FrameType) -> None:
         sys.stderr.flush()
         sys.stdout.flush()
         _default(signal.SIGTERM)
+    elif pending["interrupt"]:
+        _deliver_interrupt()
+
+
+def _deliver_interrupt() -> None:
+    """Raise Ctrl+C's KeyboardInterrupt into the program's frame at the safe point (raised in
+    its trace function, it surfaces there); tracebacks show no frame of daifu's for it
+    (``positions.DELIVERS``)."""
+    raise KeyboardInterrupt
