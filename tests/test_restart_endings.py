@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.recovery import Run, fixed_copy, run_plain
-from tests.test_restart import daifu_resume
+from tests.test_restart import NESTED, daifu_resume
 
 BIG_STATE = """
 import torch
@@ -154,3 +154,59 @@ def test_a_second_ctrl_c_before_the_safe_point_interrupts_at_once(tmp_path: Path
     assert took < 10  # not the 60 s sleep, nor the 30 s grace
     assert "daifu: SIGINT again: interrupted before the safe point; no checkpoint" in err
     assert not list((run.out / ".daifu" / "jit").glob("*sigint*.json"))
+
+
+def attach(run: Run, commands: str) -> str:
+    console = subprocess.run(
+        [sys.executable, "-m", "daifu_cli", "attach", str(run.out)],
+        input=commands, capture_output=True, text=True, timeout=60,
+    )
+    return console.stdout
+
+
+def resumes_with_the_console_change(run: Run, tmp_path: Path, given_up: str) -> None:
+    """The checkpoint written when the run gave up holds `scale = 2.0` set from the console;
+    the one written at the crash does not."""
+    first, second = sorted((e["path"] for e in run.events() if e["event"] == "process-checkpoint"), key=len)
+    assert f"`daifu resume {second}` starts it again at the failing statement" in given_up, given_up
+    fix = ("scale / (epoch - 1)", "scale / (epoch - 1 or 1)")
+    run.patch(*fix)
+    at_crash, changed = daifu_resume(Path(first)), daifu_resume(Path(second))
+    assert at_crash.returncode == 0 and changed.returncode == 0, changed.stderr
+    assert run_plain(fixed_copy(run, tmp_path, [fix])).stdout.endswith(at_crash.stdout)
+    assert changed.stdout != at_crash.stdout and changed.stdout.startswith("epoch 1 ")
+
+
+def test_giving_up_from_the_console_checkpoints_the_state_as_the_console_left_it(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED}).start()
+    try:
+        run.wait_waiting()
+        assert "giving up" in attach(run, "exec scale = 2.0\nraise\n")
+        code, _, err = run.finish()
+    finally:
+        run.kill()
+    assert code == 1 and err.rstrip().endswith("ZeroDivisionError: float division by zero"), err
+    resumes_with_the_console_change(run, tmp_path, err)
+
+
+def test_the_maximum_wait_checkpoints_the_state_as_the_console_left_it(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED}, env={"DAIFU_MAX_WAIT": "3"}).start()
+    try:
+        run.wait_waiting()
+        assert "changed: scale" in attach(run, "exec scale = 2.0\ndetach\n")
+        code, _, err = run.finish()
+    finally:
+        run.kill()
+    assert code == 1 and "daifu: maximum wait reached" in err, err
+    resumes_with_the_console_change(run, tmp_path, err)
+
+
+def test_giving_up_with_nothing_changed_writes_no_second_checkpoint(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": NESTED}, env={"DAIFU_MAX_WAIT": "1"}).start()
+    try:
+        run.wait_waiting()
+        code, _, err = run.finish()
+    finally:
+        run.kill()
+    saved = [e["path"] for e in run.events() if e["event"] == "process-checkpoint"]
+    assert code == 1 and len(saved) == 1 and f"`daifu resume {saved[0]}`" in err, err

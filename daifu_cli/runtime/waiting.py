@@ -267,6 +267,7 @@ class _Loop:
             return None
         try:
             text = path.read_text(encoding="utf-8")
+            session.touched()  # even one that raises may have changed objects
             action, changed = patching.run_snippet(str(path), text, session.context)
         except (OSError, patching.PatchError) as exc:
             session.say(f"daifu: action snippet not applied: {exc}; still waiting")
