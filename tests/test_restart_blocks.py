@@ -122,3 +122,65 @@ def test_a_programs_own_manager_is_refused(tmp_path: Path) -> None:
     assert "it stopped inside `with Timer()`" in resumed.stderr
     assert "is not one daifu knows to be safe to enter again" in resumed.stderr, resumed.stderr
     assert resumed.stdout == ""
+
+
+TRY_EXCEPT = """
+import random
+random.seed(0)
+
+def train(n):
+    total = 0.0
+    for i in range(n):
+        try:
+            x = random.random()
+            total += x / (i - 3)
+            if i == 4:
+                raise ValueError("bad batch")
+        except ValueError as e:
+            y = random.random()
+            total -= y / (i - 4)
+            print("handled", e, flush=True)
+        print("step", i, round(total, 6), flush=True)
+    return total
+
+print("final", round(train(6), 6))
+"""
+
+
+def test_inside_a_try_body_its_handlers_still_apply(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": TRY_EXCEPT.replace("y / (i - 4)", "y / (i - 4 or 1)")})
+    checkpoint, before = crash_checkpoint_and_terminate(run)
+    fix = ("x / (i - 3)", "x / (i - 3 or 1)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
+    assert before + resumed.stdout == fixed.stdout
+    assert "handled bad batch" in resumed.stdout  # the `except` of the re-entered `try` caught it
+
+
+def test_inside_an_except_block_the_handled_exception_comes_back(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": TRY_EXCEPT.replace("x / (i - 3)", "x / (i - 3 or 1)")})
+    checkpoint, before = crash_checkpoint_and_terminate(run)
+    fix = ("y / (i - 4)", "y / (i - 4 or 1)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix]))
+    assert before + resumed.stdout == fixed.stdout
+    assert resumed.stdout.startswith("handled bad batch")  # `e` is the exception it handled
+
+
+
+def test_inside_an_except_part_of_a_try_finally_is_refused_naming_the_statement(tmp_path: Path) -> None:
+    """The exception being handled by an `except` of a `try ... finally` lives in the stopped
+    process's cell (not among the saved variables): refused, naming the statement."""
+    program = TRY_EXCEPT.replace("x / (i - 3)", "x / (i - 3 or 1)").replace(
+        '        print("step", i,', '        finally:\n            pass\n        print("step", i,'
+    )
+    run = Run(tmp_path, {"main.py": program})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "daifu: cannot resume: train(): it stopped inside the `except` part of `try`" in resumed.stderr, resumed.stderr
+    assert resumed.stdout == ""

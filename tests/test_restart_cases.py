@@ -273,3 +273,38 @@ def test_preempted_between_forward_and_backward_checkpoints_at_the_next_step(tmp
     backward."""
     before, after = terminate_and_resume(tmp_path, {"main.py": MID_STEP})
     assert before.count("step") == 4 and "step 3 " in before  # step 3 finished before the checkpoint
+
+
+# a loop whose iterator pickle cannot save is refused, not restarted ---------------------------------
+
+DATALOADER = """
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.manual_seed(0)
+loader = DataLoader(TensorDataset(torch.randn(40, 3)), batch_size=8, shuffle=True)
+
+
+def train():
+    for epoch in range(2):
+        for i, (x,) in enumerate(loader):
+            s = x.sum().item() / (i - 2)
+            print(epoch, i, round(s, 4), flush=True)
+
+
+train()
+"""
+
+
+def test_a_running_loop_over_a_dataloader_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A DataLoader's iterator is a generator: not in the checkpoint. Resuming would finish the
+    interrupted batch, then find no iterator (before, it ended so, with UnboundLocalError)."""
+    run = Run(tmp_path, {"main.py": DATALOADER})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    run.patch("(i - 2)", "(i - 2 or 1)")
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "daifu: not in the checkpoint: _daifu_it_L10 (frame 0): enumerate cannot be saved" in resumed.stderr
+    assert "daifu: cannot resume: train(): the iterator of the running loop `for (i, (x,)) in enumerate(loader)`" \
+        in resumed.stderr, resumed.stderr
+    assert resumed.stdout == ""

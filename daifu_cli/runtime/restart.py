@@ -39,7 +39,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import align, autograd, frames, logical, reentry, registry, resume, trust
+from . import align, autograd, frames, logical, reentry, registry, resume, trust, wrapping
 from .context import Context, context_class
 from .signals import Restore
 
@@ -533,14 +533,28 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
             context.globals[name] = value
         else:
             context.cell(name).cell_contents = value
-    missing = [n for n in resume._variables(view, context) if n.startswith("_daifu_it_") and n not in context.cells]
-    if position.loop_next and missing:
-        raise CannotRestore(f"the iterator of the loop around line {entry['line']} could not be saved")
+    for loop in _running_loops(saved_view, entry):
+        if loop.iterator not in values["frames"][index]:
+            raise CannotRestore(
+                f"{entry['qualname']}(): the iterator of the running loop `{wrapping.header(loop)}` (line "
+                f"{loop.node.lineno} of the vaccinated file) could not be saved (see `not in the checkpoint` "
+                "above), and a new one would start that loop over"
+            )
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
     )
     return built.function
+
+
+def _running_loops(view: logical.Function, entry: dict[str, Any]) -> list[logical.Stmt]:
+    """The ``for`` loops of the saved position that were running: those around it, and the
+    statement itself when it stopped taking its next item."""
+    path = tuple(entry["path"])
+    loops = [frames.statement_at(view.body, path[:end]) for end in range(1, len(path), 2) if path[end] == "body"]
+    if entry["phase"] == "next":
+        loops.append(frames.statement_at(view.body, path))
+    return [loop for loop in loops if loop.iterator is not None]
 
 
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
