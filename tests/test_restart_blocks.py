@@ -85,8 +85,12 @@ def test_managers_not_known_to_be_safe_are_refused_naming_the_statement(tmp_path
     run.patch("(i - 2)", "(i - 2 or 1)")
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 2, resumed.stderr
-    assert "daifu: cannot resume: train(): it stopped inside `with open(path, MODE) as out`".replace("MODE", "'w'") \
-        in resumed.stderr, resumed.stderr
+    assert (
+        "daifu: cannot resume: train(): it stopped inside `with open(path, MODE) as out`".replace(
+            "MODE", "'w'"
+        )
+        in resumed.stderr
+    ), resumed.stderr
     assert "opens a file in mode 'w'" in resumed.stderr
     assert resumed.stdout == "" and "done" not in resumed.stdout
 
@@ -171,8 +175,9 @@ def test_inside_an_except_block_the_handled_exception_comes_back(tmp_path: Path)
     assert resumed.stdout.startswith("handled bad batch")  # `e` is the exception it handled
 
 
-
-def test_inside_an_except_part_of_a_try_finally_is_refused_naming_the_statement(tmp_path: Path) -> None:
+def test_inside_an_except_part_of_a_try_finally_is_refused_naming_the_statement(
+    tmp_path: Path,
+) -> None:
     """The exception being handled by an `except` of a `try ... finally` lives in the stopped
     process's cell (not among the saved variables): refused, naming the statement."""
     program = TRY_EXCEPT.replace("x / (i - 3)", "x / (i - 3 or 1)").replace(
@@ -182,5 +187,8 @@ def test_inside_an_except_part_of_a_try_finally_is_refused_naming_the_statement(
     checkpoint, _ = crash_checkpoint_and_terminate(run)
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 2, resumed.stderr
-    assert "daifu: cannot resume: train(): it stopped inside the `except` part of `try`" in resumed.stderr, resumed.stderr
+    assert (
+        "daifu: cannot resume: train(): it stopped inside the `except` part of `try`"
+        in resumed.stderr
+    ), resumed.stderr
     assert resumed.stdout == ""

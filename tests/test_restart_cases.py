@@ -7,7 +7,6 @@ without daifu, bit for bit: nothing redone, nothing lost, the same random number
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,9 @@ def digest(model):
 """
 
 
-def crash_fix_resume(tmp_path: Path, files: dict[str, str], fix: tuple[str, str], file: str = "main.py") -> tuple[str, str]:
+def crash_fix_resume(
+    tmp_path: Path, files: dict[str, str], fix: tuple[str, str], file: str = "main.py"
+) -> tuple[str, str]:
     """Crash, checkpoint, end the process, fix, resume in a new process; compare with the
     fixed program run from scratch. What each process printed."""
     run = Run(tmp_path, files)
@@ -107,7 +108,9 @@ def test_a_script_level_loop_configured_by_exec(tmp_path: Path) -> None:
 
 # (b) nested epoch and batch loops in a function ------------------------------------------------
 
-NESTED_LOOPS = DIGEST + """
+NESTED_LOOPS = (
+    DIGEST
+    + """
 import torch
 from torch import nn
 
@@ -137,10 +140,13 @@ optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
 train(model, optimizer, data, targets, 3, 16)
 print("weights", digest(model))
 """
+)
 
 
 def test_nested_epoch_and_batch_loops_crash_at_an_epoch_end(tmp_path: Path) -> None:
-    before, after = crash_fix_resume(tmp_path, {"main.py": NESTED_LOOPS}, ("(epoch - 1)", "(epoch - 1 or 1)"))
+    before, after = crash_fix_resume(
+        tmp_path, {"main.py": NESTED_LOOPS}, ("(epoch - 1)", "(epoch - 1 or 1)")
+    )
     assert before.count("epoch 1 ") == 4 and "epoch 2 " in after
 
 
@@ -152,7 +158,9 @@ def test_nested_epoch_and_batch_loops_preempted_mid_epoch(tmp_path: Path) -> Non
 
 # (c) a crash inside a helper called from the loop (two vaccinated frames) -------------------------
 
-HELPER = DIGEST + """
+HELPER = (
+    DIGEST
+    + """
 import torch
 from torch import nn
 
@@ -183,16 +191,21 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
 train(model, optimizer, 7)
 print("weights", digest(model))
 """
+)
 
 
 def test_a_crash_in_a_helper_two_frames_deep(tmp_path: Path) -> None:
-    before, after = crash_fix_resume(tmp_path, {"main.py": HELPER}, ("(len(y) - 24)", "(len(y) - 24 or 1)"))
+    before, after = crash_fix_resume(
+        tmp_path, {"main.py": HELPER}, ("(len(y) - 24)", "(len(y) - 24 or 1)")
+    )
     assert before.count("step") == 4 and after.count("step") == 3  # step 4 has 24 rows
 
 
 # (d) `with` blocks in the loop: autocast for training, no_grad for evaluation ----------------------
 
-WITH_BLOCKS = DIGEST + """
+WITH_BLOCKS = (
+    DIGEST
+    + """
 import torch
 from torch import nn
 
@@ -222,23 +235,28 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
 train(model, optimizer, 6)
 print("weights", digest(model))
 """
+)
 
 
 def test_a_crash_inside_autocast_resumes_under_autocast(tmp_path: Path) -> None:
     program = WITH_BLOCKS.replace("(len(data) - 32)", "(len(data) - 32 or 1)")
-    before, after = crash_fix_resume(tmp_path, {"main.py": program}, ("(step - 3)", "(step - 3 or 1)"))
+    before, _ = crash_fix_resume(tmp_path, {"main.py": program}, ("(step - 3)", "(step - 3 or 1)"))
     assert before.count("step") == 3
 
 
 def test_a_crash_inside_no_grad_evaluation_resumes_without_grad(tmp_path: Path) -> None:
     program = WITH_BLOCKS.replace("(step - 3)", "(step - 3 or 1)")
-    before, after = crash_fix_resume(tmp_path, {"main.py": program}, ("(len(data) - 32)", "(len(data) - 32 or 1)"))
+    before, _ = crash_fix_resume(
+        tmp_path, {"main.py": program}, ("(len(data) - 32)", "(len(data) - 32 or 1)")
+    )
     assert before.count("step") == 3  # step 3 evaluates 32 rows
 
 
 # preempted between forward and backward: the checkpoint waits for the end of the step ---------------
 
-MID_STEP = DIGEST + """
+MID_STEP = (
+    DIGEST
+    + """
 import sys
 import time
 
@@ -265,14 +283,19 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 train(model, optimizer, 6)
 print("weights", digest(model))
 """
+)
 
 
-def test_preempted_between_forward_and_backward_checkpoints_at_the_next_step(tmp_path: Path) -> None:
+def test_preempted_between_forward_and_backward_checkpoints_at_the_next_step(
+    tmp_path: Path,
+) -> None:
     """An autograd graph cannot be saved: the checkpoint is written when the loop around the
     signalled statement comes back to its header (the step done), not between forward and
     backward."""
-    before, after = terminate_and_resume(tmp_path, {"main.py": MID_STEP})
-    assert before.count("step") == 4 and "step 3 " in before  # step 3 finished before the checkpoint
+    before, _ = terminate_and_resume(tmp_path, {"main.py": MID_STEP})
+    assert (
+        before.count("step") == 4 and "step 3 " in before
+    )  # step 3 finished before the checkpoint
 
 
 # a loop whose iterator pickle cannot save is refused, not restarted ---------------------------------
@@ -304,7 +327,12 @@ def test_a_running_loop_over_a_dataloader_is_refused_before_anything_runs(tmp_pa
     run.patch("(i - 2)", "(i - 2 or 1)")
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 2, resumed.stderr
-    assert "daifu: not in the checkpoint: _daifu_it_L10 (frame 0): enumerate cannot be saved" in resumed.stderr
-    assert "daifu: cannot resume: train(): the iterator of the running loop `for (i, (x,)) in enumerate(loader)`" \
-        in resumed.stderr, resumed.stderr
+    assert (
+        "daifu: not in the checkpoint: _daifu_it_L10 (frame 0): enumerate cannot be saved"
+        in resumed.stderr
+    )
+    assert (
+        "daifu: cannot resume: train(): the iterator of the running loop `for (i, (x,)) in enumerate(loader)`"
+        in resumed.stderr
+    ), resumed.stderr
     assert resumed.stdout == ""

@@ -4,7 +4,6 @@ write, Ctrl+C (SIGINT) while running, giving up (the maximum wait, the console's
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -36,7 +35,9 @@ print("final", round(train(5), 4))
 """
 
 
-def test_sigkill_during_a_checkpoint_write_leaves_the_last_good_one_and_refuses_the_partial(tmp_path: Path) -> None:
+def test_sigkill_during_a_checkpoint_write_leaves_the_last_good_one_and_refuses_the_partial(
+    tmp_path: Path,
+) -> None:
     pytest.importorskip("torch")
     run = Run(tmp_path, {"main.py": BIG_STATE}).start()
     jit = run.out / ".daifu" / "jit"
@@ -99,14 +100,19 @@ CATCHES = INTERRUPTED.replace(
 )
 
 
-def interrupt(folder: Path, *, times: int = 1, vaccinated: bool = True) -> tuple[int, str, str, float]:
+def interrupt(folder: Path, *, times: int = 1) -> tuple[int, str, str, float]:
     """Run *folder*'s main.py, press Ctrl+C (SIGINT) *times* once it says ready; its exit
     status, output, and the seconds from the last SIGINT to its end."""
     env = {**os.environ, "DAIFU_CONSOLE": "off", "PYTHONUNBUFFERED": "1"}
     env.pop("PYTHONPATH", None)
     process = subprocess.Popen(
-        [sys.executable, "main.py"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "main.py"],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr is not None and process.stderr.readline().strip() == "ready"
@@ -122,13 +128,17 @@ def interrupt(folder: Path, *, times: int = 1, vaccinated: bool = True) -> tuple
     return process.returncode, out, err, time.monotonic() - sent
 
 
-def test_ctrl_c_checkpoints_then_ends_as_sigint_does_and_the_checkpoint_resumes(tmp_path: Path) -> None:
+def test_ctrl_c_checkpoints_then_ends_as_sigint_does_and_the_checkpoint_resumes(
+    tmp_path: Path,
+) -> None:
     run = Run(tmp_path, {"main.py": INTERRUPTED.replace("SLEEP", "0.3")})
     code, out, err, _ = interrupt(run.out)
-    plain_code, plain_out, plain_err, _ = interrupt(run.src, vaccinated=False)
+    plain_code, plain_out, plain_err, _ = interrupt(run.src)  # the original program
     assert code == plain_code == -signal.SIGINT  # an uncaught KeyboardInterrupt ends by SIGINT
     assert err.splitlines()[-1] == plain_err.splitlines()[-1] == "KeyboardInterrupt"
-    assert "Traceback (most recent call last):" in err and "_daifu" not in err.split("Traceback")[-1]
+    assert (
+        "Traceback (most recent call last):" in err and "_daifu" not in err.split("Traceback")[-1]
+    )
     assert out == plain_out  # the step it was in finished, as it had in the original
     assert "daifu: SIGINT: process checkpoint" in err, err
     checkpoint = next((run.out / ".daifu" / "jit").glob("*sigint*.json"))
@@ -141,7 +151,7 @@ def test_ctrl_c_checkpoints_then_ends_as_sigint_does_and_the_checkpoint_resumes(
 def test_a_program_that_catches_keyboardinterrupt_runs_its_handler(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": CATCHES.replace("SLEEP", "0.3")})
     code, out, err, _ = interrupt(run.out)
-    plain_code, plain_out, _, _ = interrupt(run.src, vaccinated=False)
+    plain_code, plain_out, _, _ = interrupt(run.src)  # the original program
     assert code == plain_code == 0
     assert out == plain_out and out.endswith("interrupted: saving\n"), (out, plain_out)
     assert "daifu: SIGINT: process checkpoint" in err, err
@@ -149,7 +159,7 @@ def test_a_program_that_catches_keyboardinterrupt_runs_its_handler(tmp_path: Pat
 
 def test_a_second_ctrl_c_before_the_safe_point_interrupts_at_once(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": INTERRUPTED.replace("SLEEP", "60")})  # the step never ends
-    code, out, err, took = interrupt(run.out, times=2)
+    code, _, err, took = interrupt(run.out, times=2)
     assert code == -signal.SIGINT and err.splitlines()[-1] == "KeyboardInterrupt", err
     assert took < 10  # not the 60 s sleep, nor the 30 s grace
     assert "daifu: SIGINT again: interrupted before the safe point; no checkpoint" in err
@@ -159,7 +169,10 @@ def test_a_second_ctrl_c_before_the_safe_point_interrupts_at_once(tmp_path: Path
 def attach(run: Run, commands: str) -> str:
     console = subprocess.run(
         [sys.executable, "-m", "daifu_cli", "attach", str(run.out)],
-        input=commands, capture_output=True, text=True, timeout=60,
+        input=commands,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return console.stdout
 
@@ -167,7 +180,9 @@ def attach(run: Run, commands: str) -> str:
 def resumes_with_the_console_change(run: Run, tmp_path: Path, given_up: str) -> None:
     """The checkpoint written when the run gave up holds `scale = 2.0` set from the console;
     the one written at the crash does not."""
-    first, second = sorted((e["path"] for e in run.events() if e["event"] == "process-checkpoint"), key=len)
+    first, second = sorted(
+        (e["path"] for e in run.events() if e["event"] == "process-checkpoint"), key=len
+    )
     assert f"`daifu resume {second}` starts it again at the failing statement" in given_up, given_up
     fix = ("scale / (epoch - 1)", "scale / (epoch - 1 or 1)")
     run.patch(*fix)
@@ -177,7 +192,9 @@ def resumes_with_the_console_change(run: Run, tmp_path: Path, given_up: str) -> 
     assert changed.stdout != at_crash.stdout and changed.stdout.startswith("epoch 1 ")
 
 
-def test_giving_up_from_the_console_checkpoints_the_state_as_the_console_left_it(tmp_path: Path) -> None:
+def test_giving_up_from_the_console_checkpoints_the_state_as_the_console_left_it(
+    tmp_path: Path,
+) -> None:
     run = Run(tmp_path, {"main.py": NESTED}).start()
     try:
         run.wait_waiting()

@@ -46,8 +46,14 @@ from .frames import statement_at
 
 #: torch's managers that only set thread-local modes for their block (dotted from ``torch``).
 _TORCH_MODES = (
-    "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "autocast",
-    "amp.autocast", "cpu.amp.autocast", "cuda.amp.autocast",
+    "no_grad",
+    "enable_grad",
+    "inference_mode",
+    "set_grad_enabled",
+    "autocast",
+    "amp.autocast",
+    "cpu.amp.autocast",
+    "cuda.amp.autocast",
 )
 
 
@@ -55,14 +61,16 @@ class CannotEnter(Exception):
     """A block around the saved statement cannot be entered again in a new process."""
 
 
-def enter_blocks(view: logical.Function, position: Position, names: dict[str, Any], namespace: dict[str, Any]) -> Position:
+def enter_blocks(
+    view: logical.Function, position: Position, names: dict[str, Any], namespace: dict[str, Any]
+) -> Position:
     """*position* with every cell block around it entered again (see the module doc); raises
     :class:`CannotEnter` with the reason. *names* are the saved variables of the frame,
     *namespace* its module's globals (after the set-up ran)."""
     entered = list(position.entered)
     path = position.block
     for depth in range(0, len(path), 2):
-        owner_path, name = path[:depth + 1], path[depth + 1]
+        owner_path, name = path[: depth + 1], path[depth + 1]
         owner = statement_at(view.body, owner_path)
         if name not in owner.cells or owner_path in entered:
             continue
@@ -93,7 +101,9 @@ def enter_blocks(view: logical.Function, position: Position, names: dict[str, An
     return position
 
 
-def _refused_manager(expr: ast.expr, names: dict[str, Any], namespace: dict[str, Any]) -> str | None:
+def _refused_manager(
+    expr: ast.expr, names: dict[str, Any], namespace: dict[str, Any]
+) -> str | None:
     """Why the manager *expr* gives cannot be entered again (``None``: it can)."""
     text = ast.unparse(expr)
     if isinstance(expr, ast.Call):

@@ -186,7 +186,7 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         for name in modules
         if name in sys.modules
     }
-    payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
+    payload: dict[str, Any] = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
     reentry.flush_files(payload["frames"])  # a new process appends to them after this
     graphs = autograd.detach_graphs(_labelled(payload))
     payload["grads"] = autograd.gradients([*payload["frames"], *payload["globals"].values()])
