@@ -336,3 +336,40 @@ def test_a_running_loop_over_a_dataloader_is_refused_before_anything_runs(tmp_pa
         in resumed.stderr
     ), resumed.stderr
     assert resumed.stdout == ""
+
+
+NANOGPT_STYLE = """
+from contextlib import nullcontext
+
+import torch
+from torch import nn
+
+device_type = "cpu"
+exec(open("config.py").read())
+ctx = nullcontext() if device_type == "cpu" else torch.amp.autocast(device_type=device_type, dtype=torch.bfloat16)
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+for step in range(steps):
+    x = torch.randn(batch, 8)
+    with ctx:
+        scale = 1.0 / (step - 4)
+        loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean() * scale
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    print("step", step, repr(loss.item()), flush=True)
+print("weights", digest(model))
+"""
+
+
+def test_a_script_level_with_ctx_as_nanogpt_writes_it(tmp_path: Path) -> None:
+    """`ctx = nullcontext()` (or autocast), `with ctx:` around the forward, at script level."""
+    program = NANOGPT_STYLE.replace("torch.manual_seed(0)", DIGEST + "\ntorch.manual_seed(0)")
+    before, _ = crash_fix_resume(
+        tmp_path,
+        {"main.py": program, "config.py": CONFIG},
+        ("1.0 / (step - 4)", "1.0 / (step - 4 or 1)"),
+    )
+    assert before.count("step") == 4
