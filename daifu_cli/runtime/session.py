@@ -411,6 +411,9 @@ class Session:
                 "it resumes in that code (the newest cannot take it)")
             lines.append(f"  (this frame runs {self.qualname}() as it was before the last fix of its module; {resumes})")
         lines.extend(report.context_lines(self.module.path, self._line(), home, generation=self.report_generation))
+        if self.where is not None and self.where.approximate:
+            lines.append("  (this line holds several statements joined by `;`, and which one failed cannot be told"
+                         " here: a resume starts at the first of them, running those before the failing one again)")
         lines.append("")
         lines.append(f"Variables of {self.qualname}():")
         lines.extend(report.variables(self.variables()))
