@@ -192,3 +192,76 @@ def test_inside_an_except_part_of_a_try_finally_is_refused_naming_the_statement(
         in resumed.stderr
     ), resumed.stderr
     assert resumed.stdout == ""
+
+
+PREEMPTED_IN_A_HANDLER = """
+import sys
+import time
+
+
+def train(n):
+    total = 0
+    try:
+        raise ValueError("warm-up failed")
+    except ValueError as e:
+        print("ready", file=sys.stderr, flush=True)
+        time.sleep(1)  # SIGTERM lands here; the next statement is the safe point
+        print("handled", e, flush=True)
+    for i in range(n):
+        total += i
+    print("total", total)
+
+
+train(4)
+"""
+
+
+def test_preempted_inside_an_except_block_the_handled_exception_comes_back(tmp_path: Path) -> None:
+    import signal
+
+    run = Run(tmp_path, {"main.py": PREEMPTED_IN_A_HANDLER}).start()
+    assert run.process is not None and run.process.stderr is not None
+    assert run.process.stderr.readline().strip() == "ready"
+    run.process.send_signal(signal.SIGTERM)
+    code, before, err = run.finish()
+    assert code == -signal.SIGTERM and "daifu: SIGTERM: process checkpoint" in err, err
+    checkpoint = next((run.out / ".daifu" / "jit").glob("*sigterm*.json"))
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        before + resumed.stdout == run_plain(run.src).stdout == "handled warm-up failed\ntotal 6\n"
+    )
+
+
+CALLED_FROM_A_HANDLER = """
+def inner(n):
+    for i in range(n):
+        print("inner", i, 1 / (i - 2), flush=True)
+
+
+def train():
+    total = 0
+    try:
+        raise ValueError("no cache")
+    except ValueError as e:
+        for attempt in range(1):
+            inner(4)
+    print("done", total)
+
+
+train()
+"""
+
+
+def test_an_outer_frame_inside_an_except_block_is_refused(tmp_path: Path) -> None:
+    """Only the innermost frame's handled exception is known (the crash's context): a caller
+    stopped in an `except` block is refused, naming it, instead of failing after resuming."""
+    run = Run(tmp_path, {"main.py": CALLED_FROM_A_HANDLER})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    run.patch("(i - 2)", "(i - 2 or 1)")
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "daifu: cannot resume: train(): it stopped inside an `except` block" in resumed.stderr, (
+        resumed.stderr
+    )
+    assert resumed.stdout == ""

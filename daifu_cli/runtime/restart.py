@@ -120,9 +120,9 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
             continue
         if name.startswith("_daifu_it_") or _worth_saving(value):
             values[name] = value
-    if script:  # the script's hoisted iterators live in its cells
+    if script:  # the script's hoisted iterators (and handled exception) live in its cells
         for name, cell in context.cells.items():
-            if name.startswith("_daifu_it_"):
+            if name.startswith("_daifu_it_") or name == resume.HANDLED:
                 try:
                     values[name] = cell.cell_contents
                 except ValueError:
@@ -165,6 +165,9 @@ def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
         raise NotResumable("the running statement could not be placed")
     script = where.view.node.name == "__daifu_script__"
     context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
+    handled = sys.exc_info()[1]  # called from *frame*'s trace function: what it handles
+    if _in_handler(entry_path=where.path) and handled is not None:
+        context.set(resume.HANDLED, handled)  # a resumed `except ... as e` binds it again
     return _save(where, context, script, config_module.load().home, label, None)
 
 
@@ -533,6 +536,11 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
             context.globals[name] = value
         else:
             context.cell(name).cell_contents = value
+    if _in_handler(tuple(entry["path"])) and resume.HANDLED not in values["frames"][index]:
+        raise CannotRestore(
+            f"{entry['qualname']}(): it stopped inside an `except` block (line {entry['line']} of the vaccinated "
+            "file), and the exception that block handles is not in the checkpoint"
+        )
     for loop in _running_loops(saved_view, entry):
         if loop.iterator not in values["frames"][index]:
             raise CannotRestore(
@@ -545,6 +553,11 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         class_name=entry["class_name"], self_name=entry["self_name"],
     )
     return built.function
+
+
+def _in_handler(entry_path: tuple) -> bool:
+    """Whether the statement at *entry_path* is inside an ``except`` block of its function."""
+    return any(str(name).startswith("handler") for name in entry_path[1::2])
 
 
 def _running_loops(view: logical.Function, entry: dict[str, Any]) -> list[logical.Stmt]:
