@@ -15,6 +15,7 @@ import sys as _sys
 from .positions import install as _install_positions
 from .protocols import MARK as _MARK
 from .protocols import verdict as _protocol_verdict
+from .signals import Restore as _Restore
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
 __all__ = [
@@ -77,6 +78,10 @@ def crash(exc: BaseException) -> object:
     and the iteration and generator protocols always pass.
     """
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
+        if type(exc) is _Restore:  # a new process resuming this function (``restart``)
+            from .barrier import crash as restore
+
+            return restore(exc, _sys._getframe(1))
         return None
     frame = _sys._getframe(1)
     global _intercept

@@ -14,7 +14,7 @@ import dis
 from dataclasses import dataclass
 from types import CodeType, FrameType, TracebackType
 
-from . import joined, layout, logical, registry
+from . import joined, layout, logical, registry, signals
 
 #: Phases: ``run`` (a simple statement), ``iter`` (creating a loop's iterator), ``next``
 #: (a loop header taking the next item), ``enter`` (a ``with`` header), ``test`` (an ``if``,
@@ -90,10 +90,16 @@ def invocation_frames(frame: FrameType) -> list[FrameType]:
     frames = [frame]
     while is_cell(frames[-1]):
         parent = frames[-1].f_back
+        while parent is not None and parent.f_code in _DISPATCHERS:
+            parent = parent.f_back  # the shim's call of an ``else``/``finally`` cell
         if parent is None or parent.f_code.co_filename != frames[-1].f_code.co_filename:
             break
         frames.append(parent)
     return frames
+
+
+#: The shim's functions that call the ``else`` and ``finally`` cells of a ``try``.
+_DISPATCHERS = frozenset({signals.run_else.__code__, signals.run_finally.__code__})
 
 
 def traceback_entry(tb: TracebackType | None, frame: FrameType) -> tuple[int, int]:

@@ -468,13 +468,59 @@ def _on_call(frame: FrameType, event: str, arg: Any) -> Any:
         _refuse(f"{entry['qualname']}() is not vaccinated in the current code (was it changed or excluded?)")
         return None
     first = barrier.body[0].lineno
+    catching = _handlers_that_could_catch(barrier.body, frame.f_globals)
+    if catching:
+        _refuse(
+            f"{entry['qualname']}() starts with a `try` whose `{catching}` would catch the restore "
+            "before its crash barrier; put a statement before that `try` (and vaccinate again)"
+        )
+        return None
+    covered = _covered_offsets(frame.f_code)
 
     def at_first_statement(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and frame.f_lineno >= first:
+        # Raised where the barrier's handler covers the instruction. On 3.11+ a `try:` (or
+        # `while True:`) line is a NOP that no handler covers, so an exception raised there
+        # leaves the function: wait for the next line (inside that `try`, whose handlers were
+        # checked above to let Restore pass).
+        if event == "line" and frame.f_lineno >= first and (covered is None or frame.f_lasti in covered):
             raise Restore(entry)  # caught by the function's own barrier (tracing stops here)
         return at_first_statement
 
     return at_first_statement
+
+
+def _covered_offsets(code: Any) -> set[int] | None:
+    """Instruction offsets some exception handler covers (3.11+'s exception table); ``None``
+    where the interpreter uses a block stack instead (3.9, 3.10: every offset inside the
+    barrier's ``try`` is covered once its setup ran)."""
+    import dis
+
+    parse = getattr(dis, "_parse_exception_table", None)
+    if parse is None or not hasattr(code, "co_exceptiontable"):
+        return None
+    covered: set[int] = set()
+    for item in parse(code):
+        covered.update(range(item.start, item.end + 1, 2))
+    return covered
+
+
+def _handlers_that_could_catch(body: list[ast.stmt], namespace: dict[str, Any]) -> str | None:
+    """The handler of a `try` that opens *body* (or opens the first `try`'s body, and so on)
+    that could catch :class:`Restore` on its way to the barrier: a bare ``except``, or a type
+    that is not known to be an ``Exception`` subclass (``BaseException``, an unknown name)."""
+    import builtins
+
+    while body and isinstance(body[0], ast.Try):
+        for handler in body[0].handlers:
+            types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            for node in types:
+                if node is None:
+                    return "except:"
+                value = namespace.get(node.id, getattr(builtins, node.id, None)) if isinstance(node, ast.Name) else None
+                if not (isinstance(value, type) and issubclass(value, Exception)):
+                    return f"except {ast.unparse(node)}"
+        body = body[0].body
+    return None
 
 
 def continue_frame(exc: Restore, frame: FrameType) -> Any:
