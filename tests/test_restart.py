@@ -354,7 +354,7 @@ def test_functions_starting_with_try_or_while_true_resume(tmp_path: Path) -> Non
     run.patch(*fix)
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 0, resumed.stderr
-    assert "daifu: restored train()" in resumed.stderr
+    assert "daifu: restored main()" in resumed.stderr and "daifu: restored train()" in resumed.stderr
     assert before + resumed.stdout == run_plain(fixed_copy(run, tmp_path, [fix])).stdout
 
 
