@@ -38,7 +38,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import align, frames, logical, registry, resume, trust
+from . import align, frames, loaders, logical, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
@@ -190,12 +190,13 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     stem = folder / f"{os.getpid()}-{label}"
     payload_path = stem.with_suffix(".state")
     started = time.perf_counter()
+    pickling = _pickle_module(payload)
     try:
-        digest, size = _dump_to(payload_path, payload)  # usually everything pickles: written once
+        digest, size = _dump_to(payload_path, payload, pickling)  # usually everything pickles: written once
         lost: list[str] = []
     except Exception:
-        lost = _drop_unpicklable(payload)
-        digest, size = _dump_to(payload_path, payload)
+        lost = _drop_unpicklable(payload, pickling)
+        digest, size = _dump_to(payload_path, payload, pickling)
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -256,7 +257,21 @@ def _set_rng_states(states: dict[str, Any]) -> None:
             torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
+def _pickle_module(payload: dict[str, Any]) -> Any:
+    """``pickle`` with the reducers of :mod:`.loaders`: a loader iterator is saved as what
+    reproduces the rest of its epoch (for ``torch.save``'s ``pickle_module``)."""
+    roots = [value for values in payload["frames"] for value in values.values()]
+    roots += [value for values in payload["globals"].values() for value in values.values()]
+
+    class Pickler(pickle.Pickler):
+        dispatch_table = loaders.dispatch_table(roots)
+
+    module = types.ModuleType("daifu_checkpoint_pickle")
+    module.Pickler = Pickler  # type: ignore[attr-defined]
+    return module
+
+
+def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
     """Take out the values pickle refuses, naming each (after the whole payload failed)."""
     lost: list[str] = []
     groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
@@ -264,20 +279,23 @@ def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
     for values, label in groups:
         for name in list(values):
             try:
-                _dumps(values[name])
+                _dumps(values[name], pickling)
+            except loaders.CannotSave as exc:  # a loader iterator: say why, not just that
+                lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved: {exc}")
+                del values[name]
             except Exception as exc:
                 lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
                 del values[name]
     return lost
 
 
-def _dumps(obj: Any) -> bytes:
+def _dumps(obj: Any, pickling: Any) -> bytes:
     torch: Any = sys.modules.get("torch")
     buffer = io.BytesIO()
     if torch is not None:
-        torch.save(obj, buffer)
+        torch.save(obj, buffer, pickle_module=pickling)
     else:
-        pickle.dump(obj, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickling.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
 
 
@@ -300,7 +318,7 @@ class _HashingWriter:
         self.handle.flush()
 
 
-def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
+def _dump_to(target: Path, obj: Any, pickling: Any) -> tuple[str, int]:
     """Serialize *obj* into *target* atomically (a ``.partial`` file until whole and synced);
     its SHA-256 and size."""
     tmp = target.with_name(f".{target.name}.partial")
@@ -310,9 +328,9 @@ def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
             writer = _HashingWriter(handle)
             torch: Any = sys.modules.get("torch")
             if torch is not None:
-                torch.save(obj, writer)
+                torch.save(obj, writer, pickle_module=pickling)
             else:
-                pickle.dump(obj, writer, protocol=pickle.HIGHEST_PROTOCOL)
+                pickling.Pickler(writer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -466,6 +484,9 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if plan["values"] is None:
         try:
             loaded = _loads(plan["data"], plan["meta"].get("serializer"))
+            loaders.finish()  # the loader iterators, at their saved positions
+        except loaders.CannotSave as exc:
+            raise CannotRestore(f"a data loader's position cannot be restored: {exc}") from None
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])

@@ -1,0 +1,352 @@
+"""Data positions in process checkpoints: where a live loader iterator stands in its epoch.
+
+A ``for batch in loader:`` loop keeps its iterator in a local (``_daifu_it_L12``), which the
+process checkpoint pickles with the frame's other variables. Iterators over lists, ranges,
+``enumerate``, ``zip`` and dict views pickle by position already. A ``DataLoader`` iterator
+refuses pickle (it may own worker processes); this module saves it as what reproduces the rest
+of its epoch instead, and rebuilds it in the resumed process:
+
+* **``torch.utils.data.DataLoader``** (map-style dataset): the loader, the number of batches
+  yielded, and the random states at the moment the iterator was created (the loader's and the
+  samplers' ``torch.Generator``s, torch's, Python's and NumPy's global generators). That
+  moment is recorded by a wrapper around ``DataLoader.__iter__`` (installed when
+  ``torch.utils.data.dataloader`` is imported; ``DAIFU_LOADERS=0`` leaves it alone), because
+  by the time of a checkpoint the sampler has drawn its order and, with workers, already sent
+  indices ahead to them that the iterator does not keep. The resumed process sets those states,
+  builds a fresh iterator of the same loader (so it draws the same worker base seed and the
+  same order), skips the consumed batches' *indices* without loading them, and then puts every
+  generator back to its state at the checkpoint.
+* **torchdata's ``StatefulDataLoader``**: its iterator's own ``state_dict()``, loaded back
+  through the loader's ``load_state_dict()``.
+
+What cannot be reproduced (an iterable-style dataset, a sampler that is a one-shot iterator,
+out-of-order delivery, persistent workers, an iterator created before the wrapper was
+installed) raises :class:`CannotSave` with the reason, so the checkpoint names it.
+
+Unpickling cannot build the iterators on the spot: an iterator may be loaded before the loader
+it refers to is whole (the loader's state can contain the iterator). So each comes back as a
+blank instance of its class (identity kept: an ``enumerate`` or a variable sharing it gets the
+same object) and :func:`finish` initializes them in place once the whole payload is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
+if TYPE_CHECKING:
+    from typing import Any
+
+_MODULE = "torch.utils.data.dataloader"
+_STATEFUL = "torchdata.stateful_dataloader.stateful_dataloader"
+
+
+class CannotSave(Exception):
+    """A loader iterator whose position cannot be saved; the message says why."""
+
+
+# -- recording where each epoch started -------------------------------------------------------
+
+#: iterator -> (loader or a weak reference to it, random states when it was created)
+_starts: Any = None
+
+
+def install() -> None:
+    """Called once by the shim: wrap ``DataLoader.__iter__`` now or when torch loads it."""
+    if os.environ.get("DAIFU_LOADERS", "1") == "0":
+        return
+    module = sys.modules.get(_MODULE)
+    if module is not None:
+        _patch(module)
+    elif _Watch not in sys.meta_path:
+        sys.meta_path.insert(0, _Watch)  # type: ignore[arg-type]
+
+
+class _Watch:
+    """Finds nothing itself: hands the dataloader module's spec a loader that patches it."""
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != _MODULE:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is cls or find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _PatchingLoader(spec.loader)
+        return spec
+
+
+class _PatchingLoader:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        if getattr(module.__spec__, "loader", None) is self:
+            module.__spec__.loader = self.loader
+        if module.__dict__.get("__loader__") is self:
+            module.__loader__ = self.loader
+        try:
+            sys.meta_path.remove(_Watch)  # type: ignore[arg-type]
+        except ValueError:
+            pass
+        _patch(module)
+
+
+def _patch(module: Any) -> None:
+    global _starts
+    import weakref
+
+    loader_class = module.DataLoader
+    original = loader_class.__iter__
+    if getattr(original, "_daifu_original", None) is not None:
+        return
+    _starts = weakref.WeakKeyDictionary()
+
+    def __iter__(self: Any) -> Any:
+        start = _random_states(self)
+        iterator = original(self)
+        try:
+            # A persistent-workers loader holds its iterator: a strong reference back would
+            # keep both (and the workers) alive for good.
+            owner = weakref.ref(self) if self.persistent_workers else self
+            _starts[iterator] = (owner, start)
+        except TypeError:  # an iterator type without weak references: nothing to record
+            pass
+        return iterator
+
+    __iter__.__doc__ = original.__doc__
+    __iter__.__qualname__ = original.__qualname__
+    __iter__._daifu_original = original  # type: ignore[attr-defined]
+    loader_class.__iter__ = __iter__
+
+
+def _generators(loader: Any) -> list[Any]:
+    """The ``torch.Generator``s a loader's order and worker seeds come from: its own and those
+    of its samplers (two levels: a batch sampler's sampler)."""
+    import torch
+
+    found: list[Any] = []
+    seen: set[int] = set()
+
+    def add(value: Any) -> None:
+        if isinstance(value, torch.Generator) and id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+
+    add(getattr(loader, "generator", None))
+    level = [getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)]
+    for _ in range(2):
+        below = []
+        for sampler in level:
+            for value in getattr(sampler, "__dict__", {}).values():
+                add(value)
+                if hasattr(value, "__iter__") and hasattr(value, "__dict__"):
+                    below.append(value)
+        level = below
+    return found
+
+
+def _random_states(loader: Any) -> dict[str, Any]:
+    import random
+
+    import torch
+
+    states: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "generators": [(g, g.get_state()) for g in _generators(loader)],
+    }
+    numpy: Any = sys.modules.get("numpy")
+    if numpy is not None:
+        states["numpy"] = numpy.random.get_state()
+    return states
+
+
+def _set_random_states(states: dict[str, Any]) -> None:
+    import random
+
+    import torch
+
+    torch.set_rng_state(states["torch"])
+    random.setstate(states["python"])
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    for generator, state in states["generators"]:
+        generator.set_state(state)
+
+
+# -- saving ------------------------------------------------------------------------------------
+
+
+def dispatch_table(roots: Any) -> dict[type, Any]:
+    """Reducers for the loader iterator types loaded in this process (exact types, as pickle's
+    ``dispatch_table`` wants), on top of :mod:`copyreg`'s. *roots* are the values about to be
+    saved: a StatefulDataLoader among them is how its iterator finds its loader."""
+    import copyreg
+
+    table: dict[type, Any] = dict(copyreg.dispatch_table)
+    module = sys.modules.get(_MODULE)
+    if module is not None:
+        table[module._SingleProcessDataLoaderIter] = _reduce_torch
+        table[module._MultiProcessingDataLoaderIter] = _reduce_torch
+    stateful = sys.modules.get(_STATEFUL)
+    if stateful is not None:
+        owners = {
+            id(value._iterator): value
+            for value in roots
+            if isinstance(value, stateful.StatefulDataLoader) and value._iterator is not None
+        }
+
+        def reduce_stateful(iterator: Any) -> Any:
+            return _reduce_stateful(iterator, owners.get(id(iterator)))
+
+        table[stateful._StatefulSingleProcessDataLoaderIter] = reduce_stateful
+        table[stateful._StatefulMultiProcessingDataLoaderIter] = reduce_stateful
+    return table
+
+
+def _reduce_torch(iterator: Any) -> Any:
+    module = sys.modules[_MODULE]
+    if iterator._dataset_kind == module._DatasetKind.Iterable:
+        raise CannotSave("a DataLoader iterator over an iterable-style dataset: its position cannot be reproduced")
+    if not getattr(iterator, "_in_order", True):
+        raise CannotSave("a DataLoader iterator with in_order=False: its order depends on the workers' timing")
+    if iterator._persistent_workers:
+        raise CannotSave("a DataLoader iterator with persistent_workers: not supported yet")
+    recorded = _starts.get(iterator) if _starts is not None else None
+    if recorded is None:
+        raise CannotSave("a DataLoader iterator created before daifu could record its start (DAIFU_LOADERS=0?)")
+    loader, start = recorded  # not persistent: the loader itself, not a weak reference
+    if hasattr(loader._index_sampler, "__next__"):
+        raise CannotSave("a DataLoader whose sampler is a one-shot iterator: its order cannot be reproduced")
+    if not _same_base_seed(loader, start, iterator._base_seed):
+        raise CannotSave("a DataLoader iterator whose recorded start does not reproduce its worker seed")
+    state = {"kind": "torch", "loader": loader, "start": start, "yielded": iterator._num_yielded}
+    return (_blank, (type(iterator),), state, None, None, _defer)
+
+
+def _same_base_seed(loader: Any, start: dict[str, Any], base_seed: int) -> bool:
+    """Whether the recorded states draw the iterator's worker base seed again: the check that
+    the record belongs to this iterator and that the loader's generator is the one recorded."""
+    import torch
+
+    now = _random_states(loader)
+    try:
+        _set_random_states(start)
+        iter(loader._index_sampler)  # as the iterator did before its draw (a sampler may draw here)
+        drawn = torch.empty((), dtype=torch.int64).random_(generator=loader.generator).item()
+    finally:
+        _set_random_states(now)
+    return bool(drawn == base_seed)
+
+
+def _reduce_stateful(iterator: Any, loader: Any) -> Any:
+    if loader is None:
+        raise CannotSave("a StatefulDataLoader iterator whose loader is not a variable of a saved frame or module")
+    state = {"kind": "stateful", "loader": loader, "state": iterator.state_dict()}
+    return (_blank, (type(iterator),), state, None, None, _defer)
+
+
+# -- restoring ---------------------------------------------------------------------------------
+
+_pending: list[tuple[Any, dict[str, Any]]] = []
+
+
+def _blank(cls: type) -> Any:
+    return cls.__new__(cls)
+
+
+def _defer(iterator: Any, state: dict[str, Any]) -> None:
+    _pending.append((iterator, state))
+
+
+def finish() -> None:
+    """Initialize, in place, the loader iterators the payload just loaded (see the module's
+    docstring for why not during loading). Raises :class:`CannotSave` if one cannot be."""
+    pending = list(_pending)
+    _pending.clear()
+    for iterator, state in pending:
+        if state["kind"] == "stateful":
+            _restore_stateful(iterator, state)
+        else:
+            _restore_torch(iterator, state)
+
+
+def _restore_torch(iterator: Any, state: dict[str, Any]) -> None:
+    loader = state["loader"]
+    at_checkpoint = _random_states(loader)
+    # A copy of the loader whose sampler skips the consumed batches: the fresh iterator sends
+    # workers only the batches still to come.
+    copy = object.__new__(type(loader))
+    copy.__dict__.update(loader.__dict__)
+    copy.__dict__["_iterator"] = None
+    field = "batch_sampler" if loader._auto_collation else "sampler"
+    copy.__dict__[field] = _Skipping(loader._index_sampler, state["yielded"])
+    try:
+        _set_random_states(state["start"])
+        type(iterator).__init__(iterator, copy)
+        iterator._sampler_iter.skip()  # with workers, the first prefetch already did
+    finally:
+        _set_random_states(at_checkpoint)
+    iterator._index_sampler = loader._index_sampler  # len() and a later _reset see the loader's
+    iterator._num_yielded = state["yielded"]
+    if _starts is not None:
+        _starts[iterator] = (loader, state["start"])  # a later checkpoint saves it again
+
+
+class _Skipping:
+    """A sampler that yields what *sampler* yields after its first *count* items. ``iter()``
+    is called when the original called it; the skipping is done at the first ``next()`` (when
+    the original drew its first indices, so random draws come in the original order) or by
+    :meth:`_SkippingIterator.skip`."""
+
+    def __init__(self, sampler: Any, count: int) -> None:
+        self.sampler = sampler
+        self.count = count
+
+    def __iter__(self) -> Any:
+        return _SkippingIterator(iter(self.sampler), self.count)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+
+class _SkippingIterator:
+    def __init__(self, iterator: Any, count: int) -> None:
+        self.iterator = iterator
+        self.count = count
+
+    def skip(self) -> None:
+        while self.count:
+            self.count -= 1
+            next(self.iterator, None)
+
+    def __iter__(self) -> _SkippingIterator:
+        return self
+
+    def __next__(self) -> Any:
+        if self.count:
+            self.skip()
+        return next(self.iterator)
+
+
+def _restore_stateful(iterator: Any, state: dict[str, Any]) -> None:
+    loader = state["loader"]
+    loader.load_state_dict(state["state"])
+    type(iterator).__init__(iterator, loader, loader.next_iter_state)
+    loader.next_iter_state = None
+    loader._iterator = iterator
