@@ -515,14 +515,45 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
             context.globals[name] = value
         else:
             context.cell(name).cell_contents = value
-    missing = [n for n in resume._variables(view, context) if n.startswith("_daifu_it_") and n not in context.cells]
-    if position.loop_next and missing:
-        raise CannotRestore(f"the iterator of the loop around line {entry['line']} could not be saved")
+    renamed = {new: old for old, new in position.iterators}
+    for name, loop in _running_loops(view, position):
+        if renamed.get(name, name) not in values["frames"][index]:
+            raise CannotRestore(_unsaved_iterator(entry, plan["meta"], index, renamed.get(name, name), loop))
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
     )
     return built.function
+
+
+def _running_loops(view: logical.Function, position: align.Position) -> list[tuple[str, logical.Stmt]]:
+    """The loops the resumed code goes on with (those around the position, and the one it
+    continues at its header): each needs its saved iterator."""
+    found: list[tuple[str, logical.Stmt]] = []
+    path = position.block
+    block = resume.block_at(view, path)
+    if position.loop_next and position.index < len(block) and block[position.index].iterator:
+        found.append((block[position.index].iterator, block[position.index]))  # type: ignore[arg-type]
+    while path:
+        owner = frames.statement_at(view.body, path[:-1])
+        if path[-1] == "body" and owner.iterator:
+            found.append((owner.iterator, owner))
+        path = path[:-2]
+    return found
+
+
+def _unsaved_iterator(entry: dict[str, Any], meta: dict[str, Any], index: int, name: str, loop: logical.Stmt) -> str:
+    """Why a running loop cannot go on: the loop as written, and why its iterator is not saved."""
+    node = loop.node
+    assert isinstance(node, ast.For) and loop.hoist is not None
+    header = f"for {ast.unparse(node.target)} in {ast.unparse(loop.hoist.value.args[0])}"  # type: ignore[attr-defined]
+    line = name.rpartition("_L")[2]
+    reasons = [item.split(": ", 1)[1] for item in meta.get("lost", []) if item.startswith(f"{name} (frame {index}): ")]
+    why = reasons[0] if reasons else "it was not saved"
+    return (
+        f"{entry['qualname']}(): the loop `{header}` (line {line}) goes on with its iterator, "
+        f"which is not in the checkpoint: {why}"
+    )
 
 
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
