@@ -20,11 +20,13 @@ from tests.test_restart import crash_checkpoint_and_terminate
 pytest.importorskip("torch")
 
 # A map-style dataset that notes every index it loads in the file named by $LOADS (appends are
-# atomic, so worker processes can write too): the resumed run must load only what is left.
+# atomic, so worker processes can write too): the resumed run must load only what is left. Each
+# sample is shifted by the seed of the worker that loads it: the same batches must go to the
+# same workers, seeded as before.
 DATASET = """
 import os
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 
 class Points(Dataset):
@@ -40,7 +42,9 @@ class Points(Dataset):
         loads = os.open(os.environ["LOADS"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         os.write(loads, f"{index}\\n".encode())
         os.close(loads)
-        return self.x[index], self.y[index]
+        worker = get_worker_info()
+        shift = 0.0 if worker is None else worker.seed % 7 / 1000
+        return self.x[index] + shift, self.y[index]
 """
 
 SHUFFLED = """
@@ -176,11 +180,24 @@ train()
 """
 
 
-def daifu_resume(checkpoint: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "DAIFU_CONSOLE": "off", "DAIFU_WAIT": "0", "PYTHONUNBUFFERED": "1", **(env or {})}
+def daifu_resume(
+    checkpoint: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        **os.environ,
+        "DAIFU_CONSOLE": "off",
+        "DAIFU_WAIT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     full.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "daifu_cli", "resume", str(checkpoint)],
-                          capture_output=True, text=True, timeout=300, env=full)
+    return subprocess.run(
+        [sys.executable, "-m", "daifu_cli", "resume", str(checkpoint)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=full,
+    )
 
 
 def loaded(path: Path) -> list[int]:
@@ -192,7 +209,9 @@ def loaded(path: Path) -> list[int]:
     return indices
 
 
-def resume_and_compare(tmp_path: Path, program: str, fix: tuple[str, str], env: dict[str, str]) -> tuple[str, list[int], list[int]]:
+def resume_and_compare(
+    tmp_path: Path, program: str, fix: tuple[str, str], env: dict[str, str]
+) -> tuple[str, list[int], list[int]]:
     """Crash, checkpoint, SIGTERM, fix, resume; the outputs must add up to the fixed run's.
     Returns the resumed output and the indices each process loaded."""
     loads = tmp_path / "loads"
@@ -214,7 +233,9 @@ def resume_and_compare(tmp_path: Path, program: str, fix: tuple[str, str], env: 
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
-def test_a_shuffled_dataloader_resumes_at_the_next_batch_without_loading_the_consumed_ones(tmp_path: Path, workers: str) -> None:
+def test_a_shuffled_dataloader_resumes_at_the_next_batch_without_loading_the_consumed_ones(
+    tmp_path: Path, workers: str
+) -> None:
     fix = ("1 // (step - 6)", "1 // (step - 6 or 1)")
     resumed, before, after = resume_and_compare(tmp_path, SHUFFLED, fix, {"WORKERS": workers})
     assert resumed.startswith("step 6 ")  # the failing print, then the rest of the epoch
@@ -256,9 +277,14 @@ def test_an_iterable_style_dataset_is_named_and_its_resume_refused(tmp_path: Pat
     run.patch("(len(batch) - 2)", "(len(batch) - 2 or 1)")
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 2, resumed.stderr
-    assert "daifu: not in the checkpoint: _daifu_it_L13 (frame 0): _SingleProcessDataLoaderIter cannot be saved: " \
-        "a DataLoader iterator over an iterable-style dataset" in resumed.stderr, resumed.stderr
-    assert "daifu: cannot resume: train(): the loop `for batch in DataLoader(Stream(), batch_size=2)` (line 13) " \
-        "goes on with its iterator, which is not in the checkpoint: _SingleProcessDataLoaderIter cannot be saved: " \
-        "a DataLoader iterator over an iterable-style dataset: its position cannot be reproduced" in resumed.stderr
+    assert (
+        "daifu: not in the checkpoint: _daifu_it_L13 (frame 0): _SingleProcessDataLoaderIter cannot be saved: "
+        "a DataLoader iterator over an iterable-style dataset" in resumed.stderr
+    ), resumed.stderr
+    assert (
+        "daifu: cannot resume: train(): the loop `for batch in DataLoader(Stream(), batch_size=2)` (line 13) "
+        "goes on with its iterator, which is not in the checkpoint: _SingleProcessDataLoaderIter cannot be saved: "
+        "a DataLoader iterator over an iterable-style dataset: its position cannot be reproduced"
+        in resumed.stderr
+    )
     assert resumed.stdout == ""

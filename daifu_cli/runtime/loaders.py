@@ -222,19 +222,29 @@ def dispatch_table(roots: Any) -> dict[type, Any]:
 def _reduce_torch(iterator: Any) -> Any:
     module = sys.modules[_MODULE]
     if iterator._dataset_kind == module._DatasetKind.Iterable:
-        raise CannotSave("a DataLoader iterator over an iterable-style dataset: its position cannot be reproduced")
+        raise CannotSave(
+            "a DataLoader iterator over an iterable-style dataset: its position cannot be reproduced"
+        )
     if not getattr(iterator, "_in_order", True):
-        raise CannotSave("a DataLoader iterator with in_order=False: its order depends on the workers' timing")
+        raise CannotSave(
+            "a DataLoader iterator with in_order=False: its order depends on the workers' timing"
+        )
     if iterator._persistent_workers:
         raise CannotSave("a DataLoader iterator with persistent_workers: not supported yet")
     recorded = _starts.get(iterator) if _starts is not None else None
     if recorded is None:
-        raise CannotSave("a DataLoader iterator created before daifu could record its start (DAIFU_LOADERS=0?)")
+        raise CannotSave(
+            "a DataLoader iterator created before daifu could record its start (DAIFU_LOADERS=0?)"
+        )
     loader, start = recorded  # not persistent: the loader itself, not a weak reference
     if hasattr(loader._index_sampler, "__next__"):
-        raise CannotSave("a DataLoader whose sampler is a one-shot iterator: its order cannot be reproduced")
+        raise CannotSave(
+            "a DataLoader whose sampler is a one-shot iterator: its order cannot be reproduced"
+        )
     if not _same_base_seed(loader, start, iterator._base_seed):
-        raise CannotSave("a DataLoader iterator whose recorded start does not reproduce its worker seed")
+        raise CannotSave(
+            "a DataLoader iterator whose recorded start does not reproduce its worker seed"
+        )
     state = {"kind": "torch", "loader": loader, "start": start, "yielded": iterator._num_yielded}
     return (_blank, (type(iterator),), state, None, None, _defer)
 
@@ -256,7 +266,9 @@ def _same_base_seed(loader: Any, start: dict[str, Any], base_seed: int) -> bool:
 
 def _reduce_stateful(iterator: Any, loader: Any) -> Any:
     if loader is None:
-        raise CannotSave("a StatefulDataLoader iterator whose loader is not a variable of a saved frame or module")
+        raise CannotSave(
+            "a StatefulDataLoader iterator whose loader is not a variable of a saved frame or module"
+        )
     state = {"kind": "stateful", "loader": loader, "state": iterator.state_dict()}
     return (_blank, (type(iterator),), state, None, None, _defer)
 
@@ -267,7 +279,8 @@ _pending: list[tuple[Any, dict[str, Any]]] = []
 
 
 def _blank(cls: type) -> Any:
-    return cls.__new__(cls)
+    new: Any = cls.__new__
+    return new(cls)
 
 
 def _defer(iterator: Any, state: dict[str, Any]) -> None:
@@ -296,6 +309,8 @@ def _restore_torch(iterator: Any, state: dict[str, Any]) -> None:
     copy.__dict__["_iterator"] = None
     field = "batch_sampler" if loader._auto_collation else "sampler"
     copy.__dict__[field] = _Skipping(loader._index_sampler, state["yielded"])
+    if loader.num_workers > 0:
+        _deal_from(iterator, state["yielded"] % loader.num_workers)
     try:
         _set_random_states(state["start"])
         type(iterator).__init__(iterator, copy)
@@ -306,6 +321,21 @@ def _restore_torch(iterator: Any, state: dict[str, Any]) -> None:
     iterator._num_yielded = state["yielded"]
     if _starts is not None:
         _starts[iterator] = (loader, state["start"])  # a later checkpoint saves it again
+
+
+def _deal_from(iterator: Any, worker: int) -> None:
+    """Batches go to the workers in turn: batch k to worker k mod n. Make the fresh iterator's
+    first batch go to *worker*, as the same batch went in the original, so each batch is loaded
+    by a worker with the same id and seed. The turn is set up inside ``__init__``, just before
+    the first batch is sent: this shadows ``_try_put_index`` once, on the instance."""
+
+    def first_put() -> None:
+        del iterator._try_put_index  # the class's method from now on
+        for _ in range(worker):
+            next(iterator._worker_queue_idx_cycle)
+        iterator._try_put_index()
+
+    iterator._try_put_index = first_put
 
 
 class _Skipping:

@@ -192,7 +192,8 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     started = time.perf_counter()
     pickling = _pickle_module(payload)
     try:
-        digest, size = _dump_to(payload_path, payload, pickling)  # usually everything pickles: written once
+        # usually everything pickles: written once
+        digest, size = _dump_to(payload_path, payload, pickling)
         lost: list[str] = []
     except Exception:
         lost = _drop_unpicklable(payload, pickling)
@@ -281,7 +282,8 @@ def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
             try:
                 _dumps(values[name], pickling)
             except loaders.CannotSave as exc:  # a loader iterator: say why, not just that
-                lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved: {exc}")
+                kind = type(values[name]).__name__
+                lost.append(f"{label.format(name)}: {kind} cannot be saved: {exc}")
                 del values[name]
             except Exception as exc:
                 lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
@@ -518,7 +520,8 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     renamed = {new: old for old, new in position.iterators}
     for name, loop in _running_loops(view, position):
         if renamed.get(name, name) not in values["frames"][index]:
-            raise CannotRestore(_unsaved_iterator(entry, plan["meta"], index, renamed.get(name, name), loop))
+            why = _unsaved_iterator(entry, plan["meta"], index, renamed.get(name, name), loop)
+            raise CannotRestore(why)
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
@@ -526,14 +529,17 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     return built.function
 
 
-def _running_loops(view: logical.Function, position: align.Position) -> list[tuple[str, logical.Stmt]]:
+def _running_loops(
+    view: logical.Function, position: align.Position
+) -> list[tuple[str, logical.Stmt]]:
     """The loops the resumed code goes on with (those around the position, and the one it
     continues at its header): each needs its saved iterator."""
     found: list[tuple[str, logical.Stmt]] = []
     path = position.block
     block = resume.block_at(view, path)
-    if position.loop_next and position.index < len(block) and block[position.index].iterator:
-        found.append((block[position.index].iterator, block[position.index]))  # type: ignore[arg-type]
+    continued = block[position.index] if position.loop_next and position.index < len(block) else None
+    if continued is not None and continued.iterator:
+        found.append((continued.iterator, continued))
     while path:
         owner = frames.statement_at(view.body, path[:-1])
         if path[-1] == "body" and owner.iterator:
@@ -542,13 +548,17 @@ def _running_loops(view: logical.Function, position: align.Position) -> list[tup
     return found
 
 
-def _unsaved_iterator(entry: dict[str, Any], meta: dict[str, Any], index: int, name: str, loop: logical.Stmt) -> str:
+def _unsaved_iterator(
+    entry: dict[str, Any], meta: dict[str, Any], index: int, name: str, loop: logical.Stmt
+) -> str:
     """Why a running loop cannot go on: the loop as written, and why its iterator is not saved."""
     node = loop.node
     assert isinstance(node, ast.For) and loop.hoist is not None
-    header = f"for {ast.unparse(node.target)} in {ast.unparse(loop.hoist.value.args[0])}"  # type: ignore[attr-defined]
+    iterable = loop.hoist.value.args[0]  # type: ignore[attr-defined]
+    header = f"for {ast.unparse(node.target)} in {ast.unparse(iterable)}"
     line = name.rpartition("_L")[2]
-    reasons = [item.split(": ", 1)[1] for item in meta.get("lost", []) if item.startswith(f"{name} (frame {index}): ")]
+    prefix = f"{name} (frame {index}): "
+    reasons = [item[len(prefix) :] for item in meta.get("lost", []) if item.startswith(prefix)]
     why = reasons[0] if reasons else "it was not saved"
     return (
         f"{entry['qualname']}(): the loop `{header}` (line {line}) goes on with its iterator, "
