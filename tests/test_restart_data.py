@@ -288,3 +288,68 @@ def test_an_iterable_style_dataset_is_named_and_its_resume_refused(tmp_path: Pat
         in resumed.stderr
     )
     assert resumed.stdout == ""
+
+
+RUNNING = """
+import sys
+import time
+import torch
+from torch.utils.data import DataLoader
+from points import Points
+
+torch.manual_seed(0)
+loader = DataLoader(Points(48), batch_size=4, shuffle=True, num_workers=2,
+                    generator=torch.Generator().manual_seed(9))
+
+
+def train():
+    model = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    for step, (x, y) in enumerate(loader):
+        loss = (model(x).squeeze(1) - y).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        print("step", step, repr(loss.item()), flush=True)
+        if step == 3:
+            print("ready", file=sys.stderr, flush=True)
+        time.sleep(0.05)
+    print("weights", model.weight.tolist(), model.bias.tolist())
+
+
+train()
+"""
+
+
+def test_sigusr1_checkpoints_a_loader_with_workers_and_the_run_goes_on_unchanged(
+    tmp_path: Path,
+) -> None:
+    """Saving the loader's position while it runs changes nothing in the run; resuming that
+    checkpoint completes it: the resumed output is the uninterrupted run's rest."""
+    import signal
+    import time
+
+    loads = tmp_path / "loads"
+    run = Run(tmp_path, {"main.py": RUNNING, "points.py": DATASET}, env={"LOADS": str(loads)})
+    plain = run_plain(run.src, env={"LOADS": str(loads)}).stdout
+    loaded(loads)
+    run.start()
+    assert run.process is not None and run.process.stderr is not None
+    assert run.process.stderr.readline().strip() == "ready"
+    run.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 30
+    while not list((run.out / ".daifu" / "jit").glob("*sigusr1*.json")):
+        assert time.monotonic() < deadline, "no checkpoint after SIGUSR1"
+        time.sleep(0.02)
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert out == plain  # the live run is unchanged
+    checkpoint = next((run.out / ".daifu" / "jit").glob("*sigusr1*.json"))
+    assert json.loads(checkpoint.read_text())["lost"] == []
+    loaded(loads)
+    resumed = daifu_resume(checkpoint, env={"LOADS": str(loads)})
+    assert resumed.returncode == 0, resumed.stderr
+    done = plain.index(resumed.stdout)  # the rest of the run, from the step it stood at
+    steps_before = plain[:done].count("step ")
+    assert 4 <= steps_before < 12 and plain.endswith(resumed.stdout)
+    assert len(loaded(loads)) == 48 - 4 * steps_before  # only the batches still to come
