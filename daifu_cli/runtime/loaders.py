@@ -132,45 +132,42 @@ def _patch(module: Any) -> None:
     loader_class.__iter__ = __iter__
 
 
-def _generators(loader: Any) -> list[Any]:
-    """The ``torch.Generator``s a loader's order and worker seeds come from: its own and those
-    of its samplers (two levels: a batch sampler's sampler)."""
-    import torch
-
-    found: list[Any] = []
-    seen: set[int] = set()
-
-    def add(value: Any) -> None:
-        if isinstance(value, torch.Generator) and id(value) not in seen:
-            seen.add(id(value))
-            found.append(value)
-
-    add(getattr(loader, "generator", None))
-    level = [getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)]
-    for _ in range(2):
-        below = []
-        for sampler in level:
-            for value in getattr(sampler, "__dict__", {}).values():
-                add(value)
-                if hasattr(value, "__iter__") and hasattr(value, "__dict__"):
-                    below.append(value)
-        level = below
-    return found
+def _samplers(loader: Any) -> list[Any]:
+    """A loader's sampler, its batch sampler and the batch sampler's sampler."""
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    found = [
+        getattr(loader, "sampler", None),
+        batch_sampler,
+        getattr(batch_sampler, "sampler", None),
+    ]
+    return [s for i, s in enumerate(found) if s is not None and s not in found[:i]]
 
 
 def _random_states(loader: Any) -> dict[str, Any]:
-    import random
-
+    """What the loader's order and worker seeds are drawn from: its and its samplers'
+    ``torch.Generator``s (held by them or by what they hold) and torch's global generator;
+    and, where a sampler is not one of torch's own (which draw from those only), Python's and
+    NumPy's global generators."""
     import torch
 
+    samplers = _samplers(loader)
+    generators: dict[int, Any] = {}
+    holders = [loader, *samplers]
+    for holder in [*holders, *(v for h in samplers for v in getattr(h, "__dict__", {}).values())]:
+        for value in getattr(holder, "__dict__", {}).values():
+            if isinstance(value, torch.Generator):
+                generators[id(value)] = value
     states: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "python": random.getstate(),
-        "generators": [(g, g.get_state()) for g in _generators(loader)],
+        "generators": [(g, g.get_state()) for g in generators.values()],
     }
-    numpy: Any = sys.modules.get("numpy")
-    if numpy is not None:
-        states["numpy"] = numpy.random.get_state()
+    if any(not type(s).__module__.startswith("torch.utils.data.") for s in samplers):
+        import random
+
+        states["python"] = random.getstate()
+        numpy: Any = sys.modules.get("numpy")
+        if numpy is not None:
+            states["numpy"] = numpy.random.get_state()
     return states
 
 
@@ -180,7 +177,8 @@ def _set_random_states(states: dict[str, Any]) -> None:
     import torch
 
     torch.set_rng_state(states["torch"])
-    random.setstate(states["python"])
+    if "python" in states:
+        random.setstate(states["python"])
     if "numpy" in states:
         import numpy
 
