@@ -358,3 +358,46 @@ def test_sigusr1_checkpoints_a_loader_with_workers_and_the_run_goes_on_unchanged
     steps_before = plain[:done].count("step ")
     assert 4 <= steps_before < 12 and plain.endswith(resumed.stdout)
     assert len(loaded(loads)) == 48 - 4 * steps_before  # only the batches still to come
+
+
+def test_a_resumed_loader_is_saved_again_at_a_later_crash(tmp_path: Path) -> None:
+    """The iterator rebuilt in the resumed process is itself checkpointed at its next crash,
+    and resuming that one completes the run: three processes print the fixed run's output."""
+    import signal
+    import time
+
+    env = {"WORKERS": "0", "LOADS": str(tmp_path / "loads")}
+    program = SHUFFLED.replace("1 // (step - 6)", "1 // (step - 6) // (step - 9)")
+    run = Run(tmp_path, {"main.py": program, "points.py": DATASET}, env=env)
+    first, out1 = crash_checkpoint_and_terminate(run)
+    fix1 = ("1 // (step - 6)", "1 // (step - 6 or 1)")
+    run.patch(*fix1)
+    full = {**run.env, **env}
+    second = subprocess.Popen(
+        [sys.executable, "-m", "daifu_cli", "resume", str(first)],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len([e for e in run.events() if e["event"] == "process-checkpoint"]) < 2:
+            assert second.poll() is None, second.communicate()
+            assert time.monotonic() < deadline, "no second checkpoint"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        second.send_signal(signal.SIGTERM)
+        out2, err2 = second.communicate(timeout=60)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    later = Path([e for e in run.events() if e["event"] == "process-checkpoint"][1]["path"])
+    assert json.loads(later.read_text())["lost"] == [], err2
+    fix2 = ("// (step - 9)", "// (step - 9 or 1)")
+    run.patch(*fix2)
+    third = daifu_resume(later, env=env)
+    assert third.returncode == 0, third.stderr
+    fixed = run_plain(fixed_copy(run, tmp_path, [fix1, fix2]), env=env)
+    assert out1 + out2 + third.stdout == fixed.stdout
+    assert out2.startswith("step 6 ") and third.stdout.startswith("step 9 ")
