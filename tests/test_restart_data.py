@@ -76,13 +76,32 @@ train()
 
 NESTED = """
 import os
+import random
 import torch
-from torch.utils.data import DataLoader, RandomSampler
+from torch.utils.data import DataLoader, RandomSampler, Sampler
 from points import Points
 
+
+class Shuffled(Sampler):  # a sampler of the program's own, on Python's global generator
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        order = list(range(self.n))
+        random.shuffle(order)
+        return iter(order)
+
+    def __len__(self):
+        return self.n
+
+
 torch.manual_seed(0)
+random.seed(1)
 data = Points(24)
-sampler = RandomSampler(data, generator=torch.Generator().manual_seed(5))
+if os.environ["SAMPLER"] == "own generator":
+    sampler = RandomSampler(data, generator=torch.Generator().manual_seed(5))
+else:
+    sampler = Shuffled(len(data))
 loader = DataLoader(data, batch_size=4, sampler=sampler)
 
 
@@ -91,7 +110,7 @@ def train(epochs):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     for epoch in range(epochs):
         for step, (x, y) in enumerate(loader):
-            noise = torch.randn(()) * 0.01  # the global generator, restored with the rest
+            noise = torch.randn(()) * 0.01 + random.random() * 0.01  # global generators
             loss = (model(x).squeeze(1) - y).pow(2).mean() + noise
             optimizer.zero_grad()
             loss.backward()
@@ -249,9 +268,12 @@ def test_a_shuffled_dataloader_resumes_at_the_next_batch_without_loading_the_con
         assert len(before) == 28 and not set(before) & set(after)
 
 
-def test_a_nested_epoch_loop_with_a_sampler_of_its_own_generator(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sampler", ["own generator", "Python's random"])
+def test_a_nested_epoch_loop_over_a_loader_with_its_own_sampler(
+    tmp_path: Path, sampler: str
+) -> None:
     fix = ("1 // (epoch * 10 + step - 12)", "1 // (epoch * 10 + step - 12 or 1)")
-    resumed, before, after = resume_and_compare(tmp_path, NESTED, fix, {})
+    resumed, before, after = resume_and_compare(tmp_path, NESTED, fix, {"SAMPLER": sampler})
     assert resumed.startswith("1 2 ")  # epoch 1, step 2
     assert len(before) == 24 + 12 and len(after) == 24 * 3 - 36
     assert sorted(before[24:] + after[:12]) == list(range(24))  # epoch 1: each sample once
