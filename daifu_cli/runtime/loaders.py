@@ -48,7 +48,7 @@ class CannotSave(Exception):
 
 # -- recording where each epoch started -------------------------------------------------------
 
-#: iterator -> (loader or a weak reference to it, random states when it was created)
+#: iterator -> (its loader, the random states when it was created)
 _starts: Any = None
 
 
@@ -115,15 +115,20 @@ def _patch(module: Any) -> None:
     _starts = weakref.WeakKeyDictionary()
 
     def __iter__(self: Any) -> Any:
-        start = _random_states(self)
+        # Persistent workers are not saved (and the loader holds its iterator: recording the
+        # loader here would keep both, and the workers, alive for good).
+        start = None
+        if not getattr(self, "persistent_workers", False):
+            try:
+                start = _random_states(self)
+            except Exception:  # whatever a sampler holds, the program's iter() must not fail
+                pass
         iterator = original(self)
-        try:
-            # A persistent-workers loader holds its iterator: a strong reference back would
-            # keep both (and the workers) alive for good.
-            owner = weakref.ref(self) if self.persistent_workers else self
-            _starts[iterator] = (owner, start)
-        except TypeError:  # an iterator type without weak references: nothing to record
-            pass
+        if start is not None:
+            try:
+                _starts[iterator] = (self, start)
+            except TypeError:  # an iterator type without weak references
+                pass
         return iterator
 
     __iter__.__doc__ = original.__doc__
@@ -169,6 +174,21 @@ def _random_states(loader: Any) -> dict[str, Any]:
         if numpy is not None:
             states["numpy"] = numpy.random.get_state()
     return states
+
+
+def _current(states: dict[str, Any], loader: Any) -> dict[str, Any]:
+    """The states now of what *loader* draws from and of all that *states* recorded (a
+    generator the loader has dropped since is put back too)."""
+    import random
+
+    now = _random_states(loader)
+    known = {id(g) for g, _ in now["generators"]}
+    now["generators"] += [(g, g.get_state()) for g, _ in states["generators"] if id(g) not in known]
+    if "python" in states and "python" not in now:
+        now["python"] = random.getstate()
+    if "numpy" in states and "numpy" not in now:
+        now["numpy"] = sys.modules["numpy"].random.get_state()
+    return now
 
 
 def _set_random_states(states: dict[str, Any]) -> None:
@@ -234,7 +254,7 @@ def _reduce_torch(iterator: Any) -> Any:
         raise CannotSave(
             "a DataLoader iterator created before daifu could record its start (DAIFU_LOADERS=0?)"
         )
-    loader, start = recorded  # not persistent: the loader itself, not a weak reference
+    loader, start = recorded
     if hasattr(loader._index_sampler, "__next__"):
         raise CannotSave(
             "a DataLoader whose sampler is a one-shot iterator: its order cannot be reproduced"
@@ -249,13 +269,15 @@ def _reduce_torch(iterator: Any) -> Any:
 
 def _same_base_seed(loader: Any, start: dict[str, Any], base_seed: int) -> bool:
     """Whether the recorded states draw the iterator's worker base seed again: the check that
-    the record belongs to this iterator and that the loader's generator is the one recorded."""
+    the record belongs to this iterator and that the loader's generator is the one recorded.
+    (The iterator called ``iter()`` on its sampler before that draw; the check does not, as
+    that may change the running program's sampler. A sampler that draws from the same
+    generator right in ``iter()`` fails the check: refused, not resumed wrong.)"""
     import torch
 
-    now = _random_states(loader)
+    now = _current(start, loader)
     try:
         _set_random_states(start)
-        iter(loader._index_sampler)  # as the iterator did before its draw (a sampler may draw here)
         drawn = torch.empty((), dtype=torch.int64).random_(generator=loader.generator).item()
     finally:
         _set_random_states(now)
@@ -299,7 +321,7 @@ def finish() -> None:
 
 def _restore_torch(iterator: Any, state: dict[str, Any]) -> None:
     loader = state["loader"]
-    at_checkpoint = _random_states(loader)
+    at_checkpoint = _current(state["start"], loader)
     # A copy of the loader whose sampler skips the consumed batches: the fresh iterator sends
     # workers only the batches still to come.
     copy = object.__new__(type(loader))
