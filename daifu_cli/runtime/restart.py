@@ -286,7 +286,10 @@ def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
                 lost.append(f"{label.format(name)}: {kind} cannot be saved: {exc}")
                 del values[name]
             except Exception as exc:
-                lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
+                # pickle's message names what inside it could not be saved (a lambda, a lock)
+                kind, first = type(values[name]).__name__, (str(exc).splitlines() or [""])[0]
+                detail = f"{type(exc).__name__}: {first[:160]}" if first else type(exc).__name__
+                lost.append(f"{label.format(name)}: {kind} cannot be saved ({detail})")
                 del values[name]
     return lost
 
@@ -555,7 +558,12 @@ def _unsaved_iterator(
     node = loop.node
     assert isinstance(node, ast.For) and loop.hoist is not None
     iterable = loop.hoist.value.args[0]  # type: ignore[attr-defined]
-    header = f"for {ast.unparse(node.target)} in {ast.unparse(iterable)}"
+    target = node.target
+    if isinstance(target, ast.Tuple) and len(target.elts) > 1:  # as written: no parentheses
+        names = ", ".join(ast.unparse(element) for element in target.elts)
+    else:
+        names = ast.unparse(target)
+    header = f"for {names} in {ast.unparse(iterable)}"
     line = name.rpartition("_L")[2]
     prefix = f"{name} (frame {index}): "
     reasons = [item[len(prefix) :] for item in meta.get("lost", []) if item.startswith(prefix)]
