@@ -423,3 +423,33 @@ def test_a_resumed_loader_is_saved_again_at_a_later_crash(tmp_path: Path) -> Non
     fixed = run_plain(fixed_copy(run, tmp_path, [fix1, fix2]), env=env)
     assert out1 + out2 + third.stdout == fixed.stdout
     assert out2.startswith("step 6 ") and third.stdout.startswith("step 9 ")
+
+
+SCRIPT = """
+import torch
+from torch.utils.data import DataLoader
+from points import Points
+
+torch.manual_seed(0)
+loader = DataLoader(Points(40), batch_size=4, shuffle=True, num_workers=2,
+                    generator=torch.Generator().manual_seed(1))
+model = torch.nn.Linear(3, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+for epoch in range(2):
+    for step, (x, y) in enumerate(loader):
+        loss = (model(x).squeeze(1) - y).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        print(epoch, step, repr(loss.item()), 1 // (epoch * 10 + step - 13), flush=True)
+print("weights", model.weight.tolist(), model.bias.tolist())
+"""
+
+
+def test_a_script_level_loop_over_a_loader_with_workers(tmp_path: Path) -> None:
+    """A nanoGPT-style train.py: the loops are module-level code (iterators in the script's
+    cells), the loader a global; epoch 1 resumes at its fourth batch."""
+    fix = ("1 // (epoch * 10 + step - 13)", "1 // (epoch * 10 + step - 13 or 1)")
+    resumed, _, after = resume_and_compare(tmp_path, SCRIPT, fix, {})
+    assert resumed.startswith("1 3 ")
+    assert len(after) == len(set(after)) == 40 - 16
