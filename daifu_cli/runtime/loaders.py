@@ -313,10 +313,13 @@ def finish() -> None:
     pending = list(_pending)
     _pending.clear()
     for iterator, state in pending:
-        if state["kind"] == "stateful":
-            _restore_stateful(iterator, state)
-        else:
-            _restore_torch(iterator, state)
+        try:
+            if state["kind"] == "stateful":
+                _restore_stateful(iterator, state)
+            else:
+                _restore_torch(iterator, state)
+        except Exception as exc:  # a worker that cannot start, a changed torch: say which
+            raise CannotSave(f"{type(iterator).__name__}: {type(exc).__name__}: {exc}") from exc
 
 
 def _restore_torch(iterator: Any, state: dict[str, Any]) -> None:

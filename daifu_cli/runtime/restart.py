@@ -5,9 +5,11 @@ active vaccinated frame, outermost first, the function, the statement it is at (
 statement for the innermost, the call in progress for the others) and its variables, and the
 module globals those modules hold (data only: modules, functions and classes come back when
 the program's own set-up runs again). The values go into one pickle (torch's serialization
-when torch is loaded), so an object several frames share comes back as one object; a value
-that cannot be pickled (an open file, a generator, a loader with worker processes) is left out
-and named. The payload is written first, then the ``.json`` that describes it (with the
+when torch is loaded), so an object several frames share comes back as one object. A loop's
+iterator is saved at its element; a ``DataLoader`` iterator as what reproduces the rest of its
+epoch (:mod:`.loaders`). A value that cannot be pickled (an open file, a generator, a loader
+over an iterable-style dataset) is left out and named; a resume whose running loop needs it is
+refused. The payload is written first, then the ``.json`` that describes it (with the
 payload's SHA-256): a checkpoint exists only once it is whole.
 
 **Restoring** (``daifu resume CHECKPOINT``, or ``DAIFU_RESUME=CHECKPOINT`` for launchers that
