@@ -8,14 +8,16 @@ of its epoch instead, and rebuilds it in the resumed process:
 
 * **``torch.utils.data.DataLoader``** (map-style dataset): the loader, the number of batches
   yielded, and the random states at the moment the iterator was created (the loader's and the
-  samplers' ``torch.Generator``s, torch's, Python's and NumPy's global generators). That
+  samplers' ``torch.Generator``s, torch's global one, and Python's and NumPy's where a sampler
+  is not torch's own). That
   moment is recorded by a wrapper around ``DataLoader.__iter__`` (installed when
   ``torch.utils.data.dataloader`` is imported; ``DAIFU_LOADERS=0`` leaves it alone), because
   by the time of a checkpoint the sampler has drawn its order and, with workers, already sent
   indices ahead to them that the iterator does not keep. The resumed process sets those states,
   builds a fresh iterator of the same loader (so it draws the same worker base seed and the
-  same order), skips the consumed batches' *indices* without loading them, and then puts every
-  generator back to its state at the checkpoint.
+  same order), skips the consumed batches' *indices* without loading them, deals the next
+  batch to the worker that loaded it in the original, and then puts every generator back to
+  its state at the checkpoint.
 * **torchdata's ``StatefulDataLoader``**: its iterator's own ``state_dict()``, loaded back
   through the loader's ``load_state_dict()``.
 
