@@ -82,13 +82,16 @@ from torch.utils.data import DataLoader, RandomSampler, Sampler
 from points import Points
 
 
-class Shuffled(Sampler):  # a sampler of the program's own, on Python's global generator
+class Shuffled(Sampler):  # a sampler of the program's own: its own generator and Python's
     def __init__(self, n):
         self.n = n
+        self.rng = random.Random(3)
 
     def __iter__(self):
         order = list(range(self.n))
-        random.shuffle(order)
+        self.rng.shuffle(order)
+        if random.random() < 0.5:
+            order.reverse()
         return iter(order)
 
     def __len__(self):
@@ -268,7 +271,9 @@ def test_a_shuffled_dataloader_resumes_at_the_next_batch_without_loading_the_con
         assert len(before) == 28 and not set(before) & set(after)
 
 
-@pytest.mark.parametrize("sampler", ["own generator", "Python's random"])
+@pytest.mark.parametrize(
+    "sampler", ["own generator", "Python's Random, its own and the global one"]
+)
 def test_a_nested_epoch_loop_over_a_loader_with_its_own_sampler(
     tmp_path: Path, sampler: str
 ) -> None:

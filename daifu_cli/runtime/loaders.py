@@ -151,22 +151,23 @@ def _samplers(loader: Any) -> list[Any]:
 
 
 def _random_states(loader: Any) -> dict[str, Any]:
-    """What the loader's order and worker seeds are drawn from: its and its samplers'
-    ``torch.Generator``s (held by them or by what they hold) and torch's global generator;
-    and, where a sampler is not one of torch's own (which draw from those only), Python's and
-    NumPy's global generators."""
+    """What the loader's order and worker seeds are drawn from: the generators held by it, its
+    samplers and what they hold (``torch.Generator``, ``random.Random``, NumPy's ``RandomState``
+    and ``Generator``) and torch's global generator; and, where a sampler is not one of torch's
+    own (which draw from those only), Python's and NumPy's global generators."""
     import torch
 
     samplers = _samplers(loader)
-    generators: dict[int, Any] = {}
+    kinds = _generator_types()
+    held: dict[int, Any] = {}
     holders = [loader, *samplers]
     for holder in [*holders, *(v for h in samplers for v in getattr(h, "__dict__", {}).values())]:
         for value in getattr(holder, "__dict__", {}).values():
-            if isinstance(value, torch.Generator):
-                generators[id(value)] = value
+            if isinstance(value, kinds):
+                held[id(value)] = value
     states: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "generators": [(g, g.get_state()) for g in generators.values()],
+        "generators": [(g, _state_of(g)) for g in held.values()],
     }
     if any(not type(s).__module__.startswith("torch.utils.data.") for s in samplers):
         import random
@@ -178,6 +179,55 @@ def _random_states(loader: Any) -> dict[str, Any]:
     return states
 
 
+_kinds: tuple[Any, tuple[type, ...]] = (None, ())
+
+
+def _generator_types() -> tuple[type, ...]:
+    """The random generator classes (NumPy's once it is loaded), looked up once."""
+    global _kinds
+    numpy: Any = sys.modules.get("numpy")
+    if _kinds[0] is not numpy or not _kinds[1]:
+        import random
+
+        import torch
+
+        found: tuple[type, ...] = (torch.Generator, random.Random)
+        if numpy is not None:
+            found += (numpy.random.RandomState, numpy.random.Generator)
+        _kinds = (numpy, found)
+    return _kinds[1]
+
+
+def _state_of(value: Any) -> Any:
+    """The state of a random generator object (one of :func:`_generator_types`)."""
+    import random
+
+    import torch
+
+    if isinstance(value, torch.Generator):
+        return value.get_state()
+    if isinstance(value, random.Random):
+        return value.getstate()
+    if isinstance(value, sys.modules["numpy"].random.RandomState):
+        return value.get_state()
+    return value.bit_generator.state
+
+
+def _set_state(value: Any, state: Any) -> None:
+    import random
+
+    import torch
+
+    if isinstance(value, torch.Generator):
+        value.set_state(state)
+    elif isinstance(value, random.Random):
+        value.setstate(state)
+    elif isinstance(value, sys.modules["numpy"].random.RandomState):
+        value.set_state(state)
+    else:
+        value.bit_generator.state = state
+
+
 def _current(states: dict[str, Any], loader: Any) -> dict[str, Any]:
     """The states now of what *loader* draws from and of all that *states* recorded (a
     generator the loader has dropped since is put back too)."""
@@ -185,7 +235,7 @@ def _current(states: dict[str, Any], loader: Any) -> dict[str, Any]:
 
     now = _random_states(loader)
     known = {id(g) for g, _ in now["generators"]}
-    now["generators"] += [(g, g.get_state()) for g, _ in states["generators"] if id(g) not in known]
+    now["generators"] += [(g, _state_of(g)) for g, _ in states["generators"] if id(g) not in known]
     if "python" in states and "python" not in now:
         now["python"] = random.getstate()
     if "numpy" in states and "numpy" not in now:
@@ -206,7 +256,7 @@ def _set_random_states(states: dict[str, Any]) -> None:
 
         numpy.random.set_state(states["numpy"])
     for generator, state in states["generators"]:
-        generator.set_state(state)
+        _set_state(generator, state)
 
 
 # -- saving ------------------------------------------------------------------------------------
