@@ -29,16 +29,23 @@ PROGRAM = """
         return a + b + c
 
 
+    def check(i):
+        q = 0
+        if tick("t") and i == 1: q = 5 // (i - 1); tick("q")
+        while q < 7 and 3 // (i - 2): q += 4; tick("w")
+        return q
+
+
     def evaluate():
         with contextlib.nullcontext():
-            w = tick("w"); v = 1 // (len(calls) - 10); tick("v")
+            w = tick("w"); v = 1 // (w - w); tick("v")
         return w + v
 
 
     def train():
         total = 0
         for i in range(3):
-            total += step(i); tick("after")
+            total += step(i); tick("after"); total += check(i)
         print("train", total, calls)
         print("evaluate", evaluate(), calls)
 
@@ -51,7 +58,9 @@ PROGRAM = """
 
 FIXES = [
     ("10 // (i - 1)", "10 // (i - 1 or 1)"),
-    ("1 // (len(calls) - 10)", "1 // (len(calls) - 10 or 2)"),
+    ("5 // (i - 1)", "5 // (i - 1 or 1)"),
+    ("3 // (i - 2)", "3 // (i - 2 or 9)"),
+    ("1 // (w - w)", "1 // (w - w or 1)"),
     ("y = undefined_name", "y = 'fixed'"),
 ]
 
@@ -60,7 +69,9 @@ def test_a_crash_in_a_joined_statement_resumes_at_that_statement(tmp_path: Path)
     run = Run(tmp_path, {"main.py": PROGRAM}, policy="all")
     vaccinated = (run.out / "main.py").read_text()
     assert 'a = tick("a"); b = 10 // (i - 1); c = tick("c")  # joined' in vaccinated
-    assert "total += step(i); tick(\"after\")" in vaccinated
+    assert 'total += step(i); tick("after"); total += check(i)' in vaccinated
+    assert 'if tick("t") and i == 1: q = 5 // (i - 1); tick("q")' in vaccinated
+    assert 'while q < 7 and 3 // (i - 2): q += 4; tick("w")' in vaccinated
     run.start()
     for count, (old, new) in enumerate(FIXES, start=1):
         run.wait_waiting(count=count)

@@ -353,7 +353,15 @@ class Emitter:
         each with its own edits; ``None`` where one of them becomes several lines or a note
         (a declaration moved to the top of a cell, an annotation stored apart), and then each
         gets a line of its own. The runtime tells the statements of one line apart by the
-        failing instruction's column (3.11+) or bytecode (3.9, 3.10): see ``frames``."""
+        failing instruction's column (3.11+) or bytecode (3.9, 3.10): see ``joined``."""
+        pieces = self._joined_pieces(group, region)
+        if pieces is None:
+            return None
+        start = self.src.stmt_start(group[0])
+        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
+        return self._hold(self._with_trailing_comment(code, self._simple_end(group[-1])))
+
+    def _joined_pieces(self, group: Sequence[ast.stmt], region: Region) -> list[Piece] | None:
         pieces: list[Piece] = []
         for number, stmt in enumerate(group):
             own = self._statement_pieces(stmt, region)
@@ -365,9 +373,21 @@ class Emitter:
             pieces += own
             if number < len(group) - 1:  # the user's ``;`` and the spaces around it
                 pieces.append((self.src.end(stmt), self.src.stmt_start(group[number + 1])))
-        start = self.src.stmt_start(group[0])
+        return pieces
+
+    def _one_line(self, stmt: ast.If | ast.While, region: Region) -> Code | None:
+        """``if x: y`` (or ``while``) written on one line with no other clause, kept on its
+        line as written; ``None`` for any other shape (its block then gets lines of its own)."""
+        start = self.src.stmt_start(stmt)
+        if stmt.orelse or (stmt.end_lineno or stmt.lineno) != start[0]:
+            return None
+        colon = self.src.header_colon(self.src.end(stmt.test))
+        body = self._joined_pieces(stmt.body, region.in_loop() if isinstance(stmt, ast.While) else region)
+        if body is None:
+            return None
+        pieces = [*self._spliced(start, colon.end, region), (colon.end, self.src.stmt_start(stmt.body[0])), *body]
         code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
-        return self._hold(self._with_trailing_comment(code, self._simple_end(group[-1])))
+        return self._hold(self._with_trailing_comment(code, self._simple_end(stmt.body[-1])))
 
     def _simple_end(self, stmt: ast.stmt) -> Pos:
         """Where a simple statement's text ends: after a ``;`` that ends its line (``x = 1;``)
@@ -516,11 +536,17 @@ class Emitter:
         return self.src.keyword_before(block[0], keyword).start[0]
 
     def _while(self, stmt: ast.While, region: Region) -> Code:  # type: ignore[override]
+        one_line = self._one_line(stmt, region)
+        if one_line is not None:
+            return one_line
         header = self._header(self.src.stmt_start(stmt), self.src.end(stmt.test), region)
         out = header.extend(self._body(stmt.body, region.in_loop(), header_line(self, stmt.test)))
         return self._orelse(out, stmt, region)
 
     def _if(self, stmt: ast.If, region: Region) -> Code:  # type: ignore[override]
+        one_line = self._one_line(stmt, region)
+        if one_line is not None:
+            return one_line
         out = self._header(self.src.stmt_start(stmt), self.src.end(stmt.test), region)
         out.extend(self._body(stmt.body, region, header_line(self, stmt.test)))
         if not stmt.orelse:

@@ -193,8 +193,8 @@ _statements: dict[tuple[int, str | None, int], list[tuple] | None] = {}
 
 
 def statement_for_line(view: logical.Function, region: str | None, line: int) -> list[tuple] | None:
-    """Paths of the deepest statements of *region* on *line*: one, or the simple statements
-    a ``;`` joins there (:mod:`.joined` tells them apart)."""
+    """Paths of the statements of *region* on *line*: one, or those that share it (joined by
+    ``;``, or ``if x: y`` written on one line: :mod:`.joined` tells them apart)."""
     key = (id(view), region, line)
     if key not in _statements:
         _statements[key] = _find_statements(view, region, line)
@@ -210,10 +210,7 @@ def _find_statements(view: logical.Function, region: str | None, line: int) -> l
         if line in lines or any(
             n.lineno <= line <= (n.end_lineno or n.lineno) for n in stmt.prefix
         ):
-            if found and path[:-1] == found[-1][:-1]:
-                found.append(path)  # a sibling on the same line: joined by ``;``
-            else:
-                found = [path]
+            found.append(path)  # several only on a line that holds several statements
     return found or None
 
 

@@ -1,4 +1,5 @@
-"""Which of the statements a ``;`` joins on one line (``x = f(); y = g(x)``) is running.
+"""Which of the statements that share a line is running: those a ``;`` joins
+(``x = f(); y = g(x)``), and an ``if``/``while`` with its block on its line (``if x: y``).
 
 The vaccinated code keeps such a line as the user wrote it, so a line number alone does not
 name the statement, and the runtime must: a resume starts at the failing statement, not at
@@ -60,21 +61,39 @@ def _by_column(nodes: list[ast.stmt], code: CodeType, offset: int) -> int | None
 def _holding(nodes: list[ast.stmt], line: int, column: int) -> int | None:
     for index, node in enumerate(nodes):
         start = (node.lineno, node.col_offset)
-        end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        own = _own_end(node)
+        end = (own.end_lineno or own.lineno, own.end_col_offset or 0)
         if start <= (line, column) < end or (line, column) == start:
             return index
     return None
 
 
+def _own_end(node: ast.stmt) -> ast.stmt | ast.expr:
+    """The last node of *node*'s own text: all of a simple statement, the test of an ``if`` or
+    ``while`` whose block follows on its line."""
+    test = getattr(node, "test", None)
+    return test if isinstance(node, (ast.If, ast.While)) and test is not None else node
+
+
+def _own_nodes(node: ast.stmt) -> list[ast.AST]:
+    """The nodes whose instructions are *node*'s own (not its block's)."""
+    if isinstance(node, (ast.If, ast.While)):
+        return [node, *ast.walk(node.test)]
+    return list(ast.walk(node))
+
+
 def _by_recompiling(nodes: list[ast.stmt], code: CodeType, offset: int, generation: Generation) -> int | None:
     tree = ast.parse(generation.source, generation.path)  # a fresh tree: the cached one is shared
     starts = {(node.lineno, node.col_offset): index for index, node in enumerate(nodes)}
-    for node in ast.walk(tree):
-        index = starts.get((getattr(node, "lineno", -1), getattr(node, "col_offset", -1)))
-        if index is not None and isinstance(node, ast.stmt):
-            for inner in ast.walk(node):
-                if hasattr(inner, "lineno"):
-                    inner.lineno = inner.end_lineno = _FAR + index  # type: ignore[attr-defined]
+    found = [
+        (index, node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt) and (index := starts.get((node.lineno, node.col_offset))) is not None
+    ]
+    for index, node in found:
+        for inner in _own_nodes(node):
+            if hasattr(inner, "lineno"):
+                inner.lineno = inner.end_lineno = _FAR + index  # type: ignore[attr-defined]
     try:
         module = compile(tree, generation.path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):

@@ -19,7 +19,8 @@ the outermost saved function, a trace hook (on only until the last frame is rest
 :class:`~.signals.Restore` at the first statement of its body; the function's own crash
 barrier hands it here, and instead of running the body from the start the runtime builds the
 continuation that a fix would get: the saved variables (and the module's saved globals, which
-replace what the set-up made), resuming at the saved statement. That statement calls the next
+replace what the set-up made), resuming at the saved statement; a ``with`` or ``try ...
+finally`` around it is entered again there (:mod:`.reentry` says which managers may be). That statement calls the next
 saved function, which is restored the same way, down to the statement that failed. The saved
 position is carried into the current code exactly as an in-process fix is
 (:func:`align.map_crash`), so the source may be fixed (and re-vaccinated) before resuming.
@@ -40,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import align, frames, loaders, logical, registry, resume, trust
+from . import align, autograd, frames, loaders, logical, reentry, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
@@ -121,9 +122,9 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
             continue
         if name.startswith("_daifu_it_") or _worth_saving(value):
             values[name] = value
-    if script:  # the script's hoisted iterators live in its cells
+    if script:  # the script's hoisted iterators (and handled exception) live in its cells
         for name, cell in context.cells.items():
-            if name.startswith("_daifu_it_"):
+            if name.startswith("_daifu_it_") or name == resume.HANDLED:
                 try:
                     values[name] = cell.cell_contents
                 except ValueError:
@@ -166,6 +167,9 @@ def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
         raise NotResumable("the running statement could not be placed")
     script = where.view.node.name == "__daifu_script__"
     context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
+    handled = sys.exc_info()[1]  # called from *frame*'s trace function: what it handles
+    if _in_handler(entry_path=where.path) and handled is not None:
+        context.set(resume.HANDLED, handled)  # a resumed `except ... as e` binds it again
     return _save(where, context, script, config_module.load().home, label, None)
 
 
@@ -187,9 +191,12 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         for name in modules
         if name in sys.modules
     }
-    payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
+    payload: dict[str, Any] = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
+    reentry.flush_files(payload["frames"])  # a new process appends to them after this
+    graphs = autograd.detach_graphs(_labelled(payload))
+    payload["grads"] = autograd.gradients([*payload["frames"], *payload["globals"].values()])
     folder = trust.private_dir(home / "jit")
-    stem = folder / f"{os.getpid()}-{label}"
+    stem = _fresh(folder / f"{os.getpid()}-{label}")
     payload_path = stem.with_suffix(".state")
     started = time.perf_counter()
     pickling = _pickle_module(payload)
@@ -200,6 +207,7 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     except Exception:
         lost = _drop_unpicklable(payload, pickling)
         digest, size = _dump_to(payload_path, payload, pickling)
+    lost += graphs
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -222,6 +230,16 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     target = stem.with_suffix(".json")
     trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
     return target, lost
+
+
+def _fresh(stem: Path) -> Path:
+    """*stem*, or a numbered variant no checkpoint uses: a new checkpoint never replaces one
+    that stands (a write cut short would leave neither)."""
+    candidate, number = stem, 1
+    while any(candidate.with_name(candidate.name + suffix).exists() for suffix in (".json", ".state")):
+        number += 1
+        candidate = stem.with_name(f"{stem.name}-{number}")
+    return candidate
 
 
 def _rng_states() -> dict[str, Any]:
@@ -277,9 +295,7 @@ def _pickle_module(payload: dict[str, Any]) -> Any:
 def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
     """Take out the values pickle refuses, naming each (after the whole payload failed)."""
     lost: list[str] = []
-    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
-    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
-    for values, label in groups:
+    for values, label in _labelled(payload):
         for name in list(values):
             try:
                 _dumps(values[name], pickling)
@@ -294,6 +310,13 @@ def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
                 lost.append(f"{label.format(name)}: {kind} cannot be saved ({detail})")
                 del values[name]
     return lost
+
+
+def _labelled(payload: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The payload's groups of values, each with how to name one of them (``{}``: its name)."""
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
+    return groups
 
 
 def _dumps(obj: Any, pickling: Any) -> bytes:
@@ -355,6 +378,12 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
     """The checkpoint's description and its payload bytes, checked: whole, daifu's, of this
     output, and written by this user. Raises :class:`CannotRestore` with the reason."""
     path = Path(path)
+    unfinished = _unfinished(path)
+    if unfinished is not None:
+        raise CannotRestore(
+            f"{path} is a checkpoint whose write never finished (the process ended while writing "
+            f"{unfinished.name}); use an earlier checkpoint"
+        )
     refused = trust.untrusted_file(path)
     if refused is not None:
         raise CannotRestore(f"refusing {path}: {refused} (loading a checkpoint runs pickle)")
@@ -379,6 +408,20 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
     if output is not None and Path(meta.get("output", "")).resolve() != output.resolve():
         raise CannotRestore(f"it belongs to the output {meta.get('output')}, not to {output}")
     return meta, data
+
+
+def _unfinished(path: Path) -> Path | None:
+    """The partial state file of a checkpoint that was being written when its process died
+    (SIGKILL, power): *path* is that file, its ``.state``, or the ``.json`` never written."""
+    if path.name.endswith(".state.partial"):
+        return path
+    stem = path.name[:-len(".state")] if path.name.endswith(".state") else path.stem
+    if path.with_name(f"{stem}.json").exists():
+        return None
+    for written in (path.with_name(f".{stem}.state.partial"), path.with_name(f"{stem}.state")):
+        if written.exists():  # the payload (whole or not), but not the description written last
+            return written
+    return None
 
 
 # -- restoring -------------------------------------------------------------------------------
@@ -497,6 +540,7 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])
+        autograd.restore_gradients(loaded.get("grads", []))
         plan["values"] = loaded
     values: dict[str, Any] = plan["values"]
     if entry["module"] not in plan["restored_globals"]:
@@ -507,14 +551,12 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if not saved_nodes:
         raise CannotRestore(f"{entry['qualname']}() is not in the saved source")
     saved_view = saved.view(saved_nodes[0])
-    if entry["region"] is not None:
-        raise CannotRestore(
-            f"{entry['qualname']}() was inside a `with` or `try ... finally` block (line {entry['line']}): "
-            "resuming inside one in a new process is not supported yet"
-        )
     try:
         position = align.map_crash(saved_view, view, tuple(entry["path"]), entry["phase"])
-    except align.CannotMap as failure:
+        # Blocks that ran in cells (a `with` body, a `try` with `finally`) are entered again
+        # at the saved statement, as after a fix that wraps the running statements.
+        position = reentry.enter_blocks(view, position, values["frames"][index], frame.f_globals)
+    except (align.CannotMap, reentry.CannotEnter) as failure:
         raise CannotRestore(f"{entry['qualname']}(): {failure}") from None
     context = context_class(entry["qualname"], tuple(entry["params"]))(entry["qualname"], frame.f_globals, entry["script"])
     for name, value in values["frames"][index].items():
@@ -522,11 +564,14 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
             context.globals[name] = value
         else:
             context.cell(name).cell_contents = value
-    renamed = {new: old for old, new in position.iterators}
-    for name, loop in _running_loops(view, position):
-        if renamed.get(name, name) not in values["frames"][index]:
-            why = _unsaved_iterator(entry, plan["meta"], index, renamed.get(name, name), loop)
-            raise CannotRestore(why)
+    if _in_handler(tuple(entry["path"])) and resume.HANDLED not in values["frames"][index]:
+        raise CannotRestore(
+            f"{entry['qualname']}(): it stopped inside an `except` block (line {entry['line']} of the vaccinated "
+            "file), and the exception that block handles is not in the checkpoint"
+        )
+    for loop in _running_loops(saved_view, entry):
+        if loop.iterator not in values["frames"][index]:
+            raise CannotRestore(_unsaved_iterator(entry, plan["meta"], index, loop))
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
@@ -534,30 +579,25 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     return built.function
 
 
-def _running_loops(
-    view: logical.Function, position: align.Position
-) -> list[tuple[str, logical.Stmt]]:
-    """The loops the resumed code goes on with (those around the position, and the one it
-    continues at its header): each needs its saved iterator."""
-    found: list[tuple[str, logical.Stmt]] = []
-    path = position.block
-    block = resume.block_at(view, path)
-    continued = block[position.index] if position.loop_next and position.index < len(block) else None
-    if continued is not None and continued.iterator:
-        found.append((continued.iterator, continued))
-    while path:
-        owner = frames.statement_at(view.body, path[:-1])
-        if path[-1] == "body" and owner.iterator:
-            found.append((owner.iterator, owner))
-        path = path[:-2]
-    return found
+def _in_handler(entry_path: tuple) -> bool:
+    """Whether the statement at *entry_path* is inside an ``except`` block of its function."""
+    return any(str(name).startswith("handler") for name in entry_path[1::2])
 
 
-def _unsaved_iterator(
-    entry: dict[str, Any], meta: dict[str, Any], index: int, name: str, loop: logical.Stmt
-) -> str:
-    """Why a running loop cannot go on: the loop as written, and why its iterator is not saved."""
-    node = loop.node
+def _running_loops(view: logical.Function, entry: dict[str, Any]) -> list[logical.Stmt]:
+    """The ``for`` loops of the saved position that were running: those around it, and the
+    statement itself when it stopped taking its next item."""
+    path = tuple(entry["path"])
+    loops = [frames.statement_at(view.body, path[:end]) for end in range(1, len(path), 2) if path[end] == "body"]
+    if entry["phase"] == "next":
+        loops.append(frames.statement_at(view.body, path))
+    return [loop for loop in loops if loop.iterator is not None]
+
+
+def _unsaved_iterator(entry: dict[str, Any], meta: dict[str, Any], index: int, loop: logical.Stmt) -> str:
+    """Why a running loop cannot go on (a new iterator would start it over): the loop as
+    written, and why its iterator is not saved."""
+    name, node = str(loop.iterator), loop.node
     assert isinstance(node, ast.For) and loop.hoist is not None
     iterable = loop.hoist.value.args[0]  # type: ignore[attr-defined]
     target = node.target

@@ -127,11 +127,14 @@ class Session:
             from .waiting import wait_for_fix
 
             decision = wait_for_fix(self)
+            if decision.kind in ("raise", "exit"):
+                self.checkpoint_changes()
         if decision.kind == "raise":
             why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
             return self.give_up(why.get(decision.origin, "given up"))
         if decision.kind == "exit":
             self.journal.state("ended", how=f"exited with status {decision.exit_code} from the console")
+            self.say(f"daifu: exiting with status {decision.exit_code} from the console{self._checkpoint_note()}")
             raise SystemExit(decision.exit_code)
         if self.built is None:
             self.prepare(skip=decision.kind == "skip")
@@ -191,8 +194,21 @@ class Session:
             self.process_saved = earlier  # the last good one still stands
             return
         if self.process_saved is not None:
+            self.changed_state = False
             path, lost = self.process_saved
             self.journal.event("process-checkpoint", path=str(path), lost=lost)
+
+    def touched(self) -> None:
+        """The console or a snippet ran code with the crashed function's variables: the state
+        may differ from the last process checkpoint."""
+        self.changed_state = True
+
+    def checkpoint_changes(self) -> None:
+        """Giving up (or stopped) after the state changed while waiting: save it as it is now,
+        under a new name (the one written at the crash stays), so that `daifu resume` goes on
+        with the changes rather than without them."""
+        if getattr(self, "changed_state", False):
+            self.process_checkpoint()
 
     def framework_checkpoint(self, label: str) -> None:
         """Lightning's or the Trainer's own checkpoint, when the crash is under one
@@ -241,6 +257,7 @@ class Session:
 
         name = signal.Signals(signum).name
         exc = self.exc
+        self.checkpoint_changes()
         self.journal.event("stopped", signal=name, exception=type(exc).__name__, **self.location)
         self.journal.state("ended", how=f"killed by signal {signum} ({name}) while waiting for a fix")
         self.say(
