@@ -300,17 +300,20 @@ def test_preempted_between_forward_and_backward_checkpoints_at_the_next_step(
 
 # a loop whose iterator pickle cannot save is refused, not restarted ---------------------------------
 
-DATALOADER = """
+GENERATED = """
 import torch
-from torch.utils.data import DataLoader, TensorDataset
 
 torch.manual_seed(0)
-loader = DataLoader(TensorDataset(torch.randn(40, 3)), batch_size=8, shuffle=True)
+
+
+def batches(n):
+    for _ in range(n):
+        yield (torch.randn(8, 3),)
 
 
 def train():
     for epoch in range(2):
-        for i, (x,) in enumerate(loader):
+        for i, (x,) in enumerate(batches(5)):
             s = x.sum().item() / (i - 2)
             print(epoch, i, round(s, 4), flush=True)
 
@@ -319,21 +322,23 @@ train()
 """
 
 
-def test_a_running_loop_over_a_dataloader_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    """A DataLoader's iterator is a generator: not in the checkpoint. Resuming would finish the
-    interrupted batch, then find no iterator (before, it ended so, with UnboundLocalError)."""
-    run = Run(tmp_path, {"main.py": DATALOADER})
+def test_a_running_loop_over_a_generator_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A generator's frame cannot be saved: its loop is not in the checkpoint. Resuming would
+    finish the interrupted batch, then find no iterator (before, it ended so, with
+    UnboundLocalError). (A DataLoader's iterator is saved: tests/test_restart_data.py.)"""
+    run = Run(tmp_path, {"main.py": GENERATED})
     checkpoint, _ = crash_checkpoint_and_terminate(run)
     run.patch("(i - 2)", "(i - 2 or 1)")
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 2, resumed.stderr
     assert (
-        "daifu: not in the checkpoint: _daifu_it_L10 (frame 0): enumerate cannot be saved"
+        "daifu: not in the checkpoint: _daifu_it_L13 (frame 0): enumerate cannot be saved"
         in resumed.stderr
     )
     assert (
-        "daifu: cannot resume: train(): the iterator of the running loop `for (i, (x,)) in enumerate(loader)`"
-        in resumed.stderr
+        "daifu: cannot resume: train(): the loop `for i, (x,) in enumerate(batches(5))` (line 13) "
+        "goes on with its iterator, which is not in the checkpoint: enumerate cannot be saved "
+        "(TypeError: cannot pickle 'generator' object)" in resumed.stderr
     ), resumed.stderr
     assert resumed.stdout == ""
 

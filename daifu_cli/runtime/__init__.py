@@ -69,6 +69,9 @@ def vaccinated_module(name: str) -> None:
         from .safepoint import install
 
         install()  # SIGUSR1 and SIGTERM: a process checkpoint at the next statement boundary
+        from .loaders import install as record_loader_starts
+
+        record_loader_starts()  # where each DataLoader epoch starts: its position can be saved
 
 
 def crash(exc: BaseException) -> object:

@@ -5,9 +5,11 @@ active vaccinated frame, outermost first, the function, the statement it is at (
 statement for the innermost, the call in progress for the others) and its variables, and the
 module globals those modules hold (data only: modules, functions and classes come back when
 the program's own set-up runs again). The values go into one pickle (torch's serialization
-when torch is loaded), so an object several frames share comes back as one object; a value
-that cannot be pickled (an open file, a generator, a loader with worker processes) is left out
-and named. The payload is written first, then the ``.json`` that describes it (with the
+when torch is loaded), so an object several frames share comes back as one object. A loop's
+iterator is saved at its element; a ``DataLoader`` iterator as what reproduces the rest of its
+epoch (:mod:`.loaders`). A value that cannot be pickled (an open file, a generator, a loader
+over an iterable-style dataset) is left out and named; a resume whose running loop needs it is
+refused. The payload is written first, then the ``.json`` that describes it (with the
 payload's SHA-256): a checkpoint exists only once it is whole.
 
 **Restoring** (``daifu resume CHECKPOINT``, or ``DAIFU_RESUME=CHECKPOINT`` for launchers that
@@ -39,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import align, autograd, frames, logical, reentry, registry, resume, trust, wrapping
+from . import align, autograd, frames, loaders, logical, reentry, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
@@ -197,12 +199,14 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
     stem = _fresh(folder / f"{os.getpid()}-{label}")
     payload_path = stem.with_suffix(".state")
     started = time.perf_counter()
+    pickling = _pickle_module(payload)
     try:
-        digest, size = _dump_to(payload_path, payload)  # usually everything pickles: written once
+        # usually everything pickles: written once
+        digest, size = _dump_to(payload_path, payload, pickling)
         lost: list[str] = []
     except Exception:
-        lost = _drop_unpicklable(payload)
-        digest, size = _dump_to(payload_path, payload)
+        lost = _drop_unpicklable(payload, pickling)
+        digest, size = _dump_to(payload_path, payload, pickling)
     lost += graphs
     meta = {
         "format": FORMAT,
@@ -274,15 +278,36 @@ def _set_rng_states(states: dict[str, Any]) -> None:
             torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
+def _pickle_module(payload: dict[str, Any]) -> Any:
+    """``pickle`` with the reducers of :mod:`.loaders`: a loader iterator is saved as what
+    reproduces the rest of its epoch (for ``torch.save``'s ``pickle_module``)."""
+    roots = [value for values in payload["frames"] for value in values.values()]
+    roots += [value for values in payload["globals"].values() for value in values.values()]
+
+    class Pickler(pickle.Pickler):
+        dispatch_table = loaders.dispatch_table(roots)
+
+    module = types.ModuleType("daifu_checkpoint_pickle")
+    module.Pickler = Pickler  # type: ignore[attr-defined]
+    return module
+
+
+def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
     """Take out the values pickle refuses, naming each (after the whole payload failed)."""
     lost: list[str] = []
     for values, label in _labelled(payload):
         for name in list(values):
             try:
-                _dumps(values[name])
+                _dumps(values[name], pickling)
+            except loaders.CannotSave as exc:  # a loader iterator: say why, not just that
+                kind = type(values[name]).__name__
+                lost.append(f"{label.format(name)}: {kind} cannot be saved: {exc}")
+                del values[name]
             except Exception as exc:
-                lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
+                # pickle's message names what inside it could not be saved (a lambda, a lock)
+                kind, first = type(values[name]).__name__, (str(exc).splitlines() or [""])[0]
+                detail = f"{type(exc).__name__}: {first[:160]}" if first else type(exc).__name__
+                lost.append(f"{label.format(name)}: {kind} cannot be saved ({detail})")
                 del values[name]
     return lost
 
@@ -294,13 +319,13 @@ def _labelled(payload: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     return groups
 
 
-def _dumps(obj: Any) -> bytes:
+def _dumps(obj: Any, pickling: Any) -> bytes:
     torch: Any = sys.modules.get("torch")
     buffer = io.BytesIO()
     if torch is not None:
-        torch.save(obj, buffer)
+        torch.save(obj, buffer, pickle_module=pickling)
     else:
-        pickle.dump(obj, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickling.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
 
 
@@ -323,7 +348,7 @@ class _HashingWriter:
         self.handle.flush()
 
 
-def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
+def _dump_to(target: Path, obj: Any, pickling: Any) -> tuple[str, int]:
     """Serialize *obj* into *target* atomically (a ``.partial`` file until whole and synced);
     its SHA-256 and size."""
     tmp = target.with_name(f".{target.name}.partial")
@@ -333,9 +358,9 @@ def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
             writer = _HashingWriter(handle)
             torch: Any = sys.modules.get("torch")
             if torch is not None:
-                torch.save(obj, writer)
+                torch.save(obj, writer, pickle_module=pickling)
             else:
-                pickle.dump(obj, writer, protocol=pickle.HIGHEST_PROTOCOL)
+                pickling.Pickler(writer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -555,6 +580,9 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if plan["values"] is None:
         try:
             loaded = _loads(plan["data"], plan["meta"].get("serializer"))
+            loaders.finish()  # the loader iterators, at their saved positions
+        except loaders.CannotSave as exc:
+            raise CannotRestore(f"a data loader's position cannot be restored: {exc}") from None
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])
@@ -589,11 +617,7 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         )
     for loop in _running_loops(saved_view, entry):
         if loop.iterator not in values["frames"][index]:
-            raise CannotRestore(
-                f"{entry['qualname']}(): the iterator of the running loop `{wrapping.header(loop)}` (line "
-                f"{loop.node.lineno} of the vaccinated file) could not be saved (see `not in the checkpoint` "
-                "above), and a new one would start that loop over"
-            )
+            raise CannotRestore(_unsaved_iterator(entry, plan["meta"], index, loop))
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
@@ -614,6 +638,28 @@ def _running_loops(view: logical.Function, entry: dict[str, Any]) -> list[logica
     if entry["phase"] == "next":
         loops.append(frames.statement_at(view.body, path))
     return [loop for loop in loops if loop.iterator is not None]
+
+
+def _unsaved_iterator(entry: dict[str, Any], meta: dict[str, Any], index: int, loop: logical.Stmt) -> str:
+    """Why a running loop cannot go on (a new iterator would start it over): the loop as
+    written, and why its iterator is not saved."""
+    name, node = str(loop.iterator), loop.node
+    assert isinstance(node, ast.For) and loop.hoist is not None
+    iterable = loop.hoist.value.args[0]  # type: ignore[attr-defined]
+    target = node.target
+    if isinstance(target, ast.Tuple) and len(target.elts) > 1:  # as written: no parentheses
+        names = ", ".join(ast.unparse(element) for element in target.elts)
+    else:
+        names = ast.unparse(target)
+    header = f"for {names} in {ast.unparse(iterable)}"
+    line = name.rpartition("_L")[2]
+    prefix = f"{name} (frame {index}): "
+    reasons = [item[len(prefix) :] for item in meta.get("lost", []) if item.startswith(prefix)]
+    why = reasons[0] if reasons else "it was not saved"
+    return (
+        f"{entry['qualname']}(): the loop `{header}` (line {line}) goes on with its iterator, "
+        f"which is not in the checkpoint: {why}"
+    )
 
 
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
