@@ -26,26 +26,25 @@ position is carried into the current code exactly as an in-process fix is
 from __future__ import annotations
 
 import ast
-import hashlib
-import io
 import json
 import os
-import pickle
 import sys
 import time
 import types
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import align, frames, logical, registry, resume, trust
+from . import align, frames, logical, payload, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
 if TYPE_CHECKING:
     from .session import Session
 
-FORMAT = "daifu-process-checkpoint/1"
+FORMAT = "daifu-process-checkpoint/2"
+#: Readable: format 1 checked its payload with a SHA-256 of all of it.
+FORMATS = (FORMAT, "daifu-process-checkpoint/1")
 
 
 class NotResumable(Exception):
@@ -145,17 +144,22 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
     }
 
 
-def save(session: Session, label: str) -> tuple[Path, list[str]]:
-    """Write the process checkpoint of *session*'s crash; returns the path of its ``.json``
-    and what could not be saved (``name: reason``)."""
+def save(session: Session, label: str, jit_view: dict[str, Any] | None = None) -> Written:
+    """Write the process checkpoint of *session*'s crash. *jit_view*: the just-in-time
+    checkpoint's state dicts and numbers (:func:`.jit.collect`), stored in the same payload
+    (then named ``.pt``): their tensors are the frames' tensors, so they are written once."""
     assert session.where is not None
     exc = session.exc
-    return _save(session.where, session.context, session.script, session.config.home, label, f"{type(exc).__name__}: {exc}")
+    exception = f"{type(exc).__name__}: {exc}"
+    return prepare(session.where, session.context, session.script, session.config.home, label, exception,
+                   jit_view=jit_view, copy=False).write()
 
 
-def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
+def prepare_running(frame: FrameType, label: str, *, copy: bool) -> Prepared:
     """The process checkpoint of a running program, at a statement boundary of *frame* (an
-    innermost vaccinated frame, about to run the statement at its current line)."""
+    innermost vaccinated frame, about to run the statement at its current line), taken now and
+    written by :meth:`Prepared.write` (*copy*: later, from another thread, while the program
+    runs on)."""
     from . import config as config_module
     from .context import capture
 
@@ -164,10 +168,43 @@ def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
         raise NotResumable("the running statement could not be placed")
     script = where.view.node.name == "__daifu_script__"
     context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
-    return _save(where, context, script, config_module.load().home, label, None)
+    return prepare(where, context, script, config_module.load().home, label, None, copy=copy)
 
 
-def _save(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None) -> tuple[Path, list[str]]:
+class Written(NamedTuple):
+    path: Path  # the .json
+    lost: list[str]
+    payload: Path
+    seconds: float  # writing the payload, fsync included
+    size: int
+
+
+class Prepared:
+    """A process checkpoint taken (its payload serialized, :mod:`.payload`), not yet written."""
+
+    def __init__(self, stem: Path, suffix: str, snapshot: payload.Snapshot, meta: dict[str, Any], seconds: float) -> None:
+        self.stem = stem
+        self.payload_path = stem.with_suffix(suffix)
+        self.snapshot = snapshot
+        self.meta = meta
+        #: Serializing at the safe point (the program is blocked for this long).
+        self.snapshot_seconds = seconds
+
+    def write(self) -> Written:
+        """The payload first, the ``.json`` that describes it last: a checkpoint exists only
+        once whole."""
+        started = time.perf_counter()
+        check, size = self.snapshot.write(self.payload_path)
+        seconds = time.perf_counter() - started
+        meta = {**self.meta, "payload": self.payload_path.name, "payload_check": check,
+                "snapshot_ms": round(self.snapshot_seconds * 1000, 1), "write_ms": round(seconds * 1000, 1), "bytes": size}
+        target = self.stem.with_suffix(".json")
+        trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
+        return Written(target, meta["lost"], self.payload_path, seconds, size)
+
+
+def prepare(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None,
+            *, jit_view: dict[str, Any] | None = None, copy: bool) -> Prepared:
     from .context import capture
 
     outer, gaps = _outer_frames(innermost, home)
@@ -185,17 +222,14 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         for name in modules
         if name in sys.modules
     }
-    payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
-    folder = trust.private_dir(home / "jit")
-    stem = folder / f"{os.getpid()}-{label}"
-    payload_path = stem.with_suffix(".state")
+    # The JIT view's keys at the top level, beside the frames': ``jit.load`` and a plain
+    # ``torch.load(path)["states"]`` read the file as they read a JIT checkpoint of its own.
+    # Its "rng" is this one (a superset of the JIT checkpoint's).
+    content = {**(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
     started = time.perf_counter()
-    try:
-        digest, size = _dump_to(payload_path, payload)  # usually everything pickles: written once
-        lost: list[str] = []
-    except Exception:
-        lost = _drop_unpicklable(payload)
-        digest, size = _dump_to(payload_path, payload)
+    lost = _drop_unpicklable(content)
+    snapshot = payload.snapshot(content, copy=copy)
+    folder = trust.private_dir(home / "jit")
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -204,20 +238,15 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         "executable": sys.executable,
         "cwd": os.getcwd(),
         "output": str(home.parent.resolve()),
-        "payload": payload_path.name,
-        "payload_sha256": digest,
-        "serializer": "torch" if "torch" in sys.modules else "pickle",
+        "serializer": snapshot.serializer,
         "frames": [e["meta"] for e in entries],
         "sources": {name: record.source for name, record in modules.items()},
         "lost": lost,
         "gaps": gaps,
         "exception": exception,
-        "write_ms": round((time.perf_counter() - started) * 1000, 1),
-        "bytes": size,
     }
-    target = stem.with_suffix(".json")
-    trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
-    return target, lost
+    suffix = ".pt" if jit_view else ".state"
+    return Prepared(folder / f"{os.getpid()}-{label}", suffix, snapshot, meta, time.perf_counter() - started)
 
 
 def _rng_states() -> dict[str, Any]:
@@ -256,79 +285,34 @@ def _set_rng_states(states: dict[str, Any]) -> None:
             torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
-    """Take out the values pickle refuses, naming each (after the whole payload failed)."""
+def _drop_unpicklable(content: dict[str, Any]) -> list[str]:
+    """Take out the values pickle refuses, naming each. Probed without tensor data (a failed
+    real write would cost a whole write): the whole first, value by value if that fails."""
+    try:
+        payload.probe(content)
+        return []
+    except Exception:
+        pass
     lost: list[str] = []
-    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
-    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(content["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in content["globals"].items()]
     for values, label in groups:
         for name in list(values):
             try:
-                _dumps(values[name])
+                payload.probe(values[name])
             except Exception as exc:
                 lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
                 del values[name]
     return lost
 
 
-def _dumps(obj: Any) -> bytes:
-    torch: Any = sys.modules.get("torch")
-    buffer = io.BytesIO()
-    if torch is not None:
-        torch.save(obj, buffer)
-    else:
-        pickle.dump(obj, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    return buffer.getvalue()
-
-
-class _HashingWriter:
-    """A file that hashes what is written through it: the payload is serialized straight to
-    disk (no copy in memory) and its SHA-256 comes for free."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.digest.update(view)
-        self.size += len(view)
-        return self.handle.write(view)  # type: ignore[no-any-return]
-
-    def flush(self) -> None:
-        self.handle.flush()
-
-
-def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
-    """Serialize *obj* into *target* atomically (a ``.partial`` file until whole and synced);
-    its SHA-256 and size."""
-    tmp = target.with_name(f".{target.name}.partial")
-    fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            writer = _HashingWriter(handle)
-            torch: Any = sys.modules.get("torch")
-            if torch is not None:
-                torch.save(obj, writer)
-            else:
-                pickle.dump(obj, writer, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
-    return writer.digest.hexdigest(), writer.size
-
-
-
 # -- reading -----------------------------------------------------------------------------------
 
 
-def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict[str, Any], bytes]:
-    """The checkpoint's description and its payload bytes, checked: whole, daifu's, of this
-    output, and written by this user. Raises :class:`CannotRestore` with the reason."""
+def read(path: str | os.PathLike[str], output: Path | None = None, *, data: bool = True) -> tuple[dict[str, Any], Path]:
+    """The checkpoint's description and the path of its payload, checked: whole, daifu's, of
+    this output, and written by this user (*data*: every record against its CRC too, else
+    only the payload's directory). Raises :class:`CannotRestore` with the reason."""
     path = Path(path)
     refused = trust.untrusted_file(path)
     if refused is not None:
@@ -339,21 +323,25 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
         raise CannotRestore(f"cannot read {path}: {exc}") from None
     except ValueError:
         raise CannotRestore(f"{path} is not a daifu process checkpoint (not JSON)") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in FORMATS:
         raise CannotRestore(f"{path} is not a daifu process checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})")
     payload_path = path.with_name(str(meta.get("payload")))
-    try:
-        data = payload_path.read_bytes()
-    except OSError as exc:
-        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
-    if hashlib.sha256(data).hexdigest() != meta.get("payload_sha256"):
-        raise CannotRestore(f"its state file {payload_path} is incomplete or changed (SHA-256 differs); use an earlier checkpoint")
     refused = trust.untrusted_file(payload_path)
     if refused is not None:
         raise CannotRestore(f"refusing {payload_path}: {refused}")
+    # Format 1 hashed the whole payload.
+    check = meta.get("payload_check") or {"kind": payload.SHA256, "digest": meta.get("payload_sha256")}
+    if not data and check["kind"] == payload.ZIP_CRC:
+        check = {**check, "data": False}
+    try:
+        payload.verify(payload_path, check)
+    except payload.Damaged as why:
+        raise CannotRestore(f"its state file {payload_path} is incomplete or changed ({why}); use an earlier checkpoint") from None
+    except OSError as exc:
+        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
     if output is not None and Path(meta.get("output", "")).resolve() != output.resolve():
         raise CannotRestore(f"it belongs to the output {meta.get('output')}, not to {output}")
-    return meta, data
+    return meta, payload_path
 
 
 # -- restoring -------------------------------------------------------------------------------
@@ -369,7 +357,7 @@ def arm(path: str) -> None:
 
     home = config_module.load().home
     try:
-        meta, data = read(path, home.parent)
+        meta, payload_path = read(path, home.parent)
     except CannotRestore as exc:
         _refuse(str(exc))
     if meta.get("gaps"):
@@ -377,7 +365,7 @@ def arm(path: str) -> None:
             "the saved functions were called through library code that would start over "
             f"instead of resuming ({'; '.join(meta['gaps'][:3])})"
         )
-    _plan = {"meta": meta, "data": data, "next": 0, "values": None, "restored_globals": set(), "path": path}
+    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path}
     for item in meta.get("lost", []):
         print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)
     import atexit
@@ -465,7 +453,7 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         _define(view, entry, frame.f_globals, module.path)
     if plan["values"] is None:
         try:
-            loaded = _loads(plan["data"], plan["meta"].get("serializer"))
+            loaded = payload.load(plan["payload"], plan["meta"].get("serializer"))
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])
@@ -517,14 +505,6 @@ def _define(view: logical.Function, entry: dict[str, Any], namespace: dict[str, 
     if nodes:
         code = compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec", dont_inherit=True)
         exec(code, namespace)
-
-
-def _loads(data: bytes, serializer: str | None) -> Any:
-    if serializer == "torch":
-        import torch
-
-        return torch.load(io.BytesIO(data), weights_only=False)
-    return pickle.loads(data)
 
 
 def _journal_restored(plan: dict[str, Any]) -> None:

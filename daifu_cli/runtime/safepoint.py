@@ -119,21 +119,29 @@ def _checkpoint(frame: FrameType) -> None:
     assert pending is not None
     import time
 
-    from . import restart
+    from . import background, restart
 
     name = {signal.SIGTERM: "SIGTERM", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}.get(pending["signum"], "signal")
+    terminate = pending["terminate"]
+    label = f"{name.lower()}-{int(time.time())}"
+    if terminate:
+        background.wait()  # one being written in the background is finished first
     try:
-        path, lost = restart.save_running(frame, f"{name.lower()}-{int(time.time())}")
-        said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
-        said += "".join(f"\n  not saved: {item}" for item in lost[:8])
+        if terminate:  # written before the process ends
+            said = _said(name, restart.prepare_running(frame, label, copy=False).write())
+        elif background.busy():
+            said = f"daifu: {name}: a checkpoint is still being written; this request is skipped"
+        else:  # taken here, written while the program runs on
+            background.start(restart.prepare_running(frame, label, copy=True), lambda written: _said(name, written))
+            said = ""
     except restart.NotResumable as why:
         said = f"daifu: {name}: no process checkpoint: {why}"
     except Exception as exc:  # the program must go on (or end) as it would without daifu
         said = f"daifu: {name}: could not save a process checkpoint: {type(exc).__name__}: {exc}"
     pending["done"].set()
-    terminate = pending["terminate"]
     _pending = None
-    print(said, file=sys.stderr, flush=True)
+    if said:
+        print(said, file=sys.stderr, flush=True)
     if terminate:
         from . import config as config_module
         from . import journal
@@ -142,3 +150,9 @@ def _checkpoint(frame: FrameType) -> None:
         sys.stderr.flush()
         sys.stdout.flush()
         _default(signal.SIGTERM)
+
+
+def _said(name: str, written: Any) -> str:
+    path = written.path
+    said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
+    return said + "".join(f"\n  not saved: {item}" for item in written.lost[:8])
