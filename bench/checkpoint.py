@@ -6,14 +6,16 @@ and 100.7M, 1.2 GB) runs vaccinated, per size and repetition:
 * **at a crash**: two steps, a plain ``torch.save`` of the model's and optimizer's state dicts
   with fsync (the program's own checkpoint), then the crash, where daifu writes its one
   payload (JIT view + every frame, fsync); while it waits an action snippet runs the plain save
-  once more, so the plain writes bracket daifu's in the same process and page-cache state.
+  once more (and ends the process), so the plain writes bracket daifu's in the same process
+  and page-cache state.
   Ratio = daifu's payload write / median of the two plain writes; daifu's whole time at the
   crash (taking the snapshot, writing, the description) is recorded too;
 * **loading**: the payload verified (every record's CRC32) and loaded, against ``torch.load``
   of the plain file, alternating, in this process;
 * **resume start-up**: the process is ended (SIGTERM) and ``daifu resume`` started; from its
   start to the failing statement running, next to the original program's start to its first
-  step (imports and model construction), run alternately;
+  step (imports and model construction), run alternately; also the program started directly
+  with ``DAIFU_RESUME`` (as a launcher does: without the ``daifu`` command's own start-up);
 * **SIGUSR1**: a run of steps sends itself SIGUSR1 after step 2: the time the program is held
   at the safe point (serializing and copying the tensors) against the background write, and
   the step times while the write runs against those before.
@@ -26,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -63,15 +64,11 @@ def _crash_trial(out: Path, hidden: int, layers: int) -> dict[str, Any]:
         proc.wait_for("err", "Waiting for a fix", 600)
         snippet = out / ".daifu" / "patches" / "plain_again.py"
         tmp = snippet.with_name(".plain_again.tmp")
-        tmp.write_text('say(plain_after_s=plain_save(net, opt, "plain.pt"))\n')
+        # The plain save once more, then the process ends at once, as if preempted (a SIGTERM
+        # landing while the snippet or the retry after it runs is taken as their exception)
+        tmp.write_text('say(plain_after_s=plain_save(net, opt, "plain.pt"))\nimport os\nos._exit(0)\n')
         os.replace(tmp, snippet)
         proc.wait_for("out", "plain_after_s", 600)
-        # SIGTERM only once the snippet is over (its action logged): one that lands inside the
-        # snippet is taken as the snippet's exception, and the run keeps waiting
-        deadline = time.monotonic() + 60
-        while not any(e["event"] == "action" for e in _events(out)) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        proc.proc.send_signal(signal.SIGTERM)
         proc.finish(120)
     finally:
         if proc.proc.poll() is None:
@@ -122,7 +119,16 @@ def _startup_trials(src: Path, checkpoint: str, hidden: int, layers: int) -> dic
         raise RuntimeError(f"daifu resume failed ({resumed.returncode}): {resumed.stderr[-2000:]}")
     records = _records(resumed.stdout.splitlines())
     assert any("resumed_total" in r for r in records), resumed.stdout  # it went on from the failing statement
-    return {"original_first_step_s": original_s, "resume_failing_statement_s": _first(records, "failing_statement") - started}
+    cli_s = _first(records, "failing_statement") - started
+    # DAIFU_RESUME, as a launcher starts it: the program without the `daifu` command's start-up
+    out = Path(json.loads(Path(checkpoint).read_text())["cwd"])
+    started = now()
+    direct = subprocess.run([sys.executable, PROG, str(hidden), str(layers), "crash"], cwd=out,
+                            env={**env, "DIVISOR": "1", "DAIFU_RESUME": checkpoint}, capture_output=True, text=True, timeout=600)
+    if direct.returncode != 0:
+        raise RuntimeError(f"DAIFU_RESUME failed ({direct.returncode}): {direct.stderr[-2000:]}")
+    direct_s = _first(_records(direct.stdout.splitlines()), "failing_statement") - started
+    return {"original_first_step_s": original_s, "resume_failing_statement_s": cli_s, "resume_env_failing_statement_s": direct_s}
 
 
 def _signal_trial(out: Path, hidden: int, layers: int, steps: int) -> dict[str, Any]:
@@ -196,6 +202,7 @@ def run(work: Path, reps: int, sizes: list[str]) -> dict[str, Any]:
             "plain_load_s": summary([x["plain_load_s"] for x in load]),
             "original_first_step_s": summary([x["original_first_step_s"] for x in startup]),
             "resume_failing_statement_s": summary([x["resume_failing_statement_s"] for x in startup]),
+            "resume_env_failing_statement_s": summary([x["resume_env_failing_statement_s"] for x in startup]),
             "sigusr1_held_s": summary([x["held_s"] for x in sig]),
             "sigusr1_background_write_s": summary([x["background_write_s"] for x in sig]),
             "step_before_s": summary([s for x in sig for s in x["steps_before_s"]]),

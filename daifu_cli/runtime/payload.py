@@ -1,18 +1,19 @@
-"""A checkpoint's payload on disk: taken (a *snapshot*) at one moment, written later or at once.
+"""A checkpoint's payload on disk: taken (a *snapshot*) at one moment, written then or later.
 
-With torch loaded the payload is in ``torch.save``'s format, made by torch's own pickling
-(``torch.serialization._save``) into a recorder instead of a zip file: the pickled structure
-comes out as bytes and each tensor storage as one record. :func:`snapshot` stops there, so the
-program's objects are serialized at the safe point; with ``copy=True`` every storage is copied
-to host memory too, and the program may go on changing its tensors while a background thread
-writes (:meth:`Snapshot.write`). Without a copy the records point at the live storages and are
-written at once: the bytes are exactly ``torch.save``'s, at ``torch.save``'s speed.
+With torch loaded the payload is in ``torch.save``'s format. Written at once (a crash, SIGTERM:
+the program waits anyway) it is ``torch.save`` itself, straight into the file. Taken to be
+written later, while the program runs on (SIGUSR1, :mod:`.background`), torch's own pickling
+(``torch.serialization._save``) runs into a recorder instead of a zip file: the structure comes
+out as bytes and each tensor storage as one record, copied to host memory; a background thread
+feeds the records to torch's zip writer, so the file is what ``torch.save`` would have written
+at the safe point. (Where this torch's internals differ, the snapshot is a whole ``torch.save``
+into memory: the same bytes, slower.)
 
 Integrity without a second pass over the data: torch's zip writer computes a CRC32 of every
 record anyway, so the check recorded with a checkpoint is a SHA-256 of the zip's central
 directory (names, sizes, CRCs); reading verifies that digest (a few kB) and streams the records
 against their CRCs. (A SHA-256 of the whole payload cost 0.67 s of a 1.5 s write at 100M
-parameters + Adam.) Without torch the payload is a plain pickle, hashed whole while written.
+parameters + Adam.) Without torch the payload is a plain pickle, hashed whole.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 import pickle
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,12 @@ class Damaged(Exception):
 
 @dataclass
 class Snapshot:
-    """The payload at one moment: torch's records, or pickle's bytes."""
+    """The payload: the object itself (written at once), torch's records, or bytes."""
 
     serializer: str  # "torch" or "pickle"
-    records: list[tuple[str, Any, int]] = field(default_factory=list)
-    pickled: bytes = b""
+    obj: Any = None
+    records: list[tuple[str, Any, int]] | None = None
+    data: bytes | None = None
     #: Bytes of tensor storages copied to host memory for this snapshot.
     copied: int = 0
 
@@ -55,40 +57,48 @@ class Snapshot:
         fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
         try:
             with os.fdopen(fd, "wb") as handle:
-                if self.serializer == "torch":
+                if self.records is not None:
                     _write_zip(self.records, handle)
-                    check: dict[str, Any] = {}
+                elif self.data is not None:
+                    handle.write(self.data)
                 else:
-                    handle.write(self.pickled)
-                    check = {"kind": SHA256, "digest": hashlib.sha256(self.pickled).hexdigest()}
+                    import torch
+
+                    torch.save(self.obj, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
                 size = handle.tell()
             if self.serializer == "torch":
                 with open(tmp, "rb") as written:
                     check = {"kind": ZIP_CRC, "digest": _directory_digest(written)}
+            else:
+                assert self.data is not None
+                check = {"kind": SHA256, "digest": hashlib.sha256(self.data).hexdigest()}
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         os.replace(tmp, target)
-        self.records = []  # the copies go as soon as they are on disk
-        self.pickled = b""
+        self.obj = self.records = self.data = None  # the copies go as soon as they are on disk
         return check, size
 
 
 class _Recorder:
-    """Stands in for torch's zip writer in ``torch.serialization._save``: keeps the records."""
+    """Stands in for torch's zip writer in ``torch.serialization._save``: keeps the records,
+    every storage copied to host memory."""
 
-    def __init__(self, copy: bool) -> None:
-        self.copy = copy
+    def __init__(self) -> None:
         self.records: list[tuple[str, Any, int]] = []
         self.copied = 0
 
     def write_record(self, name: str, data: Any, size: int) -> None:
-        if not isinstance(data, (bytes, str)) and self.copy:
-            # A host copy of the storage: the program goes on changing the original. (A GPU
-            # storage reaches here already copied by torch's ``.cpu()``; it is copied once
-            # more, in host memory.)
+        if isinstance(data, int):  # older torch hands over a storage's address
+            import ctypes
+
+            data = ctypes.string_at(data, size)
+            self.copied += size
+        elif not isinstance(data, (bytes, str)):
+            # A GPU storage reaches here already copied by torch's ``.cpu()``; it is copied
+            # once more, in host memory.
             data = data.clone() if data.device.type == "cpu" else data.cpu()
             self.copied += size
         self.records.append((name, data, size))
@@ -98,15 +108,33 @@ class _Recorder:
 
 
 def snapshot(obj: Any, *, copy: bool) -> Snapshot:
-    """Serialize *obj* now (torch's format when torch is loaded); *copy*: tensor storages
-    copied to host memory, so the snapshot stays as it is while the program runs on."""
+    """The payload of *obj* (torch's format when torch is loaded). *copy*: serialized now, the
+    tensors copied to host memory, so that the program may go on changing them while it is
+    written; else *obj* as it is, to be written at once."""
     torch: Any = sys.modules.get("torch")
     if torch is None:
-        return Snapshot("pickle", pickled=pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-    recorder = _Recorder(copy)
+        return Snapshot("pickle", data=pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    if not copy:
+        return Snapshot("torch", obj=obj)
     serialization = torch.serialization
+    if not _recordable(serialization):
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        return Snapshot("torch", data=buffer.getvalue(), copied=buffer.tell())
+    recorder = _Recorder()
     serialization._save(obj, recorder, pickle, serialization.DEFAULT_PROTOCOL, False)
     return Snapshot("torch", records=recorder.records, copied=recorder.copied)
+
+
+def _recordable(serialization: Any) -> bool:
+    """This torch's ``_save`` and zip writer are the ones :class:`_Recorder` stands in for."""
+    import inspect
+
+    save = getattr(serialization, "_save", None)
+    if save is None or not hasattr(serialization, "_open_zipfile_writer"):
+        return False
+    names = list(inspect.signature(save).parameters)
+    return names[:5] == ["obj", "zip_file", "pickle_module", "pickle_protocol", "_disable_byteorder_record"]
 
 
 def _write_zip(records: list[tuple[str, Any, int]], handle: Any) -> None:
