@@ -45,7 +45,7 @@ SIZES = {"16.8M": (2048, 4), "100.7M": (4096, 6)}
 
 
 def _records(lines: list[str]) -> list[dict[str, Any]]:
-    return [json.loads(line[len("BENCH "):]) for line in lines if line.startswith("BENCH ")]
+    return [json.loads(line[len("BENCH ") :]) for line in lines if line.startswith("BENCH ")]
 
 
 def _first(records: list[dict[str, Any]], key: str) -> Any:
@@ -54,7 +54,11 @@ def _first(records: list[dict[str, Any]], key: str) -> Any:
 
 def _events(out: Path) -> list[dict[str, Any]]:
     log_file = out / ".daifu" / "log.jsonl"
-    return [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()] if log_file.exists() else []
+    return (
+        [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+        if log_file.exists()
+        else []
+    )
 
 
 def _crash_trial(out: Path, hidden: int, layers: int) -> dict[str, Any]:
@@ -66,7 +70,9 @@ def _crash_trial(out: Path, hidden: int, layers: int) -> dict[str, Any]:
         tmp = snippet.with_name(".plain_again.tmp")
         # The plain save once more, then the process ends at once, as if preempted (a SIGTERM
         # landing while the snippet or the retry after it runs is taken as their exception)
-        tmp.write_text('say(plain_after_s=plain_save(net, opt, "plain.pt"))\nimport os\nos._exit(0)\n')
+        tmp.write_text(
+            'say(plain_after_s=plain_save(net, opt, "plain.pt"))\nimport os\nos._exit(0)\n'
+        )
         os.replace(tmp, snippet)
         proc.wait_for("out", "plain_after_s", 600)
         proc.finish(120)
@@ -86,7 +92,9 @@ def _crash_trial(out: Path, hidden: int, layers: int) -> dict[str, Any]:
         "daifu_write_s": meta["write_ms"] / 1000,
         "daifu_snapshot_s": meta["snapshot_ms"] / 1000,
         "daifu_bytes": meta["bytes"],
-        "jit_shares_payload": any(e["event"] == "jit-checkpoint" and e.get("shared_with") == saved["path"] for e in events),
+        "jit_shares_payload": any(
+            e["event"] == "jit-checkpoint" and e.get("shared_with") == saved["path"] for e in events
+        ),
         "ratio": (meta["write_ms"] / 1000) / statistics.median(plain),
     }
 
@@ -103,43 +111,78 @@ def _load_trial(payload_path: Path, plain_path: Path, meta: dict[str, Any]) -> d
     loaded = time.perf_counter()
     torch.load(plain_path, weights_only=False)
     plain = time.perf_counter()
-    return {"verify_s": verified - started, "load_s": loaded - verified, "plain_load_s": plain - loaded}
+    return {
+        "verify_s": verified - started,
+        "load_s": loaded - verified,
+        "plain_load_s": plain - loaded,
+    }
 
 
 def _startup_trials(src: Path, checkpoint: str, hidden: int, layers: int) -> dict[str, float]:
     env = env_for_child({"DAIFU_CONSOLE": "off", "DAIFU_WAIT": "0", "PYTHONUNBUFFERED": "1"})
     started = now()
-    original = subprocess.run([sys.executable, PROG, str(hidden), str(layers), "startup"], cwd=src, env=env,
-                              capture_output=True, text=True, timeout=600)
+    original = subprocess.run(
+        [sys.executable, PROG, str(hidden), str(layers), "startup"],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     original_s = _first(_records(original.stdout.splitlines()), "first_step") - started
     started = now()
-    resumed = subprocess.run([*vax.daifu_command(), "resume", checkpoint], env={**env, "DIVISOR": "1"},
-                             capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [*vax.daifu_command(), "resume", checkpoint],
+        env={**env, "DIVISOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if resumed.returncode != 0:
         raise RuntimeError(f"daifu resume failed ({resumed.returncode}): {resumed.stderr[-2000:]}")
     records = _records(resumed.stdout.splitlines())
-    assert any("resumed_total" in r for r in records), resumed.stdout  # it went on from the failing statement
+    assert any("resumed_total" in r for r in records), (
+        resumed.stdout
+    )  # it went on from the failing statement
     cli_s = _first(records, "failing_statement") - started
     # DAIFU_RESUME, as a launcher starts it: the program without the `daifu` command's start-up
     out = Path(json.loads(Path(checkpoint).read_text())["cwd"])
     started = now()
-    direct = subprocess.run([sys.executable, PROG, str(hidden), str(layers), "crash"], cwd=out,
-                            env={**env, "DIVISOR": "1", "DAIFU_RESUME": checkpoint}, capture_output=True, text=True, timeout=600)
+    direct = subprocess.run(
+        [sys.executable, PROG, str(hidden), str(layers), "crash"],
+        cwd=out,
+        env={**env, "DIVISOR": "1", "DAIFU_RESUME": checkpoint},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if direct.returncode != 0:
         raise RuntimeError(f"DAIFU_RESUME failed ({direct.returncode}): {direct.stderr[-2000:]}")
     direct_s = _first(_records(direct.stdout.splitlines()), "failing_statement") - started
-    return {"original_first_step_s": original_s, "resume_failing_statement_s": cli_s, "resume_env_failing_statement_s": direct_s}
+    return {
+        "original_first_step_s": original_s,
+        "resume_failing_statement_s": cli_s,
+        "resume_env_failing_statement_s": direct_s,
+    }
 
 
 def _signal_trial(out: Path, hidden: int, layers: int, steps: int) -> dict[str, Any]:
     env = env_for_child({"DAIFU_CONSOLE": "off", "DAIFU_WAIT": "0", "PYTHONUNBUFFERED": "1"})
-    proc = subprocess.run([sys.executable, PROG, str(hidden), str(layers), "signal", str(steps)], cwd=out, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, PROG, str(hidden), str(layers), "signal", str(steps)],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"signal run failed ({proc.returncode}): {proc.stderr[-2000:]}")
     (checkpoint,) = (out / ".daifu" / "jit").glob("*sigusr1*.json")
     meta = json.loads(checkpoint.read_text())
-    written_at = checkpoint.stat().st_mtime  # wall clock; step stamps are monotonic: use step order instead
+    written_at = (
+        checkpoint.stat().st_mtime
+    )  # wall clock; step stamps are monotonic: use step order instead
     del written_at
     steps_s = {r["step"]: r["step_s"] for r in _records(proc.stdout.splitlines()) if "step" in r}
     # the write starts in step 2 (the signal) and takes write_ms: the steps after it until then
@@ -150,8 +193,13 @@ def _signal_trial(out: Path, hidden: int, layers: int, steps: int) -> dict[str, 
             break
         during.append(steps_s[step])
         elapsed += steps_s[step]
-    return {"held_s": meta["snapshot_ms"] / 1000, "background_write_s": write_s,
-            "steps_before_s": [steps_s[0], steps_s[1]], "steps_during_write_s": during, "bytes": meta["bytes"]}
+    return {
+        "held_s": meta["snapshot_ms"] / 1000,
+        "background_write_s": write_s,
+        "steps_before_s": [steps_s[0], steps_s[1]],
+        "steps_during_write_s": during,
+        "bytes": meta["bytes"],
+    }
 
 
 def run(work: Path, reps: int, sizes: list[str]) -> dict[str, Any]:
@@ -201,8 +249,12 @@ def run(work: Path, reps: int, sizes: list[str]) -> dict[str, Any]:
             "load_s": summary([x["load_s"] for x in load]),
             "plain_load_s": summary([x["plain_load_s"] for x in load]),
             "original_first_step_s": summary([x["original_first_step_s"] for x in startup]),
-            "resume_failing_statement_s": summary([x["resume_failing_statement_s"] for x in startup]),
-            "resume_env_failing_statement_s": summary([x["resume_env_failing_statement_s"] for x in startup]),
+            "resume_failing_statement_s": summary(
+                [x["resume_failing_statement_s"] for x in startup]
+            ),
+            "resume_env_failing_statement_s": summary(
+                [x["resume_env_failing_statement_s"] for x in startup]
+            ),
             "sigusr1_held_s": summary([x["held_s"] for x in sig]),
             "sigusr1_background_write_s": summary([x["background_write_s"] for x in sig]),
             "step_before_s": summary([s for x in sig for s in x["steps_before_s"]]),

@@ -1,7 +1,7 @@
 """``python -m crashbench`` (and ``daifu bench``): measure every recovery strategy on the cases.
 
     python -m crashbench [--case ID ...] [--scenario S ...] [--quick] [--reps N] [--out DIR]
-                         [--no-plots] [--strategies restart,checkpoint,insitu] [--skip-overhead]
+                         [--no-plots] [--strategies restart,checkpoint,daifu-resume,insitu] [--skip-overhead]
 
 Cases run one after the other, and so do all their processes: the measurements are wall-clock
 times of real processes, which a second process on the same cores would distort. See

@@ -57,9 +57,13 @@ def test_a_crash_writes_the_tensors_once_for_both_checkpoints(tmp_path: Path) ->
     (jit_event,) = [e for e in run.events() if e["event"] == "jit-checkpoint"]
     meta = json.loads(checkpoint.read_text())
     payload = checkpoint.with_name(meta["payload"])
-    assert jit_event["saved"] is True and jit_event["path"] == str(payload) and payload.suffix == ".pt"
+    assert (
+        jit_event["saved"] is True and jit_event["path"] == str(payload) and payload.suffix == ".pt"
+    )
     assert jit_event["shared_with"] == str(checkpoint)
-    assert sorted(p.name for p in checkpoint.parent.iterdir()) == sorted([checkpoint.name, payload.name])
+    assert sorted(p.name for p in checkpoint.parent.iterdir()) == sorted(
+        [checkpoint.name, payload.name]
+    )
     # weights and Adam's two moments, once: 3 x 257 x 256 floats, not twice that
     tensor_bytes = 3 * 257 * 256 * 4
     assert tensor_bytes < payload.stat().st_size < 1.3 * tensor_bytes
@@ -138,7 +142,9 @@ train(40)
 KILL = "os.kill(os.getpid(), signal.SIGUSR1)"
 
 
-def test_sigusr1_writes_the_state_of_the_safe_point_while_the_program_runs_on(tmp_path: Path) -> None:
+def test_sigusr1_writes_the_state_of_the_safe_point_while_the_program_runs_on(
+    tmp_path: Path,
+) -> None:
     """The program goes on adding to its 32 MB tensor while the checkpoint is written in the
     background: what is written is the state at the safe point (resuming it prints exactly
     what the uninterrupted run printed after that point), and the program's end waits for
@@ -165,11 +171,17 @@ def test_sigterm_while_a_background_write_runs_ends_with_both_checkpoints(tmp_pa
     run = Run(tmp_path, {"main.py": program}).start()
     code, out, err = run.finish()
     assert code == -signal.SIGTERM, err
-    assert "daifu: SIGUSR1: process checkpoint" in err and "daifu: SIGTERM: process checkpoint" in err, err
+    assert (
+        "daifu: SIGUSR1: process checkpoint" in err and "daifu: SIGTERM: process checkpoint" in err
+    ), err
     names = sorted(p.name for p in (run.out / ".daifu" / "jit").iterdir())
     assert not [n for n in names if n.endswith(".partial")], names
     (checkpoint,) = (run.out / ".daifu" / "jit").glob("*sigterm*.json")
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 0, resumed.stderr
-    plain = run_plain(fixed_copy(run, tmp_path, [(KILL, "pass"), ("os.kill(os.getpid(), signal.SIGTERM)", "pass")]))
+    plain = run_plain(
+        fixed_copy(
+            run, tmp_path, [(KILL, "pass"), ("os.kill(os.getpid(), signal.SIGTERM)", "pass")]
+        )
+    )
     assert out + resumed.stdout == plain.stdout

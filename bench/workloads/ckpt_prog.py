@@ -56,7 +56,10 @@ def train(hidden, layers, mode, steps):
         loss.backward()
         opt.step()
         if mode == "crash" and step == 1:
-            say(plain_save_s=plain_save(net, opt, "plain.pt"), plain_bytes=os.path.getsize("plain.pt"))
+            say(
+                plain_save_s=plain_save(net, opt, "plain.pt"),
+                plain_bytes=os.path.getsize("plain.pt"),
+            )
             total = divide()
             say(resumed_total=total)
         if mode == "signal" and step == 2:

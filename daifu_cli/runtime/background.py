@@ -51,8 +51,10 @@ def start(prepared: Any, describe: Callable[[Any], str]) -> None:
         try:
             written = prepared.write()
             said = describe(written)
-            said += (f"\n  (the program was held {prepared.snapshot_seconds * 1000:.0f} ms; "
-                     f"written in the background in {time.perf_counter() - started:.1f} s)")
+            said += (
+                f"\n  (the program was held {prepared.snapshot_seconds * 1000:.0f} ms; "
+                f"written in the background in {time.perf_counter() - started:.1f} s)"
+            )
         except Exception as exc:
             said = f"daifu: could not write a process checkpoint: {type(exc).__name__}: {exc}"
         print(said, file=sys.stderr, flush=True)

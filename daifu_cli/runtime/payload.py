@@ -134,7 +134,13 @@ def _recordable(serialization: Any) -> bool:
     if save is None or not hasattr(serialization, "_open_zipfile_writer"):
         return False
     names = list(inspect.signature(save).parameters)
-    return names[:5] == ["obj", "zip_file", "pickle_module", "pickle_protocol", "_disable_byteorder_record"]
+    return names[:5] == [
+        "obj",
+        "zip_file",
+        "pickle_module",
+        "pickle_protocol",
+        "_disable_byteorder_record",
+    ]
 
 
 def _write_zip(records: list[tuple[str, Any, int]], handle: Any) -> None:
@@ -162,7 +168,9 @@ def probe(obj: Any) -> None:
 
     class Probe(pickle.Pickler):
         def persistent_id(self, value: Any) -> Any:
-            if torch is not None and (isinstance(value, torch.storage.TypedStorage) or torch.is_storage(value)):
+            if torch is not None and (
+                isinstance(value, torch.storage.TypedStorage) or torch.is_storage(value)
+            ):
                 return id(value)
             return None
 
