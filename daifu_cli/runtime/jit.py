@@ -21,7 +21,7 @@ nothing could be saved, :class:`NotSaved` says why (the crash report and the log
 
 In a data-parallel job the surviving replicas hold the same parameters; a replica-based design
 (SWIFT, JIT's multi-GPU mode) would take the state from a healthy rank and undo a partially
-applied optimizer step. The hook point for that is :func:`checkpoint`'s caller in the session
+applied optimizer step. The hook point for that is :func:`view`'s caller in the session
 (``on intercept``): it receives the whole context.
 """
 
@@ -144,11 +144,6 @@ def write(payload: dict[str, Any], home: Path, label: str) -> Saved:
     # owner-only: it holds the model, and loading it runs pickle
     payload_file.snapshot(payload, copy=False).write(target)
     return Saved(target, time.perf_counter() - started, target.stat().st_size, list(payload["states"]))
-
-
-def checkpoint(ctx: Context, home: Path, label: str, named: frozenset[str] = frozenset()) -> Saved:
-    """Write the JIT checkpoint alone; raises :class:`NotSaved` when there is nothing to save."""
-    return write(view(ctx, named), home, label)
 
 
 def load_hint(saved: Saved) -> str:

@@ -5,8 +5,9 @@ optimizer's update, between two parameters), which is no state to resume from. S
 only asks for a *safe point*: the next statement boundary of the innermost vaccinated frame
 (a line event of that frame, traced only until then). There every frame above is at a call in
 progress and the innermost at the statement about to run: the same shape as a crash, written
-by the same code (``restart.save``). SIGUSR1 then goes on running; SIGTERM ends the process by
-the signal (status 143), as schedulers expect. If no safe point comes within the grace period
+by the same code (``restart.prepare``). SIGUSR1 then goes on running while its checkpoint is
+written in the background (:mod:`.background`); SIGTERM writes it and ends the process by the
+signal (status 143), as schedulers expect. If no safe point comes within the grace period
 (``DAIFU_GRACE``, default 30 s), the process ends without a checkpoint and says so.
 
 The handlers are installed by the shim only where the program left the default action, only
@@ -125,6 +126,7 @@ def _checkpoint(frame: FrameType) -> None:
     terminate = pending["terminate"]
     label = f"{name.lower()}-{int(time.time())}"
     if terminate:
+        pending["done"].set()  # the boundary came: the grace period is over
         background.wait()  # one being written in the background is finished first
     try:
         if terminate:  # written before the process ends
