@@ -102,7 +102,7 @@ def _daifu_resume_cell(case: dict[str, Any]) -> str:
     """Restore from daifu's process checkpoint, its lost work, size and write time; or why
     the crash left none."""
     if case.get("no_process_checkpoint"):
-        return "n/a: " + case["no_process_checkpoint"].split(" (")[0]
+        return "n/a: " + case["no_process_checkpoint"].split(" (")[0].split(": the ")[0]
     result = case["strategies"].get("daifu-resume")
     if not result:
         return "-"

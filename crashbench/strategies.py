@@ -326,7 +326,7 @@ def daifu_resume(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
     new process (its start-up, loading, rebuilding the frames)."""
     strategy = "daifu-resume"
     if case.recovery == "automatic":
-        return {"strategy": strategy, "not_applicable": "daifu recovers by itself and never waits: no checkpoint at a crash"}
+        return {"strategy": strategy, "not_applicable": "daifu recovers by itself and never waits: no process checkpoint at a crash"}
     src = case.materialize(work / "src")
     out = work / "vax"
     if out.exists():
@@ -359,6 +359,10 @@ def daifu_resume(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
     second = harness.Proc([sys.executable, "-m", "daifu_cli", "resume", saved["path"]], out, harness.base_env(case),
                           work / "logs" / "resume")
     finished = second.wait(cal.timeout)
+    refused = [line for line in second.err_lines() if line.startswith("daifu: cannot resume: ")]
+    if finished and second.returncode == 2 and refused:  # refused before the program ran anything
+        why = refused[-1].removeprefix("daifu: cannot resume: ")
+        return {"strategy": strategy, "not_applicable": f"its process checkpoint cannot be resumed: {why}"}
     restored = [e for e in harness.journal(out) if e.get("event") == "restored" and float(e["ts"]) >= t_fix_done]
     resumed_marks = timing.steps(second.err_lines())
     # Steps done again: none when the new process goes on from the failing statement (its
