@@ -185,3 +185,20 @@ def test_sigterm_while_a_background_write_runs_ends_with_both_checkpoints(tmp_pa
         )
     )
     assert out + resumed.stdout == plain.stdout
+
+
+def test_a_second_sigusr1_while_one_is_written_is_skipped_and_said(tmp_path: Path) -> None:
+    """Two requests at consecutive statements: the first one's 32 MB is still being written
+    at the second safe point, which writes nothing and says so; the run goes on."""
+    program = CHANGES_ITS_TENSOR.replace(
+        "            os.kill(os.getpid(), signal.SIGUSR1)",
+        "            os.kill(os.getpid(), signal.SIGUSR1)\n            os.kill(os.getpid(), signal.SIGUSR1)\n            step += 0",
+    )
+    run = Run(tmp_path, {"main.py": program}).start()
+    code, out, err = run.finish()
+    assert code == 0, err
+    assert "daifu: SIGUSR1: a checkpoint is still being written; this request is skipped" in err, (
+        err
+    )
+    assert len(list((run.out / ".daifu" / "jit").glob("*sigusr1*.json"))) == 1
+    assert out.count("step") == 40
