@@ -356,8 +356,9 @@ def daifu_resume(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
         t_fix_done = harness.patch(src, out)
     except RuntimeError as exc:
         return _failure(strategy, str(exc))
-    second = harness.Proc([sys.executable, "-m", "daifu_cli", "resume", saved["path"]], out, harness.base_env(case),
-                          work / "logs" / "resume")
+    # One fix, applied before: a crash of the resumed run ends it (no second wait).
+    second = harness.Proc([sys.executable, "-m", "daifu_cli", "resume", saved["path"]], out,
+                          harness.base_env(case, {"DAIFU_WAIT": "0"}), work / "logs" / "resume")
     finished = second.wait(cal.timeout)
     refused = [line for line in second.err_lines() if line.startswith("daifu: cannot resume: ")]
     if finished and second.returncode == 2 and refused:  # refused before the program ran anything

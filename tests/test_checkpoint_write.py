@@ -202,3 +202,47 @@ def test_a_second_sigusr1_while_one_is_written_is_skipped_and_said(tmp_path: Pat
     )
     assert len(list((run.out / ".daifu" / "jit").glob("*sigusr1*.json"))) == 1
     assert out.count("step") == 40
+
+
+BETWEEN_FORWARD_AND_BACKWARD = """
+import torch
+
+torch.manual_seed(0)
+
+
+def train():
+    net = torch.nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for step in range(4):
+        loss = net(torch.ones(3, 4)).pow(2).mean()
+        scale = 1.0 / (step - 2)
+        (loss * scale).backward()
+        opt.step()
+        opt.zero_grad()
+        print(step, round(net.weight.sum().item(), 6), flush=True)
+
+
+train()
+"""
+
+
+def test_a_loss_whose_backward_is_pending_is_named_and_never_silently_cut_off(
+    tmp_path: Path,
+) -> None:
+    """The crash comes between the forward pass and the backward: the loss's autograd graph
+    cannot be saved. Restored as a leaf, the backward would miss the model and the run would
+    go on with other weights, silently; it is restored detached, so the resumed backward
+    fails, and the checkpoint names it."""
+    run = Run(tmp_path, {"main.py": BETWEEN_FORWARD_AND_BACKWARD})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    meta = json.loads(checkpoint.read_text())
+    assert any(
+        item.startswith("loss (frame 0): its autograd graph cannot be saved")
+        for item in meta["lost"]
+    ), meta["lost"]
+    run.patch("1.0 / (step - 2)", "1.0 / (step - 2 or 1)")
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode != 0 and "does not require grad" in resumed.stderr, (
+        resumed.stdout,
+        resumed.stderr,
+    )

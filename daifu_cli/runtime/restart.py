@@ -227,7 +227,7 @@ def prepare(innermost: frames.Where, context: Context, script: bool, home: Path,
     # Its "rng" is this one (a superset of the JIT checkpoint's).
     content = {**(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
     started = time.perf_counter()
-    lost = _drop_unpicklable(content)
+    lost = _detach_graphs(content) + _drop_unpicklable(content)
     snapshot = payload.snapshot(content, copy=copy)
     folder = trust.private_dir(home / "jit")
     meta = {
@@ -283,6 +283,25 @@ def _set_rng_states(states: dict[str, Any]) -> None:
         torch.set_rng_state(states["torch"])
         if "cuda" in states and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _detach_graphs(content: dict[str, Any]) -> list[str]:
+    """Tensors that hang in an autograd graph (a loss computed but not yet backpropagated):
+    pickled as they are they would come back as leaves, and a backward through them would
+    silently miss the model. Saved detached (no gradient), so such a backward fails loudly;
+    named. (Values only read as data, a previous step's loss, come back the same.)"""
+    torch: Any = sys.modules.get("torch")
+    if torch is None:
+        return []
+    named: list[str] = []
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(content["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in content["globals"].items()]
+    for values, label in groups:
+        for name, value in values.items():
+            if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+                values[name] = value.detach()
+                named.append(f"{label.format(name)}: its autograd graph cannot be saved (restored detached: a backward through it fails)")
+    return named
 
 
 def _drop_unpicklable(content: dict[str, Any]) -> list[str]:
