@@ -393,7 +393,8 @@ def daifu_resume(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
         "restore": restore.as_dict(),
         "restore_s": restore.seconds,
         "total_s": restore.until_ready + (end - t_fix_done) if end else None,
-        "error": None if result["recovered"] else f"the resumed run failed: {second.tail()}",
+        # the exception first: the stderr's first lines are daifu's "restored ..." notes
+        "error": None if result["recovered"] else f"the resumed run failed: {second.tail(1)}\n{second.tail()}",
     }
 
 
