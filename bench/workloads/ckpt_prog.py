@@ -57,8 +57,8 @@ def train(hidden, layers, mode, steps):
         opt.step()
         if mode == "crash" and step == 1:
             say(
-                plain_save_s=plain_save(net, opt, "plain.pt"),
-                plain_bytes=os.path.getsize("plain.pt"),
+                plain_save_s=plain_save(net, opt, "plain-before.pt"),
+                plain_bytes=os.path.getsize("plain-before.pt"),
             )
             total = divide()
             say(resumed_total=total)
