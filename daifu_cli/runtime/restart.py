@@ -29,8 +29,6 @@ position is carried into the current code exactly as an in-process fix is
 from __future__ import annotations
 
 import ast
-import hashlib
-import io
 import json
 import os
 import pickle
@@ -39,16 +37,18 @@ import time
 import types
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import align, autograd, frames, loaders, logical, reentry, registry, resume, trust
+from . import align, autograd, frames, loaders, logical, payload, reentry, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
 if TYPE_CHECKING:
     from .session import Session
 
-FORMAT = "daifu-process-checkpoint/1"
+FORMAT = "daifu-process-checkpoint/2"
+#: Readable: format 1 checked its payload with a SHA-256 of all of it.
+FORMATS = (FORMAT, "daifu-process-checkpoint/1")
 
 
 class NotResumable(Exception):
@@ -148,17 +148,22 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
     }
 
 
-def save(session: Session, label: str) -> tuple[Path, list[str]]:
-    """Write the process checkpoint of *session*'s crash; returns the path of its ``.json``
-    and what could not be saved (``name: reason``)."""
+def save(session: Session, label: str, jit_view: dict[str, Any] | None = None) -> Written:
+    """Write the process checkpoint of *session*'s crash. *jit_view*: the just-in-time
+    checkpoint's state dicts and numbers (:func:`.jit.collect`), stored in the same payload
+    (then named ``.pt``): their tensors are the frames' tensors, so they are written once."""
     assert session.where is not None
     exc = session.exc
-    return _save(session.where, session.context, session.script, session.config.home, label, f"{type(exc).__name__}: {exc}")
+    exception = f"{type(exc).__name__}: {exc}"
+    return prepare(session.where, session.context, session.script, session.config.home, label, exception,
+                   jit_view=jit_view, copy=False).write()
 
 
-def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
+def prepare_running(frame: FrameType, label: str, *, copy: bool) -> Prepared:
     """The process checkpoint of a running program, at a statement boundary of *frame* (an
-    innermost vaccinated frame, about to run the statement at its current line)."""
+    innermost vaccinated frame, about to run the statement at its current line), taken now and
+    written by :meth:`Prepared.write` (*copy*: later, from another thread, while the program
+    runs on)."""
     from . import config as config_module
     from .context import capture
 
@@ -170,10 +175,43 @@ def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
     handled = sys.exc_info()[1]  # called from *frame*'s trace function: what it handles
     if _in_handler(entry_path=where.path) and handled is not None:
         context.set(resume.HANDLED, handled)  # a resumed `except ... as e` binds it again
-    return _save(where, context, script, config_module.load().home, label, None)
+    return prepare(where, context, script, config_module.load().home, label, None, copy=copy)
 
 
-def _save(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None) -> tuple[Path, list[str]]:
+class Written(NamedTuple):
+    path: Path  # the .json
+    lost: list[str]
+    payload: Path
+    seconds: float  # writing the payload, fsync included
+    size: int
+
+
+class Prepared:
+    """A process checkpoint taken (its payload serialized, :mod:`.payload`), not yet written."""
+
+    def __init__(self, stem: Path, suffix: str, snapshot: payload.Snapshot, meta: dict[str, Any], seconds: float) -> None:
+        self.stem = stem
+        self.payload_path = stem.with_suffix(suffix)
+        self.snapshot = snapshot
+        self.meta = meta
+        #: Serializing at the safe point (the program is blocked for this long).
+        self.snapshot_seconds = seconds
+
+    def write(self) -> Written:
+        """The payload first, the ``.json`` that describes it last: a checkpoint exists only
+        once whole."""
+        started = time.perf_counter()
+        check, size = self.snapshot.write(self.payload_path)
+        seconds = time.perf_counter() - started
+        meta = {**self.meta, "payload": self.payload_path.name, "payload_check": check,
+                "snapshot_ms": round(self.snapshot_seconds * 1000, 1), "write_ms": round(seconds * 1000, 1), "bytes": size}
+        target = self.stem.with_suffix(".json")
+        trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
+        return Written(target, meta["lost"], self.payload_path, seconds, size)
+
+
+def prepare(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None,
+            *, jit_view: dict[str, Any] | None = None, copy: bool) -> Prepared:
     from .context import capture
 
     outer, gaps = _outer_frames(innermost, home)
@@ -191,23 +229,20 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         for name in modules
         if name in sys.modules
     }
-    payload: dict[str, Any] = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
-    reentry.flush_files(payload["frames"])  # a new process appends to them after this
-    graphs = autograd.detach_graphs(_labelled(payload))
-    payload["grads"] = autograd.gradients([*payload["frames"], *payload["globals"].values()])
-    folder = trust.private_dir(home / "jit")
-    stem = _fresh(folder / f"{os.getpid()}-{label}")
-    payload_path = stem.with_suffix(".state")
+    # The JIT view's keys at the top level, beside the frames': ``jit.load`` and a plain
+    # ``torch.load(path)["states"]`` read the file as they read a JIT checkpoint of its own.
+    # Its "rng" is this one (a superset of the JIT checkpoint's).
+    content: dict[str, Any] = {
+        **(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states(),
+    }
+    reentry.flush_files(content["frames"])  # a new process appends to them after this
     started = time.perf_counter()
-    pickling = _pickle_module(payload)
-    try:
-        # usually everything pickles: written once
-        digest, size = _dump_to(payload_path, payload, pickling)
-        lost: list[str] = []
-    except Exception:
-        lost = _drop_unpicklable(payload, pickling)
-        digest, size = _dump_to(payload_path, payload, pickling)
-    lost += graphs
+    graphs = autograd.detach_graphs(_labelled(content))
+    content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()])
+    pickling = _pickle_module(content)
+    lost = _drop_unpicklable(content, pickling) + graphs
+    snapshot = payload.snapshot(content, copy=copy, pickling=pickling)
+    folder = trust.private_dir(home / "jit")
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -216,27 +251,22 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         "executable": sys.executable,
         "cwd": os.getcwd(),
         "output": str(home.parent.resolve()),
-        "payload": payload_path.name,
-        "payload_sha256": digest,
-        "serializer": "torch" if "torch" in sys.modules else "pickle",
+        "serializer": snapshot.serializer,
         "frames": [e["meta"] for e in entries],
         "sources": {name: record.source for name, record in modules.items()},
         "lost": lost,
         "gaps": gaps,
         "exception": exception,
-        "write_ms": round((time.perf_counter() - started) * 1000, 1),
-        "bytes": size,
     }
-    target = stem.with_suffix(".json")
-    trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
-    return target, lost
+    suffix = ".pt" if jit_view else ".state"
+    return Prepared(_fresh(folder / f"{os.getpid()}-{label}"), suffix, snapshot, meta, time.perf_counter() - started)
 
 
 def _fresh(stem: Path) -> Path:
     """*stem*, or a numbered variant no checkpoint uses: a new checkpoint never replaces one
     that stands (a write cut short would leave neither)."""
     candidate, number = stem, 1
-    while any(candidate.with_name(candidate.name + suffix).exists() for suffix in (".json", ".state")):
+    while any(candidate.with_name(candidate.name + suffix).exists() for suffix in (".json", *_PAYLOADS)):
         number += 1
         candidate = stem.with_name(f"{stem.name}-{number}")
     return candidate
@@ -278,11 +308,11 @@ def _set_rng_states(states: dict[str, Any]) -> None:
             torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def _pickle_module(payload: dict[str, Any]) -> Any:
+def _pickle_module(content: dict[str, Any]) -> Any:
     """``pickle`` with the reducers of :mod:`.loaders`: a loader iterator is saved as what
     reproduces the rest of its epoch (for ``torch.save``'s ``pickle_module``)."""
-    roots = [value for values in payload["frames"] for value in values.values()]
-    roots += [value for values in payload["globals"].values() for value in values.values()]
+    roots = [value for values in content["frames"] for value in values.values()]
+    roots += [value for values in content["globals"].values() for value in values.values()]
 
     class Pickler(pickle.Pickler):
         dispatch_table = loaders.dispatch_table(roots)
@@ -292,13 +322,19 @@ def _pickle_module(payload: dict[str, Any]) -> Any:
     return module
 
 
-def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
-    """Take out the values pickle refuses, naming each (after the whole payload failed)."""
+def _drop_unpicklable(content: dict[str, Any], pickling: Any) -> list[str]:
+    """Take out the values pickle refuses, naming each. Probed without tensor data (a failed
+    real write would cost a whole write): the whole first, value by value if that fails."""
+    try:
+        payload.probe(content, pickling)
+        return []
+    except Exception:
+        pass
     lost: list[str] = []
-    for values, label in _labelled(payload):
+    for values, label in _labelled(content):
         for name in list(values):
             try:
-                _dumps(values[name], pickling)
+                payload.probe(values[name], pickling)
             except loaders.CannotSave as exc:  # a loader iterator: say why, not just that
                 kind = type(values[name]).__name__
                 lost.append(f"{label.format(name)}: {kind} cannot be saved: {exc}")
@@ -312,71 +348,20 @@ def _drop_unpicklable(payload: dict[str, Any], pickling: Any) -> list[str]:
     return lost
 
 
-def _labelled(payload: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+def _labelled(content: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     """The payload's groups of values, each with how to name one of them (``{}``: its name)."""
-    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
-    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(content["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in content["globals"].items()]
     return groups
-
-
-def _dumps(obj: Any, pickling: Any) -> bytes:
-    torch: Any = sys.modules.get("torch")
-    buffer = io.BytesIO()
-    if torch is not None:
-        torch.save(obj, buffer, pickle_module=pickling)
-    else:
-        pickling.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buffer.getvalue()
-
-
-class _HashingWriter:
-    """A file that hashes what is written through it: the payload is serialized straight to
-    disk (no copy in memory) and its SHA-256 comes for free."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.digest.update(view)
-        self.size += len(view)
-        return self.handle.write(view)  # type: ignore[no-any-return]
-
-    def flush(self) -> None:
-        self.handle.flush()
-
-
-def _dump_to(target: Path, obj: Any, pickling: Any) -> tuple[str, int]:
-    """Serialize *obj* into *target* atomically (a ``.partial`` file until whole and synced);
-    its SHA-256 and size."""
-    tmp = target.with_name(f".{target.name}.partial")
-    fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            writer = _HashingWriter(handle)
-            torch: Any = sys.modules.get("torch")
-            if torch is not None:
-                torch.save(obj, writer, pickle_module=pickling)
-            else:
-                pickling.Pickler(writer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
-    return writer.digest.hexdigest(), writer.size
-
 
 
 # -- reading -----------------------------------------------------------------------------------
 
 
-def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict[str, Any], bytes]:
-    """The checkpoint's description and its payload bytes, checked: whole, daifu's, of this
-    output, and written by this user. Raises :class:`CannotRestore` with the reason."""
+def read(path: str | os.PathLike[str], output: Path | None = None, *, data: bool = True) -> tuple[dict[str, Any], Path]:
+    """The checkpoint's description and the path of its payload, checked: whole, daifu's, of
+    this output, and written by this user (*data*: every record against its CRC too, else
+    only the payload's directory). Raises :class:`CannotRestore` with the reason."""
     path = Path(path)
     unfinished = _unfinished(path)
     if unfinished is not None:
@@ -393,34 +378,43 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
         raise CannotRestore(f"cannot read {path}: {exc}") from None
     except ValueError:
         raise CannotRestore(f"{path} is not a daifu process checkpoint (not JSON)") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in FORMATS:
         raise CannotRestore(f"{path} is not a daifu process checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})")
     payload_path = path.with_name(str(meta.get("payload")))
-    try:
-        data = payload_path.read_bytes()
-    except OSError as exc:
-        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
-    if hashlib.sha256(data).hexdigest() != meta.get("payload_sha256"):
-        raise CannotRestore(f"its state file {payload_path} is incomplete or changed (SHA-256 differs); use an earlier checkpoint")
     refused = trust.untrusted_file(payload_path)
     if refused is not None:
         raise CannotRestore(f"refusing {payload_path}: {refused}")
+    # Format 1 hashed the whole payload.
+    check = meta.get("payload_check") or {"kind": payload.SHA256, "digest": meta.get("payload_sha256")}
+    if not data and check["kind"] == payload.ZIP_CRC:
+        check = {**check, "data": False}
+    try:
+        payload.verify(payload_path, check)
+    except payload.Damaged as why:
+        raise CannotRestore(f"its state file {payload_path} is incomplete or changed ({why}); use an earlier checkpoint") from None
+    except OSError as exc:
+        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
     if output is not None and Path(meta.get("output", "")).resolve() != output.resolve():
         raise CannotRestore(f"it belongs to the output {meta.get('output')}, not to {output}")
-    return meta, data
+    return meta, payload_path
+
+
+#: The suffixes of a payload: ``.pt`` where it holds a JIT checkpoint's view too.
+_PAYLOADS = (".state", ".pt")
 
 
 def _unfinished(path: Path) -> Path | None:
-    """The partial state file of a checkpoint that was being written when its process died
-    (SIGKILL, power): *path* is that file, its ``.state``, or the ``.json`` never written."""
-    if path.name.endswith(".state.partial"):
+    """The partial payload of a checkpoint that was being written when its process died
+    (SIGKILL, power): *path* is that file, its payload, or the ``.json`` never written."""
+    if path.name.endswith(tuple(f"{suffix}.partial" for suffix in _PAYLOADS)):
         return path
-    stem = path.name[:-len(".state")] if path.name.endswith(".state") else path.stem
+    stem = path.stem if path.suffix in (".json", *_PAYLOADS) else path.name
     if path.with_name(f"{stem}.json").exists():
         return None
-    for written in (path.with_name(f".{stem}.state.partial"), path.with_name(f"{stem}.state")):
-        if written.exists():  # the payload (whole or not), but not the description written last
-            return written
+    for suffix in _PAYLOADS:
+        for written in (path.with_name(f".{stem}{suffix}.partial"), path.with_name(f"{stem}{suffix}")):
+            if written.exists():  # the payload (whole or not), but not the description written last
+                return written
     return None
 
 
@@ -437,7 +431,7 @@ def arm(path: str) -> None:
 
     home = config_module.load().home
     try:
-        meta, data = read(path, home.parent)
+        meta, payload_path = read(path, home.parent)
     except CannotRestore as exc:
         _refuse(str(exc))
     if meta.get("gaps"):
@@ -445,7 +439,7 @@ def arm(path: str) -> None:
             "the saved functions were called through library code that would start over "
             f"instead of resuming ({'; '.join(meta['gaps'][:3])})"
         )
-    _plan = {"meta": meta, "data": data, "next": 0, "values": None, "restored_globals": set(), "path": path}
+    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path}
     for item in meta.get("lost", []):
         print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)
     import atexit
@@ -579,7 +573,7 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         _define(view, entry, frame.f_globals, module.path)
     if plan["values"] is None:
         try:
-            loaded = _loads(plan["data"], plan["meta"].get("serializer"))
+            loaded = payload.load(plan["payload"], plan["meta"].get("serializer"))
             loaders.finish()  # the loader iterators, at their saved positions
         except loaders.CannotSave as exc:
             raise CannotRestore(f"a data loader's position cannot be restored: {exc}") from None
@@ -675,14 +669,6 @@ def _define(view: logical.Function, entry: dict[str, Any], namespace: dict[str, 
     if nodes:
         code = compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec", dont_inherit=True)
         exec(code, namespace)
-
-
-def _loads(data: bytes, serializer: str | None) -> Any:
-    if serializer == "torch":
-        import torch
-
-        return torch.load(io.BytesIO(data), weights_only=False)
-    return pickle.loads(data)
 
 
 def _journal_restored(plan: dict[str, Any]) -> None:

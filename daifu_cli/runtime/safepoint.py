@@ -7,8 +7,9 @@ only asks for a *safe point*: the next statement boundary of the innermost vacci
 loop, when the loop comes back to its header (a loss built by the interrupted step holds an
 autograd graph, which no checkpoint can save) or leaves it. There every frame above is at a call in
 progress and the innermost at the statement about to run: the same shape as a crash, written
-by the same code (``restart.save``). SIGUSR1 then goes on running; SIGTERM ends the process by
-the signal (status 143), as schedulers expect. If no safe point comes within the grace period
+by the same code (``restart.prepare``). SIGUSR1 then goes on running while its checkpoint is
+written in the background (:mod:`.background`); SIGTERM writes it and ends the process by the
+signal (status 143), as schedulers expect. If no safe point comes within the grace period
 (``DAIFU_GRACE``, default 30 s), the process ends without a checkpoint and says so.
 
 The handlers are installed by the shim only where the program left the default action, only
@@ -193,22 +194,33 @@ def _checkpoint(frame: FrameType) -> None:
     assert pending is not None
     import time
 
-    from . import restart
+    from . import background, restart
 
     names = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}
     name = names.get(pending["signum"], "signal")
+    terminate = pending["terminate"]
+    # SIGTERM ends the process and Ctrl+C most likely does: written before going on
+    synchronous = terminate or pending["interrupt"]
+    label = f"{name.lower()}-{int(time.time())}"
+    if synchronous:
+        pending["done"].set()  # the boundary came: the grace period is over
+        background.wait()  # one being written in the background is finished first
     try:
-        path, lost = restart.save_running(frame, f"{name.lower()}-{int(time.time())}")
-        said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
-        said += "".join(f"\n  not saved: {item}" for item in lost[:8])
+        if synchronous:
+            said = _said(name, restart.prepare_running(frame, label, copy=False).write())
+        elif background.busy():
+            said = f"daifu: {name}: a checkpoint is still being written; this request is skipped"
+        else:  # taken here, written while the program runs on
+            background.start(restart.prepare_running(frame, label, copy=True), lambda written: _said(name, written))
+            said = ""
     except restart.NotResumable as why:
         said = f"daifu: {name}: no process checkpoint: {why}"
     except Exception as exc:  # the program must go on (or end) as it would without daifu
         said = f"daifu: {name}: could not save a process checkpoint: {type(exc).__name__}: {exc}"
     pending["done"].set()
-    terminate = pending["terminate"]
     _pending = None
-    print(said, file=sys.stderr, flush=True)
+    if said:
+        print(said, file=sys.stderr, flush=True)
     if terminate:
         from . import config as config_module
         from . import journal
@@ -226,3 +238,9 @@ def _deliver_interrupt() -> None:
     its trace function, it surfaces there); tracebacks show no frame of daifu's for it
     (``positions.DELIVERS``)."""
     raise KeyboardInterrupt
+
+
+def _said(name: str, written: Any) -> str:
+    path = written.path
+    said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
+    return said + "".join(f"\n  not saved: {item}" for item in written.lost[:8])

@@ -121,8 +121,7 @@ class Session:
         if decision is None:
             if not self.config.wait:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
-            self.jit_checkpoint()
-            self.process_checkpoint()
+            self.checkpoints()
             self.print_report()
             from .waiting import wait_for_fix
 
@@ -141,42 +140,60 @@ class Session:
         self.journal.state("running")
         return self.plan(decision)
 
-    def jit_checkpoint(self) -> None:
-        """Save the training state first, so even a run that is given up loses one step."""
+    def checkpoints(self) -> None:
+        """Before waiting: the JIT checkpoint (state dicts: even a run given up loses at most
+        the step) and the process checkpoint (every frame: ``daifu resume``), in one payload
+        when both can be written, so the tensors are written once."""
         self.saved: jit.Saved | None = None
         self.not_saved: str | None = None
+        self.process_saved: tuple[Path, list[str]] | None = None
         if not self.config.jit_checkpoint:
             return
         global _checkpoints
         _checkpoints += 1
+        label = str(_checkpoints)
         named = _global_names(self.where.root_frame.f_code) if self.where is not None else frozenset()
         self.framework_saved: tuple[str, Path] | None = None
-        self.framework_checkpoint(str(_checkpoints))
+        self.framework_checkpoint(label)
+        view: dict[str, Any] | None = None
         try:
-            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints), named)
+            view = jit.view(self.context, named)
+            view["label"] = label
         except jit.NotSaved as why:
             if "torch" in sys.modules:  # a program without torch has nothing to checkpoint
                 self.not_saved = str(why)
                 self.journal.event("jit-checkpoint", saved=False, reason=str(why))
+        except Exception as exc:
+            self.not_saved = f"{type(exc).__name__}: {exc}"
+            self.journal.event("jit-checkpoint", saved=False, reason=self.not_saved)
+        written = self.process_checkpoint(view)
+        if view is None:
             return
+        try:
+            if written is not None:
+                states = list(view["states"])
+                self.saved = jit.Saved(written.payload, written.seconds, written.size, states)
+            else:
+                self.saved = jit.write(view, self.config.home, label)
         except Exception as exc:
             self.not_saved = f"{type(exc).__name__}: {exc}"
             self.journal.event("jit-checkpoint", saved=False, reason=self.not_saved)
             return
         saved = self.saved
-        assert saved is not None
         self.journal.event(
             "jit-checkpoint", saved=True, path=str(saved.path), ms=round(saved.seconds * 1000, 1),
-            bytes=saved.size, states=saved.states,
+            bytes=saved.size, states=saved.states, **({"shared_with": str(written.path)} if written else {}),
         )
 
-    def process_checkpoint(self) -> None:
+    def process_checkpoint(self, jit_view: dict[str, Any] | None = None) -> Any:
         """Save every vaccinated frame of the stack, so a new process can resume at the failing
-        statement (``daifu resume``) if this one ends: given up, killed, preempted."""
+        statement (``daifu resume``) if this one ends: given up, killed, preempted. With
+        *jit_view*, the JIT checkpoint goes into the same payload. Returns what was written
+        (:class:`.restart.Written`), or ``None``."""
         earlier = getattr(self, "process_saved", None)
-        self.process_saved: tuple[Path, list[str]] | None = None
+        self.process_saved = None
         if not self.config.jit_checkpoint:
-            return
+            return None
         from . import restart
 
         # Each one under its own name: a later one (the console's `checkpoint`, after snippets
@@ -184,19 +201,20 @@ class Session:
         self.process_checkpoints = getattr(self, "process_checkpoints", 0) + 1
         label = str(_checkpoints) if self.process_checkpoints == 1 else f"{_checkpoints}-{self.process_checkpoints}"
         try:
-            self.process_saved = restart.save(self, label)
+            written = restart.save(self, label, jit_view)
         except restart.NotResumable as why:
             self.process_not_saved = str(why)
             self.journal.event("process-checkpoint", saved=False, reason=str(why))
-            return
+            return None
         except Exception as exc:
             self.say(f"daifu: could not save a process checkpoint: {type(exc).__name__}: {exc}")
             self.process_saved = earlier  # the last good one still stands
-            return
-        if self.process_saved is not None:
-            self.changed_state = False
-            path, lost = self.process_saved
-            self.journal.event("process-checkpoint", path=str(path), lost=lost)
+            return None
+        self.process_saved = (written.path, written.lost)
+        self.changed_state = False
+        self.journal.event("process-checkpoint", path=str(written.path), lost=written.lost,
+                           ms=round(written.seconds * 1000, 1), bytes=written.size)
+        return written
 
     def touched(self) -> None:
         """The console or a snippet ran code with the crashed function's variables: the state
