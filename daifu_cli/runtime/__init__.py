@@ -15,6 +15,7 @@ import sys as _sys
 from .positions import install as _install_positions
 from .protocols import MARK as _MARK
 from .protocols import verdict as _protocol_verdict
+from .signals import Hold as _Hold
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
 __all__ = [
@@ -68,6 +69,10 @@ def vaccinated_module(name: str) -> None:
         from .safepoint import install
 
         install()  # SIGUSR1 and SIGTERM: a process checkpoint at the next statement boundary
+        if "TORCHELASTIC_RUN_ID" in os.environ:  # a torchrun worker: join the job channel
+            from .job import start
+
+            start()
 
 
 def crash(exc: BaseException) -> object:
@@ -76,6 +81,10 @@ def crash(exc: BaseException) -> object:
     Only ``Exception`` instances that nothing would handle are intercepted; interrupts, exits
     and the iteration and generator protocols always pass.
     """
+    if type(exc) is _Hold:  # another rank crashed: hold here (daifu raised it, daifu takes it)
+        from .barrier import hold
+
+        return hold(exc, _sys._getframe(1))
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
         return None
     frame = _sys._getframe(1)
