@@ -481,13 +481,26 @@ def _gone_ranks(channel: Channel | None) -> list[int]:
             return gone
         if info is None or info.get("host") != here:
             continue
-        try:
-            os.kill(int(info["pid"]), 0)
-        except ProcessLookupError:
+        if not _alive(int(info.get("pid", 0))):
             gone.append(rank)
-        except (OSError, ValueError, KeyError):
-            continue
+    if not gone and channel.world == 2:
+        gone.append(1 - channel.rank)  # the only peer there is
     return gone
+
+
+def _alive(pid: int) -> bool:
+    """Whether *pid* runs (a killed worker stays a zombie until its launcher reaps it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _first_line(text: str) -> str:

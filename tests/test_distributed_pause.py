@@ -1,0 +1,128 @@
+"""Distributed jobs under a real torchrun (2 gloo ranks, CPU): a lost rank is not a transient
+fault, and a crash on one rank pauses the whole job until one fix reaches every rank.
+
+Every subprocess runs under a timeout; every wait of the test has a bound.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import requires_torch
+from recovery import Run
+
+pytestmark = [pytest.mark.slow, requires_torch]
+
+#: A DDP job that reports its pid and trains until told how many steps it may take.
+LONG = """
+    import datetime
+    import os
+    import sys
+    import time
+
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+    from torch.nn.parallel import DistributedDataParallel
+
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+    rank = dist.get_rank()
+    torch.manual_seed(0)
+    model = DistributedDataParallel(nn.Linear(4, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    restarts = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    sys.stdout.write(f"rank {rank} pid {os.getpid()} attempt {restarts}\\n")
+    sys.stdout.flush()
+
+    for step in range(STEPS):
+        x = torch.randn(8, 4)
+        loss = ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        time.sleep(0.005)
+
+    sys.stdout.write(f"rank {rank} done attempt {restarts}\\n")
+    sys.stdout.flush()
+    dist.destroy_process_group()
+"""
+
+
+def torchrun(*options: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *options, "main.py"]
+
+
+def read_pids(process: subprocess.Popen[str], count: int, timeout: float) -> dict[int, int]:
+    """rank -> pid, from the first *count* 'rank R pid P' lines of the job's stdout."""
+    assert process.stdout is not None
+    pids: dict[int, int] = {}
+    deadline = time.monotonic() + timeout
+    while len(pids) < count:
+        assert time.monotonic() < deadline, "the ranks never started"
+        line = process.stdout.readline()
+        assert line, f"the job ended before its ranks started: {process.communicate(timeout=30)}"
+        words = line.split()
+        if line.startswith("rank ") and words[2] == "pid":
+            pids[int(words[1])] = int(words[3])
+    return pids
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_path: Path) -> None:
+    """kill -9 of rank 1: rank 0 says rank 1 was lost (no transient retry), writes its process
+    checkpoint and ends non-zero within a bound, so torchrun's --max-restarts restarts both
+    workers and the job finishes. (A long monitor interval: the agent does not end rank 0
+    itself first, as the agent of another node would not.)"""
+    # The first attempt trains until killed; the restarted one takes 20 steps and ends.
+    run = Run(tmp_path, {"main.py": LONG.replace("STEPS", "100000 if restarts == '0' else 20")})
+    process = subprocess.Popen(
+        torchrun("--max-restarts=1", "--monitor-interval=5"), cwd=run.out, env=run.env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        pids = read_pids(process, 2, timeout=120)
+        time.sleep(1.0)  # well into training
+        killed_at = time.time()
+        os.kill(pids[1], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not gone(pids[0]):
+            assert time.monotonic() < deadline, "rank 0 did not end within 30 s of losing rank 1"
+            time.sleep(0.05)
+        ended_after = time.time() - killed_at
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    lost = [e for e in run.events() if e["event"] == "lost-rank"]
+    assert len(lost) == 1, err
+    assert lost[0]["pid"] == pids[0] and lost[0]["rank"] == 0
+    assert lost[0]["reason"].startswith("rank 1 was lost ("), lost[0]
+    assert "rank 0: rank 1 was lost" in err
+    assert "daifu: transient" not in err
+    assert not [e for e in run.events() if e["event"] == "policy"]
+    checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == pids[0]]
+    assert checkpoints and Path(checkpoints[0]["path"]).is_file()
+    ended = next(s for s in run.states() if s["pid"] == pids[0])
+    assert ended["status"] == "ended" and ended["how"].startswith("left the job: rank 1 was lost")
+    detection = lost[0]["ts"] - killed_at
+    print(f"lost rank detected {detection * 1000:.0f} ms after kill -9; rank 0 gone after {ended_after:.2f} s")
+    assert detection < 5.0
+    # rank 0 ended non-zero, so torchrun restarted both workers, and the job finished
+    assert process.returncode == 0, err[-3000:]
+    assert sorted(line for line in out.splitlines() if " done " in line) == [
+        "rank 0 done attempt 1", "rank 1 done attempt 1"
+    ]
