@@ -202,10 +202,15 @@ def _run_state(channel: Channel, pausing: bool) -> None:
         journal.Journal(home).state("running", rank=channel.rank, world=channel.world)
         return
     crash = channel.others_crashed()[0]
-    journal.Journal(home).state(
-        "pausing", rank=channel.rank, world=channel.world,
-        crashed_rank=crash.get("rank"), crashed_at=f"{crash.get('file')}:{crash.get('line')}",
-    )
+    fields = {"rank": channel.rank, "world": channel.world, "crashed": crash_text(channel.others_crashed())}
+    journal.Journal(home).event("pause", crashed_rank=crash.get("rank"), **fields)
+    journal.Journal(home).state("pausing", **fields)
+
+
+def crash_text(crashes: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"rank {c.get('rank')} crashed at {c.get('file')}:{c.get('line')} ({c.get('exception')})" for c in crashes
+    ) or "another rank crashed"
 
 
 # -- holding at a statement boundary ---------------------------------------------------------

@@ -196,15 +196,13 @@ class Session:
         )
         self.location = {"file": where_text, "line": line, "function": self.qualname}
         crashes = getattr(exc, "crashes", [])
-        elsewhere = "; ".join(
-            f"rank {c.get('rank')} crashed at {c.get('file')}:{c.get('line')} ({c.get('exception')})" for c in crashes
-        ) or "another rank crashed"
+        elsewhere = job.crash_text(crashes)
         self.held_for = elsewhere
         self.journal.event("hold", crashed=crashes, **self.location, **job.describe())
         self.jit_checkpoint()
         self.process_checkpoint()
         self.say(
-            f"daifu: rank {job.rank()} holds before {self.qualname}() at {where_text}:{line} (pid {self.journal.pid}): "
+            f"daifu: rank {job.rank()} holds in {self.qualname}() at {where_text}:{line} (pid {self.journal.pid}): "
             f"{elsewhere}; it goes on when the fix lands there"
         )
         from .waiting import wait_for_fix
