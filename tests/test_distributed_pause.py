@@ -73,6 +73,24 @@ def read_pids(process: subprocess.Popen[str], count: int, timeout: float) -> dic
     return pids
 
 
+def start_job(command: list[str], run: Run) -> subprocess.Popen[str]:
+    """torchrun in a session of its own, so :func:`end_job` can end its workers too."""
+    return subprocess.Popen(
+        command, cwd=run.out, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+
+
+def end_job(process: subprocess.Popen[str]) -> None:
+    """After a failure: kill torchrun and its workers (a worker killed without its agent would
+    hold the pipes open, and wait for a fix forever)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate(timeout=30)
+
+
 def gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -88,10 +106,7 @@ def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_p
     itself first, as the agent of another node would not.)"""
     # The first attempt trains until killed; the restarted one takes 20 steps and ends.
     run = Run(tmp_path, {"main.py": LONG.replace("STEPS", "100000 if restarts == '0' else 20")})
-    process = subprocess.Popen(
-        torchrun("--max-restarts=1", "--monitor-interval=5"), cwd=run.out, env=run.env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    process = start_job(torchrun("--max-restarts=1", "--monitor-interval=5"), run)
     try:
         pids = read_pids(process, 2, timeout=120)
         time.sleep(1.0)  # well into training
@@ -104,9 +119,8 @@ def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_p
         ended_after = time.time() - killed_at
         out, err = process.communicate(timeout=120)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        if process.returncode is None:
+            end_job(process)
     lost = [e for e in run.events() if e["event"] == "lost-rank"]
     assert len(lost) == 1, err
     assert lost[0]["pid"] == pids[0] and lost[0]["rank"] == 0
@@ -201,7 +215,7 @@ def reference(folder: Path) -> subprocess.CompletedProcess[str]:
 
 def test_a_crash_on_one_rank_holds_the_other_and_one_fix_resumes_both(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": ONE_RANK_BUG})
-    process = subprocess.Popen(TORCHRUN, cwd=run.out, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_job(TORCHRUN, run)
     try:
         held, crashed = wait_for_states(run, process, ["holding", "waiting"])
         assert crashed["exception"] == "NameError" and crashed["line"] == 35
@@ -215,9 +229,8 @@ def test_a_crash_on_one_rank_holds_the_other_and_one_fix_resumes_both(tmp_path: 
         run.patch("normalized = loss.item() / scale", "normalized = loss.item() / 2.0")
         out, err = process.communicate(timeout=180)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        if process.returncode is None:
+            end_job(process)
     assert process.returncode == 0, err
     events = run.events()
     crash = next(e for e in events if e["event"] == "crash")
@@ -230,3 +243,31 @@ def test_a_crash_on_one_rank_holds_the_other_and_one_fix_resumes_both(tmp_path: 
     fixed = reference(run.src)  # the source holds the fix now
     assert fixed.returncode == 0, fixed.stderr
     assert sorted(out.splitlines()) == sorted(fixed.stdout.splitlines())
+
+
+def test_giving_up_on_the_crashed_rank_ends_every_rank(tmp_path: Path) -> None:
+    """`daifu.give_up()` on rank 1 (a snippet: the holding rank does not run it): rank 1's
+    NameError propagates, rank 0 ends after its checkpoint, torchrun ends, all within bounds."""
+    run = Run(tmp_path, {"main.py": ONE_RANK_BUG})
+    process = start_job(TORCHRUN, run)
+    try:
+        held, crashed = wait_for_states(run, process, ["holding", "waiting"])
+        run.snippet("daifu.give_up()\n")
+        given_up = time.monotonic()
+        out, err = process.communicate(timeout=60)
+        took = time.monotonic() - given_up
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    print(f"the job ended {took:.2f} s after the give-up")
+    assert process.returncode != 0
+    ends = {s["rank"]: s for s in run.states() if "rank" in s}
+    assert ends[0]["status"] == "ended", ends
+    assert ends[0]["how"] == "ended with the job (rank 1 gave up its crash (given up))"
+    assert ends[1]["status"] == "ended" and ends[1]["how"] == "uncaught NameError (given up)"
+    assert "daifu: rank 1 gave up its crash (given up); this rank ends too" in err
+    assert "NameError: name 'scale' is not defined" in err
+    assert [e["pid"] for e in run.events() if e["event"] == "action"] == [crashed["pid"]]
+    checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == held["pid"]]
+    assert checkpoints and Path(checkpoints[0]["path"]).is_file()
+    assert " final " not in out
