@@ -125,7 +125,7 @@ def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_p
     assert len(lost) == 1, err
     assert lost[0]["pid"] == pids[0] and lost[0]["rank"] == 0
     assert lost[0]["reason"].startswith("rank 1 was lost ("), lost[0]
-    assert "rank 0: rank 1 was lost" in err
+    assert "rank 0: rank 1 was lost" in err and "rank 0 leaves the job" in err
     assert "daifu: transient" not in err
     assert not [e for e in run.events() if e["event"] == "policy"]
     checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == pids[0]]
@@ -270,4 +270,34 @@ def test_giving_up_on_the_crashed_rank_ends_every_rank(tmp_path: Path) -> None:
     assert [e["pid"] for e in run.events() if e["event"] == "action"] == [crashed["pid"]]
     checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == held["pid"]]
     assert checkpoints and Path(checkpoints[0]["path"]).is_file()
+    assert " final " not in out
+
+
+def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_hangs(tmp_path: Path) -> None:
+    """Without the pause between steps, rank 0 is inside the next step's all-reduce when rank
+    1 crashes: it cannot stop there. When the process group's timeout (4 s) ends that
+    collective before a fix came, gloo has closed the pair: rank 0 says why, checkpoints and
+    leaves; rank 1, waiting for its fix, ends with the job. Both within bounds."""
+    program = ONE_RANK_BUG.replace("timedelta(seconds=120)", "timedelta(seconds=4)").replace("        time.sleep(0.3)\n", "")
+    assert "sleep" not in program.split("for step")[1]
+    run = Run(tmp_path, {"main.py": program})
+    process = start_job(TORCHRUN, run)
+    try:
+        pausing, waiting = wait_for_states(run, process, ["pausing", "waiting"])
+        shown = subprocess.run(
+            [sys.executable, "-m", "daifu_cli", "status", str(run.out), "--events", "0"],
+            capture_output=True, text=True, timeout=60,
+        ).stdout
+        assert "rank 0 of 2, pid" in shown and "asked to hold, still inside a call" in shown, shown
+        out, err = process.communicate(timeout=90)
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    assert process.returncode != 0
+    lost = [e for e in run.events() if e["event"] == "lost-rank"]
+    assert [e["rank"] for e in lost] == [0], lost
+    assert lost[0]["reason"].startswith("its collective timed out while rank 1 waited for a fix")
+    ends = {s["rank"]: s for s in run.states()}
+    assert ends[0]["how"].startswith("left the job: its collective timed out")
+    assert ends[1]["how"].startswith("ended with the job (rank 0 left the job: its collective timed out")
     assert " final " not in out

@@ -217,7 +217,7 @@ class Session:
         rank = job.rank()
         me = f"rank {rank}" if rank is not None else "this rank"
         self.journal.event("lost-rank", reason=why, exception=type(exc).__name__, **self.location, **job.describe())
-        self.say(f"daifu: {me}: {why}; not a transient fault: {me} cannot go on without it")
+        self.say(f"daifu: {me}: {why}; no retry can help (not a transient fault): {me} leaves the job")
         self.jit_checkpoint()
         self.process_checkpoint()
         job.gave_up(f"left the job: {why}")
