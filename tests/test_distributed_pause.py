@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import requires_torch
@@ -55,7 +56,15 @@ LONG = """
 
 
 def torchrun(*options: str) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *options, "main.py"]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        *options,
+        "main.py",
+    ]
 
 
 def read_pids(process: subprocess.Popen[str], count: int, timeout: float) -> dict[int, int]:
@@ -76,7 +85,12 @@ def read_pids(process: subprocess.Popen[str], count: int, timeout: float) -> dic
 def start_job(command: list[str], run: Run) -> subprocess.Popen[str]:
     """torchrun in a session of its own, so :func:`end_job` can end its workers too."""
     return subprocess.Popen(
-        command, cwd=run.out, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        command,
+        cwd=run.out,
+        env=run.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
 
@@ -128,17 +142,22 @@ def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_p
     assert "rank 0: rank 1 was lost" in err and "rank 0 leaves the job" in err
     assert "daifu: transient" not in err
     assert not [e for e in run.events() if e["event"] == "policy"]
-    checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == pids[0]]
+    checkpoints = [
+        e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == pids[0]
+    ]
     assert checkpoints and Path(checkpoints[0]["path"]).is_file()
     ended = next(s for s in run.states() if s["pid"] == pids[0])
     assert ended["status"] == "ended" and ended["how"].startswith("left the job: rank 1 was lost")
     detection = lost[0]["ts"] - killed_at
-    print(f"lost rank detected {detection * 1000:.0f} ms after kill -9; rank 0 gone after {ended_after:.2f} s")
+    print(
+        f"lost rank detected {detection * 1000:.0f} ms after kill -9; rank 0 gone after {ended_after:.2f} s"
+    )
     assert detection < 5.0
     # rank 0 ended non-zero, so torchrun restarted both workers, and the job finished
     assert process.returncode == 0, err[-3000:]
     assert sorted(line for line in out.splitlines() if " done " in line) == [
-        "rank 0 done attempt 1", "rank 1 done attempt 1"
+        "rank 0 done attempt 1",
+        "rank 1 done attempt 1",
     ]
 
 
@@ -191,7 +210,9 @@ ONE_RANK_BUG = """
 TORCHRUN = torchrun()
 
 
-def wait_for_states(run: Run, process: subprocess.Popen[str], wanted: list[str], timeout: float = 120) -> list[dict]:  # type: ignore[type-arg]
+def wait_for_states(
+    run: Run, process: subprocess.Popen[str], wanted: list[str], timeout: float = 120
+) -> list[dict[str, Any]]:
     """The run files once the ranks' states are *wanted* (in rank order)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -222,9 +243,15 @@ def test_a_crash_on_one_rank_holds_the_other_and_one_fix_resumes_both(tmp_path: 
         assert held["line"] == 28 and "rank 1 crashed at" in held["crashed"]  # the loop's next step
         shown = subprocess.run(
             [sys.executable, "-m", "daifu_cli", "status", str(run.out), "--events", "0"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stdout
-        assert "rank 0 of 2, pid" in shown and "holding since" in shown and "main.py:28 in <module>()" in shown
+        assert (
+            "rank 0 of 2, pid" in shown
+            and "holding since" in shown
+            and "main.py:28 in <module>()" in shown
+        )
         assert "rank 1 of 2, pid" in shown and "NameError at ../src/main.py:35" in shown
         run.patch("normalized = loss.item() / scale", "normalized = loss.item() / 2.0")
         out, err = process.communicate(timeout=180)
@@ -268,28 +295,36 @@ def test_giving_up_on_the_crashed_rank_ends_every_rank(tmp_path: Path) -> None:
     assert "daifu: rank 1 gave up its crash (given up); this rank ends too" in err
     assert "NameError: name 'scale' is not defined" in err
     assert [e["pid"] for e in run.events() if e["event"] == "action"] == [crashed["pid"]]
-    checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == held["pid"]]
+    checkpoints = [
+        e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == held["pid"]
+    ]
     assert checkpoints and Path(checkpoints[0]["path"]).is_file()
     assert " final " not in out
 
 
-def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_hangs(tmp_path: Path) -> None:
+def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_hangs(
+    tmp_path: Path,
+) -> None:
     """Without the pause between steps, rank 0 is inside the next step's all-reduce when rank
     1 crashes: it cannot stop there. When the process group's timeout (4 s) ends that
     collective before a fix came, gloo has closed the pair: rank 0 says why, checkpoints and
     leaves; rank 1, waiting for its fix, ends with the job. Both within bounds."""
-    program = ONE_RANK_BUG.replace("timedelta(seconds=120)", "timedelta(seconds=4)").replace("        time.sleep(0.3)\n", "")
+    program = ONE_RANK_BUG.replace("timedelta(seconds=120)", "timedelta(seconds=4)").replace(
+        "        time.sleep(0.3)\n", ""
+    )
     assert "sleep" not in program.split("for step")[1]
     run = Run(tmp_path, {"main.py": program})
     process = start_job(TORCHRUN, run)
     try:
-        pausing, waiting = wait_for_states(run, process, ["pausing", "waiting"])
+        wait_for_states(run, process, ["pausing", "waiting"])
         shown = subprocess.run(
             [sys.executable, "-m", "daifu_cli", "status", str(run.out), "--events", "0"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stdout
         assert "rank 0 of 2, pid" in shown and "asked to hold, still inside a call" in shown, shown
-        out, err = process.communicate(timeout=90)
+        out, _ = process.communicate(timeout=90)
     finally:
         if process.returncode is None:
             end_job(process)
@@ -299,5 +334,7 @@ def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_
     assert lost[0]["reason"].startswith("its collective timed out while rank 1 waited for a fix")
     ends = {s["rank"]: s for s in run.states()}
     assert ends[0]["how"].startswith("left the job: its collective timed out")
-    assert ends[1]["how"].startswith("ended with the job (rank 0 left the job: its collective timed out")
+    assert ends[1]["how"].startswith(
+        "ended with the job (rank 0 left the job: its collective timed out"
+    )
     assert " final " not in out

@@ -22,6 +22,9 @@ Nothing here imports the crash session: the session calls :func:`crashed`, :func
 
 from __future__ import annotations
 
+# The C module: ``signal`` imports ``enum``, which may be a vaccinated module being imported
+# right now (the standard library vaccinated), and this runs at a vaccinated module's start.
+import _signal  # type: ignore[import-not-found]
 import json
 import os
 import re
@@ -40,7 +43,7 @@ POLL = 0.1
 #: The signal the watcher uses to run the hold request in the main thread (a real-time one:
 #: no program or library we know uses it). Delivered with ``_thread.interrupt_main`` where
 #: Python has it (3.10+), which only sets a flag: no system call of the program is interrupted.
-HOLD_SIGNAL = getattr(__import__("_signal"), "SIGRTMIN", 34) + 6
+HOLD_SIGNAL: int = getattr(_signal, "SIGRTMIN", 34) + 6
 
 _channel: Channel | None = None
 
@@ -72,7 +75,10 @@ class Channel:
 
         try:
             self.store = dist.TCPStore(
-                self.host, self.port, is_master=False, timeout=datetime.timedelta(seconds=10),
+                self.host,
+                self.port,
+                is_master=False,
+                timeout=datetime.timedelta(seconds=10),
                 wait_for_workers=False,
             )
             self.set(f"rank/{self.rank}", {"pid": os.getpid(), "host": socket.gethostname()})
@@ -133,10 +139,10 @@ def start() -> None:
         return
     if world < 2:
         return
-    prefix = f"daifu/{env.get('TORCHELASTIC_RUN_ID', '')}/{env.get('TORCHELASTIC_RESTART_COUNT', '0')}/"
+    prefix = (
+        f"daifu/{env.get('TORCHELASTIC_RUN_ID', '')}/{env.get('TORCHELASTIC_RESTART_COUNT', '0')}/"
+    )
     _channel = Channel(rank, world, host, port, prefix)
-    import _signal
-
     try:
         if _signal.getsignal(HOLD_SIGNAL) == _signal.SIG_DFL:
             _signal.signal(HOLD_SIGNAL, _on_hold_signal)
@@ -184,10 +190,8 @@ def _request_hold() -> None:
     try:
         import _thread
 
-        _thread.interrupt_main(HOLD_SIGNAL)  # type: ignore[call-arg]
+        _thread.interrupt_main(HOLD_SIGNAL)  # type: ignore[arg-type,call-arg,unused-ignore]
     except TypeError:  # Python 3.9: no signal argument
-        import _signal
-
         _signal.pthread_kill(threading.main_thread().ident, HOLD_SIGNAL)  # type: ignore[arg-type]
 
 
@@ -202,15 +206,23 @@ def _run_state(channel: Channel, pausing: bool) -> None:
         journal.Journal(home).state("running", rank=channel.rank, world=channel.world)
         return
     crash = channel.others_crashed()[0]
-    fields = {"rank": channel.rank, "world": channel.world, "crashed": crash_text(channel.others_crashed())}
+    fields = {
+        "rank": channel.rank,
+        "world": channel.world,
+        "crashed": crash_text(channel.others_crashed()),
+    }
     journal.Journal(home).event("pause", crashed_rank=crash.get("rank"), **fields)
     journal.Journal(home).state("pausing", **fields)
 
 
 def crash_text(crashes: list[dict[str, Any]]) -> str:
-    return "; ".join(
-        f"rank {c.get('rank')} crashed at {c.get('file')}:{c.get('line')} ({c.get('exception')})" for c in crashes
-    ) or "another rank crashed"
+    return (
+        "; ".join(
+            f"rank {c.get('rank')} crashed at {c.get('file')}:{c.get('line')} ({c.get('exception')})"
+            for c in crashes
+        )
+        or "another rank crashed"
+    )
 
 
 # -- holding at a statement boundary ---------------------------------------------------------
@@ -220,7 +232,12 @@ _armed: FrameType | None = None
 
 def _on_hold_signal(signum: int, frame: FrameType | None) -> None:
     channel = _channel
-    if channel is None or os.getpid() != channel.pid or not channel.paused or channel.role is not None:
+    if (
+        channel is None
+        or os.getpid() != channel.pid
+        or not channel.paused
+        or channel.role is not None
+    ):
         return
     if _armed is not None:
         return
@@ -320,9 +337,16 @@ def crashed(location: dict[str, Any], exception: BaseException) -> int:
     _drop_request()
     site = f"{location.get('file')}:{location.get('line')}:{type(exception).__name__}"
     record = {
-        "rank": channel.rank, "pid": os.getpid(), "host": socket.gethostname(), "open": True,
-        "file": location.get("file"), "line": location.get("line"), "function": location.get("function"),
-        "exception": type(exception).__name__, "message": str(exception)[:300], "since": time.time(),
+        "rank": channel.rank,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "open": True,
+        "file": location.get("file"),
+        "line": location.get("line"),
+        "function": location.get("function"),
+        "exception": type(exception).__name__,
+        "message": str(exception)[:300],
+        "since": time.time(),
     }
     try:
         channel.set(f"crash/{channel.rank}", record)
@@ -373,7 +397,11 @@ def end_within(seconds: float) -> None:
 
     def deadline() -> None:
         time.sleep(seconds)
-        print(f"daifu: the process did not end within {seconds:.0f} s; ending it now", file=sys.stderr, flush=True)
+        print(
+            f"daifu: the process did not end within {seconds:.0f} s; ending it now",
+            file=sys.stderr,
+            flush=True,
+        )
         os._exit(1)
 
     threading.Thread(target=deadline, name="daifu-end", daemon=True).start()
@@ -449,8 +477,10 @@ def lost_rank(exc: BaseException) -> str | None:
         return None
     names = {cls.__name__ for cls in type(exc).__mro__}
     text = str(exc)
-    distributed = bool(names & {"DistBackendError", "DistNetworkError"}) or "gloo" in text or "NCCL" in text
-    if not distributed or _PEER_GONE.search(text) is None and "DistBackendError" not in names:
+    distributed = (
+        bool(names & {"DistBackendError", "DistNetworkError"}) or "gloo" in text or "NCCL" in text
+    )
+    if not distributed or (_PEER_GONE.search(text) is None and "DistBackendError" not in names):
         return None
     channel = _channel
     if channel is not None and channel.store is not None:
@@ -464,8 +494,10 @@ def lost_rank(exc: BaseException) -> str | None:
         if channel.paused and ("imed out" in text or "imeout" in text):
             crash = channel.others_crashed()[:1]
             who = f"rank {crash[0].get('rank')}" if crash else "another rank"
-            return (f"its collective timed out while {who} waited for a fix (the process group's timeout: "
-                    "a rank inside a collective cannot be held longer on gloo)")
+            return (
+                f"its collective timed out while {who} waited for a fix (the process group's timeout: "
+                "a rank inside a collective cannot be held longer on gloo)"
+            )
     gone = _gone_ranks(channel)
     who = ", ".join(f"rank {r}" for r in gone) if gone else "a peer rank"
     return f"{who} {'were' if len(gone) > 1 else 'was'} lost ({_first_line(text)})"
@@ -475,7 +507,7 @@ def _gone_ranks(channel: Channel | None) -> list[int]:
     """The ranks whose processes are gone, among those of this host (others cannot be told)."""
     if channel is None or channel.store is None:
         return []
-    gone = []
+    gone: list[int] = []
     here = socket.gethostname()
     for rank in range(channel.world):
         if rank == channel.rank:
