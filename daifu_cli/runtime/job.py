@@ -181,7 +181,9 @@ def _watch(channel: Channel) -> None:
                 _request_hold()
         elif channel.hold_requested and not channel.paused:
             channel.hold_requested = 0.0
-            if channel.role is None:  # asked to hold, but the pause ended before it could
+            if (
+                channel.role is None and channel.ended is None
+            ):  # the pause ended before it could hold
                 _run_state(channel, pausing=False)
         time.sleep(POLL)
 
@@ -312,17 +314,26 @@ def _boundary(frame: FrameType) -> Any:
 # -- what the session tells the job ----------------------------------------------------------
 
 
+def _mine() -> Channel | None:
+    """The channel, in the process that opened it (a forked DataLoader worker inherits the
+    object and a copy of its connection, which it must never use)."""
+    channel = _channel
+    return channel if channel is not None and channel.pid == os.getpid() else None
+
+
 def active() -> bool:
-    return _channel is not None and _channel.store is not None
+    channel = _mine()
+    return channel is not None and channel.store is not None
 
 
 def rank() -> int | None:
-    return _channel.rank if _channel is not None else None
+    channel = _mine()
+    return channel.rank if channel is not None else None
 
 
 def describe() -> dict[str, Any]:
     """Fields for the run file: which rank of how many."""
-    channel = _channel
+    channel = _mine()
     return {} if channel is None else {"rank": channel.rank, "world": channel.world}
 
 
@@ -330,7 +341,7 @@ def crashed(location: dict[str, Any], exception: BaseException) -> int:
     """This rank crashed and is about to wait: publish it. Returns this rank's turn among the
     ranks that crashed at the same statement with the same exception type (1: the first,
     which gives the report)."""
-    channel = _channel
+    channel = _mine()
     if channel is None or channel.store is None:
         return 1
     channel.role = "crashed"
@@ -360,7 +371,7 @@ def crashed(location: dict[str, Any], exception: BaseException) -> int:
 def same_site_count(location: dict[str, Any], exception: BaseException, within: float) -> int:
     """How many ranks crashed at this statement with this exception type, waiting up to
     *within* seconds for all of them (ranks crash at a shared step within moments)."""
-    channel = _channel
+    channel = _mine()
     if channel is None or channel.store is None:
         return 1
     site = f"{location.get('file')}:{location.get('line')}:{type(exception).__name__}"
@@ -377,8 +388,9 @@ def same_site_count(location: dict[str, Any], exception: BaseException, within: 
 
 
 def holding() -> None:
-    if _channel is not None:
-        _channel.role = "holding"
+    channel = _mine()
+    if channel is not None:
+        channel.role = "holding"
     _drop_request()
 
 
@@ -392,7 +404,7 @@ def _drop_request() -> None:
 def end_within(seconds: float) -> None:
     """The process is ending (left the job, or ended with it): make sure it does, even if the
     program's clean-up blocks (a collective in a ``finally``, a process group's shutdown)."""
-    if _channel is None:
+    if _mine() is None:
         return
 
     def deadline() -> None:
@@ -409,7 +421,7 @@ def end_within(seconds: float) -> None:
 
 def resumed() -> None:
     """This rank's crash or hold is over: it goes on."""
-    channel = _channel
+    channel = _mine()
     if channel is None or channel.store is None:
         return
     was, channel.role = channel.role, None
@@ -432,9 +444,10 @@ def _forget_sites(channel: Channel, record: dict[str, Any]) -> None:
 
 def gave_up(why: str) -> None:
     """This rank ends while the job is paused: every other rank ends too."""
-    channel = _channel
+    channel = _mine()
     if channel is None or channel.store is None:
         return
+    channel.role = "ended"  # the watcher no longer speaks for this process
     try:
         if channel.get("ended") is None:
             channel.set("ended", {"rank": channel.rank, "why": why, "since": time.time()})
@@ -446,7 +459,7 @@ def gave_up(why: str) -> None:
 def poll() -> tuple[str, str] | None:
     """What the job decided for this waiting rank: ``("resume", why)`` for a holding rank when
     no crashed rank waits any more, ``("end", why)`` when another rank ended the job."""
-    channel = _channel
+    channel = _mine()
     if channel is None or channel.store is None:
         return None
     ended = channel.ended
@@ -467,8 +480,9 @@ _PEER_GONE = re.compile(
 
 
 def lost_rank(exc: BaseException) -> str | None:
-    """Why *exc*, raised in a distributed job, means another rank is gone (no retry can help:
-    every collective needs it), or ``None``."""
+    """Why *exc*, raised by the process group of a distributed job, means this rank cannot go
+    on in the job (another rank is gone, or a collective failed: no retry on one rank can
+    help, every collective needs all of them), or ``None``."""
     dist = sys.modules.get("torch.distributed")
     try:
         if dist is None or not dist.is_available() or not dist.is_initialized():
@@ -480,9 +494,13 @@ def lost_rank(exc: BaseException) -> str | None:
     distributed = (
         bool(names & {"DistBackendError", "DistNetworkError"}) or "gloo" in text or "NCCL" in text
     )
-    if not distributed or (_PEER_GONE.search(text) is None and "DistBackendError" not in names):
+    if not distributed:
         return None
-    channel = _channel
+    if _PEER_GONE.search(text) is None and "DistBackendError" not in names:
+        # Another failure of the process group (a connection refused while it sets up): a
+        # retry on this rank alone would run a collective the others do not, and hang.
+        return f"a collective failed ({_first_line(text)}); retried on one rank alone it would hang"
+    channel = _mine()
     if channel is not None and channel.store is not None:
         try:
             channel.refresh()
