@@ -237,6 +237,17 @@ def wait_for_states(
     raise AssertionError(f"the ranks never were {wanted}: {run.states()}")
 
 
+def finished(process: subprocess.Popen[str], out: str, err: str) -> None:
+    """The job ended well: status 0, or every rank printed its final weights and then gloo
+    aborted one at shutdown ("terminate called without an active exception", SIGABRT): seen
+    about once in ten runs of this machine with and without daifu (bench/distributed.py
+    counts them), after the training, which is what the tests compare."""
+    if process.returncode == 0:
+        return
+    finals = [line for line in out.splitlines() if " final " in line]
+    assert len(finals) == 2 and "terminate called without an active exception" in err, err[-3000:]
+
+
 def reference(folder: Path) -> subprocess.CompletedProcess[str]:
     """The fixed program under torchrun without daifu (run again if gloo kills a rank of this
     plain run at shutdown, which says nothing about daifu; see test_distributed.py)."""
@@ -280,7 +291,7 @@ def test_a_crash_on_one_rank_holds_the_other_and_one_fix_resumes_both(
     finally:
         if process.returncode is None:
             end_job(process)
-    assert process.returncode == 0, err
+    finished(process, out, err)
     events = run.events()
     if fix == "snippet":
         assert [e["pid"] for e in events if e["event"] == "action"] == [crashed["pid"]]
@@ -362,3 +373,33 @@ def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_
         "ended with the job (rank 0 left the job: its collective timed out"
     )
     assert " final " not in out
+
+
+def test_a_rank_inside_a_collective_goes_on_when_the_fix_comes_within_the_timeout(
+    tmp_path: Path,
+) -> None:
+    """Rank 0 is inside the next step's all-reduce when rank 1 crashes (no pause between
+    steps): it shows as pausing, and the fix, within the process group's timeout, lets the
+    resumed rank 1 complete that collective; rank 0 does not hold afterwards (the pause is
+    over), and both finish as the fixed job run from scratch."""
+    program = ONE_RANK_BUG.replace("        time.sleep(0.3)\n", "")
+    run = Run(tmp_path, {"main.py": program})
+    process = start_job(TORCHRUN, run)
+    try:
+        wait_for_states(run, process, ["pausing", "waiting"])
+        run.patch("normalized = loss.item() / scale", "normalized = loss.item() / 2.0")
+        out, err = process.communicate(timeout=180)
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    finished(process, out, err)
+    events = run.events()
+    assert not [e for e in events if e["event"] in ("hold", "lost-rank")], events
+    assert [e["pid"] for e in events if e["event"] == "resume"] == [
+        e["pid"] for e in events if e["event"] == "crash"
+    ]
+    states = {s["rank"]: s["status"] for s in run.states()}
+    assert states[0] in ("running", "ended") and states[1] in ("running", "ended"), states
+    fixed = reference(run.src)
+    assert fixed.returncode == 0, fixed.stderr
+    assert sorted(out.splitlines()) == sorted(fixed.stdout.splitlines())

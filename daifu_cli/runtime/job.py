@@ -267,7 +267,13 @@ def _arm(target: FrameType) -> None:
         place = _boundary(frame)
         if place is None:
             return at_boundary
+        try:  # the watcher reads the store every POLL: the pause may have ended since
+            channel.refresh()
+        except Exception:
+            pass
         _disarm(frame)
+        if not channel.paused:  # a rank back from a collective the resumed rank completed
+            return None
         from .signals import Hold
 
         raise Hold(channel.others_crashed())
