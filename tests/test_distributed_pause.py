@@ -7,6 +7,7 @@ Every subprocess runs under a timeout; every wait of the test has a bound.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -32,14 +33,14 @@ LONG = """
     from torch import nn
     from torch.nn.parallel import DistributedDataParallel
 
+    restarts = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    sys.stdout.write(f"rank {os.environ['RANK']} pid {os.getpid()} attempt {restarts}\\n")
+    sys.stdout.flush()
     dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
     rank = dist.get_rank()
     torch.manual_seed(0)
     model = DistributedDataParallel(nn.Linear(4, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    restarts = os.environ.get("TORCHELASTIC_RESTART_COUNT")
-    sys.stdout.write(f"rank {rank} pid {os.getpid()} attempt {restarts}\\n")
-    sys.stdout.flush()
 
     for step in range(STEPS):
         x = torch.randn(8, 4)
@@ -73,7 +74,10 @@ def read_pids(process: subprocess.Popen[str], count: int, timeout: float) -> dic
     pids: dict[int, int] = {}
     deadline = time.monotonic() + timeout
     while len(pids) < count:
-        assert time.monotonic() < deadline, "the ranks never started"
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, "the ranks never started"
+        if not select.select([process.stdout], [], [], min(remaining, 1.0))[0]:
+            continue
         line = process.stdout.readline()
         assert line, f"the job ended before its ranks started: {process.communicate(timeout=30)}"
         words = line.split()

@@ -489,16 +489,16 @@ def lost_rank(exc: BaseException) -> str | None:
     """Why *exc*, raised by the process group of a distributed job, means this rank cannot go
     on in the job (another rank is gone, or a collective failed: no retry on one rank can
     help, every collective needs all of them), or ``None``."""
-    dist = sys.modules.get("torch.distributed")
-    try:
-        if dist is None or not dist.is_available() or not dist.is_initialized():
-            return None
-    except Exception:
+    if sys.modules.get("torch.distributed") is None:
         return None
     names = {cls.__name__ for cls in type(exc).__mro__}
     text = str(exc)
+    # Also while init_process_group sets the group up: retried on one rank, its rendezvous
+    # would wait for keys the other ranks never write.
     distributed = (
-        bool(names & {"DistBackendError", "DistNetworkError"}) or "gloo" in text or "NCCL" in text
+        bool(names & {"DistBackendError", "DistNetworkError"})
+        or "gloo" in text.lower()
+        or "NCCL" in text
     )
     if not distributed:
         return None
