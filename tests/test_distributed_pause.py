@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -407,3 +408,39 @@ def test_a_rank_inside_a_collective_goes_on_when_the_fix_comes_within_the_timeou
     fixed = reference(run.src)
     assert fixed.returncode == 0, fixed.stderr
     assert sorted(out.splitlines()) == sorted(fixed.stdout.splitlines())
+
+
+def test_giving_up_at_a_holding_ranks_console_ends_the_job(tmp_path: Path) -> None:
+    """`raise` at the console of the holding rank: it has no exception of the program's to
+    let go, so it ends after its checkpoint, and the crashed rank ends with the job."""
+    run = Run(tmp_path, {"main.py": ONE_RANK_BUG})
+    process = start_job(TORCHRUN, run)
+    try:
+        held, _ = wait_for_states(run, process, ["holding", "waiting"])
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(30)
+            client.connect(held["socket"])
+            read_reply(client)  # the greeting: the report and the help
+            client.sendall(b"raise\n")
+            assert "giving up" in read_reply(client)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    assert process.returncode != 0
+    ends = {s["rank"]: s for s in run.states()}
+    assert ends[0]["how"] == "gave up holding (given up)", ends
+    assert ends[1]["how"] == "ended with the job (rank 0 gave up holding (given up))", ends
+    assert "daifu: rank 0 gave up holding (given up): it ends, and the job with it" in err
+    assert "Hold" not in err  # daifu's own exception never shows
+    assert " final " not in out
+
+
+def read_reply(client: socket.socket) -> str:
+    """One reply of a waiting process's console (it ends with a NUL)."""
+    data = b""
+    while not data.endswith(b"\x00"):
+        chunk = client.recv(65536)
+        assert chunk, f"the console hung up: {data!r}"
+        data += chunk
+    return data.decode("utf-8", "replace")

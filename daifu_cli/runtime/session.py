@@ -143,8 +143,17 @@ class Session:
 
     def after_wait(self, decision: Decision) -> Any:
         """Carry out what ended the wait (for a crash or a hold)."""
+        why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
+        if decision.kind == "raise" and self.holding:
+            # No exception of the program's to let go: a holding rank given up (the maximum
+            # wait, `raise` at its console) ends, and the job with it.
+            reason = f"gave up holding ({why.get(decision.origin, 'given up')})"
+            job.gave_up(reason)
+            self.journal.state("ended", how=reason)
+            self.say(f"daifu: rank {job.rank()} {reason}: it ends, and the job with it{self._checkpoint_note()}")
+            job.end_within(30.0)
+            raise SystemExit(1)
         if decision.kind == "raise":
-            why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
             job.gave_up(f"gave up its crash ({why.get(decision.origin, 'given up')})")
             return self.give_up(why.get(decision.origin, "given up"))
         if decision.kind == "exit":
