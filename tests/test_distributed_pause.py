@@ -225,6 +225,10 @@ ONE_RANK_BUG = """
 """
 
 TORCHRUN = torchrun()
+#: Once a worker exits, torchrun's agent stops the others (SIGTERM) within its monitor
+#: interval, racing daifu's own ending of them. A long interval lets the tests see daifu end
+#: them, as in a multi-node job, where the agents of the other nodes do not see that exit.
+SLOW_AGENT = torchrun("--monitor-interval=5")
 
 
 def wait_for_states(
@@ -316,7 +320,7 @@ def test_giving_up_on_the_crashed_rank_ends_every_rank(tmp_path: Path) -> None:
     """`daifu.give_up()` on rank 1 (a snippet: the holding rank does not run it): rank 1's
     NameError propagates, rank 0 ends after its checkpoint, torchrun ends, all within bounds."""
     run = Run(tmp_path, {"main.py": ONE_RANK_BUG})
-    process = start_job(TORCHRUN, run)
+    process = start_job(SLOW_AGENT, run)
     try:
         held, crashed = wait_for_states(run, process, ["holding", "waiting"])
         run.snippet("daifu.give_up()\n")
@@ -326,9 +330,13 @@ def test_giving_up_on_the_crashed_rank_ends_every_rank(tmp_path: Path) -> None:
     finally:
         if process.returncode is None:
             end_job(process)
-    print(f"the job ended {took:.2f} s after the give-up")
     assert process.returncode != 0
     ends = {s["rank"]: s for s in run.states() if "rank" in s}
+    action = next(e for e in run.events() if e["event"] == "action")
+    print(
+        f"both ranks ended {max(e['since'] for e in ends.values()) - action['ts']:.2f} s after the give-up "
+        f"(torchrun, with its 5 s monitor interval, {took:.2f} s)"
+    )
     assert ends[0]["status"] == "ended", ends
     assert ends[0]["how"] == "ended with the job (rank 1 gave up its crash (given up))"
     assert ends[1]["status"] == "ended" and ends[1]["how"] == "uncaught NameError (given up)"
@@ -354,7 +362,7 @@ def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_
     )
     assert "sleep" not in program.split("for step")[1]
     run = Run(tmp_path, {"main.py": program})
-    process = start_job(TORCHRUN, run)
+    process = start_job(SLOW_AGENT, run)
     try:
         wait_for_states(run, process, ["pausing", "waiting"])
         shown = subprocess.run(
@@ -414,7 +422,7 @@ def test_giving_up_at_a_holding_ranks_console_ends_the_job(tmp_path: Path) -> No
     """`raise` at the console of the holding rank: it has no exception of the program's to
     let go, so it ends after its checkpoint, and the crashed rank ends with the job."""
     run = Run(tmp_path, {"main.py": ONE_RANK_BUG})
-    process = start_job(TORCHRUN, run)
+    process = start_job(SLOW_AGENT, run)
     try:
         held, _ = wait_for_states(run, process, ["holding", "waiting"])
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
