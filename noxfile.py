@@ -35,8 +35,8 @@ def _interpreter(version: str) -> str | None:
 def tests(session: nox.Session) -> None:
     """The whole suite with PyTorch, plus the differential corpus on every interpreter."""
     session.install(TORCH)
-    # Lightning, transformers and accelerate for tests/test_frameworks.py; torch pinned in the
-    # same resolution so they keep the CPU build.
+    # Lightning, transformers and accelerate for tests/test_frameworks.py, torchdata for
+    # tests/test_restart_data.py; torch pinned in the same resolution so they keep the CPU build.
     session.install("-e", ".[test,watch,bench,frameworks]", TORCH)
     session.run("pytest", *session.posargs)
     if not session.posargs:

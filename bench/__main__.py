@@ -2,7 +2,7 @@
 
     python -m bench                       # everything CPU-side (about 8 minutes on 2 cores)
     python -m bench --quick               # smaller sizes, fewer repetitions (about 2 minutes)
-    python -m bench --only restore,import # some parts: overhead (= cpu,micro,gpu), restore, transpile, import
+    python -m bench --only restore,import # some parts: overhead (= cpu,micro,gpu), restore, checkpoint, transpile, import
     python -m bench --only instructions   # CPU loop in instruction counts under valgrind (~5 min; not in the default)
     python -m bench --gpu-only            # the GPU training loop only (needs just torch)
     python -m bench --gpu-only --results DIR && python -m bench --merge DIR/results.json
@@ -41,7 +41,7 @@ from bench.common import (  # noqa: E402
     save_results,
 )
 
-PARTS = ("overhead", "restore", "transpile", "import")
+PARTS = ("overhead", "restore", "checkpoint", "transpile", "import")
 #: Finer parts of "overhead", for --only.
 SUBPARTS = ("cpu", "micro", "gpu")
 #: Parts run only when named (slow, and need valgrind).
@@ -159,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import restore
 
                 record("restore", lambda: restore.run(work / "restore", 5 if quick else 20, 2 if quick else 10))
+            if "checkpoint" in parts:
+                from bench import checkpoint
+
+                sizes = ["16.8M"] if quick else list(checkpoint.SIZES)
+                record("checkpoint", lambda: checkpoint.run(work / "checkpoint", 2 if quick else 3, sizes))
             if "transpile" in parts:
                 from bench import transpile
 

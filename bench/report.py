@@ -7,8 +7,8 @@ from typing import Any
 
 from .common import fmt_spread
 
-ORDER = ("overhead_cpu", "overhead_cpu_instructions", "overhead_gpu", "overhead_micro", "restore", "transpile", "import",
-         "overhead_gpu_dry_run")
+ORDER = ("overhead_cpu", "overhead_cpu_instructions", "overhead_gpu", "overhead_micro", "restore", "checkpoint", "transpile",
+         "import", "overhead_gpu_dry_run")
 
 
 def _ok(flag: Any) -> str:
@@ -103,6 +103,9 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         patch = tr["patch_one_file"]
         rows.append(("daifu patch after a one-file change", f"{patch['wall_s']:.2f} s ({patch['cli_output']})",
                      "only that file", _ok(patch.get("only_the_changed_file"))))
+    for name, e in res("checkpoint").get("sizes", {}).items():
+        rows.append((f"checkpoint write at {name} params + Adam, daifu / plain torch.save (both fsync)",
+                     _s(e, "write_ratio", "", 3), "<= 1.10", _ok(e.get("meets_target"))))
     imp = res("import")
     if "shim_added_ms" in imp:
         rows.append(("import _daifu_shim, added start-up: wall; CPU",
@@ -396,7 +399,36 @@ def _import(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def _med(d: dict[str, Any], key: str, scale: float = 1.0, digits: int = 2) -> str:
+    return fmt_spread(d.get(key, {}), "", digits, scale)
+
+
+def _checkpoint(res: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, e in res.get("sizes", {}).items():
+        rows.append([
+            f"{name} ({e['plain_bytes'] / 1e6:,.0f} MB plain, {e['daifu_bytes'] / 1e6:,.0f} MB daifu)",
+            _med(e, "plain_save_s"), _med(e, "daifu_write_s"), _med(e, "write_ratio", digits=3),
+            _med(e, "plain_load_s"), f"{_med(e, 'verify_s')} + {_med(e, 'load_s')}",
+            _med(e, "original_first_step_s"), _med(e, "resume_failing_statement_s"),
+            _med(e, "resume_env_failing_statement_s") if e.get("resume_env_failing_statement_s") else "-",
+            _med(e, "sigusr1_held_s", digits=3), _med(e, "sigusr1_background_write_s"),
+            f"{_med(e, 'step_before_s')} / {_med(e, 'step_during_write_s')}",
+        ])
+    return [
+        f"Method: {res.get('method')}",
+        "",
+        "Seconds, median (min..max, n):",
+        "",
+        *_table(["state", "plain torch.save + fsync", "daifu's payload write", "ratio", "plain torch.load",
+                 "daifu verify + load", "original: start to first step", "`daifu resume` to the failing statement",
+                 "DAIFU_RESUME to the failing statement", "SIGUSR1: program held", "SIGUSR1: background write",
+                 "step time before / during the write"], rows),
+    ]
+
+
 _SECTION = {
+    "checkpoint": _checkpoint,
     "overhead_cpu": _overhead,
     "overhead_gpu": _overhead,
     "overhead_gpu_dry_run": _overhead,

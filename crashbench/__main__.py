@@ -1,7 +1,7 @@
 """``python -m crashbench`` (and ``daifu bench``): measure every recovery strategy on the cases.
 
     python -m crashbench [--case ID ...] [--scenario S ...] [--quick] [--reps N] [--out DIR]
-                         [--no-plots] [--strategies restart,checkpoint,insitu] [--skip-overhead]
+                         [--no-plots] [--strategies restart,checkpoint,daifu-resume,insitu] [--skip-overhead]
 
 Cases run one after the other, and so do all their processes: the measurements are wall-clock
 times of real processes, which a second process on the same cores would distort. See
@@ -23,7 +23,7 @@ from typing import Any
 from crashbench import harness, report, strategies, timing
 from crashbench.case import SCENARIOS, Case, all_cases
 
-STRATEGIES = ("restart", "checkpoint", "insitu")
+STRATEGIES = ("restart", "checkpoint", "daifu-resume", "insitu")
 DEFAULT_OUT = Path(__file__).parent / "results"
 #: Default repetitions, chosen so that the full CPU run of ~30 cases fits in 30 minutes on an
 #: idle 2-core machine (a case then costs ~50 s of processes, most of it importing torch): one
@@ -43,7 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         + ", ".join(f"{name} {count}" for name, count in DEFAULT_REPS.items()) + ")")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: crashbench/results/)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of restart,checkpoint,insitu")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES))
     parser.add_argument("--skip-overhead", action="store_true", help="skip the steady-state overhead runs")
     parser.add_argument("--threads", type=int, default=1, metavar="N", help="OMP/MKL threads of the case processes (default 1; 0: leave the environment's)")
     parser.add_argument("--work", type=Path, help="keep the runs' folders and logs here (default: a temporary folder, removed)")
@@ -131,6 +131,14 @@ def run_case(case: Case, work: Path, args: argparse.Namespace, counts: dict[str,
     for rep in range(counts["baseline"] if chosen else 0):
         for name, run in strategies.baselines(case, work / "baselines" / str(rep), cal, chosen).items():
             record(name, rep, run)
+    if "daifu-resume" in args.strategies:
+        for rep in range(counts["baseline"]):
+            run = strategies.daifu_resume(case, work / "daifu-resume" / str(rep), cal)
+            if run.get("not_applicable"):
+                entry["no_process_checkpoint"] = run["not_applicable"]
+                say(f"{case.id}: daifu-resume: not applicable ({run['not_applicable']})")
+                break
+            record("daifu-resume", rep, run)
     if "insitu" in args.strategies:
         routes = [("insitu", "automatic", counts["insitu"])] if case.recovery == "automatic" else [("insitu", "patch", counts["insitu"])]
         if case.snippet and case.recovery != "automatic":
@@ -153,6 +161,10 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "restore_s": timing.spread(r.get("restore_s") for r in runs),
         "total_s": timing.spread(r.get("total_s") for r in runs),
         "restore_ms_daifu": timing.spread(r.get("restore_ms_daifu") for r in runs),
+        "lost_steps": timing.spread(r.get("lost_steps") for r in runs),
+        "lost_s": timing.spread(r.get("lost_s") for r in runs),
+        "checkpoint_bytes": timing.spread(r.get("checkpoint_bytes") for r in runs),
+        "checkpoint_write_s": timing.spread(r.get("checkpoint_write_s") for r in runs),
         "equal": bool(recovered) and all(r.get("equal") for r in recovered),
     }
 
@@ -161,7 +173,7 @@ def case_ratios(results: dict[str, Any]) -> dict[str, float | None]:
     """How many times longer each baseline takes to restore than in-situ (medians)."""
     insitu = (results.get("insitu") or {}).get("restore_s")
     out = {}
-    for baseline in ("restart", "checkpoint"):
+    for baseline in ("restart", "checkpoint", "daifu-resume"):
         base = (results.get(baseline) or {}).get("restore_s")
         out[baseline] = timing.ratio(base["median"], insitu["median"]) if base and insitu else None
     return out

@@ -9,7 +9,7 @@ from typing import Any
 
 from crashbench.report import LABELS
 
-COLORS = {"restart": "#c44e52", "checkpoint": "#dd8452", "insitu": "#4c72b0", "insitu-snippet": "#64b5cd"}
+COLORS = {"restart": "#c44e52", "checkpoint": "#dd8452", "daifu-resume": "#8172b3", "insitu": "#4c72b0", "insitu-snippet": "#64b5cd"}
 
 
 def _pyplot() -> Any:

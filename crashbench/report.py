@@ -24,10 +24,14 @@ RESTORE_DEFINITION = (
     "step` mark at or after the crash step. In-situ: t_crash = daifu's `crash` event, t_ready = its `waiting` state "
     "written, t_fix_done = `daifu patch` has written the fix (mtime of `.daifu/manifest.json`, its last "
     "write) or the snippet is renamed into place (automatic recovery: "
-    "t_ready = t_fix_done = t_crash), t_back = daifu's `resume` event. Total = (t_ready - t_crash) "
-    "+ (process end - t_fix_done)."
+    "t_ready = t_fix_done = t_crash), t_back = daifu's `resume` event; the checkpoints daifu writes "
+    "before it waits are left out of t_ready - t_crash and shown beside (+ checkpoint write). Daifu's "
+    "checkpoint: the in-situ run is ended (SIGTERM) once waiting, t_ready = t_crash + the process "
+    "checkpoint's write, t_fix_done = `daifu patch` has written the fix, t_back = the `restored` event "
+    "of the process `daifu resume` started. Total = (t_ready - t_crash) + (process end - t_fix_done)."
 )
-LABELS = {"restart": "restart", "checkpoint": "checkpoint-retry", "insitu": "in-situ", "insitu-snippet": "in-situ (snippet)"}
+LABELS = {"restart": "restart", "checkpoint": "checkpoint-retry", "daifu-resume": "daifu's checkpoint", "insitu": "in-situ",
+          "insitu-snippet": "in-situ (snippet)"}
 
 
 def machine() -> dict[str, Any]:
@@ -94,8 +98,27 @@ def _equal(case: dict[str, Any]) -> str:
     return f"**no** ({', '.join(differing)})"
 
 
+def _daifu_resume_cell(case: dict[str, Any]) -> str:
+    """Restore from daifu's process checkpoint, its lost work, size and write time; or why
+    the crash left none."""
+    if case.get("no_process_checkpoint"):
+        return "n/a: " + case["no_process_checkpoint"].split(" (")[0].split(": the ")[0]
+    result = case["strategies"].get("daifu-resume")
+    if not result:
+        return "-"
+    text = with_spread(result.get("restore_s"))
+    size, write, lost = (result.get(k) or {} for k in ("checkpoint_bytes", "checkpoint_write_s", "lost_steps"))
+    if size and write:
+        text += f" ({size['median'] / 1e6:.1f} MB written in {duration(write['median'])}"
+        text += f"; {lost['median']:.0f} steps lost)" if lost else ")"
+    return text
+
+
 def _in_situ_cell(case: dict[str, Any]) -> str:
     text = with_spread((case["strategies"].get("insitu") or {}).get("restore_s"))
+    written = ((case["strategies"].get("insitu") or {}).get("checkpoint_write_s") or {}).get("median")
+    if written:
+        text += f" (+{duration(written)} checkpoint write)"
     snippet = (case["strategies"].get("insitu-snippet") or {}).get("restore_s")
     if snippet:
         text += f"; snippet {with_spread(snippet)}"
@@ -111,15 +134,16 @@ def table(cases: list[dict[str, Any]], strategies: list[str]) -> str:
     names = " · ".join(LABELS[s] for s in strategies)
     head = [
         "| Case | Scenario | Crash point | Recovered (" + names + ") | Restore: restart | Restore: checkpoint-retry | "
-        "Restore: in-situ | restart ÷ in-situ | checkpoint ÷ in-situ | Equal final result | Overhead: vaccinated | Overhead: checkpoints |",
-        "|" + "---|" * 12,
+        "Restore: daifu's checkpoint | Restore: in-situ | restart ÷ in-situ | checkpoint ÷ in-situ | Equal final result | "
+        "Overhead: vaccinated | Overhead: checkpoints |",
+        "|" + "---|" * 13,
     ]
     rows = []
     for case in cases:
         where = f"{case['crash_point']} (step {case['crash_step']}/{case['steps']})"
         if case.get("skipped") or case.get("error"):
             why = case.get("skipped") or f"**error**: {case['error'].splitlines()[0]}"
-            rows.append(f"| {case['id']} | {case['scenario']} | {where} | {why} |" + " |" * 8)
+            rows.append(f"| {case['id']} | {case['scenario']} | {where} | {why} |" + " |" * 9)
             continue
         results = case["strategies"]
         every = (case.get("calibration") or {}).get("every")
@@ -130,7 +154,7 @@ def table(cases: list[dict[str, Any]], strategies: list[str]) -> str:
         cpu = (case.get("overhead") or {}).get("cpu_ratio", {})
         rows.append(
             f"| {case['id']} | {case['scenario']} | {where} | {_recovered(case, strategies)} | "
-            f"{with_spread((results.get('restart') or {}).get('restore_s'))} | {ckpt} | {_in_situ_cell(case)} | "
+            f"{with_spread((results.get('restart') or {}).get('restore_s'))} | {ckpt} | {_daifu_resume_cell(case)} | {_in_situ_cell(case)} | "
             f"{times(case['ratios'].get('restart'))} | {times(case['ratios'].get('checkpoint'))} | {_equal(case)} | "
             f"{_overhead_cell(overhead.get('vaccinated'), cpu.get('vaccinated'))} | "
             f"{_overhead_cell(overhead.get('checkpoint'), cpu.get('checkpoint'))} |"
@@ -146,9 +170,9 @@ def summary(cases: list[dict[str, Any]], strategies: list[str]) -> dict[str, Any
         if with_runs or name in strategies:
             recovered[name] = {
                 "cases": sum(1 for c in with_runs if c["strategies"][name]["recovered"] == c["strategies"][name]["n"]),
-                "of": len(ran) if name != "insitu-snippet" else len(with_runs),
+                "of": len(with_runs) if name in ("insitu-snippet", "daifu-resume") else len(ran),
             }
-    ratios = {b: timing.spread(c["ratios"].get(b) for c in ran if c.get("ratios")) for b in ("restart", "checkpoint")}
+    ratios = {b: timing.spread(c["ratios"].get(b) for c in ran if c.get("ratios")) for b in ("restart", "checkpoint", "daifu-resume")}
     overhead, cpu = ({
         kind: timing.spread(((c.get("overhead") or {}).get(key, {}).get(kind) or {}).get("median") for c in ran)
         for kind in ("vaccinated", "checkpoint")
@@ -160,6 +184,11 @@ def summary(cases: list[dict[str, Any]], strategies: list[str]) -> dict[str, Any
         name: timing.spread(((c.get("strategies", {}).get(name) or {}).get(key) or {}).get("median") for c in ran)
         for name in LABELS
     } for key in ("restore_s", "total_s"))
+    lost = {
+        name: timing.spread(((c.get("strategies", {}).get(name) or {}).get("lost_steps") or {}).get("median") for c in ran)
+        for name in LABELS
+    }
+    no_checkpoint = {c["id"]: c["no_process_checkpoint"] for c in ran if c.get("no_process_checkpoint")}
     cals = [c["calibration"] for c in ran if c.get("calibration") and not c.get("error")]
     scale = {
         "loop_s": timing.spread(k.get("loop_s") for k in cals),
@@ -174,7 +203,7 @@ def summary(cases: list[dict[str, Any]], strategies: list[str]) -> dict[str, Any
     return {
         "cases": len(cases), "ran": len(ran), "skipped": len(cases) - len(ran),
         "errors": [c["id"] for c in ran if c.get("error")],
-        "recovered": recovered, "restore_ratio": ratios, "restore_s": restore, "restore_ms_daifu": daifu_ms, "total_s": total, "overhead": overhead, "overhead_cpu": cpu, "scale": scale,
+        "recovered": recovered, "restore_ratio": ratios, "restore_s": restore, "restore_ms_daifu": daifu_ms, "total_s": total, "lost_steps": lost, "no_process_checkpoint": no_checkpoint, "overhead": overhead, "overhead_cpu": cpu, "scale": scale,
     }
 
 
@@ -200,6 +229,11 @@ def summary_text(results: dict[str, Any]) -> str:
         if stats:
             lines.append(f"- {LABELS[baseline]} ÷ in-situ restore time: median {times(stats['median'])}, "
                          f"min {times(stats['min'])} over {_cases(stats['n'])}.")
+    lost = [f"{LABELS[n]} {v['median']:.0f} (max {v['max']:.0f})" for n, v in (s.get("lost_steps") or {}).items() if v]
+    if lost:
+        lines.append("- Steps done again after the crash (lost work), median over cases: " + ", ".join(lost) + ".")
+    for case_id, why in (s.get("no_process_checkpoint") or {}).items():
+        lines.append(f"- {case_id}: no restart from daifu's checkpoint: {why}.")
     for kind, stats in s["overhead"].items():
         if stats:
             label = "vaccinated (daifu)" if kind == "vaccinated" else "periodic checkpoints (CheckFreq frequency)"

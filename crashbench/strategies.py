@@ -18,7 +18,9 @@ dict (it goes to ``results.json`` as is).
 from __future__ import annotations
 
 import shutil
+import signal
 import statistics
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -217,6 +219,9 @@ def _rerun(
         "checkpoint_every": every,
         "restored_step": restored,
         "replayed_steps": crash_step - (restored or 0),
+        "lost_steps": crash_step - (restored or 0),
+        "lost_s": (crash_step - (restored or 0)) * cal.t_iteration if cal.t_iteration else None,
+        "checkpoint_bytes": (work.parent / "checkpoint.pt").stat().st_size if every and (work.parent / "checkpoint.pt").exists() else None,
         "startup_s": (rerun_marks[0][1] - second.started) if rerun_marks else None,
         **_outcome(case, cal, second, finished),
     }
@@ -304,8 +309,92 @@ def _in_situ_result(
         "restore": restore.as_dict(),
         "restore_s": restore.seconds,
         "restore_ms_daifu": resume.get("restore_ms"),
+        "checkpoint_write_s": restore.checkpoint_s,
+        "lost_steps": 0,
+        "lost_s": 0.0,
         "total_s": restore.until_ready + (end - restore.t_fix_done) if end else None,
         "error": None if result["recovered"] else f"the resumed run failed: {proc.tail()}",
+    }
+
+
+def daifu_resume(case: Case, work: Path, cal: Calibration) -> dict[str, Any]:
+    """Restart from daifu's checkpoint: the vaccinated run crashes and daifu writes its process
+    checkpoint before waiting; the process is then ended (SIGTERM, as a scheduler or a person
+    giving up would), the fix applied with ``daifu patch``, and ``daifu resume`` starts a new
+    process at the failing statement. Restore time: the checkpoint's write at the crash (the
+    process cannot go before it is on disk), then from the fix to the ``restored`` event of the
+    new process (its start-up, loading, rebuilding the frames)."""
+    strategy = "daifu-resume"
+    if case.recovery == "automatic":
+        return {"strategy": strategy, "not_applicable": "daifu recovers by itself and never waits: no process checkpoint at a crash"}
+    src = case.materialize(work / "src")
+    out = work / "vax"
+    if out.exists():
+        shutil.rmtree(out)
+    harness.vaccinate(case, src, out)
+    first = harness.start(case, out, work / "logs" / "crash")
+    try:
+        state, _ = harness.wait_until_waiting(out, first, cal.timeout)
+        if state is None:
+            first.wait(10)
+            return _failure(strategy, f"the run never waited for a fix (exit {first.returncode}): {first.tail()}")
+        events = harness.journal(out)
+        saved = next((e for e in events if e.get("event") == "process-checkpoint"), None)
+        if saved is None or "path" not in saved:
+            why = (saved or {}).get("reason") or "none was written"
+            return {"strategy": strategy, "not_applicable": f"no process checkpoint at this crash: {why}"}
+        first.popen.send_signal(signal.SIGTERM)
+        first.wait(60)
+    finally:
+        first.kill()
+    crash = [e for e in events if e.get("event") == "crash"][-1]
+    marks = [m for m in timing.steps(first.err_lines()) if m[1] <= float(crash["ts"])]
+    crash_step = marks[-1][0] if marks else None
+    t_fix_start = time.time()
+    try:
+        case.apply_fix(src)
+        t_fix_done = harness.patch(src, out)
+    except RuntimeError as exc:
+        return _failure(strategy, str(exc))
+    # One fix, applied before: a crash of the resumed run ends it (no second wait).
+    second = harness.Proc([sys.executable, "-m", "daifu_cli", "resume", saved["path"]], out,
+                          harness.base_env(case, {"DAIFU_WAIT": "0"}), work / "logs" / "resume")
+    finished = second.wait(cal.timeout)
+    refused = [line for line in second.err_lines() if line.startswith("daifu: cannot resume: ")]
+    if finished and second.returncode == 2 and refused:  # refused before the program ran anything
+        why = refused[-1].removeprefix("daifu: cannot resume: ")
+        return {"strategy": strategy, "not_applicable": f"its process checkpoint cannot be resumed: {why}"}
+    restored = [e for e in harness.journal(out) if e.get("event") == "restored" and float(e["ts"]) >= t_fix_done]
+    resumed_marks = timing.steps(second.err_lines())
+    # Steps done again: none when the new process goes on from the failing statement (its
+    # first mark is the next step), all of them when it started over.
+    first_mark = resumed_marks[0][0] if resumed_marks else None
+    lost_steps = 0 if crash_step is None or first_mark is None or first_mark > crash_step else crash_step - first_mark + 1
+    write_s = float(saved.get("ms", 0.0)) / 1000
+    result: dict[str, Any] = {
+        "strategy": strategy,
+        "crashed": True,
+        "crash_step": crash_step,
+        "checkpoint_bytes": saved.get("bytes"),
+        "checkpoint_write_s": write_s,
+        "lost_steps": lost_steps,
+        "lost_s": lost_steps * cal.t_iteration if cal.t_iteration else None,
+        "fix_apply_s": t_fix_done - t_fix_start,
+        "startup_s": (float(restored[0]["ts"]) - second.started) if restored else None,
+        **_outcome(case, cal, second, finished),
+    }
+    if not restored:
+        return {**result, "restore_s": None, "total_s": None, "error": f"the new process never restored the checkpoint: {second.tail()}"}
+    t_crash = float(crash["ts"])
+    restore = timing.Restore(t_crash, t_crash + write_s, t_fix_done, float(restored[0]["ts"]))
+    end = second.exit_time if finished else None
+    return {
+        **result,
+        "restore": restore.as_dict(),
+        "restore_s": restore.seconds,
+        "total_s": restore.until_ready + (end - t_fix_done) if end else None,
+        # the exception first: the stderr's first lines are daifu's "restored ..." notes
+        "error": None if result["recovered"] else f"the resumed run failed: {second.tail(1)}\n{second.tail()}",
     }
 
 

@@ -396,7 +396,7 @@ def resume(
     from daifu_cli.runtime.restart import CannotRestore, read
 
     try:
-        meta, _ = read(checkpoint)
+        meta, _ = read(checkpoint, data=False)  # the resumed process checks every record
     except CannotRestore as exc:
         _echo(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from daifu_cli import __version__
 from daifu_cli.code import Code, Kept, columns, holds_scope
-from daifu_cli.passes import analyze, chunks, emit, select, verify
+from daifu_cli.passes import analyze, blanks, chunks, emit, select, verify
 from daifu_cli.passes import format as fmt
 from daifu_cli.render import render
 from daifu_cli.runtime import layout, logical, names
@@ -489,12 +489,19 @@ def _formatted(target: _Target, width: int, options: Options, result: FileResult
     """The target's code, black-formatted for *width* columns where it needs it."""
     code = target.code
     assert code is not None
-    # Black runs where the transform wrote a line too long, around nested defs and classes
-    # (black spaces them by rules of its own), and on script code, whose module-level blank
-    # lines black spaces differently inside a function. All of the user's text is held out.
+    # Black's formatting is needed where the transform wrote a line too long, around nested
+    # defs and classes (black spaces them by rules of its own), and on script code, whose
+    # module-level blank lines black spaces differently inside a function. All of the user's
+    # text is held out, so mostly only blank lines change: black's own blank-line rules give
+    # them without black's parse where nothing else can change (``blanks``).
     if options.format and (target.is_script or holds_scope(code) or fmt.needs_black(code, width)):
         try:
-            code = fmt.code_from_text(chunks.black_format(code.text(), width))
+            text = code.text()
+            formatted = blanks.black_blank_lines(text, width)
+            if formatted is not None:  # no string spans lines there: no line to protect
+                code = Code([(line, False) for line in formatted.split("\n")])
+            else:
+                code = fmt.code_from_text(chunks.black_format(text, width))
         except fmt.FormatError as exc:
             result.skipped.append(Skip(target.qualname, target.decision.line, f"left unformatted: {exc}", True))
     return code

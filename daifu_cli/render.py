@@ -12,7 +12,7 @@ Templates live in the top-level ``templates/`` folder of the source tree and are
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,17 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,
+        auto_reload=False,  # templates do not change while daifu runs: no stat per render
     )
     env.globals["slot"] = lambda name: _SLOT.format(name)
     env.globals["n"] = layout
     env.filters["pyrepr"] = _pyrepr
     return env
+
+
+@cache
+def _template(name: str) -> jinja2.Template:
+    return environment().get_template(name)
 
 
 def _pyrepr(value: object) -> str:
@@ -58,7 +64,7 @@ def _pyrepr(value: object) -> str:
 def render(template: str, slots: dict[str, Code] | None = None, **values: Any) -> Code:
     """Render *template* and fill its slots; every slot must be used exactly once."""
     slots = slots or {}
-    text = environment().get_template(template).render(**values)
+    text = _template(template).render(**values)
     out = Code()
     used: set[str] = set()
     for line in text.split("\n"):

@@ -85,6 +85,22 @@ def test_restore_time_of_recorded_in_situ_run() -> None:
     assert restore.seconds < JOURNAL[2]["ts"] - JOURNAL[0]["ts"]
 
 
+def test_in_situ_restore_time_leaves_out_the_checkpoints_written_at_the_crash() -> None:
+    """The JIT checkpoint that shares the process checkpoint's payload is one write, not two."""
+    events = [
+        {"ts": 100.0, "event": "crash"},
+        {"ts": 100.9, "event": "process-checkpoint", "ms": 800.0},
+        {"ts": 100.9, "event": "jit-checkpoint", "ms": 800.0, "shared_with": "x.json"},
+        {"ts": 101.0, "event": "resume"},
+    ]
+    restore, _ = timing.in_situ_restore(events, 100.95, 100.96)  # type: ignore[misc]
+    assert restore.checkpoint_s == pytest.approx(0.8)
+    assert restore.until_ready == pytest.approx(0.15)
+    alone = [*events[:2], {**events[2], "shared_with": None}, events[3]]
+    restore, _ = timing.in_situ_restore(alone, 102.0, 102.0)  # type: ignore[misc]
+    assert restore.checkpoint_s == pytest.approx(1.6)
+
+
 def test_restore_time_never_counts_a_resume_before_the_fix_as_negative() -> None:
     restore = timing.Restore(t_crash=10.0, t_ready=10.002, t_fix_done=12.0, t_back=11.9)
     assert restore.after_fix == 0.0
@@ -194,17 +210,24 @@ def _recorded_results() -> dict:
     case = {
         "id": "api_misuse_cnn", "scenario": "api-misuse", "crash_point": "middle", "crash_step": 199, "steps": 400,
         "calibration": {"every": 10, "loop_s": 2.5, "t_iteration": 0.006},
-        "strategies": {"restart": slow, "checkpoint": {**slow, "restore_s": {"median": 2.8, "min": 2.8, "max": 2.8, "n": 1}}, "insitu": strategy},
+        "strategies": {"restart": slow, "checkpoint": {**slow, "restore_s": {"median": 2.8, "min": 2.8, "max": 2.8, "n": 1}},
+                       "daifu-resume": {**slow, "restore_s": {"median": 1.7, "min": 1.7, "max": 1.7, "n": 1},
+                                        "checkpoint_bytes": {"median": 70131.0, "min": 70131.0, "max": 70131.0, "n": 1},
+                                        "checkpoint_write_s": {"median": 0.0022, "min": 0.0022, "max": 0.0022, "n": 1},
+                                        "lost_steps": {"median": 0.0, "min": 0.0, "max": 0.0, "n": 1}},
+                       "insitu": strategy},
         "overhead": {"ratio": {"vaccinated": {"median": 1.01, "min": 0.98, "max": 1.03, "n": 3}, "checkpoint": None}, "errors": []},
         "ratios": cli.case_ratios({"restart": slow, "insitu": strategy}),
     }
+    library = {**case, "id": "lightning_hook", "strategies": {"insitu": strategy},
+               "no_process_checkpoint": "no process checkpoint at this crash: called through library code that would start over (x)"}
     skipped = {"id": "gpu_case", "scenario": "device-oom", "crash_point": "late", "crash_step": 9, "steps": 10,
                "skipped": "needs a GPU", "strategies": {}}
     results = {
         "command": "python -m crashbench", "date": "today", "elapsed_s": 60.0,
         "machine": {"platform": "test", "cpu_count": 2, "python": "3", "torch": "2", "gpu": None},
         "settings": {"strategies": list(cli.STRATEGIES), "repetitions": cli.DEFAULT_REPS},
-        "cases": [case, skipped],
+        "cases": [case, library, skipped],
     }
     results["summary"] = report.summary(results["cases"], list(cli.STRATEGIES))
     return results
@@ -213,11 +236,15 @@ def _recorded_results() -> dict:
 def test_report_from_recorded_results(tmp_path: Path) -> None:
     results = _recorded_results()
     summary = results["summary"]
-    assert summary["recovered"]["insitu"] == {"cases": 1, "of": 1}
+    assert summary["recovered"]["insitu"] == {"cases": 2, "of": 2}
     assert summary["restore_ratio"]["restart"]["median"] == pytest.approx(5.04 / 0.166)
     assert summary["skipped"] == 1
     text = report.write(results, tmp_path)
-    assert "| api_misuse_cnn | api-misuse | middle (step 199/400) | 1/1 · 1/1 · 1/1 |" in text
+    assert summary["recovered"]["daifu-resume"] == {"cases": 1, "of": 1}  # the library case has none to restart from
+    assert "| api_misuse_cnn | api-misuse | middle (step 199/400) | 1/1 · 1/1 · 1/1 · 1/1 |" in text
+    assert "| 1.70 s (0.1 MB written in 2.2 ms; 0 steps lost) |" in text
+    assert "| n/a: no process checkpoint at this crash: called through library code that would start over |" in text
+    assert "- lightning_hook: no restart from daifu's checkpoint: no process checkpoint at this crash" in text
     assert "30×" in text and "×1.010" in text and "needs a GPU" in text
     assert "restore = (t_ready - t_crash)" in text
     assert json.loads((tmp_path / "results.json").read_text())["cases"][0]["id"] == "api_misuse_cnn"
@@ -249,7 +276,7 @@ def test_end_to_end_quick_run_of_the_example_case(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     case = results["cases"][0]
     assert code == 0, report.failures(results["cases"])
-    assert set(case["strategies"]) == {"restart", "checkpoint", "insitu"}
+    assert set(case["strategies"]) == {"restart", "checkpoint", "daifu-resume", "insitu"}
     for name, result in case["strategies"].items():
         assert result["recovered"] == result["n"] == 1, name
         assert result["equal"], name
@@ -259,5 +286,9 @@ def test_end_to_end_quick_run_of_the_example_case(tmp_path: Path) -> None:
     assert case["strategies"]["checkpoint"]["runs"][0]["restored_step"] is not None
     # in-situ skips the replay of ~200 steps and the process start-up
     assert case["ratios"]["restart"] > 3
+    # daifu's checkpoint: no step done again, only the new process's start-up
+    resumed = case["strategies"]["daifu-resume"]["runs"][0]
+    assert resumed["lost_steps"] == 0 and resumed["checkpoint_bytes"] > 0 and resumed["checkpoint_write_s"] > 0
+    assert case["strategies"]["restart"]["runs"][0]["lost_steps"] == resumed["crash_step"] == 199
     assert case["overhead"]["ratio"]["vaccinated"]["n"] == 1
     assert "| api_misuse_cnn |" in (tmp_path / "results.md").read_text()

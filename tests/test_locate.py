@@ -516,10 +516,10 @@ def test_every_copied_line_maps_back_to_its_own_line(policy: str) -> None:
     # What is left: the second line of a header split over lines (an `if` with a backslash)
     # maps to the statement's first line, and bare annotations (`x: int`) inside functions,
     # which daifu declares again in cells. Since headers are copied as written (odd_formatting:
-    # `if x>=(3,) :  #py3`, `finally :`), two such headers of unusual spacing map to the line
-    # above or to nothing: known, left for a later change of the line-run matching.
+    # `finally :`), the keyword line of a `finally` whose body became a cell maps to the line
+    # above (the clause has no node of its own to pair): known, left for a later change.
     assert checked > 1000
-    assert len(wrong) <= 5, "\n".join(wrong)
+    assert len(wrong) <= 4, "\n".join(wrong)
 
 
 # -- item 7: the state of script-level code and the just-in-time checkpoint --------------------

@@ -319,3 +319,48 @@ def test_sigusr1_and_sigterm_checkpoint_a_running_program_at_a_statement_boundar
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 0, resumed.stderr
     assert out + resumed.stdout == plain
+
+
+FIRST_TRY = """
+    def train(n):
+        try:
+            total = 0
+        except KeyError:
+            total = -1
+        for i in range(n):
+            total += 10 // (i - 2)
+            print("step", i, total)
+        return total
+
+
+    def main():
+        while True:
+            print("result", train(4))
+            break
+
+
+    main()
+"""
+
+
+def test_functions_starting_with_try_or_while_true_resume(tmp_path: Path) -> None:
+    """On 3.11+ a ``try:`` or ``while True:`` line is a NOP no exception handler covers: the
+    restore raised there left the function without reaching its barrier, and the program ran
+    from its start. It is raised at the next covered line, inside the ``try``, whose handlers
+    let it pass (it is no ``Exception``)."""
+    run = Run(tmp_path, {"main.py": FIRST_TRY})
+    checkpoint, before = crash_checkpoint_and_terminate(run)
+    fix = ("10 // (i - 2)", "10 // (i - 2 or 5)")
+    run.patch(*fix)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "daifu: restored main()" in resumed.stderr and "daifu: restored train()" in resumed.stderr
+    assert before + resumed.stdout == run_plain(fixed_copy(run, tmp_path, [fix])).stdout
+
+
+def test_a_first_try_whose_handler_would_catch_the_restore_is_refused(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": FIRST_TRY.replace("except KeyError:", "except BaseException:")})
+    checkpoint, _ = crash_checkpoint_and_terminate(run)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 2, resumed.stderr
+    assert "starts with a `try` whose `except BaseException` would catch the restore" in resumed.stderr

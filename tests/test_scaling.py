@@ -230,6 +230,8 @@ def _black_inputs(texts: list[tuple[str, str, pipeline.Options]], monkeypatch: p
 
     seen: list[tuple[str, int]] = []
     monkeypatch.setattr(chunks, "black_format", lambda text, width, chunk_lines=None: seen.append((text, width)) or fmt.black_format(text, width))
+    # every formatting call goes to black here (the blank-lines fast path would take most)
+    monkeypatch.setattr(pipeline.blanks, "black_blank_lines", lambda text, width: None)
     for name, text, options in texts:
         pipeline.vaccinate_source(name, text.encode(), options)
     monkeypatch.undo()

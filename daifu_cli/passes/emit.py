@@ -193,12 +193,20 @@ class Emitter:
         code had them at the top of a function body, where it wants none).
         """
         out = Code()
-        for index, stmt in enumerate(stmts):
+        index = 0
+        while index < len(stmts):
+            stmt = stmts[index]
             out.extend(self._leading(self.src.stmt_start(stmt)[0], after, keep_blank=index > 0))
             if opened and index == 0 and not out.lines and isinstance(stmt, _SCOPES):
                 out.add("")
-            out.extend(self._statement(stmt, region))
-            after = self._extent_end(stmt)
+            group = self._joined_group(stmts, index)
+            joined = self._joined(group, region) if len(group) > 1 else None
+            if joined is None:
+                group = [stmt]
+                joined = self._statement(stmt, region)
+            out.extend(joined)
+            after = self._extent_end(group[-1])
+            index += len(group)
         if opened and stmts and isinstance(stmts[-1], _SCOPES):
             out.add("")
         if footer:
@@ -330,10 +338,60 @@ class Emitter:
         # Held as written, edits included: black formats none of the user's text.
         return self._hold(self._with_trailing_comment(code, end), wrapped=wrapped)
 
+    def _joined_group(self, stmts: Sequence[ast.stmt], index: int) -> list[ast.stmt]:
+        """The statement at *index* and those a ``;`` joins to it on its last line."""
+        group = [stmts[index]]
+        while index + len(group) < len(stmts):
+            following = stmts[index + len(group)]
+            if self.src.stmt_start(following)[0] != self.src.end(group[-1])[0]:
+                break
+            group.append(following)
+        return group
+
+    def _joined(self, group: list[ast.stmt], region: Region) -> Code | None:
+        """Simple statements a ``;`` joins (``x = 1; y = 2``), kept on their line as written,
+        each with its own edits; ``None`` where one of them becomes several lines or a note
+        (a declaration moved to the top of a cell, an annotation stored apart), and then each
+        gets a line of its own. The runtime tells the statements of one line apart by the
+        failing instruction's column (3.11+) or bytecode (3.9, 3.10): see ``joined``."""
+        pieces = self._joined_pieces(group, region)
+        if pieces is None:
+            return None
+        start = self.src.stmt_start(group[0])
+        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
+        return self._hold(self._with_trailing_comment(code, self._simple_end(group[-1])))
+
+    def _joined_pieces(self, group: Sequence[ast.stmt], region: Region) -> list[Piece] | None:
+        pieces: list[Piece] = []
+        for number, stmt in enumerate(group):
+            own = self._statement_pieces(stmt, region)
+            if own is None:
+                end = self._simple_end(stmt) if number == len(group) - 1 else self.src.end(stmt)
+                own = self._spliced(self.src.stmt_start(stmt), end, region)
+            if any(isinstance(piece, str) and ("\n" in piece or "#" in piece) for piece in own):
+                return None  # several lines, or a note that would comment out what follows
+            pieces += own
+            if number < len(group) - 1:  # the user's ``;`` and the spaces around it
+                pieces.append((self.src.end(stmt), self.src.stmt_start(group[number + 1])))
+        return pieces
+
+    def _one_line(self, stmt: ast.If | ast.While, region: Region) -> Code | None:
+        """``if x: y`` (or ``while``) written on one line with no other clause, kept on its
+        line as written; ``None`` for any other shape (its block then gets lines of its own)."""
+        start = self.src.stmt_start(stmt)
+        if stmt.orelse or (stmt.end_lineno or stmt.lineno) != start[0]:
+            return None
+        colon = self.src.header_colon(self.src.end(stmt.test))
+        body = self._joined_pieces(stmt.body, region.in_loop() if isinstance(stmt, ast.While) else region)
+        if body is None:
+            return None
+        pieces = [*self._spliced(start, colon.end, region), (colon.end, self.src.stmt_start(stmt.body[0])), *body]
+        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
+        return self._hold(self._with_trailing_comment(code, self._simple_end(stmt.body[-1])))
+
     def _simple_end(self, stmt: ast.stmt) -> Pos:
         """Where a simple statement's text ends: after a ``;`` that ends its line (``x = 1;``)
-        too, which is the user's text; a ``;`` between two statements goes, as each gets a line
-        of its own."""
+        too, which is the user's text."""
         end = self.src.end(stmt)
         index = self.src.token_index_at(end)
         tokens = self.src.tokens
@@ -478,11 +536,17 @@ class Emitter:
         return self.src.keyword_before(block[0], keyword).start[0]
 
     def _while(self, stmt: ast.While, region: Region) -> Code:  # type: ignore[override]
+        one_line = self._one_line(stmt, region)
+        if one_line is not None:
+            return one_line
         header = self._header(self.src.stmt_start(stmt), self.src.end(stmt.test), region)
         out = header.extend(self._body(stmt.body, region.in_loop(), header_line(self, stmt.test)))
         return self._orelse(out, stmt, region)
 
     def _if(self, stmt: ast.If, region: Region) -> Code:  # type: ignore[override]
+        one_line = self._one_line(stmt, region)
+        if one_line is not None:
+            return one_line
         out = self._header(self.src.stmt_start(stmt), self.src.end(stmt.test), region)
         out.extend(self._body(stmt.body, region, header_line(self, stmt.test)))
         if not stmt.orelse:

@@ -174,6 +174,10 @@ def _copied_runs(before: ast.stmt, after: ast.stmt, runs: list[tuple[int, int, i
     header = _lines(blocks_before[0][1][0])[0] - first_before
     if header > 0 and header == _lines(blocks_after[0][1][0])[0] - first_after:
         runs.append((first_after, first_before, header))
+    elif header > 0:
+        # daifu put lines above the block's first statement (a blank line and the decorator of a
+        # vaccinated def): the header's first line still holds its keyword and test
+        runs.append((first_after, first_before, 1))
     for (_, block_before), (_, block_after) in zip(blocks_before, blocks_after, strict=False):
         for inner_before, inner_after in zip(block_before, block_after, strict=False):
             if type(inner_before) is type(inner_after):

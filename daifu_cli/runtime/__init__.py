@@ -16,6 +16,7 @@ from .positions import install as _install_positions
 from .protocols import MARK as _MARK
 from .protocols import verdict as _protocol_verdict
 from .signals import Hold as _Hold
+from .signals import Restore as _Restore
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
 __all__ = [
@@ -69,6 +70,9 @@ def vaccinated_module(name: str) -> None:
         from .safepoint import install
 
         install()  # SIGUSR1 and SIGTERM: a process checkpoint at the next statement boundary
+        from .loaders import install as record_loader_starts
+
+        record_loader_starts()  # where each DataLoader epoch starts: its position can be saved
         if "TORCHELASTIC_RUN_ID" in os.environ:  # a torchrun worker: join the job channel
             from .job import start
 
@@ -86,6 +90,10 @@ def crash(exc: BaseException) -> object:
 
         return hold(exc, _sys._getframe(1))
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
+        if type(exc) is _Restore:  # a new process resuming this function (``restart``)
+            from .barrier import crash as restore
+
+            return restore(exc, _sys._getframe(1))
         return None
     frame = _sys._getframe(1)
     global _intercept

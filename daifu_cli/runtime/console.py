@@ -95,6 +95,7 @@ class Console:
         return "retrying", Decision("resume")
 
     def _evaluate(self, expression: str) -> str:
+        self.session.touched()  # an expression may change what it reads (a method call)
         ctx = self.session.context
         try:
             value = eval(expression, ctx.globals, ctx.namespace())
@@ -103,6 +104,7 @@ class Console:
         return repr(value)
 
     def _exec(self, code: str) -> str:
+        self.session.touched()
         ctx = self.session.context
         namespace = ctx.namespace()
         try:

@@ -14,7 +14,7 @@ import dis
 from dataclasses import dataclass
 from types import CodeType, FrameType, TracebackType
 
-from . import layout, logical, registry
+from . import joined, layout, logical, registry, signals
 
 #: Phases: ``run`` (a simple statement), ``iter`` (creating a loop's iterator), ``next``
 #: (a loop header taking the next item), ``enter`` (a ``with`` header), ``test`` (an ``if``,
@@ -42,6 +42,9 @@ class Where:
     #: The generation of the module whose code the frame runs (for a continuation: the one
     #: it was built from); ``line`` and the view's statements are in its coordinates.
     generation: registry.Generation
+    #: The line holds statements a ``;`` joins and which one failed could not be told: the
+    #: position is the first of them (see :mod:`.joined`).
+    approximate: bool = False
 
     @property
     def stmt(self) -> logical.Stmt:
@@ -87,10 +90,16 @@ def invocation_frames(frame: FrameType) -> list[FrameType]:
     frames = [frame]
     while is_cell(frames[-1]):
         parent = frames[-1].f_back
+        while parent is not None and parent.f_code in _DISPATCHERS:
+            parent = parent.f_back  # the shim's call of an ``else``/``finally`` cell
         if parent is None or parent.f_code.co_filename != frames[-1].f_code.co_filename:
             break
         frames.append(parent)
     return frames
+
+
+#: The shim's functions that call the ``else`` and ``finally`` cells of a ``try``.
+_DISPATCHERS = frozenset({signals.run_else.__code__, signals.run_finally.__code__})
 
 
 def traceback_entry(tb: TracebackType | None, frame: FrameType) -> tuple[int, int]:
@@ -170,41 +179,45 @@ def place(exc: BaseException, frame: FrameType) -> Where:
         view = generation.view(node)
     except logical.NotVaccinated as why:
         raise CannotPlace(f"{root.f_code.co_name}() is not in the shape daifu writes ({why})") from None
-    found_path = statement_for_line(view, region, line)
-    if found_path is None:
+    on_line = statement_for_line(view, region, line)
+    if on_line is None:
         raise CannotPlace(f"line {line} of {module.path} is no user statement of {root.f_code.co_name}()")
+    found_path, approximate = on_line[0], False
+    if len(on_line) > 1:
+        found_path, approximate = joined.which(view, on_line, frame.f_code, offset, generation)
     stmt = statement_at(view.body, found_path)
     if isinstance(stmt.node, ast.With) and stmt.node.body and _after_line(frame.f_code, offset, stmt.node.body[0].lineno):
         raise CannotPlace("raised by a `with` manager's __exit__ (the with statement cannot be re-run)")
     qualname = generation.qualname_of(node)
     return Where(
         module, view, qualname, found_path, _phase(view, found_path, line), region, frames, None, line,
-        generation,
+        generation, approximate,
     )
 
 
-_statements: dict[tuple[int, str | None, int], tuple | None] = {}
+_statements: dict[tuple[int, str | None, int], list[tuple] | None] = {}
 
 
-def statement_for_line(view: logical.Function, region: str | None, line: int) -> tuple | None:
+def statement_for_line(view: logical.Function, region: str | None, line: int) -> list[tuple] | None:
+    """Paths of the statements of *region* on *line*: one, or those that share it (joined by
+    ``;``, or ``if x: y`` written on one line: :mod:`.joined` tells them apart)."""
     key = (id(view), region, line)
     if key not in _statements:
-        _statements[key] = _find_statement(view, region, line)
+        _statements[key] = _find_statements(view, region, line)
     return _statements[key]
 
 
-def _find_statement(view: logical.Function, region: str | None, line: int) -> tuple | None:
-    """The deepest statement of *region* whose own lines contain *line*."""
-    best = None
-    for path, stmt in logical.walk(view.body):
+def _find_statements(view: logical.Function, region: str | None, line: int) -> list[tuple] | None:
+    found: list[tuple] = []
+    for path, stmt in logical.walk(view.body):  # outside in: inner statements win
         if stmt.region != region:
             continue
         lines = [*(n.lineno for n in stmt.prefix), *stmt.own_lines()]
         if line in lines or any(
             n.lineno <= line <= (n.end_lineno or n.lineno) for n in stmt.prefix
         ):
-            best = path
-    return best
+            found.append(path)  # several only on a line that holds several statements
+    return found or None
 
 
 def _phase(view: logical.Function, path: tuple, line: int) -> str:

@@ -12,23 +12,27 @@ optimizer, learning-rate scheduler and gradient scaler among the crashed functio
 and its module's globals (a training loop in a function often drives a model and optimizer
 defined at module level, or reached through helpers it calls), the random number generators,
 and the plain numbers (step counters: the function's, and the module globals it names) to
-``.daifu/jit/<pid>-<n>.pt``, atomically, each under its variable's name. Load it with
+``.daifu/jit/<pid>-<n>.pt``, atomically, each under its variable's name. When a process
+checkpoint is written at the same crash, this is its payload too (the JIT view's keys beside
+the frames', one write of the tensors: :func:`view`). Load it with
 :func:`load` in a restarted program. Off with ``jit-checkpoint = false`` in
 ``[tool.daifu.runtime]``; skipped when torch is not imported. When torch is imported but
 nothing could be saved, :class:`NotSaved` says why (the crash report and the log show it).
 
 In a data-parallel job the surviving replicas hold the same parameters; a replica-based design
 (SWIFT, JIT's multi-GPU mode) would take the state from a healthy rank and undo a partially
-applied optimizer step. The hook point for that is :func:`checkpoint`'s caller in the session
+applied optimizer step. The hook point for that is :func:`view`'s caller in the session
 (``on intercept``): it receives the whole context.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import sys
 import time
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +107,14 @@ def collect(ctx: Context, named: frozenset[str] = frozenset()) -> dict[str, Any]
     return {"states": states, "numbers": numbers, "failed": failed}
 
 
-def checkpoint(ctx: Context, home: Path, label: str, named: frozenset[str] = frozenset()) -> Saved:
-    """Write the JIT checkpoint; raises :class:`NotSaved` when there is nothing to save."""
+def view(ctx: Context, named: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What the JIT checkpoint holds (state dicts, numbers, random generators); raises
+    :class:`NotSaved` when there is nothing to save. The session stores it inside the process
+    checkpoint's payload when there is one (the state dicts' tensors are the frames' tensors:
+    written once), else alone with :func:`write`."""
     torch: Any = sys.modules.get("torch")
     if torch is None:
         raise NotSaved("torch is not imported")
-    started = time.perf_counter()
     payload = collect(ctx, named)
     failed = payload.pop("failed")
     if not payload["states"]:
@@ -124,13 +130,19 @@ def checkpoint(ctx: Context, home: Path, label: str, named: frozenset[str] = fro
             payload["rng"]["cuda"] = torch.cuda.get_rng_state_all()
     except Exception:
         pass
+    return payload
+
+
+def write(payload: dict[str, Any], home: Path, label: str) -> Saved:
+    """The JIT checkpoint alone (no process checkpoint could be written)."""
+    from . import payload as payload_file
+
+    started = time.perf_counter()
     payload["label"] = label
     folder = trust.private_dir(home / "jit")
     target = folder / f"{os.getpid()}-{label}.pt"
-    tmp = target.with_suffix(".tmp")
-    with os.fdopen(trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
-        torch.save(payload, handle)  # owner-only: it holds the model, and loading it runs pickle
-    os.replace(tmp, target)
+    # owner-only: it holds the model, and loading it runs pickle
+    payload_file.snapshot(payload, copy=False).write(target)
     return Saved(target, time.perf_counter() - started, target.stat().st_size, list(payload["states"]))
 
 
@@ -146,7 +158,9 @@ def load(path: str | os.PathLike[str], **objects: Any) -> dict[str, Any]:
     report's hint lists); returns the saved numbers (step counters)."""
     import torch
 
-    payload = torch.load(path, weights_only=False)
+    # The file may also be a process checkpoint's payload, whose frames hold objects of the
+    # crashed program's own classes: a loading program without them gets stand-ins there.
+    payload = torch.load(path, weights_only=False, pickle_module=_lenient)
     for name, obj in objects.items():
         obj.load_state_dict(payload["states"][name]["state"])
     random.setstate(payload["rng"]["python"])
@@ -154,3 +168,25 @@ def load(path: str | os.PathLike[str], **objects: Any) -> dict[str, Any]:
     if "cuda" in payload["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(payload["rng"]["cuda"])
     return dict(payload["numbers"])
+
+
+class _Missing:
+    """Stands for an object whose class the loading program does not have."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+class _LenientUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except (ImportError, AttributeError):
+            return _Missing
+
+
+_lenient = types.SimpleNamespace(Unpickler=_LenientUnpickler, load=lambda f, **kw: _LenientUnpickler(f, **kw).load(),
+                                 __name__="pickle")

@@ -199,6 +199,11 @@ def _resumed(filename: str, line: int) -> tuple[str, int] | None:
 # -- frames ---------------------------------------------------------------------------------
 
 
+#: The shim function that raises the program's own exception for it (the KeyboardInterrupt
+#: of a Ctrl+C, delivered at a safe point): a stack ending there is the program's, not daifu's.
+DELIVERS = "_deliver_interrupt"
+
+
 def is_daifu(frame: FrameType) -> bool:
     """A frame of the shim itself."""
     return frame.f_code.co_filename.startswith(_SHIM_DIRS)
@@ -221,9 +226,10 @@ def visible(items: list, outer_first: bool) -> list:
     """*items* (tuples whose first element is a frame) less daifu's frames: the shim's, and a
     user frame whose work goes on in a generated frame it called (the generated frame has the
     statement's line; its caller has daifu's call line). A stack that ends in the shim (an
-    error of daifu's own, the runtime's diagnostics) is left whole."""
+    error of daifu's own, the runtime's diagnostics) is left whole, unless it ends where the
+    shim delivers the program's own exception (:data:`DELIVERS`)."""
     ordered = items if outer_first else items[::-1]
-    if not ordered or is_daifu(ordered[-1][0]):
+    if not ordered or (is_daifu(ordered[-1][0]) and ordered[-1][0].f_code.co_name != DELIVERS):
         return items
     kept = [item for item in ordered if not is_daifu(item[0])]
     result = [item for index, item in enumerate(kept) if index + 1 >= len(kept) or not is_generated(kept[index + 1][0])]

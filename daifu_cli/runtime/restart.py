@@ -5,9 +5,11 @@ active vaccinated frame, outermost first, the function, the statement it is at (
 statement for the innermost, the call in progress for the others) and its variables, and the
 module globals those modules hold (data only: modules, functions and classes come back when
 the program's own set-up runs again). The values go into one pickle (torch's serialization
-when torch is loaded), so an object several frames share comes back as one object; a value
-that cannot be pickled (an open file, a generator, a loader with worker processes) is left out
-and named. The payload is written first, then the ``.json`` that describes it (with the
+when torch is loaded), so an object several frames share comes back as one object. A loop's
+iterator is saved at its element; a ``DataLoader`` iterator as what reproduces the rest of its
+epoch (:mod:`.loaders`). A value that cannot be pickled (an open file, a generator, a loader
+over an iterable-style dataset) is left out and named; a resume whose running loop needs it is
+refused. The payload is written first, then the ``.json`` that describes it (with the
 payload's SHA-256): a checkpoint exists only once it is whole.
 
 **Restoring** (``daifu resume CHECKPOINT``, or ``DAIFU_RESUME=CHECKPOINT`` for launchers that
@@ -17,7 +19,8 @@ the outermost saved function, a trace hook (on only until the last frame is rest
 :class:`~.signals.Restore` at the first statement of its body; the function's own crash
 barrier hands it here, and instead of running the body from the start the runtime builds the
 continuation that a fix would get: the saved variables (and the module's saved globals, which
-replace what the set-up made), resuming at the saved statement. That statement calls the next
+replace what the set-up made), resuming at the saved statement; a ``with`` or ``try ...
+finally`` around it is entered again there (:mod:`.reentry` says which managers may be). That statement calls the next
 saved function, which is restored the same way, down to the statement that failed. The saved
 position is carried into the current code exactly as an in-process fix is
 (:func:`align.map_crash`), so the source may be fixed (and re-vaccinated) before resuming.
@@ -26,8 +29,6 @@ position is carried into the current code exactly as an in-process fix is
 from __future__ import annotations
 
 import ast
-import hashlib
-import io
 import json
 import os
 import pickle
@@ -36,16 +37,18 @@ import time
 import types
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import align, frames, logical, registry, resume, trust
+from . import align, autograd, frames, loaders, logical, payload, reentry, registry, resume, trust
 from .context import Context, context_class
 from .signals import Restore
 
 if TYPE_CHECKING:
     from .session import Session
 
-FORMAT = "daifu-process-checkpoint/1"
+FORMAT = "daifu-process-checkpoint/2"
+#: Readable: format 1 checked its payload with a SHA-256 of all of it.
+FORMATS = (FORMAT, "daifu-process-checkpoint/1")
 
 
 class NotResumable(Exception):
@@ -119,9 +122,9 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
             continue
         if name.startswith("_daifu_it_") or _worth_saving(value):
             values[name] = value
-    if script:  # the script's hoisted iterators live in its cells
+    if script:  # the script's hoisted iterators (and handled exception) live in its cells
         for name, cell in context.cells.items():
-            if name.startswith("_daifu_it_"):
+            if name.startswith("_daifu_it_") or name == resume.HANDLED:
                 try:
                     values[name] = cell.cell_contents
                 except ValueError:
@@ -145,17 +148,22 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
     }
 
 
-def save(session: Session, label: str) -> tuple[Path, list[str]]:
-    """Write the process checkpoint of *session*'s crash; returns the path of its ``.json``
-    and what could not be saved (``name: reason``)."""
+def save(session: Session, label: str, jit_view: dict[str, Any] | None = None) -> Written:
+    """Write the process checkpoint of *session*'s crash. *jit_view*: the just-in-time
+    checkpoint's state dicts and numbers (:func:`.jit.collect`), stored in the same payload
+    (then named ``.pt``): their tensors are the frames' tensors, so they are written once."""
     assert session.where is not None
     exc = session.exc
-    return _save(session.where, session.context, session.script, session.config.home, label, f"{type(exc).__name__}: {exc}")
+    exception = f"{type(exc).__name__}: {exc}"
+    return prepare(session.where, session.context, session.script, session.config.home, label, exception,
+                   jit_view=jit_view, copy=False).write()
 
 
-def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
+def prepare_running(frame: FrameType, label: str, *, copy: bool) -> Prepared:
     """The process checkpoint of a running program, at a statement boundary of *frame* (an
-    innermost vaccinated frame, about to run the statement at its current line)."""
+    innermost vaccinated frame, about to run the statement at its current line), taken now and
+    written by :meth:`Prepared.write` (*copy*: later, from another thread, while the program
+    runs on)."""
     from . import config as config_module
     from .context import capture
 
@@ -164,10 +172,46 @@ def save_running(frame: FrameType, label: str) -> tuple[Path, list[str]]:
         raise NotResumable("the running statement could not be placed")
     script = where.view.node.name == "__daifu_script__"
     context = where.continuation.context if where.continuation is not None else capture(where.qualname, where.frames, script=script)
-    return _save(where, context, script, config_module.load().home, label, None)
+    handled = sys.exc_info()[1]  # called from *frame*'s trace function: what it handles
+    if _in_handler(entry_path=where.path) and handled is not None:
+        context.set(resume.HANDLED, handled)  # a resumed `except ... as e` binds it again
+    return prepare(where, context, script, config_module.load().home, label, None, copy=copy)
 
 
-def _save(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None) -> tuple[Path, list[str]]:
+class Written(NamedTuple):
+    path: Path  # the .json
+    lost: list[str]
+    payload: Path
+    seconds: float  # writing the payload, fsync included
+    size: int
+
+
+class Prepared:
+    """A process checkpoint taken (its payload serialized, :mod:`.payload`), not yet written."""
+
+    def __init__(self, stem: Path, suffix: str, snapshot: payload.Snapshot, meta: dict[str, Any], seconds: float) -> None:
+        self.stem = stem
+        self.payload_path = stem.with_suffix(suffix)
+        self.snapshot = snapshot
+        self.meta = meta
+        #: Serializing at the safe point (the program is blocked for this long).
+        self.snapshot_seconds = seconds
+
+    def write(self) -> Written:
+        """The payload first, the ``.json`` that describes it last: a checkpoint exists only
+        once whole."""
+        started = time.perf_counter()
+        check, size = self.snapshot.write(self.payload_path)
+        seconds = time.perf_counter() - started
+        meta = {**self.meta, "payload": self.payload_path.name, "payload_check": check,
+                "snapshot_ms": round(self.snapshot_seconds * 1000, 1), "write_ms": round(seconds * 1000, 1), "bytes": size}
+        target = self.stem.with_suffix(".json")
+        trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
+        return Written(target, meta["lost"], self.payload_path, seconds, size)
+
+
+def prepare(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None,
+            *, jit_view: dict[str, Any] | None = None, copy: bool) -> Prepared:
     from .context import capture
 
     outer, gaps = _outer_frames(innermost, home)
@@ -185,17 +229,20 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         for name in modules
         if name in sys.modules
     }
-    payload = {"frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states()}
-    folder = trust.private_dir(home / "jit")
-    stem = folder / f"{os.getpid()}-{label}"
-    payload_path = stem.with_suffix(".state")
+    # The JIT view's keys at the top level, beside the frames': ``jit.load`` and a plain
+    # ``torch.load(path)["states"]`` read the file as they read a JIT checkpoint of its own.
+    # Its "rng" is this one (a superset of the JIT checkpoint's).
+    content: dict[str, Any] = {
+        **(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states(),
+    }
+    reentry.flush_files(content["frames"])  # a new process appends to them after this
     started = time.perf_counter()
-    try:
-        digest, size = _dump_to(payload_path, payload)  # usually everything pickles: written once
-        lost: list[str] = []
-    except Exception:
-        lost = _drop_unpicklable(payload)
-        digest, size = _dump_to(payload_path, payload)
+    graphs = autograd.detach_graphs(_labelled(content))
+    content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()])
+    pickling = _pickle_module(content)
+    lost = _drop_unpicklable(content, pickling) + graphs
+    snapshot = payload.snapshot(content, copy=copy, pickling=pickling)
+    folder = trust.private_dir(home / "jit")
     meta = {
         "format": FORMAT,
         "created": time.time(),
@@ -204,20 +251,25 @@ def _save(innermost: frames.Where, context: Context, script: bool, home: Path, l
         "executable": sys.executable,
         "cwd": os.getcwd(),
         "output": str(home.parent.resolve()),
-        "payload": payload_path.name,
-        "payload_sha256": digest,
-        "serializer": "torch" if "torch" in sys.modules else "pickle",
+        "serializer": snapshot.serializer,
         "frames": [e["meta"] for e in entries],
         "sources": {name: record.source for name, record in modules.items()},
         "lost": lost,
         "gaps": gaps,
         "exception": exception,
-        "write_ms": round((time.perf_counter() - started) * 1000, 1),
-        "bytes": size,
     }
-    target = stem.with_suffix(".json")
-    trust.write_private(target, json.dumps(meta, indent=1, default=str).encode("utf-8"), sync=True)
-    return target, lost
+    suffix = ".pt" if jit_view else ".state"
+    return Prepared(_fresh(folder / f"{os.getpid()}-{label}"), suffix, snapshot, meta, time.perf_counter() - started)
+
+
+def _fresh(stem: Path) -> Path:
+    """*stem*, or a numbered variant no checkpoint uses: a new checkpoint never replaces one
+    that stands (a write cut short would leave neither)."""
+    candidate, number = stem, 1
+    while any(candidate.with_name(candidate.name + suffix).exists() for suffix in (".json", *_PAYLOADS)):
+        number += 1
+        candidate = stem.with_name(f"{stem.name}-{number}")
+    return candidate
 
 
 def _rng_states() -> dict[str, Any]:
@@ -256,80 +308,67 @@ def _set_rng_states(states: dict[str, Any]) -> None:
             torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def _drop_unpicklable(payload: dict[str, Any]) -> list[str]:
-    """Take out the values pickle refuses, naming each (after the whole payload failed)."""
+def _pickle_module(content: dict[str, Any]) -> Any:
+    """``pickle`` with the reducers of :mod:`.loaders`: a loader iterator is saved as what
+    reproduces the rest of its epoch (for ``torch.save``'s ``pickle_module``)."""
+    roots = [value for values in content["frames"] for value in values.values()]
+    roots += [value for values in content["globals"].values() for value in values.values()]
+
+    class Pickler(pickle.Pickler):
+        dispatch_table = loaders.dispatch_table(roots)
+
+    module = types.ModuleType("daifu_checkpoint_pickle")
+    module.Pickler = Pickler  # type: ignore[attr-defined]
+    return module
+
+
+def _drop_unpicklable(content: dict[str, Any], pickling: Any) -> list[str]:
+    """Take out the values pickle refuses, naming each. Probed without tensor data (a failed
+    real write would cost a whole write): the whole first, value by value if that fails."""
+    try:
+        payload.probe(content, pickling)
+        return []
+    except Exception:
+        pass
     lost: list[str] = []
-    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(payload["frames"])]
-    groups += [(values, f"{module}.{{}}") for module, values in payload["globals"].items()]
-    for values, label in groups:
+    for values, label in _labelled(content):
         for name in list(values):
             try:
-                _dumps(values[name])
+                payload.probe(values[name], pickling)
+            except loaders.CannotSave as exc:  # a loader iterator: say why, not just that
+                kind = type(values[name]).__name__
+                lost.append(f"{label.format(name)}: {kind} cannot be saved: {exc}")
+                del values[name]
             except Exception as exc:
-                lost.append(f"{label.format(name)}: {type(values[name]).__name__} cannot be saved ({type(exc).__name__})")
+                # pickle's message names what inside it could not be saved (a lambda, a lock)
+                kind, first = type(values[name]).__name__, (str(exc).splitlines() or [""])[0]
+                detail = f"{type(exc).__name__}: {first[:160]}" if first else type(exc).__name__
+                lost.append(f"{label.format(name)}: {kind} cannot be saved ({detail})")
                 del values[name]
     return lost
 
 
-def _dumps(obj: Any) -> bytes:
-    torch: Any = sys.modules.get("torch")
-    buffer = io.BytesIO()
-    if torch is not None:
-        torch.save(obj, buffer)
-    else:
-        pickle.dump(obj, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    return buffer.getvalue()
-
-
-class _HashingWriter:
-    """A file that hashes what is written through it: the payload is serialized straight to
-    disk (no copy in memory) and its SHA-256 comes for free."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.digest.update(view)
-        self.size += len(view)
-        return self.handle.write(view)  # type: ignore[no-any-return]
-
-    def flush(self) -> None:
-        self.handle.flush()
-
-
-def _dump_to(target: Path, obj: Any) -> tuple[str, int]:
-    """Serialize *obj* into *target* atomically (a ``.partial`` file until whole and synced);
-    its SHA-256 and size."""
-    tmp = target.with_name(f".{target.name}.partial")
-    fd = trust.open_private(tmp, os.O_WRONLY | os.O_TRUNC)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            writer = _HashingWriter(handle)
-            torch: Any = sys.modules.get("torch")
-            if torch is not None:
-                torch.save(obj, writer)
-            else:
-                pickle.dump(obj, writer, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
-    return writer.digest.hexdigest(), writer.size
-
+def _labelled(content: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The payload's groups of values, each with how to name one of them (``{}``: its name)."""
+    groups = [(values, f"{{}} (frame {index})") for index, values in enumerate(content["frames"])]
+    groups += [(values, f"{module}.{{}}") for module, values in content["globals"].items()]
+    return groups
 
 
 # -- reading -----------------------------------------------------------------------------------
 
 
-def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict[str, Any], bytes]:
-    """The checkpoint's description and its payload bytes, checked: whole, daifu's, of this
-    output, and written by this user. Raises :class:`CannotRestore` with the reason."""
+def read(path: str | os.PathLike[str], output: Path | None = None, *, data: bool = True) -> tuple[dict[str, Any], Path]:
+    """The checkpoint's description and the path of its payload, checked: whole, daifu's, of
+    this output, and written by this user (*data*: every record against its CRC too, else
+    only the payload's directory). Raises :class:`CannotRestore` with the reason."""
     path = Path(path)
+    unfinished = _unfinished(path)
+    if unfinished is not None:
+        raise CannotRestore(
+            f"{path} is a checkpoint whose write never finished (the process ended while writing "
+            f"{unfinished.name}); use an earlier checkpoint"
+        )
     refused = trust.untrusted_file(path)
     if refused is not None:
         raise CannotRestore(f"refusing {path}: {refused} (loading a checkpoint runs pickle)")
@@ -339,21 +378,44 @@ def read(path: str | os.PathLike[str], output: Path | None = None) -> tuple[dict
         raise CannotRestore(f"cannot read {path}: {exc}") from None
     except ValueError:
         raise CannotRestore(f"{path} is not a daifu process checkpoint (not JSON)") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in FORMATS:
         raise CannotRestore(f"{path} is not a daifu process checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})")
     payload_path = path.with_name(str(meta.get("payload")))
-    try:
-        data = payload_path.read_bytes()
-    except OSError as exc:
-        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
-    if hashlib.sha256(data).hexdigest() != meta.get("payload_sha256"):
-        raise CannotRestore(f"its state file {payload_path} is incomplete or changed (SHA-256 differs); use an earlier checkpoint")
     refused = trust.untrusted_file(payload_path)
     if refused is not None:
         raise CannotRestore(f"refusing {payload_path}: {refused}")
+    # Format 1 hashed the whole payload.
+    check = meta.get("payload_check") or {"kind": payload.SHA256, "digest": meta.get("payload_sha256")}
+    if not data and check["kind"] == payload.ZIP_CRC:
+        check = {**check, "data": False}
+    try:
+        payload.verify(payload_path, check)
+    except payload.Damaged as why:
+        raise CannotRestore(f"its state file {payload_path} is incomplete or changed ({why}); use an earlier checkpoint") from None
+    except OSError as exc:
+        raise CannotRestore(f"its state file {payload_path} cannot be read ({exc.strerror})") from None
     if output is not None and Path(meta.get("output", "")).resolve() != output.resolve():
         raise CannotRestore(f"it belongs to the output {meta.get('output')}, not to {output}")
-    return meta, data
+    return meta, payload_path
+
+
+#: The suffixes of a payload: ``.pt`` where it holds a JIT checkpoint's view too.
+_PAYLOADS = (".state", ".pt")
+
+
+def _unfinished(path: Path) -> Path | None:
+    """The partial payload of a checkpoint that was being written when its process died
+    (SIGKILL, power): *path* is that file, its payload, or the ``.json`` never written."""
+    if path.name.endswith(tuple(f"{suffix}.partial" for suffix in _PAYLOADS)):
+        return path
+    stem = path.stem if path.suffix in (".json", *_PAYLOADS) else path.name
+    if path.with_name(f"{stem}.json").exists():
+        return None
+    for suffix in _PAYLOADS:
+        for written in (path.with_name(f".{stem}{suffix}.partial"), path.with_name(f"{stem}{suffix}")):
+            if written.exists():  # the payload (whole or not), but not the description written last
+                return written
+    return None
 
 
 # -- restoring -------------------------------------------------------------------------------
@@ -369,7 +431,7 @@ def arm(path: str) -> None:
 
     home = config_module.load().home
     try:
-        meta, data = read(path, home.parent)
+        meta, payload_path = read(path, home.parent)
     except CannotRestore as exc:
         _refuse(str(exc))
     if meta.get("gaps"):
@@ -377,7 +439,7 @@ def arm(path: str) -> None:
             "the saved functions were called through library code that would start over "
             f"instead of resuming ({'; '.join(meta['gaps'][:3])})"
         )
-    _plan = {"meta": meta, "data": data, "next": 0, "values": None, "restored_globals": set(), "path": path}
+    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path}
     for item in meta.get("lost", []):
         print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)
     import atexit
@@ -425,13 +487,59 @@ def _on_call(frame: FrameType, event: str, arg: Any) -> Any:
         _refuse(f"{entry['qualname']}() is not vaccinated in the current code (was it changed or excluded?)")
         return None
     first = barrier.body[0].lineno
+    catching = _handlers_that_could_catch(barrier.body, frame.f_globals)
+    if catching:
+        _refuse(
+            f"{entry['qualname']}() starts with a `try` whose `{catching}` would catch the restore "
+            "before its crash barrier; put a statement before that `try` (and vaccinate again)"
+        )
+        return None
+    covered = _covered_offsets(frame.f_code)
 
     def at_first_statement(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and frame.f_lineno >= first:
+        # Raised where the barrier's handler covers the instruction. On 3.11+ a `try:` (or
+        # `while True:`) line is a NOP that no handler covers, so an exception raised there
+        # leaves the function: wait for the next line (inside that `try`, whose handlers were
+        # checked above to let Restore pass).
+        if event == "line" and frame.f_lineno >= first and (covered is None or frame.f_lasti in covered):
             raise Restore(entry)  # caught by the function's own barrier (tracing stops here)
         return at_first_statement
 
     return at_first_statement
+
+
+def _covered_offsets(code: Any) -> set[int] | None:
+    """Instruction offsets some exception handler covers (3.11+'s exception table); ``None``
+    where the interpreter uses a block stack instead (3.9, 3.10: every offset inside the
+    barrier's ``try`` is covered once its setup ran)."""
+    import dis
+
+    parse = getattr(dis, "_parse_exception_table", None)
+    if parse is None or not hasattr(code, "co_exceptiontable"):
+        return None
+    covered: set[int] = set()
+    for item in parse(code):
+        covered.update(range(item.start, item.end + 1, 2))
+    return covered
+
+
+def _handlers_that_could_catch(body: list[ast.stmt], namespace: dict[str, Any]) -> str | None:
+    """The handler of a `try` that opens *body* (or opens the first `try`'s body, and so on)
+    that could catch :class:`Restore` on its way to the barrier: a bare ``except``, or a type
+    that is not known to be an ``Exception`` subclass (``BaseException``, an unknown name)."""
+    import builtins
+
+    while body and isinstance(body[0], ast.Try):
+        for handler in body[0].handlers:
+            types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            for node in types:
+                if node is None:
+                    return "except:"
+                value = namespace.get(node.id, getattr(builtins, node.id, None)) if isinstance(node, ast.Name) else None
+                if not (isinstance(value, type) and issubclass(value, Exception)):
+                    return f"except {ast.unparse(node)}"
+        body = body[0].body
+    return None
 
 
 def continue_frame(exc: Restore, frame: FrameType) -> Any:
@@ -465,10 +573,14 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
         _define(view, entry, frame.f_globals, module.path)
     if plan["values"] is None:
         try:
-            loaded = _loads(plan["data"], plan["meta"].get("serializer"))
+            loaded = payload.load(plan["payload"], plan["meta"].get("serializer"))
+            loaders.finish()  # the loader iterators, at their saved positions
+        except loaders.CannotSave as exc:
+            raise CannotRestore(f"a data loader's position cannot be restored: {exc}") from None
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])
+        autograd.restore_gradients(loaded.get("grads", []))
         plan["values"] = loaded
     values: dict[str, Any] = plan["values"]
     if entry["module"] not in plan["restored_globals"]:
@@ -479,14 +591,12 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if not saved_nodes:
         raise CannotRestore(f"{entry['qualname']}() is not in the saved source")
     saved_view = saved.view(saved_nodes[0])
-    if entry["region"] is not None:
-        raise CannotRestore(
-            f"{entry['qualname']}() was inside a `with` or `try ... finally` block (line {entry['line']}): "
-            "resuming inside one in a new process is not supported yet"
-        )
     try:
         position = align.map_crash(saved_view, view, tuple(entry["path"]), entry["phase"])
-    except align.CannotMap as failure:
+        # Blocks that ran in cells (a `with` body, a `try` with `finally`) are entered again
+        # at the saved statement, as after a fix that wraps the running statements.
+        position = reentry.enter_blocks(view, position, values["frames"][index], frame.f_globals)
+    except (align.CannotMap, reentry.CannotEnter) as failure:
         raise CannotRestore(f"{entry['qualname']}(): {failure}") from None
     context = context_class(entry["qualname"], tuple(entry["params"]))(entry["qualname"], frame.f_globals, entry["script"])
     for name, value in values["frames"][index].items():
@@ -494,14 +604,56 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
             context.globals[name] = value
         else:
             context.cell(name).cell_contents = value
-    missing = [n for n in resume._variables(view, context) if n.startswith("_daifu_it_") and n not in context.cells]
-    if position.loop_next and missing:
-        raise CannotRestore(f"the iterator of the loop around line {entry['line']} could not be saved")
+    if _in_handler(tuple(entry["path"])) and resume.HANDLED not in values["frames"][index]:
+        raise CannotRestore(
+            f"{entry['qualname']}(): it stopped inside an `except` block (line {entry['line']} of the vaccinated "
+            "file), and the exception that block handles is not in the checkpoint"
+        )
+    for loop in _running_loops(saved_view, entry):
+        if loop.iterator not in values["frames"][index]:
+            raise CannotRestore(_unsaved_iterator(entry, plan["meta"], index, loop))
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
     )
     return built.function
+
+
+def _in_handler(entry_path: tuple) -> bool:
+    """Whether the statement at *entry_path* is inside an ``except`` block of its function."""
+    return any(str(name).startswith("handler") for name in entry_path[1::2])
+
+
+def _running_loops(view: logical.Function, entry: dict[str, Any]) -> list[logical.Stmt]:
+    """The ``for`` loops of the saved position that were running: those around it, and the
+    statement itself when it stopped taking its next item."""
+    path = tuple(entry["path"])
+    loops = [frames.statement_at(view.body, path[:end]) for end in range(1, len(path), 2) if path[end] == "body"]
+    if entry["phase"] == "next":
+        loops.append(frames.statement_at(view.body, path))
+    return [loop for loop in loops if loop.iterator is not None]
+
+
+def _unsaved_iterator(entry: dict[str, Any], meta: dict[str, Any], index: int, loop: logical.Stmt) -> str:
+    """Why a running loop cannot go on (a new iterator would start it over): the loop as
+    written, and why its iterator is not saved."""
+    name, node = str(loop.iterator), loop.node
+    assert isinstance(node, ast.For) and loop.hoist is not None
+    iterable = loop.hoist.value.args[0]  # type: ignore[attr-defined]
+    target = node.target
+    if isinstance(target, ast.Tuple) and len(target.elts) > 1:  # as written: no parentheses
+        names = ", ".join(ast.unparse(element) for element in target.elts)
+    else:
+        names = ast.unparse(target)
+    header = f"for {names} in {ast.unparse(iterable)}"
+    line = name.rpartition("_L")[2]
+    prefix = f"{name} (frame {index}): "
+    reasons = [item[len(prefix) :] for item in meta.get("lost", []) if item.startswith(prefix)]
+    why = reasons[0] if reasons else "it was not saved"
+    return (
+        f"{entry['qualname']}(): the loop `{header}` (line {line}) goes on with its iterator, "
+        f"which is not in the checkpoint: {why}"
+    )
 
 
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -517,14 +669,6 @@ def _define(view: logical.Function, entry: dict[str, Any], namespace: dict[str, 
     if nodes:
         code = compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec", dont_inherit=True)
         exec(code, namespace)
-
-
-def _loads(data: bytes, serializer: str | None) -> Any:
-    if serializer == "torch":
-        import torch
-
-        return torch.load(io.BytesIO(data), weights_only=False)
-    return pickle.loads(data)
 
 
 def _journal_restored(plan: dict[str, Any]) -> None:

@@ -111,13 +111,13 @@ def build(
         ctx.alias(new, old)
     region, owner = region_of(view, position.block, position.entered)
     copier = _Copier(view)
-    body = _rest(view, position, copier, region)
+    names = _variables(view, ctx)
+    body = _rest(view, position, copier, region, names)
     if not body:
         body = [ast.Pass()]
     if region is None and self_name:
         body = [_with_explicit_super(s, self_name) for s in body]
     cells = [copier.copy(c) for c in view.cells.values()]
-    names = _variables(view, ctx)
     declarations = _declarations(view, region, names, ctx.script)
     name = region or RESUME_NAME
     function = ast.FunctionDef(
@@ -196,7 +196,9 @@ def first_statement(view: logical.Function, position: Position) -> tuple[logical
 # -- the statements to run -------------------------------------------------------------
 
 
-def _rest(view: logical.Function, position: Position, copier: _Copier, region: str | None) -> list[ast.stmt]:
+def _rest(
+    view: logical.Function, position: Position, copier: _Copier, region: str | None, names: set[str]
+) -> list[ast.stmt]:
     block = block_at(view, position.block)
     out: list[ast.stmt] = []
     start = position.index
@@ -214,7 +216,7 @@ def _rest(view: logical.Function, position: Position, copier: _Copier, region: s
         if name in owner.cells and not entered:
             break  # the top block of a cell: the region ends here
         if name in owner.cells:
-            out = _enter_cell(view, owner, name, out, copier)
+            out = _enter_cell(view, owner, name, out, copier, names)
         else:
             out = _reenter(owner, name, out, copier, entered=entered)
         parent = block_at(view, owner_path[:-1])
@@ -225,15 +227,24 @@ def _rest(view: logical.Function, position: Position, copier: _Copier, region: s
 
 
 def _enter_cell(
-    view: logical.Function, owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Copier
+    view: logical.Function, owner: logical.Stmt, name: str, inner: list[ast.stmt], copier: _Copier,
+    names: set[str],
 ) -> list[ast.stmt]:
     """Enter a new ``with`` (or ``try`` with ``finally``) whose block *name* is a cell, at
     *inner* (the rest of that block). The statement runs as written, calling a cut copy of
     the cell defined just before it; the whole cell is defined again after it, for the
-    enclosing loop's next iterations. A crash in the cut cell resumes like one in the cell."""
+    enclosing loop's next iterations. A crash in the cut cell resumes like one in the cell.
+
+    The cut copy shares the cell's own locals with the continuation (*names*, the context's
+    variables): the statements of the block that already ran set them (a loop's saved
+    iterator, its target), and the rest of the block reads them."""
     cell = owner.cells[name]
     definition, barrier = view.cells[cell], view.cell_barriers[cell]
+    declared = {n for s in definition.body if isinstance(s, (ast.Nonlocal, ast.Global)) for n in s.names}
+    own = sorted((bound_names(barrier.body) & names) - declared - {layout.EXC, layout.RESUME})
     body = [copier.clone(s, body=inner or [ast.Pass()]) if s is barrier else copier.copy(s) for s in definition.body]
+    if own:
+        body.insert(0, ast.Nonlocal(own))
     return [copier.clone(definition, body=body), *copier.copy_stmt(owner), copier.copy(definition)]
 
 

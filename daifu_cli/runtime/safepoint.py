@@ -3,10 +3,13 @@
 A signal handler runs between bytecodes, possibly in the middle of a statement (inside an
 optimizer's update, between two parameters), which is no state to resume from. So the handler
 only asks for a *safe point*: the next statement boundary of the innermost vaccinated frame
-(a line event of that frame, traced only until then). There every frame above is at a call in
+(a line event of that frame, traced only until then) that ends the step it is in: inside a
+loop, when the loop comes back to its header (a loss built by the interrupted step holds an
+autograd graph, which no checkpoint can save) or leaves it. There every frame above is at a call in
 progress and the innermost at the statement about to run: the same shape as a crash, written
-by the same code (``restart.save``). SIGUSR1 then goes on running; SIGTERM ends the process by
-the signal (status 143), as schedulers expect. If no safe point comes within the grace period
+by the same code (``restart.prepare``). SIGUSR1 then goes on running while its checkpoint is
+written in the background (:mod:`.background`); SIGTERM writes it and ends the process by the
+signal (status 143), as schedulers expect. If no safe point comes within the grace period
 (``DAIFU_GRACE``, default 30 s), the process ends without a checkpoint and says so.
 
 The handlers are installed by the shim only where the program left the default action, only
@@ -24,6 +27,7 @@ import sys
 
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
@@ -44,6 +48,36 @@ def install() -> None:
                 signal.signal(number, _on_signal)
         except ValueError:  # not the main thread: signals are not ours to take
             return
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_interrupt)
+    except ValueError:
+        return
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl+C: a process checkpoint at the next safe point, then the ``KeyboardInterrupt``
+    Python would have raised, raised there (the program's own handlers for it run as without
+    daifu; uncaught, it ends the process as SIGINT does). A second Ctrl+C before the safe
+    point, and any outside the vaccinated code, raise it at once."""
+    global _pending
+    if os.getpid() != _installer:  # a forked child: as without daifu
+        signal.default_int_handler(signum, frame)
+    pending = _pending
+    if pending is not None and not pending["interrupt"]:  # heading for a SIGUSR1/SIGTERM one
+        pending["interrupt"] = True
+        return
+    if pending is not None:  # the second Ctrl+C: no waiting any more
+        pending["target"].f_trace = None
+        sys.settrace(None)
+        pending["done"].set()
+        _pending = None
+        print("daifu: SIGINT again: interrupted before the safe point; no checkpoint", file=sys.stderr, flush=True)
+        signal.default_int_handler(signum, frame)
+    target = _innermost_vaccinated(frame)
+    if target is None:
+        signal.default_int_handler(signum, frame)
+    _arm(target, signum)  # type: ignore[arg-type]  # default_int_handler raised above if None
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -83,10 +117,15 @@ def _arm(target: FrameType, signum: int) -> None:
 
     global _pending
     grace = float(os.environ.get("DAIFU_GRACE", "30"))
-    _pending = {"signum": signum, "terminate": signum == signal.SIGTERM, "done": threading.Event()}
+    _pending = {
+        "signum": signum, "terminate": signum == signal.SIGTERM, "interrupt": signum == signal.SIGINT,
+        "done": threading.Event(), "target": target,
+    }
+
+    step = _step_of(target)
 
     def at_boundary(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and frame is target:
+        if event == "line" and frame is target and (step is None or step(frame.f_lineno)):
             frame.f_trace = None
             sys.settrace(None)
             _checkpoint(frame)
@@ -99,8 +138,44 @@ def _arm(target: FrameType, signum: int) -> None:
     threading.Thread(target=_watchdog, args=(_pending, grace), daemon=True, name="daifu-grace").start()
 
 
+def _step_of(target: FrameType) -> Callable[[int], bool] | None:
+    """Which lines of *target* end the step it is in: the header of the innermost loop of that
+    frame around its current statement (the step's iteration is done), or any line after the
+    loop. ``None`` (any statement boundary will do) outside loops and in resumed code.
+
+    Why not the next statement: between a forward and its ``backward()`` a loss holds an
+    autograd graph, which no checkpoint can hold (see :mod:`.autograd`); at a loop's header
+    the step that built it is over."""
+    import ast
+
+    from . import frames
+
+    try:
+        where = frames.locate(Exception(), target)
+    except Exception:  # the signal must not fail: fall back to the next boundary
+        return None
+    if where is None or where.continuation is not None:
+        return None
+    path = where.path
+    for end in range(len(path), 0, -2):  # the statement itself, then its owners, inside out
+        stmt = frames.statement_at(where.view.body, path[:end])
+        inside = end == len(path) or path[end] == "body"
+        if isinstance(stmt.node, (ast.For, ast.While)) and inside and stmt.region is None:
+            header, last = stmt.node.lineno, stmt.node.end_lineno or stmt.node.lineno
+            scaffolding = {n.lineno for n in stmt.suffix}  # `del` of the saved iterator
+            return lambda line: line == header or (not header <= line <= last and line not in scaffolding)
+    return None
+
+
 def _watchdog(pending: dict[str, Any], grace: float) -> None:
     if pending["done"].wait(grace):
+        return
+    if pending["interrupt"] and not pending["terminate"]:
+        print(
+            f"daifu: no statement boundary within {grace:.0f} s of SIGINT; interrupting without a checkpoint",
+            file=sys.stderr, flush=True,
+        )
+        os.kill(os.getpid(), signal.SIGINT)  # as a second Ctrl+C: KeyboardInterrupt at once
         return
     if pending["terminate"]:
         print(
@@ -119,21 +194,33 @@ def _checkpoint(frame: FrameType) -> None:
     assert pending is not None
     import time
 
-    from . import restart
+    from . import background, restart
 
-    name = {signal.SIGTERM: "SIGTERM", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}.get(pending["signum"], "signal")
+    names = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT", getattr(signal, "SIGUSR1", -1): "SIGUSR1"}
+    name = names.get(pending["signum"], "signal")
+    terminate = pending["terminate"]
+    # SIGTERM ends the process and Ctrl+C most likely does: written before going on
+    synchronous = terminate or pending["interrupt"]
+    label = f"{name.lower()}-{int(time.time())}"
+    if synchronous:
+        pending["done"].set()  # the boundary came: the grace period is over
+        background.wait()  # one being written in the background is finished first
     try:
-        path, lost = restart.save_running(frame, f"{name.lower()}-{int(time.time())}")
-        said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
-        said += "".join(f"\n  not saved: {item}" for item in lost[:8])
+        if synchronous:
+            said = _said(name, restart.prepare_running(frame, label, copy=False).write())
+        elif background.busy():
+            said = f"daifu: {name}: a checkpoint is still being written; this request is skipped"
+        else:  # taken here, written while the program runs on
+            background.start(restart.prepare_running(frame, label, copy=True), lambda written: _said(name, written))
+            said = ""
     except restart.NotResumable as why:
         said = f"daifu: {name}: no process checkpoint: {why}"
     except Exception as exc:  # the program must go on (or end) as it would without daifu
         said = f"daifu: {name}: could not save a process checkpoint: {type(exc).__name__}: {exc}"
     pending["done"].set()
-    terminate = pending["terminate"]
     _pending = None
-    print(said, file=sys.stderr, flush=True)
+    if said:
+        print(said, file=sys.stderr, flush=True)
     if terminate:
         from . import config as config_module
         from . import journal
@@ -142,3 +229,18 @@ def _checkpoint(frame: FrameType) -> None:
         sys.stderr.flush()
         sys.stdout.flush()
         _default(signal.SIGTERM)
+    elif pending["interrupt"]:
+        _deliver_interrupt()
+
+
+def _deliver_interrupt() -> None:
+    """Raise Ctrl+C's KeyboardInterrupt into the program's frame at the safe point (raised in
+    its trace function, it surfaces there); tracebacks show no frame of daifu's for it
+    (``positions.DELIVERS``)."""
+    raise KeyboardInterrupt
+
+
+def _said(name: str, written: Any) -> str:
+    path = written.path
+    said = f"daifu: {name}: process checkpoint {path}; `daifu resume {path}` continues from here"
+    return said + "".join(f"\n  not saved: {item}" for item in written.lost[:8])

@@ -132,8 +132,7 @@ class Session:
             if not self.config.wait:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
             first = self.publish_crash()
-            self.jit_checkpoint()
-            self.process_checkpoint()
+            self.checkpoints()
             if first:
                 self.print_report()
             from .waiting import wait_for_fix
@@ -143,6 +142,8 @@ class Session:
 
     def after_wait(self, decision: Decision) -> Any:
         """Carry out what ended the wait (for a crash or a hold)."""
+        if decision.kind in ("raise", "exit"):
+            self.checkpoint_changes()  # the state as the console or a snippet left it
         why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
         if decision.kind == "raise" and self.holding:
             # No exception of the program's to let go: a holding rank given up (the maximum
@@ -162,6 +163,7 @@ class Session:
             else:
                 how = f"exited with status {decision.exit_code} from the console"
                 job.gave_up(f"exited from the console (status {decision.exit_code})")
+                self.say(f"daifu: exiting with status {decision.exit_code} from the console{self._checkpoint_note()}")
             self.journal.state("ended", how=how)
             job.end_within(30.0)
             raise SystemExit(decision.exit_code)
@@ -208,8 +210,7 @@ class Session:
         elsewhere = job.crash_text(crashes)
         self.held_for = elsewhere
         self.journal.event("hold", crashed=crashes, **self.location, **job.describe())
-        self.jit_checkpoint()
-        self.process_checkpoint()
+        self.checkpoints()
         self.say(
             f"daifu: rank {job.rank()} holds in {self.qualname}() at {where_text}:{line} (pid {self.journal.pid}): "
             f"{elsewhere}; it goes on when the fix lands there"
@@ -227,8 +228,7 @@ class Session:
         me = f"rank {rank}" if rank is not None else "this rank"
         self.journal.event("lost-rank", reason=why, exception=type(exc).__name__, **self.location, **job.describe())
         self.say(f"daifu: {me}: {why}; no retry can help (not a transient fault): {me} leaves the job")
-        self.jit_checkpoint()
-        self.process_checkpoint()
+        self.checkpoints()
         job.gave_up(f"left the job: {why}")
         self.journal.state("ended", how=f"left the job: {why}", **job.describe())
         self.say(f"daifu: {me} ends (exit status 1) so the launcher can restart the workers{self._checkpoint_note()}")
@@ -243,42 +243,60 @@ class Session:
             return "holding", {**fields, "crashed": self.held_for}
         return "waiting", {**fields, "exception": type(exc).__name__, "message": str(exc)[:500]}
 
-    def jit_checkpoint(self) -> None:
-        """Save the training state first, so even a run that is given up loses one step."""
+    def checkpoints(self) -> None:
+        """Before waiting: the JIT checkpoint (state dicts: even a run given up loses at most
+        the step) and the process checkpoint (every frame: ``daifu resume``), in one payload
+        when both can be written, so the tensors are written once."""
         self.saved: jit.Saved | None = None
         self.not_saved: str | None = None
+        self.process_saved: tuple[Path, list[str]] | None = None
         if not self.config.jit_checkpoint:
             return
         global _checkpoints
         _checkpoints += 1
+        label = str(_checkpoints)
         named = _global_names(self.where.root_frame.f_code) if self.where is not None else frozenset()
         self.framework_saved: tuple[str, Path] | None = None
-        self.framework_checkpoint(str(_checkpoints))
+        self.framework_checkpoint(label)
+        view: dict[str, Any] | None = None
         try:
-            self.saved = jit.checkpoint(self.context, self.config.home, str(_checkpoints), named)
+            view = jit.view(self.context, named)
+            view["label"] = label
         except jit.NotSaved as why:
             if "torch" in sys.modules:  # a program without torch has nothing to checkpoint
                 self.not_saved = str(why)
                 self.journal.event("jit-checkpoint", saved=False, reason=str(why))
+        except Exception as exc:
+            self.not_saved = f"{type(exc).__name__}: {exc}"
+            self.journal.event("jit-checkpoint", saved=False, reason=self.not_saved)
+        written = self.process_checkpoint(view)
+        if view is None:
             return
+        try:
+            if written is not None:
+                states = list(view["states"])
+                self.saved = jit.Saved(written.payload, written.seconds, written.size, states)
+            else:
+                self.saved = jit.write(view, self.config.home, label)
         except Exception as exc:
             self.not_saved = f"{type(exc).__name__}: {exc}"
             self.journal.event("jit-checkpoint", saved=False, reason=self.not_saved)
             return
         saved = self.saved
-        assert saved is not None
         self.journal.event(
             "jit-checkpoint", saved=True, path=str(saved.path), ms=round(saved.seconds * 1000, 1),
-            bytes=saved.size, states=saved.states,
+            bytes=saved.size, states=saved.states, **({"shared_with": str(written.path)} if written else {}),
         )
 
-    def process_checkpoint(self) -> None:
+    def process_checkpoint(self, jit_view: dict[str, Any] | None = None) -> Any:
         """Save every vaccinated frame of the stack, so a new process can resume at the failing
-        statement (``daifu resume``) if this one ends: given up, killed, preempted."""
+        statement (``daifu resume``) if this one ends: given up, killed, preempted. With
+        *jit_view*, the JIT checkpoint goes into the same payload. Returns what was written
+        (:class:`.restart.Written`), or ``None``."""
         earlier = getattr(self, "process_saved", None)
-        self.process_saved: tuple[Path, list[str]] | None = None
+        self.process_saved = None
         if not self.config.jit_checkpoint:
-            return
+            return None
         from . import restart
 
         # Each one under its own name: a later one (the console's `checkpoint`, after snippets
@@ -286,18 +304,32 @@ class Session:
         self.process_checkpoints = getattr(self, "process_checkpoints", 0) + 1
         label = str(_checkpoints) if self.process_checkpoints == 1 else f"{_checkpoints}-{self.process_checkpoints}"
         try:
-            self.process_saved = restart.save(self, label)
+            written = restart.save(self, label, jit_view)
         except restart.NotResumable as why:
             self.process_not_saved = str(why)
             self.journal.event("process-checkpoint", saved=False, reason=str(why))
-            return
+            return None
         except Exception as exc:
             self.say(f"daifu: could not save a process checkpoint: {type(exc).__name__}: {exc}")
             self.process_saved = earlier  # the last good one still stands
-            return
-        if self.process_saved is not None:
-            path, lost = self.process_saved
-            self.journal.event("process-checkpoint", path=str(path), lost=lost)
+            return None
+        self.process_saved = (written.path, written.lost)
+        self.changed_state = False
+        self.journal.event("process-checkpoint", path=str(written.path), lost=written.lost,
+                           ms=round(written.seconds * 1000, 1), bytes=written.size)
+        return written
+
+    def touched(self) -> None:
+        """The console or a snippet ran code with the crashed function's variables: the state
+        may differ from the last process checkpoint."""
+        self.changed_state = True
+
+    def checkpoint_changes(self) -> None:
+        """Giving up (or stopped) after the state changed while waiting: save it as it is now,
+        under a new name (the one written at the crash stays), so that `daifu resume` goes on
+        with the changes rather than without them."""
+        if getattr(self, "changed_state", False):
+            self.process_checkpoint()
 
     def framework_checkpoint(self, label: str) -> None:
         """Lightning's or the Trainer's own checkpoint, when the crash is under one
@@ -346,6 +378,7 @@ class Session:
 
         name = signal.Signals(signum).name
         exc = self.exc
+        self.checkpoint_changes()
         self.journal.event("stopped", signal=name, exception=type(exc).__name__, **self.location)
         self.journal.state("ended", how=f"killed by signal {signum} ({name}) while waiting for a fix")
         self.say(
@@ -499,6 +532,9 @@ class Session:
                 "it resumes in that code (the newest cannot take it)")
             lines.append(f"  (this frame runs {self.qualname}() as it was before the last fix of its module; {resumes})")
         lines.extend(report.context_lines(self.module.path, self._line(), home, generation=self.report_generation))
+        if self.where is not None and self.where.approximate:
+            lines.append("  (this line holds several statements joined by `;`, and which one failed cannot be told"
+                         " here: a resume starts at the first of them, running those before the failing one again)")
         lines.append("")
         lines.append(f"Variables of {self.qualname}():")
         lines.extend(report.variables(self.variables()))

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class Restore(Exception):
+class Restore(BaseException):
     """Raised at the first statement of a function that a new process restores from a
-    process checkpoint (see ``restart``); its own crash barrier hands it to the runtime."""
+    process checkpoint (see ``restart``); its own crash barrier hands it to the runtime. Not an
+    ``Exception``: a program's ``except Exception`` must let it pass (see ``restart._armed``)."""
 
     def __init__(self, entry: dict) -> None:
         super().__init__(entry.get("qualname"))

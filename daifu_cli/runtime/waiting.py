@@ -95,7 +95,7 @@ def _stop_signals(session: Session) -> Iterator[None]:
             session.say(f"daifu: SIGUSR1: process checkpoint {saved[0]}; still waiting")
 
     previous: dict[int, Any] = {}
-    ours = (signal.SIG_DFL, signal.default_int_handler, safepoint._on_signal)
+    ours = (signal.SIG_DFL, signal.default_int_handler, safepoint._on_signal, safepoint._on_interrupt)
     wanted: list[tuple[int, Any]] = [(signal.SIGTERM, stop), (signal.SIGINT, stop)]
     if hasattr(signal, "SIGUSR1"):
         wanted.append((signal.SIGUSR1, checkpoint))
@@ -293,6 +293,7 @@ class _Loop:
             return None
         try:
             text = path.read_text(encoding="utf-8")
+            session.touched()  # even one that raises may have changed objects
             action, changed = patching.run_snippet(str(path), text, session.context)
         except (OSError, patching.PatchError) as exc:
             session.say(f"daifu: action snippet not applied: {exc}; still waiting")

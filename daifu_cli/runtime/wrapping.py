@@ -116,14 +116,12 @@ def check_tests(view: logical.Function, position: Position) -> tuple[str, ...]:
         owner = _statement(view, owner_path)
         node = owner.node
         if isinstance(node, ast.If):
-            evaluated, what = [node.test], "its test is evaluated now"
+            what = "its test is evaluated now"
         elif isinstance(node, ast.With):
-            evaluated, what = [i.context_expr for i in node.items], "its manager is entered now"
+            what = "its manager is entered now"
         else:
             continue
-        ran = _before(view, owner_path, position)
-        read = {n.id for e in evaluated for n in ast.walk(e) if isinstance(n, ast.Name)}
-        clash = sorted(read & bound_names([s.node for s in ran]))
+        clash = set_before_entry(view, owner_path, position)
         if clash:
             raise CannotMap(
                 f"the fix put the failing statement inside `{header(owner)}`, and statements "
@@ -132,6 +130,22 @@ def check_tests(view: logical.Function, position: Position) -> tuple[str, ...]:
             )
         notes.append(f"the `{header(owner)}` now around the failing statement is entered there: {what}")
     return tuple(notes)
+
+
+def set_before_entry(view: logical.Function, owner_path: tuple, position: Position) -> list[str]:
+    """The names that the test of the ``if`` (or the managers of the ``with``) at *owner_path*
+    reads and that statements inside it before *position* set: evaluated again at *position*,
+    it could see other values than it saw when the block began."""
+    node = _statement(view, owner_path).node
+    if isinstance(node, ast.If):
+        evaluated = [node.test]
+    elif isinstance(node, ast.With):
+        evaluated = [i.context_expr for i in node.items]
+    else:
+        return []
+    ran = _before(view, owner_path, position)
+    read = {n.id for e in evaluated for n in ast.walk(e) if isinstance(n, ast.Name)}
+    return sorted(read & bound_names([s.node for s in ran]))
 
 
 def _statement(view: logical.Function, path: tuple) -> logical.Stmt:

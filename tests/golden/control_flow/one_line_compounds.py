@@ -11,14 +11,12 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def compact(xs):
     # daifu: crash barrier for compact() from one_line_compounds.py:1
     try:
-        if not xs:
-            return None
+        if not xs: return None
         _daifu_it_L3 = __daifu__.iter(xs)
         for x in _daifu_it_L3:
             print(x)
         del _daifu_it_L3
-        while xs:
-            xs = xs[1:]
+        while xs: xs = xs[1:]
         return xs
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)

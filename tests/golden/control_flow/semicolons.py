@@ -9,9 +9,7 @@ __import__("_daifu_shim").vaccinated_module(__name__)
 def swap(a, b):
     # daifu: crash barrier for swap() from semicolons.py:1
     try:
-        a, b = b, a
-        c = a + b
-        print(c)
+        a, b = b, a; c = a + b; print(c)
         return a, b
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)

@@ -15,8 +15,7 @@ class Trainer:
         try:
             _daifu_it_L3 = __daifu__.iter(loader)
             for batch in _daifu_it_L3:  # one batch
-                x=batch
-                y = 2
+                x=batch ;y = 2
                 if x=='a' :  #odd
                     print(x,y)
             del _daifu_it_L3

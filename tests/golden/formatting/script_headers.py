@@ -56,8 +56,7 @@ def __daifu_script__():
             if _daifu_t is not None:
                 return __daifu__.leave(_daifu_t)
             try :
-                x=1
-                y=2 # one space before this comment
+                x=1; y=2 # one space before this comment
             except (ValueError,KeyError) as exc:  # two
                 raise
             else :

@@ -15,8 +15,7 @@ def push(items):
         for item in _daifu_it_L2:
             print(item);
             print(item) ;  # spaced
-            x = 1
-            y = 2;
+            x = 1; y = 2;
         del _daifu_it_L2
     except BaseException as _daifu_e:
         _daifu_k = __daifu__.crash(_daifu_e)

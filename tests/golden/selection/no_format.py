@@ -19,8 +19,7 @@ def keep_layout(lock, xs):
         nonlocal total
         try:
             total = sum( x  for x in xs )   # odd spacing kept
-            if total:
-                return (total,)
+            if total: return (total,)
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
             if _daifu_k is None:

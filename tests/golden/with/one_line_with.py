@@ -12,8 +12,7 @@ def quick(lock, log):
     def _daifu_with_L2():
         # daifu cell: body of `with lock:` at one_line_with.py:2
         try:
-            log.append(1)
-            log.append(2)
+            log.append(1); log.append(2)
         except BaseException as _daifu_e:
             _daifu_k = __daifu__.crash(_daifu_e)
             if _daifu_k is None:
