@@ -348,7 +348,8 @@ def status(
         return
     if not state["processes"]:
         typer.echo("no run has crashed from this output yet (runs appear here at their first crash)")
-    for proc in state["processes"]:
+    # the ranks of a distributed job in rank order, then other processes
+    for proc in sorted(state["processes"], key=lambda p: (p.get("rank") is None, p.get("rank") or 0, p.get("pid", 0))):
         since = time.strftime("%H:%M:%S", time.localtime(proc.get("since", 0)))
         status = proc["status"]
         if status == "ended":
@@ -359,6 +360,12 @@ def status(
             line = f"pid {proc['pid']}: {status} since {since}"
             if status == "waiting":
                 line += f" - {proc.get('exception')} at {proc.get('file')}:{proc.get('line')} in {proc.get('function')}()"
+            elif status == "holding":  # a rank of a distributed job, held for a crash elsewhere
+                line += f" at {proc.get('file')}:{proc.get('line')} in {proc.get('function')}() - {proc.get('crashed')}"
+            elif status == "pausing":
+                line += f" - {proc.get('crashed')}; asked to hold, still inside a call (a collective?)"
+        if "rank" in proc:
+            line = f"rank {proc['rank']} of {proc.get('world')}, {line}"
         typer.echo(line)
     for event in (state["events"][-events:] if events > 0 else []):
         stamp = time.strftime("%H:%M:%S", time.localtime(event.get("ts", 0)))

@@ -3,7 +3,8 @@
 Two ranks (gloo, CPU) train a DDP model; a bug crashes both at the same step. Each rank waits
 at the failing statement (the other rank's collectives simply wait, well inside the process
 group's timeout). One `daifu patch` reaches both ranks; they resume and finish with the same
-weights as the fixed job run under torchrun from scratch.
+weights as the fixed job run under torchrun from scratch. The same bug on both ranks is one
+report ("on 2 of 2 ranks"); the other rank says it in one line.
 """
 
 from __future__ import annotations
@@ -102,3 +103,8 @@ def test_one_fix_reaches_every_rank_of_a_torchrun_job(tmp_path: Path) -> None:
     assert reference.returncode == 0, reference.stderr
     assert sorted(out.splitlines()) == sorted(reference.stdout.splitlines())
     assert len([e for e in run.events() if e["event"] == "resume"]) == 2
+    # the same bug on both ranks: one pause, one report, one fix
+    assert err.count("crash intercepted") == 1, err
+    assert "on 2 of 2 ranks)" in err
+    assert "crashed at the same statement (NameError at ../src/main.py:36): reported once" in err
+    assert not [e for e in run.events() if e["event"] == "hold"]

@@ -15,6 +15,7 @@ import sys as _sys
 from .positions import install as _install_positions
 from .protocols import MARK as _MARK
 from .protocols import verdict as _protocol_verdict
+from .signals import Hold as _Hold
 from .signals import Restore as _Restore
 from .signals import Resumed, cells, leave, propagate, run_else, run_finally, run_script
 
@@ -72,6 +73,10 @@ def vaccinated_module(name: str) -> None:
         from .loaders import install as record_loader_starts
 
         record_loader_starts()  # where each DataLoader epoch starts: its position can be saved
+        if "TORCHELASTIC_RUN_ID" in os.environ:  # a torchrun worker: join the job channel
+            from .job import start
+
+            start()
 
 
 def crash(exc: BaseException) -> object:
@@ -80,6 +85,10 @@ def crash(exc: BaseException) -> object:
     Only ``Exception`` instances that nothing would handle are intercepted; interrupts, exits
     and the iteration and generator protocols always pass.
     """
+    if type(exc) is _Hold:  # another rank crashed: hold here (daifu raised it, daifu takes it)
+        from .barrier import hold
+
+        return hold(exc, _sys._getframe(1))
     if not isinstance(exc, Exception) or isinstance(exc, (StopIteration, StopAsyncIteration, RecursionError)):
         if type(exc) is _Restore:  # a new process resuming this function (``restart``)
             from .barrier import crash as restore

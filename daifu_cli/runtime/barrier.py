@@ -160,6 +160,27 @@ def crash(exc: BaseException, frame: FrameType) -> Any:
             return None
 
 
+def hold(exc: BaseException, frame: FrameType) -> Any:
+    """Another rank of the job crashed and the job channel stopped this one at a statement
+    boundary (:class:`~.signals.Hold`): wait there, as at a crash, for the job to go on."""
+    try:
+        config = settings()
+        where = frames.place(exc, frame)
+    except Exception as internal:  # pragma: no cover - the boundary was placed before raising
+        _internal_error(internal, exc)
+        return None
+    with _lock:
+        try:
+            from .session import Session
+
+            return Session(exc, where, config).hold()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as internal:  # pragma: no cover
+            _internal_error(internal, exc)
+            return None
+
+
 def _code_qualname(frame: FrameType) -> str:
     return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
 

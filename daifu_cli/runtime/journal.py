@@ -32,6 +32,17 @@ _last: dict[str, Any] | None = None
 gave_up: str | None = None
 
 
+def _job_fields() -> dict[str, Any]:
+    """A torchrun worker's rank and world size, for ``daifu status`` to show the job."""
+    env = os.environ
+    if "TORCHELASTIC_RUN_ID" not in env:
+        return {}
+    try:
+        return {"rank": int(env["RANK"]), "world": int(env["WORLD_SIZE"])}
+    except (KeyError, ValueError):
+        return {}
+
+
 class Journal:
     def __init__(self, home: Path) -> None:
         self.home = home
@@ -48,6 +59,7 @@ class Journal:
             "since": time.time(),
             "host": socket.gethostname(),
             "argv": sys.argv,
+            **_job_fields(),
             **fields,
         }
         global _last

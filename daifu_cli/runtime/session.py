@@ -20,7 +20,7 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-from . import align, frames, jit, journal, logical, policy, registry, report, resume, wrapping
+from . import align, frames, jit, job, journal, logical, policy, registry, report, resume, wrapping
 from . import config as config_module
 from .barrier import mark
 from .context import Context, capture, release
@@ -78,6 +78,13 @@ class Session:
         self.crashed_at = time.time()
         self.lines: list[str] = []
         self.old_code_note = ""
+        #: Set by :meth:`hold`: this rank did not crash, another rank of the job did.
+        self.holding = False
+        self.held_for = ""
+        #: Why the job ended while this rank waited (another rank gave up or was lost).
+        self.job_ended = ""
+        #: In a distributed job: this rank, and how many crashed at the same statement.
+        self.job_note = ""
         if self.old_generation is not self.module.current:
             # The frame runs code from before a fix of its module (it started before the fix
             # landed): whatever resumes it, a retry included, goes on in the newest code, as
@@ -117,28 +124,124 @@ class Session:
         )
         if self.old_generation is not self.module.current:
             self.say(f"daifu: note: this code started before the last fix; {self.old_code_note}")
+        lost = job.lost_rank(exc)
+        if lost is not None:  # no retry brings a dead peer back: leave the job
+            return self.leave_job(lost)
         decision = policy.automatic(self, exc)
         if decision is None:
             if not self.config.wait:
                 return self.give_up("waiting is off (DAIFU_WAIT=0)")
+            first = self.publish_crash()
             self.checkpoints()
-            self.print_report()
+            if first:
+                self.print_report()
             from .waiting import wait_for_fix
 
             decision = wait_for_fix(self)
-            if decision.kind in ("raise", "exit"):
-                self.checkpoint_changes()
+        return self.after_wait(decision)
+
+    def after_wait(self, decision: Decision) -> Any:
+        """Carry out what ended the wait (for a crash or a hold)."""
+        if decision.kind in ("raise", "exit"):
+            self.checkpoint_changes()  # the state as the console or a snippet left it
+        why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
+        if decision.kind == "raise" and self.holding:
+            # No exception of the program's to let go: a holding rank given up (the maximum
+            # wait, `raise` at its console) ends, and the job with it.
+            reason = f"gave up holding ({why.get(decision.origin, 'given up')})"
+            job.gave_up(reason)
+            self.journal.state("ended", how=reason)
+            self.say(f"daifu: rank {job.rank()} {reason}: it ends, and the job with it{self._checkpoint_note()}")
+            job.end_within(30.0)
+            raise SystemExit(1)
         if decision.kind == "raise":
-            why = {"max-wait": "maximum wait reached", "interrupt": "interrupted while waiting (Ctrl+C)"}
+            job.gave_up(f"gave up its crash ({why.get(decision.origin, 'given up')})")
             return self.give_up(why.get(decision.origin, "given up"))
         if decision.kind == "exit":
-            self.journal.state("ended", how=f"exited with status {decision.exit_code} from the console")
-            self.say(f"daifu: exiting with status {decision.exit_code} from the console{self._checkpoint_note()}")
+            if decision.origin == "job":
+                how = f"ended with the job ({self.job_ended})"
+            else:
+                how = f"exited with status {decision.exit_code} from the console"
+                job.gave_up(f"exited from the console (status {decision.exit_code})")
+                self.say(f"daifu: exiting with status {decision.exit_code} from the console{self._checkpoint_note()}")
+            self.journal.state("ended", how=how)
+            job.end_within(30.0)
             raise SystemExit(decision.exit_code)
         if self.built is None:
             self.prepare(skip=decision.kind == "skip")
-        self.journal.state("running")
+        job.resumed()
+        self.journal.state("running", **job.describe())
         return self.plan(decision)
+
+    # -- distributed jobs -----------------------------------------------------------------
+
+    def publish_crash(self) -> bool:
+        """Tell the other ranks of the job (if any) that this one crashed and waits; whether
+        this rank gives the report (the first to crash at this statement)."""
+        if not job.active():
+            return True
+        assert self.exc is not None
+        turn = job.crashed(self.location, self.exc)
+        rank = job.rank()
+        if turn > 1:
+            self.say(
+                f"daifu: rank {rank} crashed at the same statement ({type(self.exc).__name__} at "
+                f"{self.location['file']}:{self.location['line']}): reported once, by the first rank; "
+                "one fix reaches every rank"
+            )
+            return False
+        count = job.same_site_count(self.location, self.exc, within=1.0)
+        world = job.describe().get("world")
+        self.job_note = f", rank {rank}, on {count} of {world} ranks"
+        return True
+
+    def hold(self) -> Any:
+        """Another rank crashed: wait here, at a statement this rank has not run yet, until
+        the crashed ranks resume (then retry it in the newest code) or the job ends."""
+        exc = self.exc
+        assert exc is not None
+        self.holding = True
+        job.holding()
+        where_text, line, _ = report.user_location(
+            self.module.path, self.report_line, self.config.home, generation=self.report_generation
+        )
+        self.location = {"file": where_text, "line": line, "function": self.qualname}
+        crashes = getattr(exc, "crashes", [])
+        elsewhere = job.crash_text(crashes)
+        self.held_for = elsewhere
+        self.journal.event("hold", crashed=crashes, **self.location, **job.describe())
+        self.checkpoints()
+        self.say(
+            f"daifu: rank {job.rank()} holds in {self.qualname}() at {where_text}:{line} (pid {self.journal.pid}): "
+            f"{elsewhere}; it goes on when the fix lands there"
+        )
+        from .waiting import wait_for_fix
+
+        return self.after_wait(wait_for_fix(self))
+
+    def leave_job(self, why: str) -> None:
+        """Another rank of the job is gone: say so, checkpoint, and end this process with a
+        non-zero status (torchrun's ``--max-restarts`` then restarts the workers)."""
+        exc = self.exc
+        assert exc is not None
+        rank = job.rank()
+        me = f"rank {rank}" if rank is not None else "this rank"
+        self.journal.event("lost-rank", reason=why, exception=type(exc).__name__, **self.location, **job.describe())
+        self.say(f"daifu: {me}: {why}; no retry can help (not a transient fault): {me} leaves the job")
+        self.checkpoints()
+        job.gave_up(f"left the job: {why}")
+        self.journal.state("ended", how=f"left the job: {why}", **job.describe())
+        self.say(f"daifu: {me} ends (exit status 1) so the launcher can restart the workers{self._checkpoint_note()}")
+        job.end_within(30.0)
+        raise SystemExit(1)
+
+    def wait_state(self) -> tuple[str, dict[str, Any]]:
+        """The run file's state while waiting: a crash, or a hold for a crash elsewhere."""
+        exc = self.exc
+        fields: dict[str, Any] = {**self.location, **job.describe()}
+        if self.holding:
+            return "holding", {**fields, "crashed": self.held_for}
+        return "waiting", {**fields, "exception": type(exc).__name__, "message": str(exc)[:500]}
 
     def checkpoints(self) -> None:
         """Before waiting: the JIT checkpoint (state dicts: even a run given up loses at most
@@ -410,7 +513,7 @@ class Session:
         lines = [
             "",
             f"daifu: crash intercepted in {self.qualname}() at "
-            f"{self.location['file']}:{self.location['line']} (pid {self.journal.pid})",
+            f"{self.location['file']}:{self.location['line']} (pid {self.journal.pid}{self.job_note})",
         ]
         if exc is not None:
             lines.append(f"  {type(exc).__name__}: {exc}")

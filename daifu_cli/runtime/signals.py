@@ -27,6 +27,17 @@ class Restore(BaseException):
         self.entry = entry
 
 
+class Hold(BaseException):
+    """Raised by the job channel (``job``) at a statement boundary of a rank's innermost
+    vaccinated frame when another rank of the job crashed: the frame's barrier intercepts it
+    as a crash at a statement that has not run yet, and the rank waits for the fix. A
+    ``BaseException``, so a program's ``except Exception`` never takes it."""
+
+    def __init__(self, crashes: list) -> None:
+        super().__init__(crashes)
+        self.crashes = crashes
+
+
 class Resumed:
     """A cell finished after a fix: its statement *owner* (in the new code) ended with
     *signal*, and the caller must continue with new code after that statement."""

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import align, patching, registry, trust
+from . import align, patching, registry, sources, trust
 from .console import HELP, Console
 
 if TYPE_CHECKING:
@@ -121,10 +121,8 @@ class _Loop:
         self.watcher = _Watcher(self.config.home / "patches", self.config.settle)
         self.server = _listen(session)
         self.clients: dict[socket.socket, bytes] = {}
-        session.journal.state(
-            "waiting", socket=self.server.getsockname() if self.server is not None else None,
-            exception=type(session.exc).__name__, message=str(session.exc)[:500], **session.location,
-        )
+        status, fields = session.wait_state()
+        session.journal.state(status, socket=self.server.getsockname() if self.server is not None else None, **fields)
         self.wake_read, self.notifier = _notifier(self.watcher.paths())
 
     def run(self) -> Decision:
@@ -247,13 +245,41 @@ class _Loop:
         message, decision = check_code(self.session)
         if message:
             self.session.say(message)
+        if self.session.holding:
+            # A holding rank takes the new code (the frame it holds in resumes in it) but goes
+            # on only with the job; snippets are for the crashed function's variables.
+            self.watcher.ready_snippets()
+            return self._job_decision()
         if decision is not None:
             return decision
         for path in self.watcher.ready_snippets():
             decision = self._snippet(path)
             if decision is not None:
                 return decision
-        return None
+        return self._job_decision()
+
+    def _job_decision(self) -> Decision | None:
+        """What another source (the job's other ranks) decided for this wait."""
+        from .session import Decision
+
+        decided = sources.poll()
+        if decided is None:
+            return None
+        kind, why = decided
+        session = self.session
+        if kind == "end":
+            session.job_ended = why
+            session.say(f"daifu: {why}; this rank ends too{session._checkpoint_note()}")
+            session.journal.event("job-end", reason=why)
+            return Decision("exit", exit_code=1, origin="job")
+        session.fix_landed = time.perf_counter()
+        try:
+            if session.built is None:
+                session.prepare()
+        except align.CannotMap as exc:
+            session.say(f"daifu: cannot resume here: {exc}; still waiting")
+            return None
+        return Decision("resume", origin="job")
 
     def _snippet(self, path: Path) -> Decision | None:
         from .session import Decision
