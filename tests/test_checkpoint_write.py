@@ -232,8 +232,8 @@ def test_a_loss_whose_backward_is_pending_is_named_and_never_silently_cut_off(
 ) -> None:
     """The crash comes between the forward pass and the backward: the loss's autograd graph
     cannot be saved. Restored as a leaf, the backward would miss the model and the run would
-    go on with other weights, silently; it is restored detached, so the resumed backward
-    fails, and the checkpoint names it."""
+    go on with other weights, silently; it is saved detached and named, and since a backward
+    is still to come in that step, the resume is refused before anything runs."""
     run = Run(tmp_path, {"main.py": BETWEEN_FORWARD_AND_BACKWARD})
     checkpoint, _ = crash_checkpoint_and_terminate(run)
     meta = json.loads(checkpoint.read_text())
@@ -243,7 +243,8 @@ def test_a_loss_whose_backward_is_pending_is_named_and_never_silently_cut_off(
     ), meta["lost"]
     run.patch("1.0 / (step - 2)", "1.0 / (step - 2 or 1)")
     resumed = daifu_resume(checkpoint)
-    assert resumed.returncode != 0 and "does not require grad" in resumed.stderr, (
-        resumed.stdout,
-        resumed.stderr,
-    )
+    assert resumed.returncode == 2 and resumed.stdout == "", (resumed.stdout, resumed.stderr)
+    assert (
+        "train(): it stopped between a forward pass and its backward: loss held an autograd graph"
+        in resumed.stderr
+    ), resumed.stderr

@@ -612,11 +612,77 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     for loop in _running_loops(saved_view, entry):
         if loop.iterator not in values["frames"][index]:
             raise CannotRestore(_unsaved_iterator(entry, plan["meta"], index, loop))
+    graphs = _graphs_needed(view, position, _lost_graphs(plan["meta"], index))
+    if graphs:
+        raise CannotRestore(
+            f"{entry['qualname']}(): it stopped between a forward pass and its backward: "
+            f"{', '.join(graphs)} held an autograd graph no checkpoint can hold, and the backward() "
+            "still to come in this step would go through it; resume from a checkpoint taken at "
+            "another point of the step (SIGUSR1 and SIGTERM wait for the loop's next step), or "
+            "restart the step"
+        )
     built = resume.build(
         view, position, context, module=module, qualname=entry["qualname"],
         class_name=entry["class_name"], self_name=entry["self_name"],
     )
     return built.function
+
+
+def _lost_graphs(meta: dict[str, Any], index: int) -> list[str]:
+    """Variables of saved frame *index* that held an autograd graph (saved detached)."""
+    marker = f" (frame {index}): its autograd graph cannot be saved"
+    return [item.split(marker)[0] for item in meta.get("lost", []) if marker in item]
+
+
+def _graphs_needed(view: logical.Function, position: align.Position, names: list[str]) -> list[str]:
+    """Those of *names* (variables whose graph was lost) that the rest of this step reads,
+    before assigning them again, ahead of a ``backward()`` call: from the resume position to
+    the end of its block, and of each enclosing block up to the innermost loop's body (past it
+    a new forward makes a new graph). A loss from the previous step, assigned again by this
+    step's forward before its backward, is not needed."""
+    remaining, read = set(names), set()
+    for unit in _step_ahead(view, position):
+        nodes = list(ast.walk(unit))
+        read |= remaining & {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if read and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward" for n in nodes):
+            return sorted(read)
+        remaining -= {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return []
+
+
+def _step_ahead(view: logical.Function, position: align.Position) -> Any:
+    """The statements (and compound statements' headers) the step runs from *position* on, in
+    source order (both branches of an ``if``)."""
+    block: tuple = position.block
+    start = position.index
+    while True:
+        yield from _units(_block_at(view, block)[start:])
+        if not block:
+            return
+        owner = frames.statement_at(view.body, block[:-1])
+        if isinstance(owner.node, (ast.For, ast.AsyncFor, ast.While)) and block[-1] == "body":
+            return
+        block, start = block[:-2], block[-2] + 1
+
+
+def _units(stmts: logical.Block) -> Any:
+    for stmt in stmts:
+        if not stmt.blocks:
+            yield stmt.node
+            continue
+        if stmt.hoist is not None:
+            yield stmt.hoist
+        for name, value in ast.iter_fields(stmt.node):  # the header: test, target, items, ...
+            if name not in ("body", "orelse", "finalbody", "handlers", "cases") and isinstance(value, (ast.AST, list)):
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, ast.AST):
+                        yield item
+        for _, block in stmt.children():
+            yield from _units(block)
+
+
+def _block_at(view: logical.Function, block: tuple) -> logical.Block:
+    return frames.statement_at(view.body, block[:-1]).blocks[block[-1]] if block else view.body
 
 
 def _in_handler(entry_path: tuple) -> bool:
