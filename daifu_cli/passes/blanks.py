@@ -21,7 +21,7 @@ tracker reads those through the parse tree), tabs, odd indentation, ``fmt:`` dir
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 _QUOTE_OR_COMMENT = re.compile(r"""['";#\\]""")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
@@ -44,28 +44,22 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     tracker = EmptyLineTracker(mode=mode)
     # Black's blocks: a later ``def`` may add blank lines before the comment block above it.
     blocks: list[tuple[Any, list[str]]] = []
-    blank = 0
-    lines = [raw.rstrip() for raw in text.split("\n")]
     try:
+        lines = _read(text)
         _check_comment_depths(lines)
         for line in lines:
-            if not line:
-                blank += 1
-                continue
-            indent = len(line) - len(line.lstrip(" "))
             content = (
-                [line]
-                if len(line) <= line_length or _unsplittable(line)
-                else _split_call(line, line_length)
+                [line.text]
+                if len(line.text) <= line_length or _unsplittable(line.text)
+                else _split_call(line.text, line_length)
             )
-            leaves = _leaves(line.lstrip(" "), blank)
+            leaves = _leaves(line)
             blocks.append(
                 (
-                    tracker.maybe_empty_lines(Line(mode=mode, depth=indent // 4, leaves=leaves)),
+                    tracker.maybe_empty_lines(Line(mode=mode, depth=line.depth, leaves=leaves)),
                     content,
                 )
             )
-            blank = 0
     except _Unsure:
         return None
     out: list[str] = []
@@ -75,29 +69,53 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     return "\n".join(out)
 
 
-def _check_comment_depths(lines: list[str]) -> None:
-    """Every line indented by fours, and every comment line at a depth black keeps: the next
-    statement's, or (closing a block) the depth of the block the statement before it is in.
-    Black moves a comment at any other depth, which is more than blank lines."""
+class _Read(NamedTuple):
+    """A non-blank line: as written (trailing spaces dropped), its depth, its code without
+    the comment (``None`` for a comment line), and the blank lines above it."""
+
+    text: str
+    depth: int
+    code: str | None
+    blank: int
+
+
+def _read(text: str) -> list[_Read]:
+    """The non-blank lines of *text*, each read once; raises :class:`_Unsure` for indentation
+    not by fours and code black could change (see :func:`_code_part`)."""
+    out: list[_Read] = []
+    blank = 0
+    for raw in text.split("\n"):
+        line = raw.rstrip()
+        if not line:
+            blank += 1
+            continue
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if indent % 4:
+            raise _Unsure
+        code = None if stripped.startswith("#") else _code_part(stripped)
+        out.append(_Read(line, indent // 4, code, blank))
+        blank = 0
+    return out
+
+
+def _check_comment_depths(lines: list[_Read]) -> None:
+    """Every comment line at a depth black keeps: the next statement's, or (closing a block)
+    the depth of the block the statement before it is in. Black moves a comment at any other
+    depth, which is more than blank lines."""
     previous = 0  # depth inside which the previous statement leaves the next line
     pending: list[int] = []
     for line in lines:
-        if not line:
+        if line.code is None:
+            pending.append(line.depth)
             continue
-        indent = len(line) - len(line.lstrip(" "))
-        if indent % 4:
-            raise _Unsure
-        depth = indent // 4
-        if line.lstrip(" ").startswith("#"):
-            pending.append(depth)
-            continue
-        if depth > previous:  # deeper than a block opener asks for: black re-indents it
+        if line.depth > previous:  # deeper than a block opener asks for: black re-indents it
             raise _Unsure
         for comment in pending:
-            if comment not in (depth, previous):
+            if comment not in (line.depth, previous):
                 raise _Unsure
         pending = []
-        previous = depth + 1 if _code_part(line.lstrip(" ")).endswith(":") else depth
+        previous = line.depth + 1 if line.code.endswith(":") else line.depth
     if any(comment not in (0, previous) for comment in pending):
         raise _Unsure
 
@@ -149,17 +167,17 @@ class _Tokens:
 _tokens: _Tokens | None = None
 
 
-def _leaves(code_and_comment: str, blank: int) -> list:  # type: ignore[type-arg]
+def _leaves(line: _Read) -> list:  # type: ignore[type-arg]
     """The tokens of one line that black's tracker reads: the first (with the blank lines
     before it as its prefix) and, for a block opener or a stub, the last ones."""
     global _tokens
     if _tokens is None:
         _tokens = _Tokens()
     tokens = _tokens
-    prefix = "\n" * blank
-    if code_and_comment.startswith("#"):
-        return [tokens.leaf(tokens.comment, code_and_comment, prefix=prefix)]
-    code = _code_part(code_and_comment)
+    prefix = "\n" * line.blank
+    code = line.code
+    if code is None:
+        return [tokens.leaf(tokens.comment, line.text.lstrip(" "), prefix=prefix)]
     if code.startswith("@"):
         return [tokens.leaf(tokens.at, "@", prefix=prefix), *tokens.other]
     word = _WORD.match(code)

@@ -656,7 +656,7 @@ def _step_ahead(view: logical.Function, position: align.Position) -> Any:
     block: tuple = position.block
     start = position.index
     while True:
-        yield from _units(_block_at(view, block)[start:])
+        yield from _units(resume.block_at(view, block)[start:])
         if not block:
             return
         owner = frames.statement_at(view.body, block[:-1])
@@ -679,10 +679,6 @@ def _units(stmts: logical.Block) -> Any:
                         yield item
         for _, block in stmt.children():
             yield from _units(block)
-
-
-def _block_at(view: logical.Function, block: tuple) -> logical.Block:
-    return frames.statement_at(view.body, block[:-1]).blocks[block[-1]] if block else view.body
 
 
 def _in_handler(entry_path: tuple) -> bool:
