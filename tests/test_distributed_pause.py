@@ -69,21 +69,36 @@ def torchrun(*options: str) -> list[str]:
     ]
 
 
+#: Bytes read from a job's stdout past the last whole line, by pid of the job.
+_UNREAD: dict[int, bytes] = {}
+
+
 def read_pids(process: subprocess.Popen[str], count: int, timeout: float) -> dict[int, int]:
-    """rank -> pid, from the first *count* 'rank R pid P' lines of the job's stdout."""
+    """rank -> pid, from the next *count* 'rank R pid P' lines of the job's stdout.
+
+    Reads the pipe with ``os.read``, not ``readline``: a text file's buffer can hold a second
+    line that ``select`` on the pipe then never reports (the two ranks of an attempt print
+    within microseconds), and the wait would run out with the line already read."""
     assert process.stdout is not None
+    fd = process.stdout.fileno()
     pids: dict[int, int] = {}
     deadline = time.monotonic() + timeout
     while len(pids) < count:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, "the ranks never started"
-        if not select.select([process.stdout], [], [], min(remaining, 1.0))[0]:
+        pending = _UNREAD.get(process.pid, b"")
+        if b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            _UNREAD[process.pid] = pending
+            words = line.decode(errors="replace").split()
+            if len(words) >= 4 and words[0] == "rank" and words[2] == "pid":
+                pids[int(words[1])] = int(words[3])
             continue
-        line = process.stdout.readline()
-        assert line, f"the job ended before its ranks started: {process.communicate(timeout=30)}"
-        words = line.split()
-        if line.startswith("rank ") and words[2] == "pid":
-            pids[int(words[1])] = int(words[3])
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"the ranks never started (have {pids})"
+        if not select.select([fd], [], [], min(remaining, 1.0))[0]:
+            continue
+        chunk = os.read(fd, 65536)
+        assert chunk, f"the job ended before its ranks started: {process.communicate(timeout=30)}"
+        _UNREAD[process.pid] = pending + chunk
     return pids
 
 
