@@ -694,13 +694,15 @@ class Emitter:
         last_item = stmt.items[-1]
         item_end = self.src.end(last_item.optional_vars or last_item.context_expr)
         colon = self.src.header_colon(item_end)
-        items = ", ".join(
-            ast.unparse(i.context_expr) + (f" as {ast.unparse(i.optional_vars)}" if i.optional_vars else "")
-            for i in stmt.items
-        )
-        cell = self._cell(
-            "with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(f'with {items}:')}`"
-        )
+        if start[0] == colon.end[0]:
+            written = self.src.segment(start, colon.end)  # the header as the user wrote it
+        else:  # a header over several lines, maybe with comments: on one line, as ast writes it
+            items = ", ".join(
+                ast.unparse(i.context_expr) + (f" as {ast.unparse(i.optional_vars)}" if i.optional_vars else "")
+                for i in stmt.items
+            )
+            written = f"with {items}:"
+        cell = self._cell("with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(written)}`")
         header = self._header(start, item_end, region)
         return render(
             "with.py.j2",
