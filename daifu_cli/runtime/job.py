@@ -327,6 +327,11 @@ def _mine() -> Channel | None:
     return channel if channel is not None and channel.pid == os.getpid() else None
 
 
+def channel() -> Channel | None:
+    """This process's channel (``None`` outside a torchrun job, or in a forked child)."""
+    return _mine()
+
+
 def active() -> bool:
     channel = _mine()
     return channel is not None and channel.store is not None
