@@ -41,6 +41,9 @@ _generation = 0
 #: The store key whose value is the generation the job wants (under the channel's prefix).
 WANTED = "regroup"
 
+#: The least time (seconds) the new group's rendezvous waits for every rank.
+RENDEZVOUS = 60.0
+
 #: A collective that timed out, or failed because its peer's side timed out and closed it.
 _TIMED_OUT = re.compile(r"[Tt]imed out|[Tt]imeout|pair closure")
 #: A collective that failed because the group broke under it (after another rank's timeout).
@@ -232,23 +235,19 @@ def rejoin() -> tuple[float, int]:
         raise RuntimeError(f"the program made process groups of its own ({len(groups) - 1})")
     ddps = [d for d in _ddps() if d.process_group is old]
     dist.destroy_process_group()
-    base = dist.TCPStore(
-        channel.host,
-        channel.port,
-        is_master=False,
-        timeout=datetime.timedelta(seconds=timeout),
-        wait_for_workers=False,
-    )
+    # The ranks arrive within moments of each other (a holding rank polls every 0.1 s), but one
+    # whose old-group collective broke only as the regroup began needs up to the old timeout
+    # to notice: the rendezvous waits at least RENDEZVOUS, then the group gets the program's.
+    wait = datetime.timedelta(seconds=max(timeout, RENDEZVOUS))
+    base = dist.TCPStore(channel.host, channel.port, is_master=False, timeout=wait, wait_for_workers=False)
     store = dist.PrefixStore(f"{channel.prefix}pg/{generation}/", base)
-    dist.init_process_group(
-        backend,
-        store=store,
-        rank=channel.rank,
-        world_size=channel.world,
-        timeout=datetime.timedelta(seconds=timeout),
-    )
+    dist.init_process_group(backend, store=store, rank=channel.rank, world_size=channel.world, timeout=wait)
+    group = dist.group.WORLD
+    assert group is not None
+    if wait.total_seconds() != timeout:
+        group.set_timeout(datetime.timedelta(seconds=timeout))
     for ddp in ddps:
-        ddp._update_process_group(dist.group.WORLD)
+        ddp._update_process_group(group)
     _generation = generation
     return time.perf_counter() - started, generation
 
