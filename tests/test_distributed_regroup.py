@@ -130,3 +130,26 @@ def test_a_program_with_its_own_process_groups_still_leaves_the_job(tmp_path: Pa
     assert ends[1]["how"].startswith("ended with the job (rank 0 left the job: its collective timed out")
     assert not [e for e in run.events() if e["event"] in ("regroup", "collective-timeout")]
     assert " final " not in out and "daifu cannot re-create the process group here" in err
+
+
+def test_giving_up_while_a_rank_holds_past_its_timeout_ends_every_rank(tmp_path: Path) -> None:
+    """`daifu.give_up()` on the crashed rank while the other holds after its all-reduce timed
+    out: no regroup, both end (the holding one after its checkpoint), within bounds."""
+    run = Run(tmp_path, {"main.py": NO_PAUSE})
+    process = start_job(SLOW_AGENT, run)
+    try:
+        held, _ = wait_for_states(run, process, ["holding", "waiting"], timeout=180)
+        run.snippet("daifu.give_up()\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    assert process.returncode != 0
+    ends = {s["rank"]: s for s in run.states()}
+    assert ends[0]["how"] == "ended with the job (rank 1 gave up its crash (given up))", ends
+    assert ends[1]["how"] == "uncaught NameError (given up)", ends
+    assert [e["rank"] for e in run.events() if e["event"] == "collective-timeout"] == [0]
+    assert not [e for e in run.events() if e["event"] in ("regroup", "redo-all-reduce", "lost-rank")]
+    checkpoints = [e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == held["pid"]]
+    assert checkpoints and Path(checkpoints[0]["path"]).is_file()
+    assert " final " not in out and "rank 1 gave up its crash (given up); this rank ends too" in err
