@@ -248,8 +248,9 @@ class Session:
         self.regroup_redo = redo
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         self.journal.event("collective-timeout", message=text[:300], **self.location, **job.describe())
+        channel = job.channel()
         return self.hold(
-            job.channel().others_crashed() if job.channel() is not None else [],  # type: ignore[union-attr]
+            channel.others_crashed() if channel is not None else [],
             note=(
                 f"its collective failed ({job._first_line(text)}); after the fix every rank re-creates "
                 "the process group and this one re-runs its gradient all-reduce"
