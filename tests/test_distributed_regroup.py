@@ -44,18 +44,46 @@ IN_FORWARD = NO_PAUSE.replace(
     "        x, y = batch(step)\n        if rank == 1 and step == 12:\n            x = x * scale\n",
 ).replace("normalized = loss.item() / scale", "normalized = loss.item() / 2.0")
 
+#: The step in a function of its own: rank 0 holds in train_step()'s frame, re-runs its
+#: all-reduce there and goes on after the backward() to the step and the return.
+IN_A_FUNCTION = NO_PAUSE.replace(
+    """    for step in range(20):
+        x, y = batch(step)
+        loss = ((model(x) - y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
+    """    def train_step(step):
+        x, y = batch(step)
+        loss = ((model(x) - y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+
+    for step in range(20):
+        loss = train_step(step)
+""",
+)
+
 CASES = {
     # where rank 1 crashes -> (program, the bug's line, its fix)
     "before-its-forward": (IN_FORWARD, "x = x * scale", "x = x * 1.0"),
     "after-its-step": (NO_PAUSE, "normalized = loss.item() / scale", "normalized = loss.item() / 2.0"),
+    "backward-in-a-function": (IN_A_FUNCTION, "normalized = loss.item() / scale", "normalized = loss.item() / 2.0"),
 }
+#: train_step() has no loop: daifu vaccinates it only when selected.
+SELECT_TRAIN_STEP = '[tool.daifu]\nselect = ["main.py::train_step"]\n'
+
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_fix_after_the_process_groups_timeout_resumes_every_rank(tmp_path: Path, case: str) -> None:
     program, bug, fix = CASES[case]
-    assert "sleep" not in program.split("for step")[1] and bug in program
-    run = Run(tmp_path, {"main.py": program})
+    assert "sleep" not in program.split("for step")[1] and bug in program and "loss.backward()" in program
+    run = Run(tmp_path, {"main.py": program, "pyproject.toml": SELECT_TRAIN_STEP})
     process = start_job(TORCHRUN, run)
     try:
         wait_for_states(run, process, ["pausing", "waiting"], timeout=180)
@@ -106,14 +134,13 @@ def status(run: Run) -> str:
     ).stdout
 
 
-def test_a_program_with_its_own_process_groups_still_leaves_the_job(tmp_path: Path) -> None:
-    """A shape daifu cannot re-create (the program holds a group of its own, which would
-    still point at the old connections): the timed-out rank says why, checkpoints and leaves;
-    the crashed rank ends with the job. Nothing hangs."""
-    program = NO_PAUSE.replace(
-        "    rank = dist.get_rank()\n", "    rank = dist.get_rank()\n    pair = dist.new_group([0, 1])\n"
-    )
-    run = Run(tmp_path, {"main.py": program})
+def test_a_backward_in_a_function_daifu_did_not_vaccinate_still_leaves_the_job(tmp_path: Path) -> None:
+    """train_step() not selected (no loop in it): the crash lands at `loss = train_step(step)`
+    in the loop, where going on after the statement would skip the optimizer's step and running
+    it again would redo the forward and add the failed backward's gradients twice. The
+    timed-out rank says why and how to select the function, checkpoints and leaves; the crashed
+    rank ends with the job. Nothing hangs."""
+    run = Run(tmp_path, {"main.py": IN_A_FUNCTION})
     process = start_job(SLOW_AGENT, run)
     try:
         out, err = process.communicate(timeout=120)
@@ -124,7 +151,11 @@ def test_a_program_with_its_own_process_groups_still_leaves_the_job(tmp_path: Pa
     lost = [e for e in run.events() if e["event"] == "lost-rank"]
     assert [e["rank"] for e in lost] == [0], lost
     assert lost[0]["reason"].startswith("its collective timed out while rank 1 waited for a fix")
-    assert "daifu cannot re-create the process group here: the program made process groups of its own (1)" in lost[0]["reason"]
+    assert (
+        "daifu cannot re-create the process group here: its backward() ran in train_step() (main.py), "
+        "which daifu did not vaccinate" in lost[0]["reason"]
+        and "--select FILE::train_step" in lost[0]["reason"]
+    ), lost[0]["reason"]
     ends = {s["rank"]: s for s in run.states()}
     assert ends[0]["how"].startswith("left the job: its collective timed out")
     assert ends[1]["how"].startswith("ended with the job (rank 0 left the job: its collective timed out")

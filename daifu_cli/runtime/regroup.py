@@ -36,6 +36,7 @@ from . import job
 
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
+    from types import FrameType
     from typing import Any
 
 #: The generation of the default process group this process runs on (0: the program's own).
@@ -77,10 +78,11 @@ class Redo:
         return time.perf_counter() - started
 
 
-def after_timeout(exc: BaseException) -> Redo | str | None:
-    """Whether *exc*, a failed collective, comes from the job's pause: ``None`` if not (a
-    peer is gone: the rank leaves the job); a :class:`Redo` if this rank can hold and re-run
-    the collective in a new process group; a reason it cannot, otherwise."""
+def after_timeout(exc: BaseException, barrier: FrameType) -> Redo | str | None:
+    """Whether *exc*, a failed collective that daifu's barrier in frame *barrier* caught,
+    comes from the job's pause: ``None`` if not (a peer is gone: the rank leaves the job); a
+    :class:`Redo` if this rank can hold and re-run the collective in a new process group; a
+    reason it cannot, otherwise."""
     channel = job.channel()
     if channel is None or channel.store is None:
         return None
@@ -100,7 +102,7 @@ def after_timeout(exc: BaseException) -> Redo | str | None:
             return None
     elif not (waiting and _TIMED_OUT.search(text) and all(_alive(c) for c in waiting)):
         return None
-    why = _unsupported(exc)
+    why = _not_daifus_to_skip(exc, barrier) or _unsupported(exc)
     if isinstance(why, str):
         return why
     if wanted <= _generation:
@@ -144,6 +146,29 @@ def _unsupported(exc: BaseException) -> Redo | str:
     if any(p.grad is None for p in params):
         return "a parameter has no gradient after the failed backward()"
     return Redo(ddp, params)
+
+
+def _not_daifus_to_skip(exc: BaseException, barrier: FrameType) -> str | None:
+    """Why the rank could not go on right after its ``backward()``: the call was made by a
+    function daifu did not vaccinate (a ``train_step()`` without a loop, not selected), whose
+    frame is gone; only its caller's statement could run again, and that is the whole step
+    (a new forward, and the failed backward's gradients added twice where nothing zeroes them)."""
+    entries = []
+    tb = exc.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    caught = [i for i, entry in enumerate(entries) if entry.tb_frame is barrier]
+    for entry in entries[caught[-1] + 1 :] if caught else entries:  # what the statement called
+        code = entry.tb_frame.f_code
+        path = code.co_filename.replace("\\", "/")
+        if "/torch/" not in path:
+            name = getattr(code, "co_qualname", code.co_name)
+            return (
+                f"its backward() ran in {name}() ({path.rsplit('/', 1)[-1]}), which daifu did "
+                f"not vaccinate: only there could it go on after the backward() (select it: --select FILE::{name})"
+            )
+    return None
 
 
 def _in_backward(exc: BaseException) -> bool:

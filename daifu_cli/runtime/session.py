@@ -141,7 +141,7 @@ class Session:
             self.say(f"daifu: note: this code started before the last fix; {self.old_code_note}")
         lost = job.lost_rank(exc)
         if lost is not None:
-            redo = regroup.after_timeout(exc)
+            redo = regroup.after_timeout(exc, self.where.frames[0])
             if isinstance(redo, regroup.Redo):  # the pause timed it out: hold, regroup after the fix
                 return self.hold_for_regroup(redo, exc)
             if redo is not None:
