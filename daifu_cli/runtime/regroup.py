@@ -23,7 +23,8 @@ backward), so the averaged gradients equal those of an uninterrupted step.
 What cannot be re-run that way is refused (the rank leaves the job after its checkpoint, as
 before): a collective other than DDP's gradient all-reduce, a program with process groups of
 its own, DDP with options that change what the reduction does or adds collectives to the
-forward (:func:`_unsupported`).
+forward (:func:`_unsupported`), a ``backward()`` called by a function daifu did not vaccinate
+(:func:`_not_daifus_to_skip`).
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ def after_timeout(exc: BaseException, barrier: FrameType) -> Redo | str | None:
             return None
     elif not (waiting and _TIMED_OUT.search(text) and all(_alive(c) for c in waiting)):
         return None
-    why = _not_daifus_to_skip(exc, barrier) or _unsupported(exc)
+    why = _unsupported(exc)
+    if isinstance(why, Redo):
+        why = _not_daifus_to_skip(exc, barrier) or why
     if isinstance(why, str):
         return why
     if wanted <= _generation:
