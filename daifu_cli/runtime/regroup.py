@@ -4,9 +4,9 @@ holds too, and after the fix every rank re-creates the job's process group and g
 Why re-create it: gloo closes a pair whose operation timed out for good ("Application timeout
 caused pair closure"), and nothing torch offers ends a gloo operation that already waits
 sooner (measured on torch 2.13: ``abort()`` of the group from another thread 1 s into a 3 s
-wait, it still returned at 3 s; ``abort()`` or ``destroy_process_group()`` on the crashed peer
-closes no socket, the waiting rank still waited its full 20 s; ``set_timeout`` applies to
-later operations only). So the rank holds once its timeout ends the wait, and the old group is destroyed and a new default group is made
+wait, it still returned at 3 s; ``abort()`` or ``destroy_process_group()`` on the crashed peer,
+even with its DDP deleted and garbage collected, closes no socket: the waiting rank still
+waited its full 20 s; ``set_timeout`` applies to later operations only). So the rank holds once its timeout ends the wait, and the old group is destroyed and a new default group is made
 through the job's own store under a fresh prefix (``<channel prefix>pg/<n>/``); the program's
 ``DistributedDataParallel`` is pointed at it with ``_update_process_group``, which also resets
 its reducer, as torchft does when it reconfigures its process group.
