@@ -155,6 +155,43 @@ def test_three_ranks_two_of_them_timed_out_make_one_new_group(tmp_path: Path) ->
     assert len(finals) == 3 and finals == sorted(line for line in fixed.stdout.splitlines() if " final " in line)
 
 
+def test_a_second_crash_past_the_timeout_makes_a_second_new_group(tmp_path: Path) -> None:
+    """Two bugs on rank 1 (steps 12 and 16), each fixed after rank 0's all-reduce timed out:
+    two regroups (generations 1 and 2, the second from the first's group), two re-runs, and
+    the weights of the job fixed twice equal those of the fixed job from scratch."""
+    program = NO_PAUSE.replace(
+        "        time.sleep(0.3)\n", ""
+    ).replace(
+        "        if rank == 1 and step == 12:\n",
+        "        if rank == 1 and step == 16:\n            doubled = loss.item() * factor\n"
+        "        if rank == 1 and step == 12:\n",
+    )
+    assert "loss.item() * factor" in program
+    run = Run(tmp_path, {"main.py": program})
+    process = start_job(TORCHRUN, run)
+    try:
+        wait_for_states(run, process, ["holding", "waiting"], timeout=180)
+        run.patch("normalized = loss.item() / scale", "normalized = loss.item() / 2.0")
+        deadline = time.monotonic() + 60
+        while len([e for e in run.events() if e["event"] == "regroup"]) < 2:
+            assert time.monotonic() < deadline and process.poll() is None, "the first regroup never happened"
+            time.sleep(0.05)
+        wait_for_states(run, process, ["holding", "waiting"], timeout=60)
+        run.patch("doubled = loss.item() * factor", "doubled = loss.item() * 2.0")
+        out, err = process.communicate(timeout=180)
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    finished(process, out, err)
+    events = run.events()
+    regroups = sorted((e["generation"], e["rank"]) for e in events if e["event"] == "regroup")
+    assert regroups == [(1, 0), (1, 1), (2, 0), (2, 1)], regroups
+    assert [e["rank"] for e in events if e["event"] == "redo-all-reduce"] == [0, 0]
+    fixed = reference(run.src)
+    assert fixed.returncode == 0, fixed.stderr
+    assert sorted(out.splitlines()) == sorted(fixed.stdout.splitlines())
+
+
 def status(run: Run) -> str:
     return subprocess.run(
         [sys.executable, "-m", "daifu_cli", "status", str(run.out), "--events", "0"],
