@@ -6,10 +6,11 @@ caused pair closure"), and nothing torch offers ends a gloo operation that alrea
 sooner (measured on torch 2.13: ``abort()`` of the group from another thread 1 s into a 3 s
 wait, it still returned at 3 s; ``abort()`` or ``destroy_process_group()`` on the crashed peer,
 even with its DDP deleted and garbage collected, closes no socket: the waiting rank still
-waited its full 20 s; ``set_timeout`` applies to later operations only). So the rank holds once its timeout ends the wait, and the old group is destroyed and a new default group is made
-through the job's own store under a fresh prefix (``<channel prefix>pg/<n>/``); the program's
-``DistributedDataParallel`` is pointed at it with ``_update_process_group``, which also resets
-its reducer, as torchft does when it reconfigures its process group.
+waited its full 20 s; ``set_timeout`` applies to later operations only). So the rank holds
+once its timeout ends the wait; after the fix the old group is destroyed and a new default
+group is made through the job's own store under a fresh prefix (``<channel prefix>pg/<n>/``),
+and the program's ``DistributedDataParallel`` is pointed at it with ``_update_process_group``,
+which also resets its reducer, as torchft does when it reconfigures its process group.
 
 Where each rank resumes, so that every rank meets the others in the same collective: the
 crashed rank resumes at its failing statement as usual and reaches its next gradient
@@ -247,7 +248,8 @@ def pending() -> bool:
 def rejoin() -> tuple[float, int]:
     """Destroy this process's default group, make the job's new one, point DDP at it.
     Every rank of the job calls this; it returns once all have (the new group's rendezvous,
-    bounded by the group's own timeout). Returns (seconds, generation); raises on failure."""
+    bounded by the old group's timeout or :data:`RENDEZVOUS`, the longer). Returns (seconds,
+    generation); raises on failure (the session then leaves the job)."""
     global _generation
     import datetime
 
