@@ -133,6 +133,8 @@ def _unsupported(exc: BaseException) -> Redo | str:
     options = {
         "find_unused_parameters=True": ddp.find_unused_parameters,
         "static_graph=True": ddp.static_graph,
+        # the gradients are views of the buckets the failed all-reduce works on in place
+        # (divided by the world size, and with 3 ranks or more possibly reduced in part)
         "gradient_as_bucket_view=True": ddp.gradient_as_bucket_view,
         "a communication hook": bool(ddp._comm_hooks) or bool(_logged(ddp, "comm_hook")),
         "mixed precision": ddp.mixed_precision is not None,
