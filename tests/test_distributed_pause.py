@@ -157,7 +157,9 @@ def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_p
     workers. (A long monitor interval: the agent does not end rank 0 itself first, as the
     agent of another node would not.) The restarted attempt is not waited for: on this machine
     its gloo connections are sometimes refused, with or without daifu."""
-    run = Run(tmp_path, {"main.py": LONG.replace("STEPS", "100000")})
+    # The restarted attempt starts the program again (resuming from the job's checkpoint is
+    # test_distributed_lost_rank's): it prints its pids again.
+    run = Run(tmp_path, {"main.py": LONG.replace("STEPS", "100000")}, env={"DAIFU_JOB_RESUME": "0"})
     process = start_job(torchrun("--max-restarts=1", "--monitor-interval=5"), run)
     try:
         pids = read_pids(process, 2, timeout=120)

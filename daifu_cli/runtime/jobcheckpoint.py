@@ -155,7 +155,12 @@ def _agree(channel: job.Channel, mine: dict[str, Any]) -> dict[str, Any]:
     others that still run, and return the job's one decision."""
     channel.set(f"agree/{channel.rank}", mine)
     gone = set(job._gone_ranks(channel))
-    expected = [r for r in range(channel.world) if r not in gone]
+    try:
+        channel.refresh()
+    except Exception:
+        pass
+    # A rank that crashed on a bug and waits for a fix publishes no step: not waited for.
+    expected = [r for r in range(channel.world) if r not in gone and (r == channel.rank or r not in channel.crashes)]
     deadline = time.monotonic() + AGREE_WAIT
     while True:
         records = {r: channel.get(f"agree/{r}") for r in expected}

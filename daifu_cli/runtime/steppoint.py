@@ -56,7 +56,10 @@ def find(wheres: list[frames.Where]) -> StepPoint:
             loop = _iteration_start(wheres[outer])
             if loop is not None:
                 return StepPoint(outer, loop, True, f"{wheres[outer].qualname}() at the start of the loop iteration")
-        raise NoStepPoint(f"{where.qualname}() steps its optimizer outside any loop of the saved frames")
+        raise NoStepPoint(
+            f"the failure (line {failing.node.lineno} of the vaccinated {where.qualname}()) is not inside a loop "
+            "iteration that steps the optimizer: there is no step to resume at"
+        )
     raise NoStepPoint("none of the saved functions calls an optimizer's step()")
 
 
