@@ -13,13 +13,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import requires_torch
 from recovery import Run
-from test_distributed_pause import end_job, gone, torchrun
+from test_distributed_pause import end_job, gone
 
 pytestmark = [pytest.mark.slow, requires_torch]
 
@@ -78,37 +79,45 @@ PROGRAM = """
 STEP = re.compile(r"^rank (\d) step (\d+) loss")
 
 
-def uninterrupted(folder: Path) -> list[str]:
+def uninterrupted(folder: Path, ranks: int) -> list[str]:
     """The program under torchrun without daifu (again if gloo aborts a rank at shutdown,
     which says nothing about daifu: see test_distributed_pause.finished)."""
     for _ in range(2):
-        done = subprocess.run(torchrun(), cwd=folder, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(torchrun(ranks), cwd=folder, capture_output=True, text=True, timeout=300)
         finals = [line for line in done.stdout.splitlines() if " final " in line]
-        if len(finals) == 2:
+        if len(finals) == ranks:
             return [line for line in done.stdout.splitlines() if STEP.match(line) or " final " in line]
     raise AssertionError(done.stderr[-3000:])
 
 
-@pytest.mark.parametrize("monitor", ["5", "0.1"])
-def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_checkpoint(tmp_path: Path, monitor: str) -> None:
+def torchrun(ranks: int, *options: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={ranks}", *options, "main.py"]
+
+
+@pytest.mark.parametrize(("ranks", "monitor"), [(2, "5"), (2, "0.1"), (3, "5")])
+def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_checkpoint(
+    tmp_path: Path, ranks: int, monitor: str
+) -> None:
     """kill -9 of rank 1 in the middle of training. With a monitor interval of 5 s the agent
-    does not stop rank 0 itself first, as the agent of another node would not; with torchrun's
-    default (0.1 s) it sends rank 0 SIGTERM while rank 0 is writing its part."""
+    does not stop the survivors itself first, as the agent of another node would not; with
+    torchrun's default (0.1 s) it sends them SIGTERM while they write their parts. With 3
+    ranks, the two survivors agree on the step through the store, and each resumes from its
+    own checkpoint."""
     run = Run(tmp_path, {"main.py": PROGRAM})
     output = tmp_path / "job.out"
     with open(output, "w") as stdout:
         process = subprocess.Popen(
-            torchrun("--max-restarts=1", f"--monitor-interval={monitor}"), cwd=run.out, env=run.env,
+            torchrun(ranks, "--max-restarts=1", f"--monitor-interval={monitor}"), cwd=run.out, env=run.env,
             stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
     try:
-        pids = wait_for_lines(output, process, r"^rank (\d) pid (\d+) attempt 0$", 2)
+        pids = wait_for_lines(output, process, r"^rank (\d) pid (\d+) attempt 0$", ranks)
         wait_for_lines(output, process, r"^rank (1) step 40 ", 1)  # well into training
         killed_at = time.time()
         os.kill(pids[1], signal.SIGKILL)
         deadline = time.monotonic() + 60
-        while not gone(pids[0]):
-            assert time.monotonic() < deadline, "rank 0 did not end within 60 s of losing rank 1"
+        while not all(gone(pid) for pid in pids.values()):
+            assert time.monotonic() < deadline, "the survivors did not end within 60 s of losing rank 1"
             time.sleep(0.05)
         survivor_gone = time.time() - killed_at
         _, err = process.communicate(timeout=300)
@@ -118,17 +127,20 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
     (tmp_path / "job.err").write_text(err)
     done = output.read_text().splitlines()
     saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
-    assert len(saved) == 1 and saved[0]["saved"], saved
+    assert len(saved) == ranks - 1 and all(e["saved"] for e in saved), saved
     steps = saved[0]["decision"]["steps"]
-    assert "rank 0 resumes from the job checkpoint of attempt 0" in err, err[-5000:]
-    assert "rank 1 resumes from the job checkpoint of attempt 0" in err
-    expected = uninterrupted(run.src)
+    assert saved[0]["decision"]["survivors"] == [r for r in range(ranks) if r != 1], saved
+    for rank in range(ranks):
+        how = "rebuilt from rank 0's replica" if rank == 1 else "its own state"
+        assert f"rank {rank} resumes from the job checkpoint of attempt 0 ({steps} optimizer steps, " in err, err[-5000:]
+        assert re.search(f"rank {rank} resumes from the job checkpoint of attempt 0 .*; {how}\\)", err)
+    expected = uninterrupted(run.src, ranks)
     got = sorted({line for line in done if STEP.match(line) or " final " in line})
     assert got == sorted(expected)
     # The restarted job printed from the step in progress on: at most that step was lost.
     restarted = done[done.index(next(line for line in done if line.endswith("attempt 1"))):]
     assert min(int(m.group(2)) for m in map(STEP.match, restarted) if m) == steps
-    print(f"rank 0 gone {survivor_gone:.2f} s after kill -9; job checkpoint at {steps} steps: {saved[0]}")
+    print(f"survivors gone {survivor_gone:.2f} s after kill -9; job checkpoint at {steps} steps: {saved}")
 
 
 def wait_for_lines(path: Path, process: subprocess.Popen[str], pattern: str, count: int, timeout: float = 120) -> dict[int, int]:
