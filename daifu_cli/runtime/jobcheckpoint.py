@@ -213,6 +213,12 @@ def find(home: Path) -> tuple[Path, dict[str, Any]] | None:
         return None
     for attempt in range(restart_count - 1, -1, -1):
         folder = attempt_folder(home, attempt)
+        if not (folder / "job.json").exists():
+            continue
+        refused = trust.untrusted_file(folder / "job.json")
+        if refused is not None:  # it names the checkpoints this process loads (pickle)
+            print(f"daifu: not resuming from {folder / 'job.json'}: {refused}", file=sys.stderr, flush=True)
+            return None
         try:
             record = json.loads((folder / "job.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
