@@ -120,6 +120,7 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
             assert time.monotonic() < deadline, "the survivors did not end within 60 s of losing rank 1"
             time.sleep(0.05)
         survivor_gone = time.time() - killed_at
+        back = training_again(output, process) - killed_at
         _, err = process.communicate(timeout=300)
     finally:
         if process.returncode is None:
@@ -140,7 +141,26 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
     # The restarted job printed from the step in progress on: at most that step was lost.
     restarted = done[done.index(next(line for line in done if line.endswith("attempt 1"))):]
     assert min(int(m.group(2)) for m in map(STEP.match, restarted) if m) == steps
-    print(f"survivors gone {survivor_gone:.2f} s after kill -9; job checkpoint at {steps} steps: {saved}")
+    lost = min(e["ts"] for e in run.events() if e["event"] == "lost-rank") - killed_at
+    print(
+        f"\n{ranks} ranks, monitor {monitor} s: lost rank detected {lost * 1000:.0f} ms after kill -9; agreement "
+        f"{', '.join(str(e['agree_ms']) for e in saved)} ms, job checkpoint written in "
+        f"{', '.join(str(e['write_ms']) for e in saved)} ms; survivors gone after {survivor_gone:.2f} s; "
+        f"the restarted job's first step {back:.2f} s after the kill"
+    )
+
+
+def training_again(path: Path, process: subprocess.Popen[str], timeout: float = 180) -> float:
+    """When the restarted attempt printed its first step (time.time())."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = path.read_text().splitlines()
+        restarted = [i for i, line in enumerate(lines) if line.endswith("attempt 1")]
+        if restarted and any(STEP.match(line) for line in lines[restarted[0] :]):
+            return time.time()
+        assert process.poll() is None or restarted, "the job ended without a restart"
+        assert time.monotonic() < deadline, "the restarted job never trained"
+        time.sleep(0.02)
 
 
 def wait_for_lines(path: Path, process: subprocess.Popen[str], pattern: str, count: int, timeout: float = 120) -> dict[int, int]:
