@@ -76,6 +76,48 @@ PROGRAM = """
     train()
 """
 
+#: The same job as a script: the loop at module level, the process group set up there too.
+SCRIPT = """
+    import datetime
+    import os
+    import sys
+    import time
+
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+    from torch.nn.parallel import DistributedDataParallel
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    sys.stdout.write(f"rank {os.environ['RANK']} pid {os.getpid()} attempt {attempt}\\n")
+    sys.stdout.flush()
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+    rank = int(os.environ["RANK"])
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(1024, 4), torch.randn(1024, 1))
+    sampler = DistributedSampler(data, shuffle=True, seed=0)
+    loader = DataLoader(data, batch_size=8, sampler=sampler)
+    model = DistributedDataParallel(nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    step = 0
+    for epoch in range(2):
+        sampler.set_epoch(epoch)
+        for x, y in loader:
+            loss = ((model(x) - y) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            sys.stdout.write(f"rank {rank} step {step} loss {loss.item():.10f}\\n")
+            sys.stdout.flush()
+            step += 1
+            time.sleep(0.02)
+    checksum = sum(p.double().sum().item() for p in model.parameters())
+    sys.stdout.write(f"rank {rank} final {checksum:.12f}\\n")
+    sys.stdout.flush()
+    dist.destroy_process_group()
+"""
+
 STEP = re.compile(r"^rank (\d) step (\d+) loss")
 
 
@@ -94,16 +136,19 @@ def torchrun(ranks: int, *options: str) -> list[str]:
     return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={ranks}", *options, "main.py"]
 
 
-@pytest.mark.parametrize(("ranks", "monitor"), [(2, "5"), (2, "0.1"), (3, "5")])
+@pytest.mark.parametrize(
+    ("ranks", "monitor", "layout"), [(2, "5", "function"), (2, "0.1", "function"), (3, "5", "function"), (2, "5", "script")]
+)
 def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_checkpoint(
-    tmp_path: Path, ranks: int, monitor: str
+    tmp_path: Path, ranks: int, monitor: str, layout: str
 ) -> None:
     """kill -9 of rank 1 in the middle of training. With a monitor interval of 5 s the agent
     does not stop the survivors itself first, as the agent of another node would not; with
     torchrun's default (0.1 s) it sends them SIGTERM while they write their parts. With 3
     ranks, the two survivors agree on the step through the store, and each resumes from its
-    own checkpoint."""
-    run = Run(tmp_path, {"main.py": PROGRAM})
+    own checkpoint. As a script, the resumed job starts past the module's own set-up: daifu
+    sets the process group up itself."""
+    run = Run(tmp_path, {"main.py": PROGRAM if layout == "function" else SCRIPT})
     output = tmp_path / "job.out"
     with open(output, "w") as stdout:
         process = subprocess.Popen(
@@ -120,7 +165,11 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
             assert time.monotonic() < deadline, "the survivors did not end within 60 s of losing rank 1"
             time.sleep(0.05)
         survivor_gone = time.time() - killed_at
-        back = training_again(output, process) - killed_at
+        # torchrun starts the next attempt once every worker of this one ended: what follows
+        # in the output is the restarted job's (a script resumed past its first lines does
+        # not print its pid again).
+        cut = len(output.read_text().splitlines())
+        back = training_again(output, process, cut) - killed_at
         _, err = process.communicate(timeout=300)
     finally:
         if process.returncode is None:
@@ -139,26 +188,24 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
     got = sorted({line for line in done if STEP.match(line) or " final " in line})
     assert got == sorted(expected)
     # The restarted job printed from the step in progress on: at most that step was lost.
-    restarted = done[done.index(next(line for line in done if line.endswith("attempt 1"))):]
+    restarted = done[cut:]
     assert min(int(m.group(2)) for m in map(STEP.match, restarted) if m) == steps
     lost = min(e["ts"] for e in run.events() if e["event"] == "lost-rank") - killed_at
     print(
-        f"\n{ranks} ranks, monitor {monitor} s: lost rank detected {lost * 1000:.0f} ms after kill -9; agreement "
+        f"\n{ranks} ranks, monitor {monitor} s, {layout}: lost rank detected {lost * 1000:.0f} ms after kill -9; agreement "
         f"{', '.join(str(e['agree_ms']) for e in saved)} ms, job checkpoint written in "
         f"{', '.join(str(e['write_ms']) for e in saved)} ms; survivors gone after {survivor_gone:.2f} s; "
         f"the restarted job's first step {back:.2f} s after the kill"
     )
 
 
-def training_again(path: Path, process: subprocess.Popen[str], timeout: float = 180) -> float:
-    """When the restarted attempt printed its first step (time.time())."""
+def training_again(path: Path, process: subprocess.Popen[str], cut: int, timeout: float = 180) -> float:
+    """When the restarted attempt (the output past line *cut*) printed its first step."""
     deadline = time.monotonic() + timeout
     while True:
-        lines = path.read_text().splitlines()
-        restarted = [i for i, line in enumerate(lines) if line.endswith("attempt 1")]
-        if restarted and any(STEP.match(line) for line in lines[restarted[0] :]):
+        if any(STEP.match(line) for line in path.read_text().splitlines()[cut:]):
             return time.time()
-        assert process.poll() is None or restarted, "the job ended without a restart"
+        assert process.poll() is None, "the job ended without training again"
         assert time.monotonic() < deadline, "the restarted job never trained"
         time.sleep(0.02)
 
