@@ -224,3 +224,48 @@ def wait_for_lines(path: Path, process: subprocess.Popen[str], pattern: str, cou
         assert process.poll() is None, f"the job ended: {process.communicate(timeout=30)}"
         assert time.monotonic() < deadline, f"no {count} lines like {pattern!r}"
         time.sleep(0.05)
+
+
+#: Rank 1 is killed (by itself, SIGKILL, on the first attempt of the run under test) between its update of step 40
+#: and the all-reduce of the step's mean loss: rank 0's collective fails after its update.
+AFTER_THE_UPDATE = PROGRAM.replace(
+    """                say(f"rank {rank} step {step} loss {loss.item():.10f}")""",
+    """                if os.environ.get("LOSE_RANK_1") and attempt == "0" and rank == 1 and step == 40:
+                    os.kill(os.getpid(), 9)
+                metric = loss.detach().clone()
+                dist.all_reduce(metric)
+                say(f"rank {rank} step {step} loss {loss.item():.10f} mean {metric.item() / 2:.10f}")""",
+)
+
+
+def test_a_rank_lost_after_the_update_resumes_the_job_at_the_failing_collective(tmp_path: Path) -> None:
+    """The survivor failed after its optimizer step: the job resumes at that statement (the
+    metric's all-reduce), not at the step's start, and nothing is redone. The final weights
+    are the uninterrupted run's bit for bit; so is every printed line but step 40's, whose
+    loss and metric on the rebuilt rank 1 are the replica's (the limit the README names: a
+    rebuilt rank's variables other than its rank, sampler and batch are the replica's)."""
+    assert "os.kill" in AFTER_THE_UPDATE
+    run = Run(tmp_path, {"main.py": AFTER_THE_UPDATE}, env={"LOSE_RANK_1": "1"})
+    output = tmp_path / "job.out"
+    with open(output, "w") as stdout:
+        process = subprocess.Popen(
+            torchrun(2, "--max-restarts=1", "--monitor-interval=5"), cwd=run.out, env=run.env,
+            stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )
+    try:
+        _, err = process.communicate(timeout=300)
+    finally:
+        if process.returncode is None:
+            end_job(process)
+    (tmp_path / "job.err").write_text(err)
+    saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
+    assert len(saved) == 1 and saved[0]["saved"], (saved, err[-3000:])
+    assert saved[0]["decision"]["steps"] == 41  # steps 0 to 40 applied
+    assert saved[0]["point"] == "train() at its failing statement (after the optimizer step)"
+    done = output.read_text().splitlines()
+    expected = uninterrupted(run.src, 2)
+    got = {line for line in done if STEP.match(line) or " final " in line}
+    differs = sorted(got ^ set(expected))
+    assert [line for line in differs if " step 40 " not in line] == [], differs
+    assert len([line for line in got if " step 40 " in line]) == 2
+    assert sorted(line for line in got if " final " in line) == sorted(line for line in expected if " final " in line)
