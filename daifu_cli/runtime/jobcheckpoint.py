@@ -107,7 +107,7 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     context = session.context if point.frame == 0 else _context(wheres[point.frame])
     script = wheres[point.frame].view.node.name == "__daifu_script__"
     prepared = restart.prepare(
-        wheres[point.frame], context, script, home, f"job-{channel.rank}", session_exception(session),
+        wheres[point.frame], context, script, home, f"job-{channel.rank}", _exception(session),
         copy=False, rng=rng, gradients=not point.redo,
     )
     entry = prepared.meta["frames"][-1]
@@ -137,7 +137,7 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     return result
 
 
-def session_exception(session: Any) -> str:
+def _exception(session: Any) -> str:
     return f"{type(session.exc).__name__}: {session.exc}"
 
 
@@ -245,6 +245,11 @@ def resume_job() -> None:
     from . import config as config_module
     from . import restart
 
+    # Processes this one starts (a DataLoader's spawned workers run the program's modules
+    # again) inherit the environment: they must not resume the job too.
+    if os.environ.get("DAIFU_JOB_LOOKED", str(os.getpid())) != str(os.getpid()):
+        return
+    os.environ["DAIFU_JOB_LOOKED"] = str(os.getpid())
     found = find(config_module.load().home)
     if found is None:
         return
