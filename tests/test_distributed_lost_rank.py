@@ -137,12 +137,14 @@ def torchrun(ranks: int, *options: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("ranks", "monitor", "layout"), [(2, "5", "function"), (2, "0.1", "function"), (3, "5", "function"), (2, "5", "script")]
+    ("ranks", "monitor", "layout", "lose"),
+    [(2, "5", "function", 1), (2, "0.1", "function", 1), (3, "5", "function", 1), (2, "5", "script", 1), (2, "5", "function", 0)],
 )
 def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_checkpoint(
-    tmp_path: Path, ranks: int, monitor: str, layout: str
+    tmp_path: Path, ranks: int, monitor: str, layout: str, lose: int
 ) -> None:
-    """kill -9 of rank 1 in the middle of training. With a monitor interval of 5 s the agent
+    """kill -9 of rank *lose* in the middle of training (rank 0 too: then rank 1 is the
+    replica, and rank 0 is rebuilt from it). With a monitor interval of 5 s the agent
     does not stop the survivors itself first, as the agent of another node would not; with
     torchrun's default (0.1 s) it sends them SIGTERM while they write their parts. With 3
     ranks, the two survivors agree on the step through the store, and each resumes from its
@@ -157,12 +159,12 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
         )
     try:
         pids = wait_for_lines(output, process, r"^rank (\d) pid (\d+) attempt 0$", ranks)
-        wait_for_lines(output, process, r"^rank (1) step 40 ", 1)  # well into training
+        wait_for_lines(output, process, f"^rank ({lose}) step 40 ", 1)  # well into training
         killed_at = time.time()
-        os.kill(pids[1], signal.SIGKILL)
+        os.kill(pids[lose], signal.SIGKILL)
         deadline = time.monotonic() + 60
         while not all(gone(pid) for pid in pids.values()):
-            assert time.monotonic() < deadline, "the survivors did not end within 60 s of losing rank 1"
+            assert time.monotonic() < deadline, f"the survivors did not end within 60 s of losing rank {lose}"
             time.sleep(0.05)
         survivor_gone = time.time() - killed_at
         # torchrun starts the next attempt once every worker of this one ended: what follows
@@ -179,9 +181,11 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
     saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
     assert len(saved) == ranks - 1 and all(e["saved"] for e in saved), saved
     steps = saved[0]["decision"]["steps"]
-    assert saved[0]["decision"]["survivors"] == [r for r in range(ranks) if r != 1], saved
+    replica = 1 if lose == 0 else 0
+    assert saved[0]["decision"]["survivors"] == [r for r in range(ranks) if r != lose], saved
+    assert saved[0]["decision"]["replica"] == replica
     for rank in range(ranks):
-        how = "rebuilt from rank 0's replica" if rank == 1 else "its own state"
+        how = f"rebuilt from rank {replica}'s replica" if rank == lose else "its own state"
         assert f"rank {rank} resumes from the job checkpoint of attempt 0 ({steps} optimizer steps, " in err, err[-5000:]
         assert re.search(f"rank {rank} resumes from the job checkpoint of attempt 0 .*; {how}\\)", err)
     expected = uninterrupted(run.src, ranks)
@@ -192,7 +196,7 @@ def test_a_killed_rank_and_torchrun_restart_resume_every_rank_from_the_job_check
     assert min(int(m.group(2)) for m in map(STEP.match, restarted) if m) == steps
     lost = min(e["ts"] for e in run.events() if e["event"] == "lost-rank") - killed_at
     print(
-        f"\n{ranks} ranks, monitor {monitor} s, {layout}: lost rank detected {lost * 1000:.0f} ms after kill -9; agreement "
+        f"\n{ranks} ranks, monitor {monitor} s, {layout}, rank {lose} killed: lost rank detected {lost * 1000:.0f} ms after kill -9; agreement "
         f"{', '.join(str(e['agree_ms']) for e in saved)} ms, job checkpoint written in "
         f"{', '.join(str(e['write_ms']) for e in saved)} ms; survivors gone after {survivor_gone:.2f} s; "
         f"the restarted job's first step {back:.2f} s after the kill"
