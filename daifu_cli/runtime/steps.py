@@ -34,7 +34,6 @@ count = 0
 rng_after_step: dict[str, Any] | None = None
 _installed = False
 _pid = os.getpid()
-_get_rng_state: Any = None
 
 
 def install() -> None:
@@ -55,13 +54,14 @@ def _after_step(optimizer: Any, args: Any, kwargs: Any) -> None:
     if os.getpid() != _pid:  # a forked worker process steps nothing of the job's
         return
     count += 1
-    rng_after_step = {"torch": _get_rng_state()}
+    rng_after_step = {"torch": sys.modules["torch"].get_rng_state()}
 
 
 def _register(module: Any) -> None:
-    global _get_rng_state
-    _get_rng_state = sys.modules["torch"].get_rng_state
-    module.register_optimizer_step_post_hook(_after_step)
+    register = getattr(module, "register_optimizer_step_post_hook", None)
+    if register is None:  # found half imported (a vaccinated module torch's import started)
+        return
+    register(_after_step)
 
 
 class _Watch:
