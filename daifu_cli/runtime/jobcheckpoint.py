@@ -74,7 +74,7 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         raise NoJobCheckpoint("DAIFU_JOB_RESUME=0")
     channel = job._mine()
     if channel is None or channel.store is None:
-        raise NoJobCheckpoint("the job's store cannot be reached")
+        raise NoJobCheckpoint("no job channel: not a torchrun worker, DAIFU_JOB=0, or its store cannot be reached")
     where = session.where
     home: Path = session.config.home
     outer, gaps = restart._outer_frames(where, home)

@@ -246,7 +246,8 @@ class Session:
             done = jobcheckpoint.save(self, lost)
         except jobcheckpoint.NoJobCheckpoint as why:
             self.journal.event("job-checkpoint", saved=False, reason=str(why))
-            self.say(f"daifu: {me}: no job checkpoint ({why}); a restart of the workers starts the program again")
+            then = "starts the program again" if not jobcheckpoint.enabled() else "does not resume at this step"
+            self.say(f"daifu: {me}: no job checkpoint ({why}); a restart of the workers {then}")
             return
         except Exception as exc:
             self.journal.event("job-checkpoint", saved=False, reason=f"{type(exc).__name__}: {exc}")
