@@ -211,7 +211,11 @@ class Prepared:
 
 
 def prepare(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None,
-            *, jit_view: dict[str, Any] | None = None, copy: bool) -> Prepared:
+            *, jit_view: dict[str, Any] | None = None, copy: bool, rng: dict[str, Any] | None = None,
+            gradients: bool = True) -> Prepared:
+    """*rng*: the random states to resume with (default: now); *gradients*: whether the
+    parameters' gradients are kept (a job checkpoint that redoes the step drops the step's
+    partial ones, see :mod:`.jobcheckpoint`)."""
     from .context import capture
 
     outer, gaps = _outer_frames(innermost, home)
@@ -233,12 +237,13 @@ def prepare(innermost: frames.Where, context: Context, script: bool, home: Path,
     # ``torch.load(path)["states"]`` read the file as they read a JIT checkpoint of its own.
     # Its "rng" is this one (a superset of the JIT checkpoint's).
     content: dict[str, Any] = {
-        **(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states(),
+        **(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values,
+        "rng": {**_rng_states(), **rng} if rng is not None else _rng_states(),
     }
     reentry.flush_files(content["frames"])  # a new process appends to them after this
     started = time.perf_counter()
     graphs = autograd.detach_graphs(_labelled(content))
-    content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()])
+    content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()]) if gradients else []
     pickling = _pickle_module(content)
     lost = _drop_unpicklable(content, pickling) + graphs
     snapshot = payload.snapshot(content, copy=copy, pickling=pickling)
@@ -423,9 +428,11 @@ def _unfinished(path: Path) -> Path | None:
 _plan: dict[str, Any] | None = None
 
 
-def arm(path: str) -> None:
+def arm(path: str, job: dict[str, Any] | None = None) -> None:
     """Called by the shim in a process started with ``DAIFU_RESUME``: check the checkpoint
-    now (a bad one ends the process before the program does anything), restore later."""
+    now (a bad one ends the process before the program does anything), restore later.
+    *job*: the job checkpoint's record, for a torchrun worker resuming a job
+    (:mod:`.jobcheckpoint`)."""
     global _plan
     from . import config as config_module
 
@@ -439,7 +446,12 @@ def arm(path: str) -> None:
             "the saved functions were called through library code that would start over "
             f"instead of resuming ({'; '.join(meta['gaps'][:3])})"
         )
-    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path}
+    if job is not None:
+        from . import jobcheckpoint
+
+        jobcheckpoint.adjust(meta, job)
+    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path,
+             "job": job}
     for item in meta.get("lost", []):
         print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)
     import atexit
@@ -572,11 +584,21 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if entry["script"]:
         _define(view, entry, frame.f_globals, module.path)
     if plan["values"] is None:
+        record = plan.get("job")
         try:
+            if record is not None:  # a pickled DDP wrapper binds to the default process group
+                from . import jobcheckpoint
+
+                jobcheckpoint.before_load(record)
             loaded = payload.load(plan["payload"], plan["meta"].get("serializer"))
+            if record is not None:  # a rank rebuilt from a replica: its own rank put back
+                for note in jobcheckpoint.after_load(record, loaded, plan["meta"]):
+                    print(f"daifu: {note}", file=sys.stderr, flush=True)
             loaders.finish()  # the loader iterators, at their saved positions
         except loaders.CannotSave as exc:
             raise CannotRestore(f"a data loader's position cannot be restored: {exc}") from None
+        except CannotRestore:
+            raise
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])

@@ -284,12 +284,41 @@ class Session:
         me = f"rank {rank}" if rank is not None else "this rank"
         self.journal.event("lost-rank", reason=why, exception=type(exc).__name__, **self.location, **job.describe())
         self.say(f"daifu: {me}: {why}; no retry can help (not a transient fault): {me} leaves the job")
+        self.job_checkpoint(why)
         self.checkpoints()
         job.gave_up(f"left the job: {why}")
         self.journal.state("ended", how=f"left the job: {why}", **job.describe())
         self.say(f"daifu: {me} ends (exit status 1) so the launcher can restart the workers{self._checkpoint_note()}")
         job.end_within(30.0)
         raise SystemExit(1)
+
+    def job_checkpoint(self, lost: str) -> None:
+        """This survivor's part of the job's checkpoint, from which every rank resumes when
+        torchrun restarts the workers (:mod:`.jobcheckpoint`)."""
+        from . import jobcheckpoint
+
+        me = f"rank {job.rank()}"
+        try:
+            done = jobcheckpoint.save(self, lost)
+        except jobcheckpoint.NoJobCheckpoint as why:
+            self.journal.event("job-checkpoint", saved=False, reason=str(why))
+            then = "starts the program again" if not jobcheckpoint.enabled() else "does not resume at this step"
+            self.say(f"daifu: {me}: no job checkpoint ({why}); a restart of the workers {then}")
+            return
+        except Exception as exc:
+            self.journal.event("job-checkpoint", saved=False, reason=f"{type(exc).__name__}: {exc}")
+            self.say(f"daifu: {me}: the job checkpoint failed ({type(exc).__name__}: {exc})")
+            return
+        self.journal.event("job-checkpoint", saved=True, **done)
+        decision = done["decision"]
+        if "checkpoint" in done:
+            self.say(
+                f"daifu: {me}: job checkpoint at {decision['steps']} optimizer steps, {done['point']} "
+                f"(agreed in {done['agree_ms']:.0f} ms, written in {done['write_ms']:.0f} ms): a restart of the "
+                "workers resumes there"
+            )
+        else:
+            self.say(f"daifu: {me}: it will be rebuilt from rank {decision['replica']}'s checkpoint")
 
     def wait_state(self) -> tuple[str, dict[str, Any]]:
         """The run file's state while waiting: a crash, or a hold for a crash elsewhere."""
