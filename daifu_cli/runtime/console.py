@@ -6,6 +6,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from . import report
+from .signals import Stopped
 
 if TYPE_CHECKING:
     from .session import Decision, Session
@@ -100,6 +101,8 @@ class Console:
         try:
             value = eval(expression, ctx.globals, ctx.namespace())
         except BaseException as exc:
+            if isinstance(exc, Stopped) and exc.terminate:
+                raise  # SIGTERM ends the run wherever it lands, as while waiting
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         return repr(value)
 
@@ -110,6 +113,8 @@ class Console:
         try:
             exec(compile(code, "<daifu console>", "single"), ctx.globals, namespace)
         except BaseException as exc:
+            if isinstance(exc, Stopped) and exc.terminate:
+                raise  # SIGTERM ends the run wherever it lands, as while waiting
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         changed = namespace.commit()
         return f"changed: {', '.join(changed)}" if changed else "ok"
