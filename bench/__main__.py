@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import signal_handlers
 
                 record("overhead_signal_handlers", lambda: signal_handlers.run(work / "signals", 5, 15, 5,
-                                                                               2 if quick else 3))
+                                                                               2 if quick else 4))
             if "micro" in parts:
                 record("overhead_micro", lambda: overhead.micro(work / "micro", 7 if quick else 21,
                                                                 10.0 if quick else 20.0))

@@ -59,11 +59,13 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      "between layouts", "<= 1.005", verdict if isinstance(verdict, str) else _ok(verdict)))
     sig = res("overhead_signal_handlers")
     if "a_b_handlers_over_none" in sig:
-        ab, aa = sig["a_b_handlers_over_none"], sig["a_a_longer_folder_over_same"]
+        ab, aa, lay = sig["a_b_handlers_over_none"], sig["a_a_run_again"], sig["layout_a_a_longer_folder"]
         rows.append((f"CPU training loop, instructions per step (valgrind), signal handlers installed / not (A/B), "
-                     f"next to an A/A pair (a folder name one character longer), mean of {sig['layouts']} layouts",
-                     f"A/B {ab['ratio_of_means']:.6f} +- {ab['two_standard_errors']:.4%}; A/A {aa['ratio_of_means']:.6f} "
-                     f"+- {aa['two_standard_errors']:.4%} (2 SE)", "A/B inside the A/A noise",
+                     f"next to A/A pairs (the same run again; a folder name one character longer), mean of "
+                     f"{sig['layouts']} layouts",
+                     f"A/B {ab['ratio_of_means']:.5f} +- {ab['two_standard_errors']:.3%}; A/A {aa['ratio_of_means']:.5f} "
+                     f"+- {aa['two_standard_errors']:.3%}; layout A/A {lay['ratio_of_means']:.5f} +- "
+                     f"{lay['two_standard_errors']:.3%} (2 SE)", "A/B inside the A/A noise",
                      _ok(sig.get("meets_target"))))
     derived = derived_cpu_overhead(sections)
     if derived:
@@ -289,11 +291,12 @@ def _signal_handlers(res: dict[str, Any]) -> list[str]:
         "",
         *_table(["pair", "ratio of the means", "2 standard errors", "ratio per layout", "added instructions per step"], [
             pair("A/B: handlers installed / not installed", res["a_b_handlers_over_none"]),
-            pair("A/A: handlers installed, folder name 1 character longer / same", res["a_a_longer_folder_over_same"]),
+            pair("A/A: handlers installed, the same run again / first", res["a_a_run_again"]),
+            pair("layout A/A: handlers installed, folder name 1 character longer / same", res["layout_a_a_longer_folder"]),
         ]),
         "",
-        f"Repeat of layout 0's run with handlers, as it was: {res.get('repeat_over_first_ppm')} ppm per step off the "
-        f"first. Target: {res.get('target')}; met: {_ok(res.get('meets_target'))}.",
+        f"Target: {res.get('target')}; met: {_ok(res.get('meets_target'))}. Load average when the counts were "
+        f"done: {res.get('loadavg_during')}.",
         "",
         "Whole-process counts:",
         "",
