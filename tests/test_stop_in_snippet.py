@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.recovery import Run
+from tests.recovery import Run, wait_event
 from tests.test_restart import daifu_resume
 
 PROGRAM = """
@@ -91,3 +91,22 @@ def test_sigterm_during_a_console_command_ends_the_run_with_a_checkpoint(tmp_pat
             console.kill()
             console.communicate()
     _check_ended_by_sigterm_with_the_changed_state(run, code, err)
+
+
+def test_ctrl_c_during_an_action_snippet_interrupts_only_the_snippet(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"main.py": PROGRAM}).start()
+    try:
+        run.wait_waiting()
+        mark = tmp_path / "started"
+        run.snippet(SLOW.format(mark=str(mark)).replace("; ", "\n") + "\n")
+        deadline = time.monotonic() + 60
+        while not mark.exists():
+            assert time.monotonic() < deadline, "the slow snippet never started"
+            time.sleep(0.02)
+        assert run.process is not None
+        run.process.send_signal(signal.SIGINT)
+        refused = wait_event(run, "action")
+        assert not refused["ok"] and "interrupted by Ctrl+C" in refused["error"], refused
+        assert run.process.poll() is None and run.states()[0]["status"] == "waiting"  # still waiting
+    finally:
+        run.kill()

@@ -28,6 +28,9 @@ commands:
   help          this list"""
 
 
+_INTERRUPTED = "KeyboardInterrupt: the command was interrupted (Ctrl+C); still waiting"
+
+
 class Console:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -101,8 +104,10 @@ class Console:
         try:
             value = eval(expression, ctx.globals, ctx.namespace())
         except BaseException as exc:
-            if isinstance(exc, Stopped) and exc.terminate:
-                raise  # SIGTERM ends the run wherever it lands, as while waiting
+            if isinstance(exc, Stopped):
+                if exc.terminate:
+                    raise  # SIGTERM ends the run wherever it lands, as while waiting
+                return _INTERRUPTED
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         return repr(value)
 
@@ -113,8 +118,10 @@ class Console:
         try:
             exec(compile(code, "<daifu console>", "single"), ctx.globals, namespace)
         except BaseException as exc:
-            if isinstance(exc, Stopped) and exc.terminate:
-                raise  # SIGTERM ends the run wherever it lands, as while waiting
+            if isinstance(exc, Stopped):
+                if exc.terminate:
+                    raise  # SIGTERM ends the run wherever it lands, as while waiting
+                return _INTERRUPTED
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         changed = namespace.commit()
         return f"changed: {', '.join(changed)}" if changed else "ok"
