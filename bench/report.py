@@ -65,7 +65,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{sig['layouts']} layouts",
                      f"A/B {ab['ratio_of_means']:.5f} +- {ab['two_standard_errors']:.3%}; A/A {aa['ratio_of_means']:.5f} "
                      f"+- {aa['two_standard_errors']:.3%}; layout A/A {lay['ratio_of_means']:.5f} +- "
-                     f"{lay['two_standard_errors']:.3%} (2 SE)", "A/B inside the A/A noise",
+                     f"{lay['two_standard_errors']:.3%} (2 SE)", "A/B inside the layout A/A noise",
                      _ok(sig.get("meets_target"))))
     derived = derived_cpu_overhead(sections)
     if derived:
@@ -295,8 +295,9 @@ def _signal_handlers(res: dict[str, Any]) -> list[str]:
             pair("layout A/A: handlers installed, folder name 1 character longer / same", res["layout_a_a_longer_folder"]),
         ]),
         "",
-        f"Target: {res.get('target')}; met: {_ok(res.get('meets_target'))}. Load average when the counts were "
-        f"done: {res.get('loadavg_during')}.",
+        f"Target: {res.get('target')}; met: {_ok(res.get('meets_target'))}. Inside the noise of the same run "
+        f"again: {_ok(res.get('inside_rerun_a_a'))}; the A/B's 2-standard-error interval holds 1: "
+        f"{_ok(res.get('ab_interval_holds_1'))}. Load average when the counts were done: {res.get('loadavg_during')}.",
         "",
         "Whole-process counts:",
         "",

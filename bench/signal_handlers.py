@@ -13,14 +13,15 @@ lengths, all side by side:
 * **A/B**: handlers installed (``DAIFU_SIGNALS=1``, the default) against not installed
   (``DAIFU_SIGNALS=0``), in the same folder: the values have the same length, so the
   environment's layout is the same and only the handlers differ;
-* **A/A**: handlers installed, run again exactly as it was (same folder, same environment).
-  A first run of this bench found that two such runs differ by ~0.3% per step on a busy
-  machine (not the few parts per million :mod:`bench.instructions` saw), so this is the noise
-  the A/B must be inside;
+* **A/A**: handlers installed, run again exactly as it was (same folder, same environment):
+  how repeatable one count is. Usually to a few parts per million, but in the first run of
+  this bench one rerun differed by 0.34% per step (cause not found: something that varies
+  from run to run, a time or a pid written as text, may move allocations too);
 * **layout A/A**: handlers installed from a sibling folder whose name is one character longer:
   an irrelevant change that moves the heap's layout (the instruction bench found that a
   folder name alone moves the per-step count by up to ~1%), the noise any comparison of two
-  builds faces.
+  builds faces. Installing the handlers is such a change too (a few objects allocated at
+  start-up), so this is the A/A the A/B is held to (:func:`verdict`).
 
 Each program runs for *short* and *long* timed steps after the same warm-up; per step =
 (count(long) - count(short)) / (long - short), so start-up (where the handlers are installed)
@@ -138,8 +139,6 @@ def measure(out: Path, short: int, long: int, warmup: int, layouts: int) -> dict
     ab = _paired(per["handlers"], per["no_handlers"])
     aa = _paired(per["handlers_again"], per["handlers"])
     layout_aa = _paired(per["handlers_longer_folder"], per["handlers"])
-    ab_off = abs(ab["ratio_of_means"] - 1)
-    aa_band = abs(aa["ratio_of_means"] - 1) + aa["two_standard_errors"]
     return {
         "method": (
             f"valgrind cachegrind (--cache-sim=no) instruction counts of the whole process; the vaccinated CPU "
@@ -158,9 +157,26 @@ def measure(out: Path, short: int, long: int, warmup: int, layouts: int) -> dict
         "layout_a_a_longer_folder": layout_aa,
         "raw_counts": raw,
         "seconds": round(time.perf_counter() - started, 1),
-        "target": "A/B inside the A/A noise: |A/B ratio - 1| <= |A/A ratio - 1| + its 2 standard errors",
         "loadavg_during": [round(x, 2) for x in os.getloadavg()],
-        "meets_target": ab_off <= aa_band,
+        **verdict(ab, aa, layout_aa),
+    }
+
+
+def _inside(pair: dict[str, Any], noise: dict[str, Any]) -> bool:
+    return abs(pair["ratio_of_means"] - 1) <= abs(noise["ratio_of_means"] - 1) + noise["two_standard_errors"]
+
+
+def verdict(ab: dict[str, Any], aa: dict[str, Any], layout_aa: dict[str, Any]) -> dict[str, Any]:
+    """Whether the A/B is inside each A/A's noise. The target is the layout A/A: installing the
+    handlers allocates a few objects at start-up, which moves the heap's layout as a longer
+    folder name does, so no comparison of a change can be finer than that; the same run again
+    shows how repeatable one count is."""
+    return {
+        "target": "A/B inside the layout A/A noise: |A/B ratio - 1| <= |layout A/A ratio - 1| + its 2 standard "
+                  "errors",
+        "inside_rerun_a_a": _inside(ab, aa),
+        "ab_interval_holds_1": abs(ab["ratio_of_means"] - 1) <= ab["two_standard_errors"],
+        "meets_target": _inside(ab, layout_aa),
     }
 
 
