@@ -61,19 +61,46 @@ def _pyrepr(value: object) -> str:
     return text
 
 
+#: (template, values) -> the rendered lines, each ``(text, slot name or None)``. Most
+#: renders repeat: every barrier and dispatch of a file is the same text (half the renders of
+#: a long script), and jinja's render costs more than the rest of emitting a cell.
+_rendered: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+_RENDERED_MAX = 4096
+
+
+def _plain(value: object) -> bool:
+    """A value whose repr says everything a template can read of it (so it can key a cache)."""
+    if value is None or type(value) in (str, int, bool):
+        return True
+    if type(value) in (list, tuple):
+        return all(_plain(item) for item in value)  # type: ignore[attr-defined]
+    return False
+
+
+def _lines(template: str, values: dict[str, Any]) -> list[tuple[str, str | None]]:
+    key = (template, repr(sorted(values.items()))) if all(_plain(v) for v in values.values()) else None
+    if key is not None and key in _rendered:
+        return _rendered[key]
+    lines: list[tuple[str, str | None]] = []
+    for line in _template(template).render(**values).split("\n"):
+        stripped = line.strip()
+        slot = stripped[len("\x00slot:") : -1] if stripped.startswith("\x00slot:") else None
+        lines.append((line, slot))
+    if key is not None and len(_rendered) < _RENDERED_MAX:
+        _rendered[key] = lines
+    return lines
+
+
 def render(template: str, slots: dict[str, Code] | None = None, **values: Any) -> Code:
     """Render *template* and fill its slots; every slot must be used exactly once."""
     slots = slots or {}
-    text = _template(template).render(**values)
     out = Code()
     used: set[str] = set()
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("\x00slot:"):
-            name = stripped[len("\x00slot:") : -1]
+    for line, slot in _lines(template, values):
+        if slot is not None:
             indent = line[: len(line) - len(line.lstrip())]
-            out.extend(slots[name], indent)
-            used.add(name)
+            out.extend(slots[slot], indent)
+            used.add(slot)
         else:
             out.lines.append((line, False))
     missing = set(slots) - used

@@ -144,11 +144,13 @@ def children(parent: int) -> list[int]:
 
 
 def gone(pid: int) -> bool:
+    """Whether process *pid* has ended: no longer there, or a zombie (ended, not yet reaped:
+    torchrun's agent reaps its workers only at its monitor interval)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
         return True
-    return False
+    return state in (b"Z", b"X")
 
 
 def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_path: Path) -> None:
@@ -158,7 +160,10 @@ def test_a_killed_rank_is_lost_not_transient_and_torchrun_restarts_the_job(tmp_p
     agent of another node would not.) The restarted attempt is not waited for: on this machine
     its gloo connections are sometimes refused, with or without daifu."""
     run = Run(tmp_path, {"main.py": LONG.replace("STEPS", "100000")})
-    process = start_job(torchrun("--max-restarts=1", "--monitor-interval=5"), run)
+    # The agent must not stop rank 0 before rank 0 sees the loss (on a loaded machine it took
+    # 2 s once; the agent checks its workers every interval, so 5 s failed one run in a full
+    # suite at load 4.5): 15 s, which the restart below then waits for.
+    process = start_job(torchrun("--max-restarts=1", "--monitor-interval=15"), run)
     try:
         pids = read_pids(process, 2, timeout=120)
         time.sleep(1.0)  # well into training
@@ -362,44 +367,6 @@ def test_giving_up_on_the_crashed_rank_ends_every_rank(tmp_path: Path) -> None:
         e for e in run.events() if e["event"] == "process-checkpoint" and e["pid"] == held["pid"]
     ]
     assert checkpoints and Path(checkpoints[0]["path"]).is_file()
-    assert " final " not in out
-
-
-def test_a_rank_inside_a_collective_past_the_timeout_leaves_the_job_and_nothing_hangs(
-    tmp_path: Path,
-) -> None:
-    """Without the pause between steps, rank 0 is inside the next step's all-reduce when rank
-    1 crashes: it cannot stop there. When the process group's timeout (4 s) ends that
-    collective before a fix came, gloo has closed the pair: rank 0 says why, checkpoints and
-    leaves; rank 1, waiting for its fix, ends with the job. Both within bounds."""
-    program = ONE_RANK_BUG.replace("timedelta(seconds=120)", "timedelta(seconds=4)").replace(
-        "        time.sleep(0.3)\n", ""
-    )
-    assert "sleep" not in program.split("for step")[1]
-    run = Run(tmp_path, {"main.py": program})
-    process = start_job(SLOW_AGENT, run)
-    try:
-        wait_for_states(run, process, ["pausing", "waiting"])
-        shown = subprocess.run(
-            [sys.executable, "-m", "daifu_cli", "status", str(run.out), "--events", "0"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        assert "rank 0 of 2, pid" in shown and "asked to hold, still inside a call" in shown, shown
-        out, _ = process.communicate(timeout=90)
-    finally:
-        if process.returncode is None:
-            end_job(process)
-    assert process.returncode != 0
-    lost = [e for e in run.events() if e["event"] == "lost-rank"]
-    assert [e["rank"] for e in lost] == [0], lost
-    assert lost[0]["reason"].startswith("its collective timed out while rank 1 waited for a fix")
-    ends = {s["rank"]: s for s in run.states()}
-    assert ends[0]["how"].startswith("left the job: its collective timed out")
-    assert ends[1]["how"].startswith(
-        "ended with the job (rank 0 left the job: its collective timed out"
-    )
     assert " final " not in out
 
 

@@ -4,6 +4,8 @@ or reports them as skipped; it never fails with an internal error, and never rai
 
 from __future__ import annotations
 
+import os
+
 import hypothesmith
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,15 @@ from daifu_cli.passes.select import Selection
 from daifu_cli.pipeline import Options, vaccinate_source
 
 ALL = Options(Selection(policy="all"), format=False)
+#: Examples per property. hypothesmith's ``from_node`` spends about a second of CPU generating
+#: each module here (the transpiler a few ms: 300 examples were 4 of CI's 13 minutes), so CI runs
+#: a share of what a longer search runs: ``DAIFU_FUZZ_SCALE=10`` for ten times as many.
+SCALE = float(os.environ.get("DAIFU_FUZZ_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    return max(1, int(count * SCALE))
+
 FORMATTED = Options(Selection(policy="all"), format=True)
 
 
@@ -23,13 +34,13 @@ def check(source: str, options: Options) -> None:
         compile(result.text, "fuzz.py", "exec")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_generated_modules_never_break_the_transpiler(source: str) -> None:
     check(source, ALL)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_grammar_fuzz_never_breaks_the_transpiler(source: str) -> None:
     try:
@@ -57,7 +68,7 @@ BODY = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(BODY, min_size=1, max_size=6), st.lists(BODY, min_size=0, max_size=3))
 def test_random_loop_bodies_vaccinate_and_run_the_same(body: list[str], tail: list[str]) -> None:
     import textwrap

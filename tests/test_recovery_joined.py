@@ -85,3 +85,83 @@ def test_a_crash_in_a_joined_statement_resumes_at_that_statement(tmp_path: Path)
     lines = textwrap.dedent(PROGRAM).lstrip().splitlines()
     assert crashes == [next(n for n, text in enumerate(lines, 1) if old in text) for old, _ in FIXES]
     assert "approximate" not in err
+
+
+#: Every clause of a compound statement written on one line with its block: kept so as
+#: written, and a crash in a clause's block resumes at the failing statement of that clause.
+CLAUSES = """
+    calls = []
+
+
+    def tick(tag):
+        calls.append(tag)
+        return len(calls)
+
+
+    def pick(i):
+        if i == 0: r = tick("if")
+        elif i == 1: tick("elif"); r = 7 // (i - 1)
+        else: tick("else"); r = 9 // (i - 2); tick("after")
+        return r
+
+
+    def guarded(i):
+        try: tick("try"); v = 4 // (i - 1); tick("tried")
+        except KeyError: v = -1
+        else: tick("else"); v += 6 // (i - 2)
+        return v
+
+
+    def countdown(n):
+        while n > 0: n -= 1; tick("loop")
+        else: tick("done"); n = 1 // n
+        return n
+
+
+    def train():
+        for i in range(3):
+            print("step", i, pick(i), guarded(i), calls)
+        print("countdown", countdown(2), calls)
+
+
+    train()
+    for k in range(1):
+        if len(calls) > 100: print("many")
+        else: tick("s"); q = missing_name; tick("t")
+    print("script", q, calls)
+"""
+
+CLAUSE_FIXES = [
+    ("7 // (i - 1)", "7 // (i - 1 or 1)"),
+    ("4 // (i - 1)", "4 // (i - 1 or 1)"),
+    ("9 // (i - 2)", "9 // (i - 2 or 1)"),
+    ("6 // (i - 2)", "6 // (i - 2 or 1)"),
+    ("1 // n", "1 // (n or 1)"),
+    ("q = missing_name", "q = 'fixed'"),
+]
+
+
+def test_a_crash_in_a_clause_on_its_headers_line_resumes_at_that_statement(tmp_path: Path) -> None:
+    """``if``/``elif``/``else``, ``try``/``except``/``else`` and ``while``/``else`` with each
+    block on its header's line stay as written (the user's bytes, only re-indented), in
+    functions and script-level code; each crash resumes at its statement, so the output equals
+    the fixed program's (the side effects before it on its line happen once)."""
+    run = Run(tmp_path, {"main.py": CLAUSES}, policy="all")
+    vaccinated = (run.out / "main.py").read_text()
+    kept = [line.strip() for line in textwrap.dedent(CLAUSES).splitlines() if ": " in line and line.strip().split()[0] in ("if", "elif", "else:", "try:", "except", "while")]
+    assert len(kept) == 10
+    for line in kept:
+        assert line in vaccinated, line
+    run.start()
+    for count, (old, new) in enumerate(CLAUSE_FIXES, start=1):
+        run.wait_waiting(count=count)
+        run.patch(old, new)
+    code, out, err = run.finish()
+    assert code == 0, err
+    expected = run_plain(fixed_copy(run, tmp_path, CLAUSE_FIXES))
+    assert expected.returncode == 0, expected.stderr
+    assert out == expected.stdout, err
+    crashes = [e["line"] for e in run.events() if e["event"] == "crash"]
+    lines = textwrap.dedent(CLAUSES).lstrip().splitlines()
+    assert crashes == [next(n for n, text in enumerate(lines, 1) if old in text) for old, _ in CLAUSE_FIXES]
+    assert "approximate" not in err

@@ -158,10 +158,22 @@ class _Tokens:
         from blib2to3.pgen2 import token
         from blib2to3.pytree import Leaf
 
-        self.leaf, self.name, self.at, self.comment = Leaf, token.NAME, token.AT, STANDALONE_COMMENT
+        self._leaf, self.name, self.at, self.comment = Leaf, token.NAME, token.AT, STANDALONE_COMMENT
+        self._made: dict[tuple[int, str], Any] = {}
         self.other = [Leaf(token.NAME, "x")]
         self.colon = [Leaf(token.COLON, ":")]
         self.stub = [*self.colon, Leaf(token.DOT, "."), Leaf(token.DOT, "."), Leaf(token.DOT, ".")]
+
+    def leaf(self, kind: int, value: str, prefix: str = "") -> Any:
+        """A leaf of *kind* and *value*, one object for each: making a leaf costs more than the
+        tracker's whole decision. Sharing is safe: the tracker reads the type and value of
+        earlier lines' leaves, which never change, and the prefix only of the line it is given
+        (it empties that prefix once read), set here for each line."""
+        made = self._made.get((kind, value))
+        if made is None:
+            made = self._made[(kind, value)] = self._leaf(kind, value)
+        made.prefix = prefix
+        return made
 
 
 _tokens: _Tokens | None = None

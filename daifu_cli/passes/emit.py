@@ -376,18 +376,60 @@ class Emitter:
         return pieces
 
     def _one_line(self, stmt: ast.If | ast.While, region: Region) -> Code | None:
-        """``if x: y`` (or ``while``) written on one line with no other clause, kept on its
-        line as written; ``None`` for any other shape (its block then gets lines of its own)."""
+        """An ``if`` (with its ``elif``/``else`` clauses) or a ``while`` (with its ``else``) whose
+        every clause is written on one line with its block (``if x: y`` / ``else: z``), kept on
+        its lines as written; ``None`` for any other shape (each block then gets lines of its
+        own)."""
+        clauses: list[_Clause] = []
+        current: ast.If | ast.While = stmt
+        while True:
+            inner = region.in_loop() if isinstance(current, ast.While) else region
+            clauses.append((self.src.stmt_start(current), self.src.end(current.test), current.body, region, inner))
+            if not current.orelse:
+                break
+            elif_ = self._elif_of(current) if isinstance(current, ast.If) else None
+            if elif_ is None:
+                token = self.src.keyword_before(current.orelse[0], "else")
+                clauses.append((token.start, token.end, current.orelse, region, region))
+                break
+            current = elif_
+        return self._inline_clauses(clauses)
+
+    def _one_line_try(self, stmt: ast.stmt, region: Region) -> Code | None:
+        """``try: y`` / ``except E: z`` / ``else: w``, each clause on one line with its block,
+        kept as written (see :meth:`_one_line`)."""
         start = self.src.stmt_start(stmt)
-        if stmt.orelse or (stmt.end_lineno or stmt.lineno) != start[0]:
-            return None
-        colon = self.src.header_colon(self.src.end(stmt.test))
-        body = self._joined_pieces(stmt.body, region.in_loop() if isinstance(stmt, ast.While) else region)
-        if body is None:
-            return None
-        pieces = [*self._spliced(start, colon.end, region), (colon.end, self.src.stmt_start(stmt.body[0])), *body]
-        code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
-        return self._hold(self._with_trailing_comment(code, self._simple_end(stmt.body[-1])))
+        clauses: list[_Clause] = [(start, start, stmt.body, region, region)]  # type: ignore[attr-defined]
+        for handler in stmt.handlers:  # type: ignore[attr-defined]
+            clauses.append((self.src.start(handler), self._handler_colon_search(handler), handler.body, region, region))
+        if stmt.orelse:  # type: ignore[attr-defined]
+            token = self.src.keyword_before(stmt.orelse[0], "else")  # type: ignore[attr-defined]
+            clauses.append((token.start, token.end, stmt.orelse, region, region))  # type: ignore[attr-defined]
+        return self._inline_clauses(clauses)
+
+    def _inline_clauses(self, clauses: list[_Clause]) -> Code | None:
+        """The clauses of one compound statement, each ``header: block`` on one line, held as
+        written with the comment lines between them; ``None`` unless every clause is on one
+        line and no statement of a block needs lines of its own. All or none: black sees each
+        clause as a simple statement, so a clause whose block has lines of its own cannot
+        follow one."""
+        out = Code()
+        after = 0
+        for number, (start, colon_after, block, outer, inner) in enumerate(clauses):
+            colon = self.src.header_colon(colon_after)
+            last = block[-1]
+            if not (start[0] == colon.end[0] == self.src.stmt_start(block[0])[0] == (last.end_lineno or last.lineno)):
+                return None
+            body = self._joined_pieces(block, inner)
+            if body is None:
+                return None
+            pieces = [*self._spliced(start, colon.end, outer), (colon.end, self.src.stmt_start(block[0])), *body]
+            code = from_pieces(self.src, pieces, self.src.indent_of(start[0]))
+            if number:
+                out.extend(self._leading(start[0], after))
+            out.extend(self._hold(self._with_trailing_comment(code, self._simple_end(last))))
+            after = start[0]
+        return out
 
     def _simple_end(self, stmt: ast.stmt) -> Pos:
         """Where a simple statement's text ends: after a ``;`` that ends its line (``x = 1;``)
@@ -582,6 +624,9 @@ class Emitter:
     def _try(self, stmt: ast.stmt, region: Region) -> Code:
         if stmt.finalbody:  # type: ignore[attr-defined]
             return self._try_finally(stmt, region)
+        one_line = self._one_line_try(stmt, region)
+        if one_line is not None:
+            return one_line
         out = self._header(self.src.stmt_start(stmt), self.src.stmt_start(stmt), region)
         out.extend(self._body(stmt.body, region, stmt.lineno))  # type: ignore[attr-defined]
         after = self._block_end(stmt.body)  # type: ignore[attr-defined]
@@ -649,13 +694,15 @@ class Emitter:
         last_item = stmt.items[-1]
         item_end = self.src.end(last_item.optional_vars or last_item.context_expr)
         colon = self.src.header_colon(item_end)
-        items = ", ".join(
-            ast.unparse(i.context_expr) + (f" as {ast.unparse(i.optional_vars)}" if i.optional_vars else "")
-            for i in stmt.items
-        )
-        cell = self._cell(
-            "with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(f'with {items}:')}`"
-        )
+        if start[0] == colon.end[0]:
+            written = self.src.segment(start, colon.end)  # the header as the user wrote it
+        else:  # a header over several lines, maybe with comments: on one line, as ast writes it
+            items = ", ".join(
+                ast.unparse(i.context_expr) + (f" as {ast.unparse(i.optional_vars)}" if i.optional_vars else "")
+                for i in stmt.items
+            )
+            written = f"with {items}:"
+        cell = self._cell("with", stmt.lineno, stmt.body, colon.start[0], f"body of `{_shorten(written)}`")
         header = self._header(start, item_end, region)
         return render(
             "with.py.j2",
@@ -941,6 +988,11 @@ class Emitter:
 
 #: Placeholders for a held compound statement's header, by keyword: black treats the block
 #: below as it would under the real header.
+#: One clause of a compound statement: where its header starts, a position its colon follows,
+#: its block, and the regions its header and its block run in.
+_Clause = tuple[Pos, Pos, list[ast.stmt], "Region", "Region"]
+
+
 _HEADER_FORMS = {
     "if": "if {}:",
     "elif": "elif {}:",

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from daifu_cli.runtime.logical import statement_children
+
 SCRIPT = "<script>"
 _TRACED_DECORATORS = {"script", "trace", "compile", "ignore", "unused", "export", "jit"}
 _KEPT_DUNDERS = {"__init__", "__call__", "__getitem__"}
@@ -75,14 +77,15 @@ def select(tree: ast.Module, relpath: str, options: Selection) -> list[Decision]
 def _functions(
     tree: ast.AST, path: tuple[ast.AST, ...] = (), prefix: str = ""
 ) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[ast.AST], str]]:
-    for node in ast.iter_child_nodes(tree):
+    # Statements only: a def or class never stands inside an expression.
+    for node in statement_children(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             qualname = prefix + node.name
             yield node, list(path), qualname
             yield from _functions(node, (*path, node), qualname + ".<locals>.")
         elif isinstance(node, ast.ClassDef):
             yield from _functions(node, (*path, node), prefix + node.name + ".")
-        elif not isinstance(node, ast.Lambda):
+        else:
             yield from _functions(node, path, prefix)
 
 

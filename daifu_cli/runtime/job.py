@@ -12,8 +12,9 @@ through the job's own store (the TCPStore torchrun's agent hosts at ``MASTER_ADD
   statement in the newest code (so a fix of the function it runs reaches it too).
 * A rank that is inside a collective runs no bytecode until the collective returns: it holds
   when it comes back (the crashed rank's fix lets the collective complete), or, if the process
-  group's timeout comes first, its collective fails and the rank leaves the job (see
-  :func:`lost_rank`).
+  group's timeout comes first, its collective fails: it holds then, and after the fix every
+  rank re-creates the process group (:mod:`.regroup`); a shape that cannot be re-created
+  leaves the job (see :func:`lost_rank`).
 
 Nothing here imports the crash session: the session calls :func:`crashed`, :func:`resumed`,
 :func:`gave_up` and :func:`lost_rank`, and the wait loop asks :func:`poll` (through
@@ -325,6 +326,11 @@ def _mine() -> Channel | None:
     object and a copy of its connection, which it must never use)."""
     channel = _channel
     return channel if channel is not None and channel.pid == os.getpid() else None
+
+
+def channel() -> Channel | None:
+    """This process's channel (``None`` outside a torchrun job, or in a forked child)."""
+    return _mine()
 
 
 def active() -> bool:

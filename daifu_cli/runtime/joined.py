@@ -1,5 +1,6 @@
 """Which of the statements that share a line is running: those a ``;`` joins
-(``x = f(); y = g(x)``), and an ``if``/``while`` with its block on its line (``if x: y``).
+(``x = f(); y = g(x)``), and a clause with its block on its line (``if x: y``, ``while x: y``,
+``try: y``, ``except E: y``: the ``try`` statement, whose own text is its headers).
 
 The vaccinated code keeps such a line as the user wrote it, so a line number alone does not
 name the statement, and the runtime must: a resume starts at the failing statement, not at
@@ -59,7 +60,9 @@ def _by_column(nodes: list[ast.stmt], code: CodeType, offset: int) -> int | None
 
 
 def _holding(nodes: list[ast.stmt], line: int, column: int) -> int | None:
-    for index, node in enumerate(nodes):
+    # Innermost first (*nodes* come outside in): a ``try: y`` holds ``y``'s text in its own.
+    for index in reversed(range(len(nodes))):
+        node = nodes[index]
         start = (node.lineno, node.col_offset)
         own = _own_end(node)
         end = (own.end_lineno or own.lineno, own.end_col_offset or 0)

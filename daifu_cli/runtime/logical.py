@@ -412,18 +412,35 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
     """Defs and classes in *node*'s scope, looking through compound statements and cells,
     breadth first."""
     out: list[ast.AST] = []
-    queue = list(ast.iter_child_nodes(node))
+    queue = statement_children(node)
     index = 0  # a queue by index: pop(0) made each call quadratic in the scope's statements
     while index < len(queue):
         child = queue[index]
         index += 1
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if layout.parse_cell_name(child.name):
-                queue.extend(ast.iter_child_nodes(child))  # a cell holds user statements
+                queue.extend(statement_children(child))  # a cell holds user statements
             else:
                 out.append(child)
-        elif isinstance(child, (ast.stmt, ast.ExceptHandler)) or type(child).__name__ == "match_case":
-            queue.extend(ast.iter_child_nodes(child))
+        else:
+            queue.extend(statement_children(child))
+    return out
+
+
+#: The fields that hold statements (or handlers and match cases, which hold statements).
+#: Expressions hold no def or class, so the walk never enters them: they are most of a tree.
+_STATEMENT_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+
+
+def statement_children(node: ast.AST) -> list[ast.AST]:
+    """The statements, handlers and match cases directly under *node*, in field order (the
+    order ``ast.iter_child_nodes`` gives them in)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        if name in _STATEMENT_FIELDS:
+            value = getattr(node, name, None)
+            if isinstance(value, list):  # an IfExp's or a Lambda's body is an expression
+                out.extend(value)
     return out
 
 

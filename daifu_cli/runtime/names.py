@@ -122,18 +122,25 @@ def all_nodes(roots: Iterable[ast.AST]) -> list[ast.AST]:
     return [n for root in roots for n in _remembered(root, _all_memo, children)]
 
 
-#: Leaf nodes that never bind or use a name (and are shared singletons): not yielded.
-_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+#: Leaf nodes that never bind or use a name (and are shared singletons): not yielded. They
+#: stand only in these fields (an operator, a comparison's operators, a load/store context).
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+#: Node class -> its fields less the leaf ones (computed once per class).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def children(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` as a list, less the leaves (the transpiler's hottest loop)."""
+    kind = type(node)
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
     out: list[ast.AST] = []
-    for name in node._fields:
+    for name in fields:
         value = getattr(node, name, None)
-        if isinstance(value, list):
-            out.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _LEAVES))
-        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
             out.append(value)
     return out
 
@@ -167,10 +174,14 @@ def bound_by(node: ast.AST) -> tuple[str, ...]:
     return ()
 
 
+#: Pattern nodes that bind a capture name (``match`` exists from 3.10).
+_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
+_MAPPING = getattr(ast, "MatchMapping", ())
+
+
 def _is_match_capture(node: ast.AST) -> bool:
-    kinds = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
-    if kinds and isinstance(node, kinds) and getattr(node, "name", None):
+    if _CAPTURES and isinstance(node, _CAPTURES) and getattr(node, "name", None):
         return True
-    return hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping) and bool(node.rest)
+    return bool(_MAPPING) and isinstance(node, _MAPPING) and bool(node.rest)  # type: ignore[attr-defined]
 
 

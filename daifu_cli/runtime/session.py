@@ -20,7 +20,20 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-from . import align, frames, jit, job, journal, logical, policy, registry, report, resume, wrapping
+from . import (
+    align,
+    frames,
+    jit,
+    job,
+    journal,
+    logical,
+    policy,
+    registry,
+    regroup,
+    report,
+    resume,
+    wrapping,
+)
 from . import config as config_module
 from .barrier import mark
 from .context import Context, capture, release
@@ -82,6 +95,8 @@ class Session:
         #: Set by :meth:`hold`: this rank did not crash, another rank of the job did.
         self.holding = False
         self.held_for = ""
+        #: Set by :meth:`hold_for_regroup`: the gradient all-reduce to re-run in the new group.
+        self.regroup_redo: regroup.Redo | None = None
         #: Why the job ended while this rank waited (another rank gave up or was lost).
         self.job_ended = ""
         #: In a distributed job: this rank, and how many crashed at the same statement.
@@ -129,8 +144,13 @@ class Session:
         if device_error is not None:  # nothing can run on the GPU again in this process
             return self.end_device_lost(device_error)
         lost = job.lost_rank(exc)
-        if lost is not None:  # no retry brings a dead peer back: leave the job
-            return self.leave_job(lost)
+        if lost is not None:
+            redo = regroup.after_timeout(exc, self.where.frames[0])
+            if isinstance(redo, regroup.Redo):  # the pause timed it out: hold, regroup after the fix
+                return self.hold_for_regroup(redo, exc)
+            if redo is not None:
+                lost = f"{lost}; daifu cannot re-create the process group here: {redo}"
+            return self.leave_job(lost)  # no retry brings a dead peer back: leave the job
         decision = policy.automatic(self, exc)
         if decision is None:
             if not self.config.wait:
@@ -173,7 +193,8 @@ class Session:
             raise SystemExit(decision.exit_code)
         if self.built is None:
             self.prepare(skip=decision.kind == "skip")
-        job.resumed()
+        job.resumed()  # first: the ranks holding for this one go on, and meet it in the regroup
+        self.rejoin_job()
         self.journal.state("running", **job.describe())
         return self.plan(decision)
 
@@ -199,7 +220,7 @@ class Session:
         self.job_note = f", rank {rank}, on {count} of {world} ranks"
         return True
 
-    def hold(self) -> Any:
+    def hold(self, crashes: list[dict[str, Any]] | None = None, note: str = "") -> Any:
         """Another rank crashed: wait here, at a statement this rank has not run yet, until
         the crashed ranks resume (then retry it in the newest code) or the job ends."""
         exc = self.exc
@@ -210,18 +231,53 @@ class Session:
             self.module.path, self.report_line, self.config.home, generation=self.report_generation
         )
         self.location = {"file": where_text, "line": line, "function": self.qualname}
-        crashes = getattr(exc, "crashes", [])
+        if crashes is None:
+            crashes = getattr(exc, "crashes", [])
         elsewhere = job.crash_text(crashes)
         self.held_for = elsewhere
         self.journal.event("hold", crashed=crashes, **self.location, **job.describe())
         self.checkpoints()
         self.say(
             f"daifu: rank {job.rank()} holds in {self.qualname}() at {where_text}:{line} (pid {self.journal.pid}): "
-            f"{elsewhere}; it goes on when the fix lands there"
+            f"{elsewhere}; {note or 'it goes on when the fix lands there'}"
         )
         from .waiting import wait_for_fix
 
         return self.after_wait(wait_for_fix(self))
+
+    def hold_for_regroup(self, redo: regroup.Redo, exc: BaseException) -> Any:
+        """This rank's gradient all-reduce timed out while another rank waited for a fix (or
+        broke as the job re-creates its group): hold, and after the fix re-run the all-reduce
+        in the job's new process group, then go on after the ``backward()``."""
+        self.regroup_redo = redo
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        self.journal.event("collective-timeout", message=text[:300], **self.location, **job.describe())
+        channel = job.channel()
+        return self.hold(
+            channel.others_crashed() if channel is not None else [],
+            note=(
+                f"its collective failed ({job._first_line(text)}); after the fix every rank re-creates "
+                "the process group and this one re-runs its gradient all-reduce"
+            ),
+        )
+
+    def rejoin_job(self) -> None:
+        """Before resuming: if the job re-creates its process group, join the new one (every
+        rank does, the crashed ones too), then re-run this rank's timed-out all-reduce."""
+        redo, self.regroup_redo = self.regroup_redo, None
+        if redo is None and not regroup.pending():
+            return
+        rank = job.rank()
+        try:
+            took, generation = regroup.rejoin()
+            self.journal.event("regroup", generation=generation, seconds=round(took, 3), **job.describe())
+            self.say(f"daifu: rank {rank} joined the job's new process group ({generation}) in {took:.2f} s")
+            if redo is not None:
+                redone = redo.run()
+                self.journal.event("redo-all-reduce", seconds=round(redone, 3), **job.describe())
+                self.say(f"daifu: rank {rank} re-ran its gradient all-reduce ({redone * 1000:.0f} ms); it goes on after the backward()")
+        except Exception as failed:
+            self.leave_job(f"re-creating the process group failed ({job._first_line(str(failed))})")
 
     def leave_job(self, why: str) -> None:
         """Another rank of the job is gone: say so, checkpoint, and end this process with a
@@ -467,6 +523,9 @@ class Session:
 
     def prepare(self, skip: bool = False) -> resume.Built:
         """Compile the continuation for the current code; raises if it cannot be built."""
+        # A rank that re-runs its timed-out all-reduce goes on after its backward() (the graph
+        # is freed: the backward cannot run again), whatever prepares it (a fix landing, the job)
+        skip = skip or self.regroup_redo is not None
         position = align.map_crash(self.old_view, self.view, self.path, self.phase, skip=skip)
         self.position = position
         self.built = resume.build(

@@ -28,7 +28,7 @@ def __daifu_script__():
     global exc, fh, mode, step, sys, x, y
 
     def _daifu_with_L10():
-        # daifu cell: body of `with open(__file__) as fh:` at script_headers.py:10
+        # daifu cell: body of `with open(__file__) as fh :` at script_headers.py:10
         try:
             fh.read( 1 )
         except BaseException as _daifu_e:

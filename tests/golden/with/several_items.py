@@ -11,7 +11,7 @@ def copy(src, dst):
     # daifu: crash barrier for copy() from several_items.py:1
 
     def _daifu_with_L2():
-        # daifu cell: body of `with open(src) as fin, open(dst, 'w') as fout:` at several_items.py:2
+        # daifu cell: body of `with open(src) as fin, open(dst, "w") as fout:` at several_items.py:2
         try:
             fout.write(fin.read())
         except BaseException as _daifu_e:
