@@ -153,3 +153,14 @@ def wait_event(run: Run, name: str, count: int = 1, timeout: float = 60) -> dict
         time.sleep(0.02)
     run.kill()
     raise AssertionError(f"no {name} event")
+
+
+def gloo_aborted_at_shutdown(returncode: int, err: str) -> bool:
+    """gloo's abort of a rank at shutdown, after training (torchrun then reports the rank's
+    exit code -6, SIGABRT; or the signal itself)."""
+    return returncode != 0 and (
+        returncode < 0
+        or "Signal " in err
+        or "terminate called without an active exception" in err
+        or "exitcode: -6" in err
+    )

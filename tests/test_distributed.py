@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import requires_torch
-from recovery import Run
+from recovery import Run, gloo_aborted_at_shutdown
 
 DDP = """
     import datetime
@@ -70,10 +70,11 @@ def _reference_run(folder: Path) -> subprocess.CompletedProcess[str]:
     CI a rank of this plain-torch run died of SIGABRT with no output of its own (gloo, at
     shutdown, on a loaded 2-core machine); a baseline killed by a signal is run once more,
     since it says nothing about daifu. daifu's own run is never retried."""
-    reference = subprocess.run(TORCHRUN, cwd=folder, capture_output=True, text=True, timeout=180)
-    if reference.returncode < 0 or "Signal " in reference.stderr:
-        print(f"reference torchrun run died of a signal; running it again:\n{reference.stderr[-1500:]}")
+    for _attempt in range(3):
         reference = subprocess.run(TORCHRUN, cwd=folder, capture_output=True, text=True, timeout=180)
+        if not gloo_aborted_at_shutdown(reference.returncode, reference.stderr):
+            break
+        print(f"reference torchrun run died of a signal; running it again:\n{reference.stderr[-1500:]}")
     return reference
 
 
@@ -98,7 +99,10 @@ def test_one_fix_reaches_every_rank_of_a_torchrun_job(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, err
+    # daifu's run is not retried; gloo's abort at shutdown, after the final lines, is allowed
+    # (test_distributed_pause.finished).
+    finals = [line for line in out.splitlines() if " final " in line]
+    assert process.returncode == 0 or (len(finals) == 2 and gloo_aborted_at_shutdown(process.returncode, err)), err
     reference = _reference_run(run.src)
     assert reference.returncode == 0, reference.stderr
     assert sorted(out.splitlines()) == sorted(reference.stdout.splitlines())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import requires_torch
-from recovery import Run
+from recovery import Run, gloo_aborted_at_shutdown
 from test_distributed_pause import (
     ONE_RANK_BUG,
     SLOW_AGENT,
@@ -148,9 +148,10 @@ def test_three_ranks_two_of_them_timed_out_make_one_new_group(tmp_path: Path) ->
     regroups = [e for e in events if e["event"] == "regroup"]
     assert sorted(e["rank"] for e in regroups) == [0, 1, 2] and {e["generation"] for e in regroups} == {1}
     assert sorted(e["rank"] for e in events if e["event"] == "redo-all-reduce") == [0, 2]
-    fixed = subprocess.run(three, cwd=run.src, capture_output=True, text=True, timeout=240)
-    if fixed.returncode < 0 or "Signal " in fixed.stderr:  # gloo's abort at shutdown: see reference()
+    for _attempt in range(3):  # again after gloo's abort at shutdown: see reference()
         fixed = subprocess.run(three, cwd=run.src, capture_output=True, text=True, timeout=240)
+        if not gloo_aborted_at_shutdown(fixed.returncode, fixed.stderr):
+            break
     assert fixed.returncode == 0, fixed.stderr[-3000:]
     assert len(finals) == 3 and finals == sorted(line for line in fixed.stdout.splitlines() if " final " in line)
 
