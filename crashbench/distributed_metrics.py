@@ -118,7 +118,9 @@ def daifu_figures(job: Job, marks: list[Mark], fault: float) -> dict[str, Any]:
     events = [e for e in job.events() if e.get("pid") in first]
     rank_of = {m.pid: m.rank for m in marks}
     out: dict[str, Any] = {}
-    noticed = [e for e in events if e["event"] in ("crash", "lost-rank")]
+    lost = [e for e in events if e["event"] == "lost-rank"]
+    # a survivor's failed collective is a crash event first, then classed as a lost rank
+    noticed = lost or [e for e in events if e["event"] == "crash"]
     if noticed:
         out["detection_s"] = noticed[0]["ts"] - fault
         out["detected_by"] = f"daifu's {noticed[0]['event']} event (rank {rank_of.get(noticed[0]['pid'])})"
@@ -126,7 +128,7 @@ def daifu_figures(job: Job, marks: list[Mark], fault: float) -> dict[str, Any]:
         out["detection_s"] = None
         out["detected_by"] = "no daifu event in the failed attempt (the agent stopped it first, or it never noticed)"
     crashes = [e for e in events if e["event"] == "crash"]
-    if crashes:
+    if crashes and not lost:
         crashed = {e["pid"] for e in crashes}
         out["crashed_ranks"] = sorted(rank_of.get(pid, -1) for pid in crashed)
         first_crash = crashes[0]["ts"]
@@ -148,13 +150,15 @@ def daifu_figures(job: Job, marks: list[Mark], fault: float) -> dict[str, Any]:
         resumes = [e for e in events if e["event"] == "resume"]
         if resumes and job.fix_done is not None:
             out["resumed_after_fix_s"] = max(e["ts"] for e in resumes) - job.fix_done
+        written = [e["ts"] for e in events if e["event"] == "process-checkpoint" and e["pid"] in crashed]
+        if written:  # the crashed rank's checkpoint is on disk: from then on a fix can resume it
+            out["crash_to_checkpoint_done_s"] = max(written) - first_crash
     checkpoints = [e for e in events if e["event"] == "process-checkpoint" and e.get("ms") is not None]
     if checkpoints:
         out["checkpoint_kind"] = "daifu's process checkpoint (at the crash / the loss, per rank)"
         out["checkpoint_ms"] = {"median": sorted(e["ms"] for e in checkpoints)[len(checkpoints) // 2],
                                 "max": max(e["ms"] for e in checkpoints), "n": len(checkpoints)}
         out["checkpoint_bytes"] = max(e.get("bytes") or 0 for e in checkpoints)
-    lost = [e for e in events if e["event"] == "lost-rank"]
     if lost:
         out["lost_rank_reason"] = lost[0].get("reason")
     return out

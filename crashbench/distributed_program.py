@@ -50,7 +50,14 @@ PAUSE = float(os.environ.get("CB_PAUSE", "0.02"))
 ATTEMPT = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
 MARKS = os.environ["CB_MARKS"]
 
-dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+# torchrun's agent keeps one store server across restarts, and env:// gives the workers no
+# prefix per attempt (torch 2.13 assumes a new store each retry): a restarted attempt could read
+# the failed attempt's gloo addresses and be refused. A prefix per attempt avoids that.
+store = dist.PrefixStore(f"attempt-{ATTEMPT}/", dist.TCPStore(
+    os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
+    timeout=datetime.timedelta(seconds=60)))
+dist.init_process_group("gloo", store=store, rank=int(os.environ["RANK"]),
+                        world_size=int(os.environ["WORLD_SIZE"]), timeout=datetime.timedelta(seconds=60))
 rank = dist.get_rank()
 marks = open(os.path.join(MARKS, f"rank{rank}.log"), "a")
 
