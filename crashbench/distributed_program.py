@@ -22,7 +22,8 @@ SIGKILL (no handler, no clean-up) at exactly the chosen point:
   shard (a step post-hook of the local optimizer) and before the broadcast of the updated
   shards, which the peer waits in;
 * ``kill-save``: while the rank writes its periodic checkpoint (the new file is written, not
-  yet renamed into place; the last complete one stands).
+  yet renamed into place; its last complete one stands, one generation behind the other
+  rank's: the ranks then agree on the newest step they all have).
 
 The bugs (``bug-one``: rank 1 only; ``bug-all``) are a ``NameError`` in a line that does not
 change the weights (the fix replaces ``scale`` with ``2.0``), after the step's update.
@@ -107,23 +108,37 @@ def after_local_update(opt, args, kwargs):
 model.module[0].weight.register_hook(in_backward)  # the last gradient backward computes
 local.register_step_post_hook(after_local_update)
 
-checkpoint = f"checkpoint-rank{rank}.pt"
+def checkpoint(step):
+    return f"checkpoint-rank{rank}-step{step}.pt"
+
+
+# Each rank keeps its last two checkpoints and all load the newest step every rank has: a rank
+# killed while it writes leaves its newest one a step behind the others' (one file per rank
+# and the newest only would have them start at different steps: their collectives no longer
+# match).
 start = 0
-if EVERY and os.path.exists(checkpoint):
-    state = torch.load(checkpoint)
-    model.module.load_state_dict(state["model"])
-    local.load_state_dict(state["optim"])
-    start = state["step"]
-    mark("loaded", start)
+if EVERY:
+    mine = [int(name[len(f"checkpoint-rank{rank}-step"):-3]) for name in os.listdir(".")
+            if name.startswith(f"checkpoint-rank{rank}-step") and name.endswith(".pt")]
+    common = torch.tensor([max(mine, default=0)])
+    dist.all_reduce(common, op=dist.ReduceOp.MIN)
+    start = int(common.item())
+    if start:
+        state = torch.load(checkpoint(start))
+        model.module.load_state_dict(state["model"])
+        local.load_state_dict(state["optim"])
+        mark("loaded", start)
 
 
 def save(step):
     began = time.perf_counter()
     torch.save({"model": model.module.state_dict(), "optim": local.state_dict(), "step": step},
-               checkpoint + ".tmp")
+               checkpoint(step) + ".tmp")
     if killing and FAULT == "kill-save" and current_step == FAULT_STEP:
         die("saving")
-    os.replace(checkpoint + ".tmp", checkpoint)
+    os.replace(checkpoint(step) + ".tmp", checkpoint(step))
+    if os.path.exists(checkpoint(step - 2 * EVERY)):
+        os.remove(checkpoint(step - 2 * EVERY))
     mark("saved", step, f"{(time.perf_counter() - began) * 1000:.3f}")
 
 
