@@ -52,3 +52,19 @@ def test_the_report_has_a_row_per_case_and_strategy(tmp_path: Path) -> None:
     assert "| kill_x | restart | 0/1 | 1.50 s |" in text and "torchrun exited 1" in text
     assert "| kill_x | daifu | n/a |" in text and "why not" in text
     assert json.loads((tmp_path / "distributed.json").read_text())["cases"][0]["id"] == "kill_x"
+
+
+def test_lost_steps_and_time_back_from_marks() -> None:
+    """Rank 1 killed in step 3 after rank 0 finished it; the restart loads step 2 (no processes)."""
+    from crashbench.distributed_jobs import Mark
+    from crashbench.distributed_metrics import lost_steps, time_back
+
+    def done(ts: float, attempt: int, rank: int, step: int) -> Mark:
+        return Mark(ts, attempt, rank, 100 * attempt + rank, "done", step, "-")
+
+    marks = [done(1.0 + s, 0, r, s) for s in range(3) for r in (0, 1)] + [done(3.5, 0, 0, 3)]
+    marks += [Mark(3.6, 0, 1, 1, "fault", 3, "during")]
+    marks += [done(9.0, 1, 0, 2), done(9.2, 1, 1, 2), done(10.0, 1, 0, 3), done(10.1, 1, 1, 3)]
+    assert lost_steps(marks, 3.6) == 2  # rank 0 redoes steps 2 and 3, rank 1 only step 2
+    assert abs(time_back(marks, 3.6) - (9.2 - 3.6)) < 1e-9  # the slower rank's first step
+    assert time_back(marks[:-4], 3.6) is None  # never back
