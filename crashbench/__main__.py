@@ -232,10 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         plots.write(results, args.out)
     print(table)
     status = 1 if report.failures(results["cases"]) else 0
-    if not args.skip_distributed and not args.case and not args.scenario:
-        status = max(status, run_distributed(args))
     say(f"wrote {args.out}/results.json, results.md{'' if args.no_plots else ', restore_times.png, overhead.png'} "
         f"({results['elapsed_s'] / 60:.1f} min)")
+    if not args.skip_distributed and not args.case and not args.scenario:
+        status = max(status, run_distributed(args))
     return status
 
 
