@@ -4,6 +4,7 @@
     python -m bench --quick               # smaller sizes, fewer repetitions (about 2 minutes)
     python -m bench --only restore,import # some parts: overhead (= cpu,micro,gpu), restore, checkpoint, transpile, import
     python -m bench --only instructions   # CPU loop in instruction counts under valgrind (~5 min; not in the default)
+    python -m bench --only signals        # the signal handlers' cost per step, A/B and A/A, in instructions (valgrind)
     python -m bench --gpu-only            # the GPU training loop only (needs just torch)
     python -m bench --gpu-only --results DIR && python -m bench --merge DIR/results.json
 
@@ -45,7 +46,7 @@ PARTS = ("overhead", "restore", "checkpoint", "transpile", "import")
 #: Finer parts of "overhead", for --only.
 SUBPARTS = ("cpu", "micro", "gpu")
 #: Parts run only when named (slow, and need valgrind).
-EXTRA = ("instructions",)
+EXTRA = ("instructions", "signals")
 
 
 def _git() -> dict[str, object]:
@@ -149,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 record("overhead_cpu_instructions", lambda: instructions.run(work / "instructions", 5, 15, 5,
                                                                                              2 if quick else 4))
+            if "signals" in parts:
+                from bench import signal_handlers
+
+                record("overhead_signal_handlers", lambda: signal_handlers.run(work / "signals", 5, 15, 5,
+                                                                               2 if quick else 4))
             if "micro" in parts:
                 record("overhead_micro", lambda: overhead.micro(work / "micro", 7 if quick else 21,
                                                                 10.0 if quick else 20.0))

@@ -55,8 +55,9 @@ def valgrind() -> str | None:
     return shutil.which("valgrind")
 
 
-def count(script: Path, steps: int, warmup: int) -> int:
-    """Instructions executed by one run of the training loop (cachegrind, no cache model)."""
+def count(script: Path, steps: int, warmup: int, env: dict[str, str] | None = None) -> int:
+    """Instructions executed by one run of the training loop (cachegrind, no cache model);
+    *env*: more environment variables for it."""
     tool = valgrind()
     assert tool is not None
     cmd = [
@@ -65,7 +66,7 @@ def count(script: Path, steps: int, warmup: int) -> int:
         "--warmup", str(warmup), "--threads", "1",
     ]
     # Fixed hash seed and one thread everywhere: the count is then the same from run to run.
-    env = env_for_child({"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+    env = env_for_child({"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})})
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, check=False)
     match = _TOTAL.search(done.stderr)
     if done.returncode != 0 or match is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .common import fmt_spread
 
-ORDER = ("overhead_cpu", "overhead_cpu_instructions", "overhead_gpu", "overhead_micro", "restore", "checkpoint", "transpile",
+ORDER = ("overhead_cpu", "overhead_cpu_instructions", "overhead_signal_handlers", "overhead_gpu", "overhead_micro", "restore", "checkpoint", "transpile",
          "import", "overhead_gpu_dry_run")
 
 
@@ -57,6 +57,16 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{ins['ratio_of_means']:.4f} +- {ins['two_standard_errors']:.2%} (2 SE); per layout "
                      f"{_s(ins, 'ratio_per_layout', '', 4)}; the original's count moves {ins['layout_spread_original_pct']:.2f} % "
                      "between layouts", "<= 1.005", verdict if isinstance(verdict, str) else _ok(verdict)))
+    sig = res("overhead_signal_handlers")
+    if "a_b_handlers_over_none" in sig:
+        ab, aa, lay = sig["a_b_handlers_over_none"], sig["a_a_run_again"], sig["layout_a_a_longer_folder"]
+        rows.append((f"CPU training loop, instructions per step (valgrind), signal handlers installed / not (A/B), "
+                     f"next to A/A pairs (the same run again; a folder name one character longer), mean of "
+                     f"{sig['layouts']} layouts",
+                     f"A/B {ab['ratio_of_means']:.5f} +- {ab['two_standard_errors']:.3%}; A/A {aa['ratio_of_means']:.5f} "
+                     f"+- {aa['two_standard_errors']:.3%}; layout A/A {lay['ratio_of_means']:.5f} +- "
+                     f"{lay['two_standard_errors']:.3%} (2 SE)", "A/B inside the layout A/A noise",
+                     _ok(sig.get("meets_target"))))
     derived = derived_cpu_overhead(sections)
     if derived:
         rows.append(("CPU training loop, daifu's added work per step: cells entered x micro cost per cell / step time",
@@ -262,6 +272,39 @@ def _instructions(res: dict[str, Any]) -> list[str]:
     ]
 
 
+def _signal_handlers(res: dict[str, Any]) -> list[str]:
+    raw = res.get("raw_counts", {})
+    columns = sorted({k for counts in raw.values() for k in counts})
+    rows = [[layout, *(f"{counts[k]:,}" if k in counts else "" for k in columns)] for layout, counts in raw.items()]
+    per = res.get("instructions_per_step", {})
+
+    def pair(label: str, fig: dict[str, Any]) -> list[str]:
+        return [label, f"{fig['ratio_of_means']:.7f}", f"{fig['two_standard_errors']:.5%}",
+                ", ".join(f"{r:.7f}" for r in fig["ratio_per_layout"]), f"{fig['added_instructions_per_step']:+,}"]
+
+    return [
+        f"Method: {res.get('method')}.",
+        "",
+        f"SIGUSR1's handler as each program left it: {res.get('sigusr1_handler')}.",
+        "",
+        *_table(["program", "instructions per step over the layouts"], [[k, _s(per, k, "", 0)] for k in per]),
+        "",
+        *_table(["pair", "ratio of the means", "2 standard errors", "ratio per layout", "added instructions per step"], [
+            pair("A/B: handlers installed / not installed", res["a_b_handlers_over_none"]),
+            pair("A/A: handlers installed, the same run again / first", res["a_a_run_again"]),
+            pair("layout A/A: handlers installed, folder name 1 character longer / same", res["layout_a_a_longer_folder"]),
+        ]),
+        "",
+        f"Target: {res.get('target')}; met: {_ok(res.get('meets_target'))}. Inside the noise of the same run "
+        f"again: {_ok(res.get('inside_rerun_a_a'))}; the A/B's 2-standard-error interval holds 1: "
+        f"{_ok(res.get('ab_interval_holds_1'))}. Load average when the counts were done: {res.get('loadavg_during')}.",
+        "",
+        "Whole-process counts:",
+        "",
+        *_table(["layout", *columns], rows),
+    ]
+
+
 def _micro(res: dict[str, Any]) -> list[str]:
     rows = []
     for name, c in res.get("cases", {}).items():
@@ -434,6 +477,7 @@ _SECTION = {
     "overhead_gpu_dry_run": _overhead,
     "overhead_micro": _micro,
     "overhead_cpu_instructions": _instructions,
+    "overhead_signal_handlers": _signal_handlers,
     "restore": _restore,
     "transpile": _transpile,
     "import": _import,

@@ -67,6 +67,11 @@ def vaccinated_module(name: str) -> None:
             from .restart import arm
 
             arm(checkpoint)
+        elif os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") not in ("", "0"):
+            # torchrun restarted the workers: resume from the job's checkpoint, if one was left
+            from .jobcheckpoint import resume_job
+
+            resume_job()
         from .safepoint import install
 
         install()  # SIGUSR1 and SIGTERM: a process checkpoint at the next statement boundary
@@ -77,6 +82,10 @@ def vaccinated_module(name: str) -> None:
             from .job import start
 
             start()
+            if os.environ.get("DAIFU_JOB", "1") != "0":
+                from .steps import install as count_steps
+
+                count_steps()  # the survivors of a lost rank compare their optimizer steps
 
 
 def crash(exc: BaseException) -> object:

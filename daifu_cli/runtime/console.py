@@ -6,6 +6,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from . import report
+from .signals import Stopped
 
 if TYPE_CHECKING:
     from .session import Decision, Session
@@ -25,6 +26,9 @@ commands:
   exit [CODE]   end the program with exit status CODE (default 1)
   detach        leave this console; the program keeps waiting
   help          this list"""
+
+
+_INTERRUPTED = "KeyboardInterrupt: the command was interrupted (Ctrl+C); still waiting"
 
 
 class Console:
@@ -100,6 +104,10 @@ class Console:
         try:
             value = eval(expression, ctx.globals, ctx.namespace())
         except BaseException as exc:
+            if isinstance(exc, Stopped):
+                if exc.terminate:
+                    raise  # SIGTERM ends the run wherever it lands, as while waiting
+                return _INTERRUPTED
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         return repr(value)
 
@@ -110,6 +118,10 @@ class Console:
         try:
             exec(compile(code, "<daifu console>", "single"), ctx.globals, namespace)
         except BaseException as exc:
+            if isinstance(exc, Stopped):
+                if exc.terminate:
+                    raise  # SIGTERM ends the run wherever it lands, as while waiting
+                return _INTERRUPTED
             return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         changed = namespace.commit()
         return f"changed: {', '.join(changed)}" if changed else "ok"

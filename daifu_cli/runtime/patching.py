@@ -296,7 +296,9 @@ def run_snippet(path: str, text: str, ctx: Context) -> tuple[str, list[str]]:
     namespace.writes["daifu"] = control
     try:
         exec(code, ctx.globals, namespace)
-    except BaseException as exc:  # a snippet must never end the waiting program
+    except BaseException as exc:  # a snippet must never end the waiting program...
+        if isinstance(exc, signals.Stopped) and exc.terminate:
+            raise  # ...but SIGTERM ends it wherever it lands, as while waiting
         raise PatchError(
             f"{path}: the snippet raised {type(exc).__name__}: {exc}. None of its assignments "
             "took effect; what it changed inside objects before raising (a list's append, a "

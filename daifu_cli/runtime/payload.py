@@ -26,9 +26,12 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import trust
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: How a payload is checked: a digest of its zip directory, or of all its bytes.
 ZIP_CRC = "zip-crc32"
@@ -166,9 +169,10 @@ def _directory_digest(handle: Any) -> str:
     return hashlib.sha256(repr(entries).encode("utf-8")).hexdigest()
 
 
-def probe(obj: Any, pickling: Any = pickle) -> None:
+def probe(obj: Any, pickling: Any = pickle, *, seen: Callable[[Any], None] | None = None) -> None:
     """Raise what pickling *obj* would raise, without serializing tensor data (milliseconds
-    for a model's worth of tensors): a failed real write would cost a whole write."""
+    for a model's worth of tensors): a failed real write would cost a whole write. *seen* is
+    shown every tensor and tensor storage on the way (it may raise; it must not read data)."""
     torch: Any = sys.modules.get("torch")
 
     class Probe(pickling.Pickler):  # type: ignore[name-defined,misc]
@@ -176,8 +180,19 @@ def probe(obj: Any, pickling: Any = pickle) -> None:
             if torch is not None and (
                 isinstance(value, torch.storage.TypedStorage) or torch.is_storage(value)
             ):
+                if seen is not None:
+                    seen(value)
                 return id(value)
             return None
+
+    if seen is not None and torch is not None:
+        # Tensors too, not only storages: some (``meta`` ones) are pickled without one.
+        def reducer_override(self: Any, value: Any) -> Any:
+            if isinstance(value, torch.Tensor):
+                seen(value)
+            return NotImplemented
+
+        Probe.reducer_override = reducer_override  # only here: it slows every other probe
 
     Probe(_Discard(), protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
 

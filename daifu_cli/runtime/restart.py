@@ -148,15 +148,17 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
     }
 
 
-def save(session: Session, label: str, jit_view: dict[str, Any] | None = None) -> Written:
+def save(session: Session, label: str, jit_view: dict[str, Any] | None = None, *, host_only: bool = False) -> Written:
     """Write the process checkpoint of *session*'s crash. *jit_view*: the just-in-time
     checkpoint's state dicts and numbers (:func:`.jit.collect`), stored in the same payload
-    (then named ``.pt``): their tensors are the frames' tensors, so they are written once."""
+    (then named ``.pt``): their tensors are the frames' tensors, so they are written once.
+    *host_only*: after a CUDA error that poisons the context (:mod:`.device_lost`), where
+    copying a GPU tensor would raise: the values holding one are left out and named."""
     assert session.where is not None
     exc = session.exc
     exception = f"{type(exc).__name__}: {exc}"
     return prepare(session.where, session.context, session.script, session.config.home, label, exception,
-                   jit_view=jit_view, copy=False).write()
+                   jit_view=jit_view, copy=False, host_only=host_only).write()
 
 
 def prepare_running(frame: FrameType, label: str, *, copy: bool) -> Prepared:
@@ -211,7 +213,12 @@ class Prepared:
 
 
 def prepare(innermost: frames.Where, context: Context, script: bool, home: Path, label: str, exception: str | None,
-            *, jit_view: dict[str, Any] | None = None, copy: bool) -> Prepared:
+            *, jit_view: dict[str, Any] | None = None, copy: bool, rng: dict[str, Any] | None = None,
+            gradients: bool = True, host_only: bool = False) -> Prepared:
+    """*rng*: the random states to resume with (default: now); *gradients*: whether the
+    parameters' gradients are kept (a job checkpoint that redoes the step drops the step's
+    partial ones, see :mod:`.jobcheckpoint`); *host_only*: the device cannot be read (a CUDA
+    error poisoned it): values on it are left out and listed, see :mod:`.device_lost`."""
     from .context import capture
 
     outer, gaps = _outer_frames(innermost, home)
@@ -233,14 +240,16 @@ def prepare(innermost: frames.Where, context: Context, script: bool, home: Path,
     # ``torch.load(path)["states"]`` read the file as they read a JIT checkpoint of its own.
     # Its "rng" is this one (a superset of the JIT checkpoint's).
     content: dict[str, Any] = {
-        **(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values, "rng": _rng_states(),
+        **(jit_view or {}), "frames": [e["values"] for e in entries], "globals": global_values,
+        "rng": {**_rng_states(device=not host_only), **rng} if rng is not None else _rng_states(device=not host_only),
     }
     reentry.flush_files(content["frames"])  # a new process appends to them after this
     started = time.perf_counter()
-    graphs = autograd.detach_graphs(_labelled(content))
-    content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()])
     pickling = _pickle_module(content)
-    lost = _drop_unpicklable(content, pickling) + graphs
+    off_host = _drop_off_host(content, pickling) + _device_rng_lost() if host_only else []
+    graphs = autograd.detach_graphs(_labelled(content))
+    content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()]) if gradients else []
+    lost = off_host + _drop_unpicklable(content, pickling) + graphs
     snapshot = payload.snapshot(content, copy=copy, pickling=pickling)
     folder = trust.private_dir(home / "jit")
     meta = {
@@ -272,9 +281,10 @@ def _fresh(stem: Path) -> Path:
     return candidate
 
 
-def _rng_states() -> dict[str, Any]:
-    """Python's generator, NumPy's global one and torch's (CPU and every CUDA device), where
-    the program uses them: the resumed run draws the numbers the original would have."""
+def _rng_states(device: bool = True) -> dict[str, Any]:
+    """Python's generator, NumPy's global one and torch's (CPU and every CUDA device, unless
+    not *device*), where the program uses them: the resumed run draws the numbers the original
+    would have."""
     import random
 
     states: dict[str, Any] = {"python": random.getstate()}
@@ -285,7 +295,7 @@ def _rng_states() -> dict[str, Any]:
     if torch is not None:
         states["torch"] = torch.get_rng_state()
         try:
-            if torch.cuda.is_available() and torch.cuda.is_initialized():
+            if device and torch.cuda.is_available() and torch.cuda.is_initialized():
                 states["cuda"] = torch.cuda.get_rng_state_all()
         except Exception:
             pass
@@ -320,6 +330,53 @@ def _pickle_module(content: dict[str, Any]) -> Any:
     module = types.ModuleType("daifu_checkpoint_pickle")
     module.Pickler = Pickler  # type: ignore[attr-defined]
     return module
+
+
+#: Where a tensor's data can still be read after a CUDA error poisoned the context ("meta"
+#: tensors have no data to read).
+HOST_DEVICES = ("cpu", "meta")
+
+
+class _OffHost(Exception):
+    """A tensor storage outside host memory, met while probing a value."""
+
+
+def _drop_off_host(content: dict[str, Any], pickling: Any, keep: tuple[str, ...] = HOST_DEVICES) -> list[str]:
+    """Take out the values that hold a tensor whose storage is on a device not in *keep*,
+    naming each: after a CUDA error that poisons the context, copying one to the host would
+    raise. Decided from the storages' ``device`` (metadata): no data is read."""
+
+    def check(tensor_or_storage: Any) -> None:
+        # A TypedStorage warns that it is deprecated when asked for its device; its untyped one does not.
+        device = getattr(tensor_or_storage, "_untyped_storage", tensor_or_storage).device
+        if device.type not in keep:
+            raise _OffHost(str(device))
+
+    lost: list[str] = []
+    for values, label in _labelled(content):
+        for name in list(values):
+            try:
+                payload.probe(values[name], pickling, seen=check)
+            except _OffHost as device:
+                kind = type(values[name]).__name__
+                lost.append(f"{label.format(name)}: {kind} holds tensors on {device}, which cannot be copied "
+                            "after the CUDA error")
+                del values[name]
+            except Exception:  # cannot be pickled at all: said by _drop_unpicklable
+                pass
+    return lost
+
+
+def _device_rng_lost() -> list[str]:
+    torch: Any = sys.modules.get("torch")
+    try:
+        initialized = torch is not None and torch.cuda.is_initialized()
+    except Exception:
+        initialized = False
+    if not initialized:
+        return []
+    return ["torch.cuda random generator states: cannot be read after the CUDA error (a resumed run draws "
+            "other random numbers on the GPU)"]
 
 
 def _drop_unpicklable(content: dict[str, Any], pickling: Any) -> list[str]:
@@ -423,9 +480,11 @@ def _unfinished(path: Path) -> Path | None:
 _plan: dict[str, Any] | None = None
 
 
-def arm(path: str) -> None:
+def arm(path: str, job: dict[str, Any] | None = None) -> None:
     """Called by the shim in a process started with ``DAIFU_RESUME``: check the checkpoint
-    now (a bad one ends the process before the program does anything), restore later."""
+    now (a bad one ends the process before the program does anything), restore later.
+    *job*: the job checkpoint's record, for a torchrun worker resuming a job
+    (:mod:`.jobcheckpoint`)."""
     global _plan
     from . import config as config_module
 
@@ -439,7 +498,12 @@ def arm(path: str) -> None:
             "the saved functions were called through library code that would start over "
             f"instead of resuming ({'; '.join(meta['gaps'][:3])})"
         )
-    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path}
+    if job is not None:
+        from . import jobcheckpoint
+
+        jobcheckpoint.adjust(meta, job)
+    _plan = {"meta": meta, "payload": payload_path, "next": 0, "values": None, "restored_globals": set(), "path": path,
+             "job": job}
     for item in meta.get("lost", []):
         print(f"daifu: not in the checkpoint: {item}", file=sys.stderr)
     import atexit
@@ -572,11 +636,21 @@ def _continuation(plan: dict[str, Any], index: int, entry: dict[str, Any], frame
     if entry["script"]:
         _define(view, entry, frame.f_globals, module.path)
     if plan["values"] is None:
+        record = plan.get("job")
         try:
+            if record is not None:  # a pickled DDP wrapper binds to the default process group
+                from . import jobcheckpoint
+
+                jobcheckpoint.before_load(record)
             loaded = payload.load(plan["payload"], plan["meta"].get("serializer"))
+            if record is not None:  # a rank rebuilt from a replica: its own rank put back
+                for note in jobcheckpoint.after_load(record, loaded, plan["meta"]):
+                    print(f"daifu: {note}", file=sys.stderr, flush=True)
             loaders.finish()  # the loader iterators, at their saved positions
         except loaders.CannotSave as exc:
             raise CannotRestore(f"a data loader's position cannot be restored: {exc}") from None
+        except CannotRestore:
+            raise
         except Exception as exc:
             raise CannotRestore(f"its state cannot be loaded here ({type(exc).__name__}: {exc})") from None
         _set_rng_states(loaded["rng"])

@@ -37,6 +37,7 @@ from . import (
 from . import config as config_module
 from .barrier import mark
 from .context import Context, capture, release
+from .device_lost import lost_context
 from .signals import Resumed
 
 _checkpoints = 0
@@ -139,6 +140,9 @@ class Session:
         )
         if self.old_generation is not self.module.current:
             self.say(f"daifu: note: this code started before the last fix; {self.old_code_note}")
+        device_error = lost_context(exc)
+        if device_error is not None:  # nothing can run on the GPU again in this process
+            return self.end_device_lost(device_error)
         lost = job.lost_rank(exc)
         if lost is not None:
             redo = regroup.after_timeout(exc, self.where.frames[0])
@@ -284,12 +288,41 @@ class Session:
         me = f"rank {rank}" if rank is not None else "this rank"
         self.journal.event("lost-rank", reason=why, exception=type(exc).__name__, **self.location, **job.describe())
         self.say(f"daifu: {me}: {why}; no retry can help (not a transient fault): {me} leaves the job")
+        self.job_checkpoint(why)
         self.checkpoints()
         job.gave_up(f"left the job: {why}")
         self.journal.state("ended", how=f"left the job: {why}", **job.describe())
         self.say(f"daifu: {me} ends (exit status 1) so the launcher can restart the workers{self._checkpoint_note()}")
         job.end_within(30.0)
         raise SystemExit(1)
+
+    def job_checkpoint(self, lost: str) -> None:
+        """This survivor's part of the job's checkpoint, from which every rank resumes when
+        torchrun restarts the workers (:mod:`.jobcheckpoint`)."""
+        from . import jobcheckpoint
+
+        me = f"rank {job.rank()}"
+        try:
+            done = jobcheckpoint.save(self, lost)
+        except jobcheckpoint.NoJobCheckpoint as why:
+            self.journal.event("job-checkpoint", saved=False, reason=str(why))
+            then = "starts the program again" if not jobcheckpoint.enabled() else "does not resume at this step"
+            self.say(f"daifu: {me}: no job checkpoint ({why}); a restart of the workers {then}")
+            return
+        except Exception as exc:
+            self.journal.event("job-checkpoint", saved=False, reason=f"{type(exc).__name__}: {exc}")
+            self.say(f"daifu: {me}: the job checkpoint failed ({type(exc).__name__}: {exc})")
+            return
+        self.journal.event("job-checkpoint", saved=True, **done)
+        decision = done["decision"]
+        if "checkpoint" in done:
+            self.say(
+                f"daifu: {me}: job checkpoint at {decision['steps']} optimizer steps, {done['point']} "
+                f"(agreed in {done['agree_ms']:.0f} ms, written in {done['write_ms']:.0f} ms): a restart of the "
+                "workers resumes there"
+            )
+        else:
+            self.say(f"daifu: {me}: it will be rebuilt from rank {decision['replica']}'s checkpoint")
 
     def wait_state(self) -> tuple[str, dict[str, Any]]:
         """The run file's state while waiting: a crash, or a hold for a crash elsewhere."""
@@ -408,6 +441,71 @@ class Session:
             kind, path = self.framework_saved
             ms = round((time.perf_counter() - started) * 1000, 1)
             self.journal.event("framework-checkpoint", framework=kind, path=str(path), ms=ms)
+
+    def end_device_lost(self, error: str) -> None:
+        """A CUDA error that poisons the context (:mod:`.device_lost`): no fix can resume in
+        this process, and no GPU tensor can be read any more. Save what host memory holds (the
+        variables holding GPU tensors are named as lost), say what was lost, and end the process
+        with status 1: the person fixes the cause and runs ``daifu resume``, or the launcher
+        restarts the job. ``SystemExit`` rather than ``exc`` going on up: code around the
+        vaccinated frames (a framework's loop) could take it and go on, meeting the same error
+        at every later CUDA call."""
+        exc = self.exc
+        assert exc is not None
+        where = f"{self.location['file']}:{self.location['line']}"
+        self.journal.event("device-lost", error=error, exception=type(exc).__name__, **self.location)
+        lines = [
+            "",
+            f"daifu: {type(exc).__name__} in {self.qualname}() at {where} (pid {self.journal.pid}{self.job_note}): "
+            f"CUDA error: {error}",
+            "Traceback (user files):",
+            *report.traceback_lines(exc.__traceback__, self.config.home),
+            "",
+            "daifu: this error leaves the process's CUDA context unusable (every later CUDA call fails with it), "
+            "so no fix can resume here: saving what host memory holds, then ending the process",
+        ]
+        written = self.host_checkpoint()
+        if written is not None:
+            lines.append(f"daifu: process checkpoint {written.path} (host memory only)")
+            lines += [f"  lost: {item}" for item in written.lost]
+            lines.append(
+                f"daifu: fix the cause, then `daifu resume {written.path}` starts the program again at the failing "
+                "statement (what is lost above must be made again there), or let the launcher restart the job"
+            )
+        else:
+            why = getattr(self, "process_not_saved", None) or "process checkpoints are off"
+            lines.append(f"daifu: no process checkpoint: {why}")
+        reason = f"CUDA error ({error}): the process's CUDA context is lost"
+        job.gave_up(reason)
+        self.journal.state("ended", how=reason, **job.describe())
+        lines.append("daifu: ending with exit status 1")
+        self.say("\n".join(lines))
+        job.end_within(30.0)
+        raise SystemExit(1)
+
+    def host_checkpoint(self) -> Any:
+        """The process checkpoint after a CUDA error that poisons the context: host memory
+        only, no JIT part (its state dicts are the GPU's tensors)."""
+        if not self.config.jit_checkpoint:
+            return None
+        from . import restart
+
+        global _checkpoints
+        _checkpoints += 1
+        try:
+            written = restart.save(self, str(_checkpoints), host_only=True)
+        except restart.NotResumable as why:
+            self.process_not_saved = str(why)
+            self.journal.event("process-checkpoint", saved=False, reason=str(why))
+            return None
+        except Exception as exc:
+            self.process_not_saved = f"{type(exc).__name__}: {exc}"
+            self.journal.event("process-checkpoint", saved=False, reason=self.process_not_saved)
+            return None
+        self.process_saved = (written.path, written.lost)
+        self.journal.event("process-checkpoint", path=str(written.path), lost=written.lost, host_only=True,
+                           ms=round(written.seconds * 1000, 1), bytes=written.size)
+        return written
 
     def give_up(self, why: str) -> None:
         exc = self.exc

@@ -38,6 +38,22 @@ class Hold(BaseException):
         self.crashes = crashes
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGINT while waiting for a fix, raised by the wait's handlers (``waiting``)
+    wherever the waiting thread is. Action snippets and console commands report every
+    exception they raise as theirs and the wait goes on; SIGTERM's (*terminate*) they let pass,
+    so that it acts as it does anywhere else in the wait (a checkpoint if the state changed,
+    then death by the signal). Ctrl+C's interrupts the command or snippet only."""
+
+    def __init__(self, signum: int, terminate: bool) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.terminate = terminate
+
+    def __str__(self) -> str:
+        return "interrupted by SIGTERM" if self.terminate else "interrupted by Ctrl+C (SIGINT)"
+
+
 class Resumed:
     """A cell finished after a fix: its statement *owner* (in the new code) ended with
     *signal*, and the caller must continue with new code after that statement."""

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import align, patching, registry, sources, trust
 from .console import HELP, Console
+from .signals import Stopped
 
 if TYPE_CHECKING:
     from .session import Decision, Session
@@ -55,7 +56,7 @@ def wait_for_fix(session: Session) -> Decision:
         with _stop_signals(session):  # before the run file says "waiting"
             loop = _Loop(session)
             return loop.run()
-    except _Stopped as stop:
+    except Stopped as stop:
         if stop.signum == signal.SIGINT:
             return Decision("raise", origin="interrupt")
         session.terminated(stop.signum)  # does not return
@@ -63,14 +64,6 @@ def wait_for_fix(session: Session) -> Decision:
     finally:
         if loop is not None:
             loop.close()
-
-
-class _Stopped(BaseException):
-    """SIGTERM or SIGINT arrived while waiting for a fix."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 @contextlib.contextmanager
@@ -86,7 +79,7 @@ def _stop_signals(session: Session) -> Iterator[None]:
     from . import safepoint
 
     def stop(signum: int, _frame: Any) -> None:
-        raise _Stopped(signum)
+        raise Stopped(signum, terminate=signum == signal.SIGTERM)
 
     def checkpoint(signum: int, _frame: Any) -> None:
         session.process_checkpoint()
