@@ -39,7 +39,9 @@ from crashbench.distributed_program import BUG, FIX, SOURCE
 STEPS = 20
 EVERY = 5
 FAULT_STEP = 12
-STRATEGIES = ("restart", "checkpoint", "daifu")
+#: ``daifu``: a lost rank's job restarts from scratch (``DAIFU_JOB_RESUME=0``); ``daifu-job-resume``:
+#: the restarted workers resume from daifu's job checkpoint (kills only: a bug is fixed in situ).
+STRATEGIES = ("restart", "checkpoint", "daifu", "daifu-job-resume")
 #: Bound of one job: start-up (torch's import twice per attempt on 2 shared cores), 20 steps,
 #: a restart after the agent's 5 s monitor interval.
 JOB_TIMEOUT_S = 150.0
@@ -71,6 +73,7 @@ CASES = [
              not_applicable={
                  "restart": "the plain program writes no checkpoint",
                  "daifu": "daifu writes its checkpoint only at a crash or a loss; killing a rank while that one is written needs a hook inside daifu's runtime (not measured)",
+                 "daifu-job-resume": "as for daifu: not measured",
              }),
 ]
 QUICK = ("bug_one_rank", "kill_during_allreduce")
@@ -124,7 +127,7 @@ def plain_run(case: DistCase, folder: Path, every: int) -> Job:
                    crash_seen=fault_marked if case.bug else None, fix=fix if case.bug else None)
 
 
-def daifu_run(case: DistCase, folder: Path) -> Job:
+def daifu_run(case: DistCase, folder: Path, job_resume: bool = False) -> Job:
     from daifu_cli.patch import patch_once
 
     source = folder / "src"
@@ -137,16 +140,17 @@ def daifu_run(case: DistCase, folder: Path) -> Job:
         main.write_text(main.read_text().replace(BUG, FIX, 1))
         patch_once(source, output)
 
-    return run_job(output, case_env(case, 0), max_restarts=1, timeout_s=JOB_TIMEOUT_S,
+    env = {**case_env(case, 0), "DAIFU_JOB_RESUME": "1" if job_resume else "0"}
+    return run_job(output, env, max_restarts=1, timeout_s=JOB_TIMEOUT_S,
                    crash_seen=crash_logged if case.bug else None, fix=fix if case.bug else None, daifu=True)
 
 
 def run_strategy(case: DistCase, strategy: str, folder: Path, ref: dict[int, str]) -> dict[str, Any]:
-    if strategy == "daifu":
-        job = daifu_run(case, folder)
+    if strategy.startswith("daifu"):
+        job = daifu_run(case, folder, job_resume=strategy == "daifu-job-resume")
     else:
         job = plain_run(case, folder, EVERY if strategy == "checkpoint" else 0)
-    result = measure(job, ref, daifu=strategy == "daifu")
+    result = measure(job, ref, daifu=strategy.startswith("daifu"))
     result["note"] = note(case, strategy, result)
     return result
 
@@ -154,9 +158,10 @@ def run_strategy(case: DistCase, strategy: str, folder: Path, ref: dict[int, str
 def note(case: DistCase, strategy: str, result: dict[str, Any]) -> str:
     """What the figures of this strategy measure, where that is not obvious."""
     if strategy == "daifu" and not case.bug:
-        return ("the survivor notices the loss, writes its process checkpoint and exits 1; torchrun "
-                "restarts both workers, which start from scratch: resuming the restarted workers from "
-                "daifu's checkpoint is not merged yet")
+        return ("DAIFU_JOB_RESUME=0: the survivor notices the loss, writes its process checkpoint and "
+                "exits 1; torchrun restarts both workers, which start from scratch")
+    if strategy == "daifu-job-resume":
+        return "the restarted workers resume from daifu's job checkpoint (DAIFU_JOB_RESUME, the default)"
     if strategy == "daifu":
         return "in situ: the crashed rank waits, the other holds or waits in its collective; one daifu patch resumes both"
     if case.bug:
@@ -168,6 +173,8 @@ def run_case(case: DistCase, work: Path, refs: dict[bool, dict[int, str]], reps:
     entry: dict[str, Any] = {"id": case.id, "title": case.title, "fault": case.fault, "fault_step": case.step,
                              "steps": STEPS, "zero": case.zero, "strategies": {}}
     for strategy in STRATEGIES:
+        if strategy == "daifu-job-resume" and case.bug:
+            continue  # a bug is fixed in situ: no restart, the same run as `daifu`
         if strategy in case.not_applicable:
             entry["strategies"][strategy] = {"not_applicable": case.not_applicable[strategy]}
             say(f"{case.id}: {strategy}: not applicable ({case.not_applicable[strategy]})")

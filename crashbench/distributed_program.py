@@ -60,12 +60,13 @@ store = dist.PrefixStore(f"attempt-{ATTEMPT}/", dist.TCPStore(
 dist.init_process_group("gloo", store=store, rank=int(os.environ["RANK"]),
                         world_size=int(os.environ["WORLD_SIZE"]), timeout=datetime.timedelta(seconds=60))
 rank = dist.get_rank()
-marks = open(os.path.join(MARKS, f"rank{rank}.log"), "a")
 
 
 def mark(what, step=-1, extra="-"):
-    marks.write(f"{time.time():.6f} {ATTEMPT} {rank} {os.getpid()} {what} {step} {extra}\\n")
-    marks.flush()
+    # opened at each mark: an open file is not in daifu's checkpoint, and a job resumed from it
+    # must still write its marks (one short append, on disk before a kill -9 that follows)
+    with open(os.path.join(MARKS, f"rank{rank}.log"), "a") as marks:
+        marks.write(f"{time.time():.6f} {ATTEMPT} {rank} {os.getpid()} {what} {step} {extra}\\n")
 
 
 mark("start")
