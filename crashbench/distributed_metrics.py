@@ -84,7 +84,9 @@ def measure(job: Job, reference: dict[int, str], daifu: bool) -> dict[str, Any]:
     ok, why = recovered(job, reference)
     result: dict[str, Any] = {
         "recovered": ok, "why_not": why, "returncode": job.returncode,
-        "attempts": 1 + max((m.attempt for m in marks), default=0),
+        # torchrun attempts, from the workers seen (a job resumed from daifu's checkpoint has
+        # its first attempt's variables back, TORCHELASTIC_RESTART_COUNT's copy included)
+        "attempts": max(1, len({m.pid for m in marks}) // 2),
         "wall_s": round(job.ended - job.started, 3),
         "worker_pids": sorted({m.pid for m in marks}),
     }

@@ -149,7 +149,11 @@ def batch(step):
     return x, x.sum(1, keepdim=True)
 
 
-for step in range(start, STEPS):
+# the steps come from a DataLoader (each item: its step number, from which the batch follows),
+# the loop daifu's job resume can take the same item again for a rank it rebuilds
+steps = torch.utils.data.DataLoader(list(range(start, STEPS)), batch_size=None)
+for step in steps:
+    step = int(step)
     current_step = step
     if killing and FAULT == "kill-before" and step == FAULT_STEP:
         die("before")
