@@ -3,14 +3,16 @@
 Distributed crash cases under a real torchrun (2 gloo ranks, CPU, a tiny DDP model): a bug on
 one rank, the same bug on every rank, a rank killed (a real SIGKILL) before, during and after
 the gradient all-reduce, during a sharded optimizer's step, and while it writes its periodic
-checkpoint. Three strategies, each under ``torchrun --max-restarts=1``:
+checkpoint. Four strategies, each under ``torchrun --max-restarts=1``:
 
 * ``restart``: the plain program; torchrun restarts it from scratch (for a bug, with the fix
   written into its file as soon as the crash is visible);
 * ``checkpoint``: the program saves every ``EVERY`` steps and loads its last checkpoint at
   start;
 * ``daifu``: the vaccinated plain program; a bug is fixed with ``daifu patch`` as soon as
-  daifu's ``crash`` event is in ``.daifu/log.jsonl``.
+  daifu's ``crash`` event is in ``.daifu/log.jsonl``; after a lost rank the restarted job
+  starts from scratch (``DAIFU_JOB_RESUME=0``);
+* ``daifu-job-resume`` (kills only): the restarted workers resume from daifu's job checkpoint.
 
 Writes ``distributed.json`` and ``distributed.md`` into ``--out`` (default
 ``crashbench/results/``). See crashbench/README.md, "Distributed cases".

@@ -48,13 +48,17 @@ FAULT_STEP = int(os.environ.get("CB_FAULT_STEP", "-1"))
 FAULT_RANK = 1
 ZERO = os.environ.get("CB_ZERO") == "1"
 PAUSE = float(os.environ.get("CB_PAUSE", "0.02"))
-ATTEMPT = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
 MARKS = os.environ["CB_MARKS"]
+
+
+def attempt():
+    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+
 
 # torchrun's agent keeps one store server across restarts, and env:// gives the workers no
 # prefix per attempt (torch 2.13 assumes a new store each retry): a restarted attempt could read
 # the failed attempt's gloo addresses and be refused. A prefix per attempt avoids that.
-store = dist.PrefixStore(f"attempt-{ATTEMPT}/", dist.TCPStore(
+store = dist.PrefixStore(f"attempt-{attempt()}/", dist.TCPStore(
     os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
     timeout=datetime.timedelta(seconds=60)))
 dist.init_process_group("gloo", store=store, rank=int(os.environ["RANK"]),
@@ -66,11 +70,17 @@ def mark(what, step=-1, extra="-"):
     # opened at each mark: an open file is not in daifu's checkpoint, and a job resumed from it
     # must still write its marks (one short append, on disk before a kill -9 that follows)
     with open(os.path.join(MARKS, f"rank{rank}.log"), "a") as marks:
-        marks.write(f"{time.time():.6f} {ATTEMPT} {rank} {os.getpid()} {what} {step} {extra}\\n")
+        marks.write(f"{time.time():.6f} {attempt()} {rank} {os.getpid()} {what} {step} {extra}\\n")
 
 
 mark("start")
-killing = FAULT.startswith("kill-") and rank == FAULT_RANK and ATTEMPT == 0
+
+
+def killing():
+    # read at each use: a job resumed from daifu's checkpoint has the first attempt's variables
+    # back (a rank rebuilt from a replica, the replica's), so a flag computed at the start would
+    # have the resumed rank kill itself again
+    return FAULT.startswith("kill-") and rank == FAULT_RANK and attempt() == 0
 current_step = -1
 
 
@@ -94,14 +104,14 @@ else:
 
 
 def in_backward(grad):
-    if killing and FAULT == "kill-during" and current_step == FAULT_STEP:
+    if killing() and FAULT == "kill-during" and current_step == FAULT_STEP:
         time.sleep(0.3)
         die("during")
     return grad
 
 
 def after_local_update(opt, args, kwargs):
-    if killing and FAULT == "kill-zero" and current_step == FAULT_STEP:
+    if killing() and FAULT == "kill-zero" and current_step == FAULT_STEP:
         time.sleep(0.3)
         die("zero-step")
 
@@ -135,7 +145,7 @@ def save(step):
     began = time.perf_counter()
     torch.save({"model": model.module.state_dict(), "optim": local.state_dict(), "step": step},
                checkpoint(step) + ".tmp")
-    if killing and FAULT == "kill-save" and current_step == FAULT_STEP:
+    if killing() and FAULT == "kill-save" and current_step == FAULT_STEP:
         die("saving")
     os.replace(checkpoint(step) + ".tmp", checkpoint(step))
     if os.path.exists(checkpoint(step - 2 * EVERY)):
@@ -155,14 +165,14 @@ steps = torch.utils.data.DataLoader(list(range(start, STEPS)), batch_size=None)
 for step in steps:
     step = int(step)
     current_step = step
-    if killing and FAULT == "kill-before" and step == FAULT_STEP:
+    if killing() and FAULT == "kill-before" and step == FAULT_STEP:
         die("before")
     x, y = batch(step)
     loss = ((model(x) - y) ** 2).mean()
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    if killing and FAULT == "kill-after" and step == FAULT_STEP:
+    if killing() and FAULT == "kill-after" and step == FAULT_STEP:
         die("after")
     if step == FAULT_STEP and (FAULT == "bug-all" or (FAULT == "bug-one" and rank == FAULT_RANK)):
         mark("fault", step, "bug")
