@@ -2,6 +2,7 @@
 
     python -m crashbench [--case ID ...] [--scenario S ...] [--quick] [--reps N] [--out DIR]
                          [--no-plots] [--strategies restart,checkpoint,daifu-resume,insitu] [--skip-overhead]
+                         [--skip-distributed]
 
 Cases run one after the other, and so do all their processes: the measurements are wall-clock
 times of real processes, which a second process on the same cores would distort. See
@@ -45,6 +46,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES))
     parser.add_argument("--skip-overhead", action="store_true", help="skip the steady-state overhead runs")
+    parser.add_argument("--skip-distributed", action="store_true",
+                        help="skip the distributed cases (python -m crashbench.distributed; they run only when no --case or --scenario selects cases)")
     parser.add_argument("--threads", type=int, default=1, metavar="N", help="OMP/MKL threads of the case processes (default 1; 0: leave the environment's)")
     parser.add_argument("--work", type=Path, help="keep the runs' folders and logs here (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
@@ -228,9 +231,24 @@ def main(argv: list[str] | None = None) -> int:
 
         plots.write(results, args.out)
     print(table)
+    status = 1 if report.failures(results["cases"]) else 0
     say(f"wrote {args.out}/results.json, results.md{'' if args.no_plots else ', restore_times.png, overhead.png'} "
         f"({results['elapsed_s'] / 60:.1f} min)")
-    return 1 if report.failures(results["cases"]) else 0
+    if not args.skip_distributed and not args.case and not args.scenario:
+        status = max(status, run_distributed(args))
+    return status
+
+
+def run_distributed(args: argparse.Namespace) -> int:
+    """The distributed cases (crashbench/distributed.py), into the same output folder."""
+    from crashbench import distributed
+
+    argv = ["--out", str(args.out)] + (["--quick"] if args.quick else [])
+    if args.work is not None:
+        argv += ["--work", str(args.work / "distributed")]
+    if args.reps is not None:
+        argv += ["--reps", str(args.reps)]
+    return distributed.main(argv)
 
 
 if __name__ == "__main__":
