@@ -36,6 +36,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import on_import
+
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
     from typing import Any
@@ -58,52 +60,7 @@ def install() -> None:
     """Called once by the shim: wrap ``DataLoader.__iter__`` now or when torch loads it."""
     if os.environ.get("DAIFU_LOADERS", "1") == "0":
         return
-    module = sys.modules.get(_MODULE)
-    if module is not None:
-        _patch(module)
-    elif _Watch not in sys.meta_path:
-        sys.meta_path.insert(0, _Watch)  # type: ignore[arg-type]
-
-
-class _Watch:
-    """Finds nothing itself: hands the dataloader module's spec a loader that patches it."""
-
-    @classmethod
-    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != _MODULE:
-            return None
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            if finder is cls or find is None:
-                continue
-            spec = find(name, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _PatchingLoader(spec.loader)
-        return spec
-
-
-class _PatchingLoader:
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self.loader.exec_module(module)
-        if getattr(module.__spec__, "loader", None) is self:
-            module.__spec__.loader = self.loader
-        if module.__dict__.get("__loader__") is self:
-            module.__loader__ = self.loader
-        try:
-            sys.meta_path.remove(_Watch)  # type: ignore[arg-type]
-        except ValueError:
-            pass
-        _patch(module)
+    on_import.when_imported(_MODULE, _patch)
 
 
 def _patch(module: Any) -> None:

@@ -28,8 +28,11 @@ from __future__ import annotations
 import os
 import sys
 
+from . import on_import
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
@@ -530,80 +533,24 @@ _PATCHES = {
     "logging": _patch_logging,
     "threading": _patch_threading,
 }
-_pending: set[str] = set()
 
 
-class _Loader:
-    """Runs a watched module's own loader, then patches the module."""
-
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.loader, name)
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self.loader.exec_module(module)
-        spec = module.__spec__
-        if spec is not None and spec.loader is self:
-            spec.loader = self.loader
-        if module.__dict__.get("__loader__") is self:
-            module.__loader__ = self.loader
-        _patch(module.__name__, module)
-
-
-class Watch:
-    """A ``sys.meta_path`` finder that finds nothing itself: it hands the watched modules'
-    specs of the finders after it a loader that patches them once they ran."""
-
-    @classmethod
-    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
-        if name not in _pending:
-            return None
-        for finder in sys.meta_path:
-            if finder is cls or finder is Watch:
-                continue
-            find = getattr(finder, "find_spec", None)
-            if find is None:
-                continue
-            spec = find(name, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _Loader(spec.loader)
-        return spec
-
-
-def _patch(name: str, module: Any) -> None:
-    _pending.discard(name)
-    try:
-        _PATCHES[name](module)
-    except Exception:  # pragma: no cover - a stdlib we do not know: leave it as it is
-        pass
-    if not _pending and Watch in sys.meta_path:
+def _safely(patch: Callable[[Any], None]) -> Callable[[Any], None]:
+    def run(module: Any) -> None:
         try:
-            sys.meta_path.remove(Watch)
-        except ValueError:  # pragma: no cover
+            patch(module)
+        except Exception:  # pragma: no cover - a stdlib we do not know: leave it as it is
             pass
+
+    return run
 
 
 def install() -> None:
     """Patch what is imported, watch for the rest, and take the default ``sys.excepthook``."""
     if os.environ.get("DAIFU_POSITIONS", "1") == "0":
         return
-    for name in _PATCHES:
-        module = sys.modules.get(name)
-        if module is not None:
-            _patch(name, module)
-        else:
-            _pending.add(name)
-    if _pending and Watch not in sys.meta_path:
-        sys.meta_path.insert(0, Watch)
+    for name, patch in _PATCHES.items():
+        on_import.when_imported(name, _safely(patch))
     if sys.excepthook is sys.__excepthook__:
         sys.excepthook = _excepthook
     if sys.unraisablehook is sys.__unraisablehook__:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import on_import
+
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
     from typing import Any
@@ -42,11 +44,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    module = sys.modules.get(_MODULE)
-    if module is not None:
-        _register(module)
-    else:
-        sys.meta_path.insert(0, _Watch)  # type: ignore[arg-type]
+    on_import.when_imported(_MODULE, _register)
 
 
 def _after_step(optimizer: Any, args: Any, kwargs: Any) -> None:
@@ -64,43 +62,3 @@ def _register(module: Any) -> None:
     register(_after_step)
 
 
-class _Watch:
-    """Finds nothing itself: hands the optimizer module's spec a loader that registers the
-    hook once the module ran."""
-
-    @classmethod
-    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != _MODULE:
-            return None
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            if finder is cls or find is None:
-                continue
-            spec = find(name, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _Registering(spec.loader)
-        return spec
-
-
-class _Registering:
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self.loader.exec_module(module)
-        if getattr(module.__spec__, "loader", None) is self:
-            module.__spec__.loader = self.loader
-        if module.__dict__.get("__loader__") is self:
-            module.__loader__ = self.loader
-        try:
-            sys.meta_path.remove(_Watch)  # type: ignore[arg-type]
-        except ValueError:
-            pass
-        _register(module)
