@@ -565,6 +565,7 @@ def _verify(
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
         future = _has_future_annotations(source.tree)
         inputs, outputs = logical.FunctionIndex(source.tree), logical.FunctionIndex(tree)
+        texts = (source.lines, text.split("\n"))
         for done, target in enumerate(targets):
             steps("verify", done, len(targets))
             output = _output_of(inputs, outputs, target)
@@ -574,7 +575,7 @@ def _verify(
             linemap.extend(
                 verify.check_function(
                     original, output, target.qualname, script=target.is_script,
-                    future_annotations=future, runs=copied,
+                    future_annotations=future, runs=copied, texts=texts,
                 )
             )
         lost = verify.lost_comment(source.comments.values(), text)

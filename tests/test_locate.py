@@ -513,13 +513,10 @@ def test_every_copied_line_maps_back_to_its_own_line(policy: str) -> None:
             expected = next(i for i, original in enumerate(before, 1) if original.strip() == text)
             if mapping.line(number) != expected:
                 wrong.append(f"{path.name}:{expected} <- {number}: {text} (got {mapping.line(number)})")
-    # What is left: the second line of a header split over lines (an `if` with a backslash)
-    # maps to the statement's first line, and bare annotations (`x: int`) inside functions,
-    # which daifu declares again in cells. Since headers are copied as written (odd_formatting:
-    # `finally :`), the keyword line of a `finally` whose body became a cell maps to the line
-    # above (the clause has no node of its own to pair): known, left for a later change.
-    assert checked > 1000
-    assert len(wrong) <= 4, "\n".join(wrong)
+    # Bare annotations a function declares again at its top (``unused: int``) map to the line
+    # that annotates them, and the keyword line of an ``else``/``finally`` whose block became a
+    # cell (written as ``finally :``) to its own line (were: the ``def`` line, the line above).
+    assert not wrong, "\n".join(wrong)
 
 
 # -- item 7: the state of script-level code and the just-in-time checkpoint --------------------
@@ -646,3 +643,39 @@ def test_a_crash_with_nothing_to_checkpoint_says_so(tmp_path: Path) -> None:
     run.snippet("daifu.give_up()\n")
     _, _, err = run.finish(timeout=120)
     assert f"No just-in-time checkpoint: {event['reason']}." in err
+
+
+def test_else_and_finally_keyword_lines_map_to_their_own_lines() -> None:
+    """The keyword lines of clauses whose blocks became cells: the tree has no node for them,
+    so before the fix they mapped to the line above (the last line of the clause before)."""
+    source = (
+        "def run(n):\n"
+        "    for i in range(n):\n"
+        "        try:\n"
+        "            with open(__file__):\n"
+        "                x = i\n"
+        "        except ValueError:\n"
+        "            pass\n"
+        "        # between\n"
+        "        else  :\n"
+        "            with open(__file__):\n"
+        "                y = i\n"
+        "\n"
+        "        finally:\n"
+        "            with open(__file__):\n"
+        "                z = i\n"
+        "    else:\n"
+        "        with open(__file__):\n"
+        "            w = n\n"
+        "    return w\n"
+    )
+    result = vaccinate_source("run.py", source.encode(), Options(Selection(policy="all")))
+    assert result.text is not None
+    entries = sorted([(v, o, 0) for v, o in result.linemap] + [tuple(r) for r in result.runs])
+    mapping = LineMap(Path("run.py"), entries)  # type: ignore[arg-type]
+    after = result.text.splitlines()
+    found = {}
+    for number, line in enumerate(after, 1):
+        if line.strip() in ("else  :", "finally:", "else:") and mapping.line(number) in (9, 13, 16):
+            found[mapping.line(number)] = line.strip()
+    assert found == {9: "else  :", 13: "finally:", 16: "else:"}, result.text

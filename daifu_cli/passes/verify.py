@@ -79,9 +79,11 @@ def lost_comment(comments: Collection[Token], text: str) -> Token | None:
 def check_function(
     original: ast.FunctionDef | Sequence[ast.stmt], output: ast.FunctionDef, qualname: str, *, script: bool = False,
     future_annotations: bool = False, runs: list[tuple[int, int, int]] | None = None,
+    texts: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> list[tuple[int, int]]:
     """Compare a vaccinated function with its original; returns the line map (and adds the
-    runs of copied lines to *runs*)."""
+    runs of copied lines to *runs*). *texts*, the input's and the output's lines, let the map
+    name the lines of ``else``/``finally`` keywords, which the tree does not hold."""
     try:
         view = logical.logical_function(output)
     except logical.NotVaccinated as exc:
@@ -92,7 +94,8 @@ def check_function(
     linemap: list[tuple[int, int]] = []
     if isinstance(original, ast.FunctionDef):
         _header_lines(original, output, linemap)
-    _compare_blocks(stmts, view.body, qualname, linemap, runs if runs is not None else [])
+        _declaration_lines(original, output, linemap)
+    _compare_blocks(stmts, view.body, qualname, linemap, runs if runs is not None else [], texts)
     return linemap
 
 
@@ -109,9 +112,37 @@ def _header_lines(original: ast.FunctionDef, output: ast.FunctionDef, linemap: l
             linemap.append((decorator.lineno, match.lineno))
 
 
+def _declaration_lines(original: ast.FunctionDef, output: ast.FunctionDef, linemap: list[tuple[int, int]]) -> None:
+    """A name the user annotated and first bound inside a cell is declared at the top of the
+    vaccinated function with the user's annotation (``unused: int``): that line maps to the
+    line that annotates it, not to the ``def`` (no code runs there, but a reader of the map
+    or of a diff looks for the user's line)."""
+    annotated: dict[str, ast.AnnAssign] = {}
+    queue = logical.statement_children(original)
+    index = 0
+    while index < len(queue):
+        node = queue[index]
+        index += 1
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            annotated.setdefault(node.target.id, node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            queue.extend(logical.statement_children(node))
+    for stmt in output.body:
+        if not (isinstance(stmt, ast.AnnAssign) and stmt.value is None and isinstance(stmt.target, ast.Name)):
+            continue
+        user = annotated.get(stmt.target.id)
+        if user is None:
+            continue
+        linemap.append((stmt.lineno, user.lineno))
+        ours, theirs = stmt.annotation, user.annotation
+        extra = (ours.end_lineno or ours.lineno) - ours.lineno
+        if extra and extra == (theirs.end_lineno or theirs.lineno) - theirs.lineno:  # as written
+            linemap.extend((ours.lineno + k, theirs.lineno + k) for k in range(1, extra + 1))
+
+
 def _compare_blocks(
     original: Sequence[ast.stmt], vaccinated: logical.Block, qualname: str, linemap: list[tuple[int, int]],
-    runs: list[tuple[int, int, int]],
+    runs: list[tuple[int, int, int]], texts: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> None:
     if len(original) != len(vaccinated):
         where = original[0].lineno if original else 0
@@ -137,8 +168,10 @@ def _compare_blocks(
         if not blocks:
             _copied_runs(before, node, runs)
         _clause_lines(before, node, linemap)
+        if texts is not None:
+            _keyword_lines(before, node, linemap, texts)
         for name, block in blocks:
-            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap, runs)
+            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap, runs, texts)
 
 
 def _clause_lines(before: ast.stmt, after: ast.stmt, linemap: list[tuple[int, int]]) -> None:
@@ -148,6 +181,43 @@ def _clause_lines(before: ast.stmt, after: ast.stmt, linemap: list[tuple[int, in
         linemap.append((clause_after.lineno, clause_before.lineno))
     for case_before, case_after in zip(getattr(before, "cases", []), getattr(after, "cases", []), strict=False):
         linemap.append((case_after.pattern.lineno, case_before.pattern.lineno))
+
+
+def _keyword_lines(
+    before: ast.stmt, after: ast.stmt, linemap: list[tuple[int, int]], texts: tuple[Sequence[str], Sequence[str]]
+) -> None:
+    """The lines of ``else:`` and ``finally:`` (the tree has no node for them: each is found
+    in the text between the clause before it and its block's first statement)."""
+    for field, keyword in (("orelse", "else"), ("finalbody", "finally")):
+        sides = []
+        for node, lines in ((before, texts[0]), (after, texts[1])):
+            block = getattr(node, field, None)
+            previous = _clause_before(node, field)
+            if not block or previous is None:
+                break
+            sides.append(_keyword_line(lines, keyword, previous + 1, block[0].lineno))
+        if len(sides) == 2 and None not in sides:
+            linemap.append((sides[1], sides[0]))  # type: ignore[arg-type]
+
+
+def _clause_before(node: ast.stmt, field: str) -> int | None:
+    """The last line of what stands before the *field* clause of *node*."""
+    parts: list[list[ast.stmt]] = [getattr(node, "body", [])]
+    parts += [handler.body for handler in getattr(node, "handlers", [])]
+    if field == "finalbody":
+        parts.append(getattr(node, "orelse", []))
+    last = [block[-1] for block in parts if block]
+    return max((stmt.end_lineno or stmt.lineno) for stmt in last) if last else None
+
+
+def _keyword_line(lines: Sequence[str], keyword: str, first: int, last: int) -> int | None:
+    """The line in *first*..*last* that starts with *keyword* and its colon (an ``elif``, an
+    ``else`` that is really ``elif``, is not one)."""
+    for number in range(last, first - 1, -1):
+        text = lines[number - 1].lstrip() if 0 < number <= len(lines) else ""
+        if text.startswith(keyword) and text[len(keyword) :].lstrip().startswith(":"):
+            return number
+    return None
 
 
 def _lines(node: ast.stmt) -> tuple[int, int]:
