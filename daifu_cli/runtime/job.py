@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 #: Seconds between two looks at the store: a crash elsewhere is known within about this.
 POLL = 0.1
+#: How long the first rank to crash still waits for the same crash elsewhere once every other
+#: rank's watcher has seen its crash (a rank running the same failing statement crashes within
+#: moments of it: its watcher may see the crash first).
+SAME_SITE_GRACE = 0.2
 #: The signal the watcher uses to run the hold request in the main thread (a real-time one:
 #: no program or library we know uses it). Delivered with ``_thread.interrupt_main`` where
 #: Python has it (3.10+), which only sets a flag: no system call of the program is interrupted.
@@ -65,6 +69,10 @@ class Channel:
         self.role: str | None = None
         self.hold_requested = 0.0
         self.pid = os.getpid()
+        #: The crashes this rank's watcher has told the others it saw (``seen/<crash>`` keys).
+        self.acknowledged: set[str] = set()
+        #: This rank's own open crash: its ``seen/`` key and when it was published (monotonic).
+        self.own_crash: tuple[str, float] | None = None
 
     # -- the store ------------------------------------------------------------------------
 
@@ -122,6 +130,16 @@ class Channel:
         self.crashes = crashes
         self.ended = self.get("ended")
         self.paused = bool(crashes) and self.ended is None
+        self.acknowledge()
+
+    def acknowledge(self) -> None:
+        """Count this rank in for each crash elsewhere it has now seen: the crashed rank waits
+        for the others' count only until all have seen it (see :func:`same_site_count`)."""
+        for rank, record in self.crashes.items():
+            key = seen_key(rank, record)
+            if rank != self.rank and key not in self.acknowledged:
+                self.acknowledged.add(key)
+                self.add(key, 1)
 
     def others_crashed(self) -> list[dict[str, Any]]:
         return [c for r, c in sorted(self.crashes.items()) if r != self.rank]
@@ -374,29 +392,45 @@ def crashed(location: dict[str, Any], exception: BaseException) -> int:
     try:
         channel.set(f"crash/{channel.rank}", record)
         turn = channel.add(f"site/{_key(site)}", 1)
+        channel.own_crash = (seen_key(channel.rank, record), time.monotonic())
         channel.changed()
     except Exception:
         return 1
     return turn
 
 
+def seen_key(rank: int, record: dict[str, Any]) -> str:
+    """The counter of the ranks that have seen this crash record."""
+    return f"seen/{rank}/{record.get('since')}"
+
+
 def same_site_count(location: dict[str, Any], exception: BaseException, within: float) -> int:
     """How many ranks crashed at this statement with this exception type, waiting up to
-    *within* seconds for all of them (ranks crash at a shared step within moments)."""
+    *within* seconds from this rank's crash for all of them (ranks crash at a shared step
+    within moments), or until every other rank has seen the crash (its watcher counted itself
+    in) and :data:`SAME_SITE_GRACE` passed: a rank that saw it and did not crash there by
+    then is elsewhere (holding, or inside a collective that waits for this rank)."""
     channel = _mine()
     if channel is None or channel.store is None:
         return 1
     site = f"{location.get('file')}:{location.get('line')}:{type(exception).__name__}"
-    deadline = time.monotonic() + within
+    key, since = channel.own_crash or ("", time.monotonic())
+    deadline = since + within
+    all_seen: float | None = None
     count = 1
     while True:
         try:
             count = channel.add(f"site/{_key(site)}", 0)
+            if all_seen is None and key and channel.add(key, 0) >= channel.world - 1:
+                all_seen = time.monotonic()
         except Exception:
             return count
-        if count >= channel.world or time.monotonic() >= deadline:
+        now = time.monotonic()
+        if count >= channel.world or now >= deadline:
             return count
-        time.sleep(POLL)
+        if all_seen is not None and now >= all_seen + SAME_SITE_GRACE:
+            return count
+        time.sleep(min(POLL / 2, max(0.0, deadline - now)))
 
 
 def holding() -> None:

@@ -158,6 +158,7 @@ class Session:
             first = self.publish_crash()
             self.checkpoints()
             if first:
+                self.count_ranks_here()  # after the checkpoints: the wait overlaps them
                 self.print_report()
             from .waiting import wait_for_fix
 
@@ -215,10 +216,17 @@ class Session:
                 "one fix reaches every rank"
             )
             return False
+        return True
+
+    def count_ranks_here(self) -> None:
+        """How many ranks crashed at this statement, for the one report (see
+        :func:`job.same_site_count`: at most 1 s after the crash, less once every rank saw it)."""
+        if not job.active():
+            return
+        assert self.exc is not None
         count = job.same_site_count(self.location, self.exc, within=1.0)
         world = job.describe().get("world")
-        self.job_note = f", rank {rank}, on {count} of {world} ranks"
-        return True
+        self.job_note = f", rank {job.rank()}, on {count} of {world} ranks"
 
     def hold(self, crashes: list[dict[str, Any]] | None = None, note: str = "") -> Any:
         """Another rank crashed: wait here, at a statement this rank has not run yet, until
