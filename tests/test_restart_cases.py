@@ -378,3 +378,53 @@ def test_a_script_level_with_ctx_as_nanogpt_writes_it(tmp_path: Path) -> None:
         ("1.0 / (step - 4)", "1.0 / (step - 4 or 1)"),
     )
     assert before.count("step") == 4
+
+
+# (h) an optimizer class of the program's own, with attributes of its own ----------------------
+
+LOOKAHEAD = (
+    DIGEST
+    + """
+import torch
+from torch import nn
+
+
+class Lookahead(torch.optim.Optimizer):
+    \"\"\"A wrapper optimizer as many projects write one: its own attributes beside torch's.\"\"\"
+
+    def __init__(self, base, k=3, alpha=0.5):
+        self.base, self.k, self.alpha, self.count = base, k, alpha, 0
+        super().__init__(base.param_groups, base.defaults)
+        self.slow = [[p.detach().clone() for p in group["params"]] for group in self.param_groups]
+
+    def step(self, closure=None):
+        self.base.step()
+        self.count += 1
+        if self.count % self.k == 0:
+            for group, slow in zip(self.param_groups, self.slow):
+                for p, q in zip(group["params"], slow):
+                    q.add_(p.detach() - q, alpha=self.alpha)
+                    p.data.copy_(q)
+
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 1))
+optimizer = Lookahead(torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+for step in range(10):
+    x = torch.randn(16, 6)
+    loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    shown = loss.item() / (step - 4)
+    print("step", step, repr(loss.item()), optimizer.count, flush=True)
+print("weights", digest(model))
+"""
+)
+
+
+def test_an_optimizer_of_the_programs_own_keeps_its_attributes(tmp_path: Path) -> None:
+    """torch's Optimizer pickles three fields only: before, the resumed Lookahead had lost
+    ``base``, ``k``, ``count`` and its slow weights (AttributeError at its next step)."""
+    before, after = crash_fix_resume(tmp_path, {"main.py": LOOKAHEAD}, ("(step - 4)", "(step - 4 or 1)"))
+    assert before.count("step") == 4 and after.count("step") == 6

@@ -82,6 +82,9 @@ def vaccinated_module(name: str) -> None:
             from .job import start
 
             start()
+            from .attempt_keys import install as attempt_keys
+
+            attempt_keys()  # a restarted attempt's own keys for the program's init_process_group
             if os.environ.get("DAIFU_JOB", "1") != "0":
                 from .steps import install as count_steps
 

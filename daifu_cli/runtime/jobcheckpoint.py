@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import frames, job, steppoint, steps, trust
+from . import frames, job, optimizers, steppoint, steps, trust
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -110,6 +110,16 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         wheres[point.frame], context, script, home, f"job-{channel.rank}", _exception(session),
         copy=False, rng=rng, gradients=not point.redo,
     )
+    shards = optimizers.sharded(
+        {name: value for values in [*prepared.content["frames"], *prepared.content["globals"].values()]
+         for name, value in values.items()}
+    )
+    if shards:  # what the rebuilt rank would need is gone with it
+        gone = [r for r in range(channel.world) if r not in decision["own"]]
+        raise NoJobCheckpoint(
+            f"{shards[0]} holds only each rank's shard of the state: rank {', '.join(map(str, gone))}'s "
+            "shard was lost with it and no other rank holds a copy"
+        )
     entry = prepared.meta["frames"][-1]
     entry["path"] = list(point.path)
     if point.redo:

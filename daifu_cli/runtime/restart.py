@@ -39,7 +39,19 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import align, autograd, frames, loaders, logical, payload, reentry, registry, resume, trust
+from . import (
+    align,
+    autograd,
+    frames,
+    loaders,
+    logical,
+    optimizers,
+    payload,
+    reentry,
+    registry,
+    resume,
+    trust,
+)
 from .context import Context, context_class
 from .signals import Restore
 
@@ -191,8 +203,13 @@ class Written(NamedTuple):
 class Prepared:
     """A process checkpoint taken (its payload serialized, :mod:`.payload`), not yet written."""
 
-    def __init__(self, stem: Path, suffix: str, snapshot: payload.Snapshot, meta: dict[str, Any], seconds: float) -> None:
+    def __init__(
+        self, stem: Path, suffix: str, snapshot: payload.Snapshot, meta: dict[str, Any], seconds: float,
+        content: dict[str, Any] | None = None,
+    ) -> None:
         self.stem = stem
+        #: What is saved: ``frames`` (a dict of variables per frame) and ``globals`` (per module).
+        self.content = content or {"frames": [], "globals": {}}
         self.payload_path = stem.with_suffix(suffix)
         self.snapshot = snapshot
         self.meta = meta
@@ -268,7 +285,9 @@ def prepare(innermost: frames.Where, context: Context, script: bool, home: Path,
         "exception": exception,
     }
     suffix = ".pt" if jit_view else ".state"
-    return Prepared(_fresh(folder / f"{os.getpid()}-{label}"), suffix, snapshot, meta, time.perf_counter() - started)
+    return Prepared(
+        _fresh(folder / f"{os.getpid()}-{label}"), suffix, snapshot, meta, time.perf_counter() - started, content
+    )
 
 
 def _fresh(stem: Path) -> Path:
@@ -324,8 +343,10 @@ def _pickle_module(content: dict[str, Any]) -> Any:
     roots = [value for values in content["frames"] for value in values.values()]
     roots += [value for values in content["globals"].values() for value in values.values()]
 
+    table = {**loaders.dispatch_table(roots), **optimizers.dispatch_table()}
+
     class Pickler(pickle.Pickler):
-        dispatch_table = loaders.dispatch_table(roots)
+        dispatch_table = table
 
     module = types.ModuleType("daifu_checkpoint_pickle")
     module.Pickler = Pickler  # type: ignore[attr-defined]
