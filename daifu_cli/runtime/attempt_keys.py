@@ -39,7 +39,9 @@ def install() -> None:
 
 def _wrap(module: Any) -> None:
     handlers = getattr(module, "_rendezvous_handlers", None)
-    original = handlers.get("env") if isinstance(handlers, dict) else None
+    if not isinstance(handlers, dict):  # not the torch this was written against: leave it
+        return
+    original = handlers.get("env")
     if original is None or getattr(original, "_daifu_attempt", False):
         return
     attempt = os.environ["TORCHELASTIC_RESTART_COUNT"]
