@@ -428,3 +428,36 @@ def test_an_optimizer_of_the_programs_own_keeps_its_attributes(tmp_path: Path) -
     ``base``, ``k``, ``count`` and its slow weights (AttributeError at its next step)."""
     before, after = crash_fix_resume(tmp_path, {"main.py": LOOKAHEAD}, ("(step - 4)", "(step - 4 or 1)"))
     assert before.count("step") == 4 and after.count("step") == 6
+
+
+# (i) an LR scheduler on the optimizer: it wraps the optimizer's `step` on the instance ---------
+
+SCHEDULED = (
+    DIGEST
+    + """
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 1))
+optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+for step in range(8):
+    x = torch.randn(16, 6)
+    loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    shown = loss.item() / (step - 3)
+    print("step", step, repr(loss.item()), scheduler.get_last_lr(), flush=True)
+print("weights", digest(model))
+"""
+)
+
+
+def test_an_optimizer_with_a_scheduler_is_saved_and_steps_on(tmp_path: Path) -> None:
+    """The scheduler's wrapper of ``optimizer.step`` is an instance attribute pickle cannot
+    save: it is made again on load, not taken for state (which lost the whole optimizer)."""
+    before, after = crash_fix_resume(tmp_path, {"main.py": SCHEDULED}, ("(step - 3)", "(step - 3 or 1)"))
+    assert before.count("step") == 3 and after.count("step") == 5

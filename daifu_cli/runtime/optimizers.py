@@ -27,10 +27,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+#: The last table made: what probing an optimizer's attribute pickles with.
+_table: dict[type, Any] = {}
+
+
 def dispatch_table() -> dict[type, Any]:
     """Reducers for the optimizer classes defined in this process that pickle through torch's
     ``Optimizer.__getstate__``, and for the default process group."""
-    table: dict[type, Any] = {}
+    table: dict[type, Any] = _table
+    table.clear()
     torch: Any = sys.modules.get("torch")
     if torch is None or "torch.optim" not in sys.modules:
         return table
@@ -52,16 +57,79 @@ def dispatch_table() -> dict[type, Any]:
     return table
 
 
+#: Attributes of optimizers left out of the last checkpoint, said with it (``name: why``).
+left_out: list[str] = []
+
+
 def _reduce_optimizer(optimizer: Any) -> Any:
     state = dict(optimizer.__getstate__())
+    rewrap = False
     for name, value in vars(optimizer).items():
-        if name not in state and not _is_hooks(name):
-            state[name] = value
+        if name in state or _is_hooks(name):
+            continue
+        if name == "step" and getattr(value, "_wrapped_by_lr_sched", False):
+            rewrap = True  # an LR scheduler's wrapper: made again on load (see _set_state)
+            continue
+        if callable(value) and callable(getattr(type(optimizer), name, None)):
+            continue  # a method wrapped on the instance by someone else: not state of its own
+        why = _unpicklable(value)
+        if why is not None:
+            note = f"{type(optimizer).__name__}.{name}: {why}"
+            if note not in left_out:
+                left_out.append(note)
+            continue
+        state[name] = value
+    if rewrap:
+        return copyreg.__newobj__, (type(optimizer),), state, None, None, _set_state_wrapped  # type: ignore[attr-defined]
     return copyreg.__newobj__, (type(optimizer),), state  # type: ignore[attr-defined]
+
+
+def _set_state_wrapped(optimizer: Any, state: dict[str, Any]) -> None:
+    """Set the state, then wrap ``step`` as torch's LR schedulers do (it marks the optimizer
+    stepped, which the scheduler's first ``step()`` checks)."""
+    optimizer.__setstate__(state)
+    import functools
+    import weakref
+
+    method = type(optimizer).step
+    owner = weakref.ref(optimizer)
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        target = owner()
+        target._opt_called = True
+        return method.__get__(target, type(target))(*args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    optimizer.step = wrapper
+
+
+def _unpicklable(value: Any) -> str | None:
+    """Why pickle cannot save *value* (tensor data not serialized to find out), or ``None``."""
+    import pickle
+    import types
+
+    from . import payload
+
+    class Pickler(pickle.Pickler):
+        dispatch_table = _table
+
+    try:
+        payload.probe(value, types.SimpleNamespace(Pickler=Pickler))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc)[:120]}"
+    return None
 
 
 def _is_hooks(name: str) -> bool:
     return name.startswith("_optimizer_") and name.endswith("_hooks")
+
+
+def take_left_out() -> list[str]:
+    """What optimizers' reducers left out since the last call (and forget it)."""
+    notes = [f"optimizer attribute {note} (not saved)" for note in left_out]
+    left_out.clear()
+    return notes
 
 
 def _reduce_group(group: Any) -> Any:

@@ -263,10 +263,12 @@ def prepare(innermost: frames.Where, context: Context, script: bool, home: Path,
     reentry.flush_files(content["frames"])  # a new process appends to them after this
     started = time.perf_counter()
     pickling = _pickle_module(content)
+    optimizers.take_left_out()  # from here on: what this checkpoint leaves out
     off_host = _drop_off_host(content, pickling) + _device_rng_lost() if host_only else []
     graphs = autograd.detach_graphs(_labelled(content))
     content["grads"] = autograd.gradients([*content["frames"], *content["globals"].values()]) if gradients else []
     lost = off_host + _drop_unpicklable(content, pickling) + graphs
+    lost += optimizers.take_left_out()  # the probe above pickled every optimizer once
     snapshot = payload.snapshot(content, copy=copy, pickling=pickling)
     folder = trust.private_dir(home / "jit")
     meta = {
