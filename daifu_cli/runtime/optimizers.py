@@ -96,7 +96,7 @@ def _set_state_wrapped(optimizer: Any, state: dict[str, Any]) -> None:
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        target = owner()
+        target: Any = owner()
         target._opt_called = True
         return method.__get__(target, type(target))(*args, **kwargs)
 
