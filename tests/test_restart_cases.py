@@ -461,3 +461,51 @@ def test_an_optimizer_with_a_scheduler_is_saved_and_steps_on(tmp_path: Path) -> 
     save: it is made again on load, not taken for state (which lost the whole optimizer)."""
     before, after = crash_fix_resume(tmp_path, {"main.py": SCHEDULED}, ("(step - 3)", "(step - 3 or 1)"))
     assert before.count("step") == 3 and after.count("step") == 5
+
+
+# (j) lambdas, closures, nested defs and local imports: state a function made before the crash --
+
+LOCAL_FUNCTIONS = (
+    DIGEST
+    + """
+import torch
+from torch import nn
+
+
+def train(warmup, steps):
+    import math  # a local import: the resumed function has no reason to run it again
+
+    schedule = lambda step: min(1.0, (step + 1) / warmup)  # noqa: E731 (as projects write it)
+
+    def noisy(x, scale=0.1):
+        return x + scale * torch.randn_like(x)
+
+    model = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    for step in range(steps):
+        x = noisy(torch.randn(16, 6))
+        loss = (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        shown = math.sqrt(loss.item()) / (step - 3)
+        print("step", step, repr(loss.item()), scheduler.get_last_lr(), schedule(step), flush=True)
+    return model
+
+
+torch.manual_seed(0)
+warmup_of = lambda n: n // 2  # noqa: E731: a lambda at module level, used after the crash
+model = train(warmup_of(8), 8)
+print("weights", digest(model), warmup_of(10))
+"""
+)
+
+
+def test_lambdas_closures_and_local_imports_come_back(tmp_path: Path) -> None:
+    """Before: a function's local lambda, nested def and import were left out of the
+    checkpoint, without a word (UnboundLocalError on resume), and a LambdaLR over a lambda
+    could not be saved at all (its scheduler lost)."""
+    before, after = crash_fix_resume(tmp_path, {"main.py": LOCAL_FUNCTIONS}, ("(step - 3)", "(step - 3 or 1)"))
+    assert before.count("step") == 3 and after.count("step") == 5

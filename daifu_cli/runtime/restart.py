@@ -43,6 +43,8 @@ from . import (
     align,
     autograd,
     frames,
+    functions,
+    layout,
     loaders,
     logical,
     optimizers,
@@ -74,12 +76,20 @@ class CannotRestore(Exception):
 # -- saving ----------------------------------------------------------------------------------
 
 
-def _worth_saving(value: Any) -> bool:
-    """Data, not program: modules, functions, classes and daifu's cells come back when the
-    program's set-up runs again."""
-    return not isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)) and not (
-        callable(getattr(value, "__code__", None))
-    )
+def _worth_saving(value: Any, local: bool = False) -> bool:
+    """Data, not program. A module's own modules, functions and classes come back when the
+    program's set-up runs again, but not a lambda or closure it assigned (saved by value,
+    :mod:`.functions`). A function's local variables are all state, whatever they hold (its
+    nested defs, lambdas, local imports ran before the resumed statement, and do not run
+    again): before, they were left out and the resumed function failed with
+    ``UnboundLocalError``."""
+    if callable(getattr(value, "__code__", None)):
+        return False
+    if local:
+        return True
+    if isinstance(value, types.FunctionType):
+        return not functions.named(value)
+    return not isinstance(value, (types.ModuleType, types.BuiltinFunctionType, type))
 
 
 def _outer_frames(innermost: frames.Where, home: Path) -> tuple[list[frames.Where], list[str]]:
@@ -132,7 +142,7 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
             value = context.get(name)
         except KeyError:
             continue
-        if name.startswith("_daifu_it_") or _worth_saving(value):
+        if name.startswith("_daifu_it_") or (not layout.is_generated_name(name) and _worth_saving(value, local=not script)):
             values[name] = value
     if script:  # the script's hoisted iterators (and handled exception) live in its cells
         for name, cell in context.cells.items():
@@ -345,10 +355,13 @@ def _pickle_module(content: dict[str, Any]) -> Any:
     roots = [value for values in content["frames"] for value in values.values()]
     roots += [value for values in content["globals"].values() for value in values.values()]
 
-    table = {**loaders.dispatch_table(roots), **optimizers.dispatch_table()}
+    table = {**loaders.dispatch_table(roots), **optimizers.dispatch_table(), types.ModuleType: functions.reduce_module}
 
     class Pickler(pickle.Pickler):
         dispatch_table = table
+
+        def reducer_override(self, value: Any) -> Any:
+            return functions.reduce(value)  # a lambda or closure of the program's own
 
     module = types.ModuleType("daifu_checkpoint_pickle")
     module.Pickler = Pickler  # type: ignore[attr-defined]
