@@ -142,7 +142,8 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
             value = context.get(name)
         except KeyError:
             continue
-        if name.startswith("_daifu_it_") or (not layout.is_generated_name(name) and _worth_saving(value, local=not script)):
+        kept = name.startswith("_daifu_it_") or name == resume.HANDLED  # daifu's names that are state
+        if kept or (not layout.is_generated_name(name) and _worth_saving(value, local=not script)):
             values[name] = value
     if script:  # the script's hoisted iterators (and handled exception) live in its cells
         for name, cell in context.cells.items():
