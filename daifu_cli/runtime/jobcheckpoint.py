@@ -38,9 +38,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from . import frames, job, steppoint, steps, trust
+from . import frames, job, logical, steppoint, steps, trust
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -105,6 +105,10 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     if point.redo and rng is None and steps.count > 0:
         raise NoJobCheckpoint("the random state after the last optimizer step was not recorded")
     context = session.context if point.frame == 0 else _context(wheres[point.frame])
+    if point.redo:
+        refused = _loop_not_rebuildable(wheres[point.frame], point.path, context)
+        if refused is not None:
+            raise NoJobCheckpoint(refused)
     script = wheres[point.frame].view.node.name == "__daifu_script__"
     prepared = restart.prepare(
         wheres[point.frame], context, script, home, f"job-{channel.rank}", _exception(session),
@@ -115,11 +119,17 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     if point.redo:
         entry["phase"] = "run"
     entry["line"] = frames.statement_at(wheres[point.frame].view.body, point.path).node.lineno
-    written = prepared.write()
+    refused = _iterator_not_saved(prepared.meta)
+    if refused is not None:
+        raise NoJobCheckpoint(refused)
+    test_fault("payload")
+    written = prepared.write(between=lambda: test_fault("description"))
     result["checkpoint"] = str(written.path)
     result["write_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    test_fault("rank-file")
     _write_json(folder / f"rank-{channel.rank}.json", {"rank": channel.rank, "checkpoint": str(written.path)})
     if channel.rank == replica:
+        test_fault("job-file")
         record = {
             "format": FORMAT,
             "created": time.time(),
@@ -135,6 +145,73 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         }
         _write_json(folder / "job.json", record)
     return result
+
+
+def _loop_not_rebuildable(where: frames.Where, path: tuple, context: Any) -> str | None:
+    """Why the rank the job lost could not be rebuilt at the step's start, or ``None``: it
+    takes the step's item again from its own data, by moving the loop's DataLoader iterator
+    back one batch (:func:`_step_back`); another iterator cannot be moved back. Checked here,
+    so that no rank of the restarted job resumes when one of them could not."""
+    loop = frames.statement_at(where.view.body, path[:-2])
+    line = loop.node.lineno
+    if loop.iterator is None:
+        return f"the loop at line {line} of the vaccinated {where.qualname}() is not a `for` loop over a DataLoader: the lost rank's item of the step cannot be taken again"
+    try:
+        iterator = context.get(loop.iterator)
+    except KeyError:
+        iterator = None
+    module = sys.modules.get("torch.utils.data.dataloader")
+    kinds = tuple(getattr(module, name) for name in ("_SingleProcessDataLoaderIter", "_MultiProcessingDataLoaderIter") if module is not None)
+    if not kinds or type(iterator) not in kinds:
+        return (
+            f"the loop at line {line} of the vaccinated {where.qualname}() runs over a {type(iterator).__name__}, "
+            "not a DataLoader: the lost rank's item of the step cannot be taken again"
+        )
+    return None
+
+
+def _iterator_not_saved(meta: dict[str, Any]) -> str | None:
+    """Why a loop that the resumed job goes on with would have no iterator (it could not be
+    saved: an iterable-style dataset, a generator), or ``None``. The restore would refuse it
+    on every rank; refused here instead, so the restart starts over (said why)."""
+    from . import registry, restart
+
+    for index, entry in enumerate(meta["frames"]):
+        record = registry.ModuleRecord(entry["module"], entry["file"], meta["sources"][entry["module"]])
+        nodes = logical.find_functions(record.tree, entry["qualname"], script=entry["script"])
+        if not nodes:
+            continue
+        for loop in restart._running_loops(record.view(nodes[0]), entry):
+            prefix = f"{loop.iterator} (frame {index}): "
+            lost = [item[len(prefix):] for item in meta.get("lost", []) if item.startswith(prefix)]
+            if lost:
+                return f"the loop at line {loop.node.lineno} of the vaccinated {entry['qualname']}() cannot go on in a new process: {lost[0]}"
+    return None
+
+
+#: A test's fault inside the job checkpoint's write: ``<phase>`` or ``<phase>:<signal>`` (``KILL``,
+#: the default, or ``TERM``), in torchrun's first attempt only, on the ranks listed in
+#: ``DAIFU_TEST_JOB_WRITE_RANKS`` (default: every survivor). Phases: ``payload`` (nothing of this
+#: rank's part written yet), ``description`` (its payload written, the ``.json`` naming it not),
+#: ``rank-file`` (its process checkpoint whole, ``rank-<r>.json`` not written), ``job-file``
+#: (the replica, before ``job.json``).
+_TEST_FAULT = "DAIFU_TEST_JOB_WRITE_FAULT"
+
+
+def test_fault(phase: str) -> None:
+    """The self-inflicted kill a test asks for at *phase* of the write (crashbench kills a
+    rank at a phase the same way): a real signal, no mock."""
+    wanted = os.environ.get(_TEST_FAULT)
+    if not wanted or os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0":
+        return
+    name, _, signal_name = wanted.partition(":")
+    ranks = os.environ.get("DAIFU_TEST_JOB_WRITE_RANKS")
+    if name != phase or (ranks and os.environ.get("RANK") not in ranks.split(",")):
+        return
+    import signal
+
+    print(f"daifu: (test) rank {os.environ.get('RANK')} sends itself SIG{signal_name or 'KILL'} while writing its job checkpoint ({phase})", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), getattr(signal, f"SIG{signal_name or 'KILL'}"))
 
 
 def _exception(session: Any) -> str:
@@ -203,43 +280,166 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 # -- resuming ----------------------------------------------------------------------------------
 
 
-def find(home: Path) -> tuple[Path, dict[str, Any]] | None:
-    """In a restarted worker: the checkpoint this rank resumes from, and the job's record
-    (with ``rebuild_from``, the replica's rank, where this rank is rebuilt from it)."""
-    try:
-        restart_count = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
-        rank = int(os.environ["RANK"])
-    except (KeyError, ValueError):
-        return None
+class Usable(NamedTuple):
+    """A job checkpoint this rank can resume from: checked whole, this output's, this user's."""
+
+    attempt: int
+    path: Path
+    record: dict[str, Any]  # the job's record (with ``rebuild_from`` where rebuilt from the replica)
+    checked: tuple[dict[str, Any], Path]  # :func:`.restart.read`'s answer
+
+
+def usable(home: Path, rank: int, restart_count: int) -> tuple[list[Usable], list[tuple[int, str]]]:
+    """The earlier attempts' job checkpoints this rank could resume from, newest first, and
+    why the others cannot be used (for the person). Each is checked now as a resume would
+    check it (:func:`.restart.read`: the payload whole, the output's, the user's): a bad one
+    is passed over here, not refused once the program runs."""
+    from . import restart
+
+    found: list[Usable] = []
+    notes: list[tuple[int, str]] = []  # (attempt, why it is not used as it is)
     for attempt in range(restart_count - 1, -1, -1):
         folder = attempt_folder(home, attempt)
-        if not (folder / "job.json").exists():
+        job_file = folder / "job.json"
+        if not job_file.exists():
+            notes.append((attempt, _why_none(folder)))
             continue
-        refused = trust.untrusted_file(folder / "job.json")
-        if refused is not None:  # it names the checkpoints this process loads (pickle)
-            print(f"daifu: not resuming from {folder / 'job.json'}: {refused}", file=sys.stderr, flush=True)
-            return None
+        refused = trust.untrusted_file(job_file)
+        if refused is not None:  # it names the checkpoints this process would load (pickle)
+            notes.append((attempt, f"not using {job_file}: {refused}"))
+            continue
         try:
-            record = json.loads((folder / "job.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = json.loads(job_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            notes.append((attempt, f"{job_file} cannot be read ({exc})"))
             continue
-        if record.get("format") != FORMAT:
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            notes.append((attempt, f"{job_file} is not a daifu job checkpoint"))
             continue
         record["attempt"] = attempt
+        choices: list[tuple[Path, dict[str, Any]]] = []
+        if rank in record.get("own", []) and rank != record.get("replica"):
+            try:
+                own = json.loads((folder / f"rank-{rank}.json").read_text(encoding="utf-8"))
+                choices.append((Path(own["checkpoint"]), record))
+            except (OSError, ValueError, KeyError, TypeError):
+                # its survivor ended before its part was whole (killed while writing it)
+                notes.append((attempt, f"rank {rank}'s own part is missing (rank-{rank}.json): rebuilt from the replica instead"))
+        if rank == record.get("replica"):
+            choices.append((Path(str(record.get("replica_checkpoint"))), record))
+        else:
+            choices.append((Path(str(record.get("replica_checkpoint"))), {**record, "rebuild_from": record.get("replica")}))
+        for path, chosen in choices:
+            try:
+                checked = restart.read(path, home.parent)
+            except restart.CannotRestore as why:
+                notes.append((attempt, str(why)))
+                continue
+            found.append(Usable(attempt, path, chosen, checked))
+            break
+    return found, notes
+
+
+def _why_none(folder: Path) -> str:
+    """Why an earlier attempt has no ``job.json``: what its survivors said, or that it was
+    never completed."""
+    reasons = []
+    for path in sorted(folder.glob("none-*.json")):
         try:
-            own = json.loads((folder / f"rank-{rank}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            own = None
-        if own is not None and rank in record.get("own", []):
-            return Path(own["checkpoint"]), record
-        record["rebuild_from"] = record["replica"]
-        return Path(record["replica_checkpoint"]), record
-    return None
+            reasons.append(str(json.loads(path.read_text(encoding="utf-8"))["reason"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if reasons:
+        return f"its survivors wrote no job checkpoint ({'; '.join(dict.fromkeys(reasons))})"
+    if any(folder.glob("rank-*.json")) or any(folder.glob(".*.partial")):
+        return "its job checkpoint was never completed (no job.json: the replica ended before writing it)"
+    return "no job checkpoint was written (no rank of it left the job through daifu)"
+
+
+def record_none(home: Path, rank: int, reason: str) -> None:
+    """A survivor that cannot write its part says why, for the restarted workers' message."""
+    try:
+        _write_json(trust.private_dir(attempt_folder(home)) / f"none-{rank}.json", {"rank": rank, "reason": reason})
+    except OSError:
+        pass
+
+
+#: Seconds a restarted worker waits for every rank's answer before deciding alone (the
+#: workers of one attempt start together; the bound is for a rank that never says).
+RESUME_WAIT = float(os.environ.get("DAIFU_RESUME_WAIT", "30"))
+
+
+def agree_on_resume(home: Path, rank: int, world: int, mine: list[int]) -> tuple[int | None, str]:
+    """Every rank of the restarted attempt resumes from the same attempt's checkpoint, or
+    none does: a rank that resumed while another started over would meet it in other
+    collectives (or hang). Each rank writes the attempts it can resume from into this
+    attempt's folder; the first to have every rank's answer (or to give up waiting, or to have
+    none) writes the one decision (created once: ``os.link`` fails where it exists), the newest
+    attempt every rank can use, or none. Through files of the output, not the job's store:
+    the store would need torch imported before the program imports it."""
+    folder = trust.private_dir(attempt_folder(home) / "resume")
+    _write_json(folder / f"rank-{rank}.json", {"rank": rank, "usable": mine, "pid": os.getpid()})
+    decision_file = folder / "decision.json"
+    # Files of a launch before this one (the same run id given again) are not this attempt's.
+    fresh_since = time.time() - 120
+    deadline = time.monotonic() + (RESUME_WAIT if mine else 0)
+    while True:
+        decided = _read_fresh(decision_file, fresh_since)
+        if decided is not None:
+            return decided.get("attempt"), str(decided.get("why", ""))
+        answers = {r: _read_fresh(folder / f"rank-{r}.json", fresh_since) for r in range(world)}
+        have = {r: a for r, a in answers.items() if a is not None}
+        if len(have) == world or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    missing = [r for r in range(world) if r not in have]
+    common = set(mine)
+    for answer in have.values():
+        common &= set(answer.get("usable", []))
+    if missing:
+        attempt, why = None, f"rank(s) {', '.join(map(str, missing))} did not say within {RESUME_WAIT:.0f} s which job checkpoint they can use"
+    elif not common:
+        without = [str(r) for r, a in sorted(have.items()) if not a.get("usable")]
+        attempt = None
+        why = f"rank(s) {', '.join(without)} have no usable job checkpoint" if without else "the ranks have no job checkpoint in common"
+    else:
+        attempt, why = max(common), ""
+    _create_once(decision_file, {"attempt": attempt, "why": why, "by": rank})
+    decided = _read_fresh(decision_file, fresh_since) or {"attempt": attempt, "why": why}
+    return decided.get("attempt"), str(decided.get("why", ""))
+
+
+def _read_fresh(path: Path, since: float) -> dict[str, Any] | None:
+    try:
+        if path.stat().st_mtime < since:
+            return None
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _create_once(path: Path, value: dict[str, Any]) -> None:
+    """Write *path* only if no file is there (or only a stale one): the first decision stands."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    trust.write_private(tmp, json.dumps(value).encode("utf-8"), sync=True)
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            if _read_fresh(path, time.time() - 120) is None:  # a launch before this one's
+                os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def resume_job() -> None:
     """In a worker torchrun restarted: arm the job's checkpoint, if an earlier attempt left
-    one (the shim calls this where it would look at ``DAIFU_RESUME``)."""
+    one that every rank can use; otherwise say why the program runs from its start (the
+    shim calls this where it would look at ``DAIFU_RESUME``)."""
     if not enabled():
         return
     from . import config as config_module
@@ -250,19 +450,40 @@ def resume_job() -> None:
     if os.environ.get("DAIFU_JOB_LOOKED", str(os.getpid())) != str(os.getpid()):
         return
     os.environ["DAIFU_JOB_LOOKED"] = str(os.getpid())
-    found = find(config_module.load().home)
-    if found is None:
+    try:
+        restart_count = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+        rank, world = int(os.environ["RANK"]), int(os.environ.get("WORLD_SIZE", "1"))
+    except (KeyError, ValueError):
         return
-    path, record = found
+    me = f"rank {rank}"
+    try:
+        home = config_module.load().home
+        found, notes = usable(home, rank, restart_count)
+        attempt, why = agree_on_resume(home, rank, world, [u.attempt for u in found])
+    except Exception as exc:  # whatever went wrong, the restart is never worse than torchrun's
+        attempt, why, found, notes = None, f"looking for it failed ({type(exc).__name__}: {exc})", [], []
+    chosen = next((u for u in found if u.attempt == attempt), None)
+    if chosen is None:
+        reason = why if found else "; ".join(f"attempt {a}: {text}" for a, text in notes) or why
+        print(
+            f"daifu: {me}: no job checkpoint is used ({reason}): the program runs from its start, as torchrun alone would run it",
+            file=sys.stderr, flush=True,
+        )
+        return
+    # What the person should know: why newer attempts were passed over, and how this one is used.
+    said = [f"attempt {a}: {text}" for a, text in notes if a >= chosen.attempt]
+    said += [f"attempt {u.attempt}: not usable on every rank" for u in found if u.attempt > chosen.attempt]
+    record = chosen.record
     source = record.get("rebuild_from")
     how = f"rebuilt from rank {source}'s replica" if source is not None else "its own state"
     print(
-        f"daifu: rank {os.environ.get('RANK')} resumes from the job checkpoint of attempt {record['attempt']} "
-        f"({record['steps']} optimizer steps, {record['point']}; {how}): {path}",
+        f"daifu: {me} resumes from the job checkpoint of attempt {attempt} "
+        f"({record['steps']} optimizer steps, {record['point']}; {how}): {chosen.path}"
+        + (f" ({'; '.join(said)})" if said else ""),
         file=sys.stderr,
         flush=True,
     )
-    restart.arm(str(path), job=record)
+    restart.arm(str(chosen.path), job=record, checked=chosen.checked)
 
 
 def before_load(record: dict[str, Any]) -> None:
@@ -299,6 +520,10 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
     and for a rank rebuilt from the replica, its own rank put back. Returns what is not
     reconstructed, for the person."""
     steps.count = int(record.get("steps", 0))
+    if record.get("redo") and "torch" in loaded.get("rng", {}):
+        # The step is done again from the state right after the previous one: the state a
+        # second loss before this attempt's first step must redo it from as well.
+        steps.rng_after_step = {"torch": loaded["rng"]["torch"]}
     source = record.get("rebuild_from")
     if source is None:
         return []
