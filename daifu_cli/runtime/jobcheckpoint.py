@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import frames, job, logical, steppoint, steps, trust
+from . import frames, job, logical, rank_values, steppoint, steps, trust
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -101,6 +101,9 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         result["rebuilt"] = "this rank is rebuilt from the replica"
         return result
     started = time.perf_counter()
+    # Says that a part was begun: a restarted worker that finds no job.json can tell the
+    # person that the write was cut short, not never started.
+    _write_json(folder / f"writing-{channel.rank}.json", {"rank": channel.rank, "since": time.time()}, sync=False)
     rng = steps.rng_after_step if point.redo else None
     if point.redo and rng is None and steps.count > 0:
         raise NoJobCheckpoint("the random state after the last optimizer step was not recorded")
@@ -273,8 +276,8 @@ def _process_group() -> dict[str, Any]:
     return found
 
 
-def _write_json(path: Path, value: dict[str, Any]) -> None:
-    trust.write_private(path, json.dumps(value, indent=1, default=str).encode("utf-8"), sync=True)
+def _write_json(path: Path, value: dict[str, Any], sync: bool = True) -> None:
+    trust.write_private(path, json.dumps(value, indent=1, default=str).encode("utf-8"), sync=sync)
 
 
 # -- resuming ----------------------------------------------------------------------------------
@@ -351,8 +354,8 @@ def _why_none(folder: Path) -> str:
             continue
     if reasons:
         return f"its survivors wrote no job checkpoint ({'; '.join(dict.fromkeys(reasons))})"
-    if any(folder.glob("rank-*.json")) or any(folder.glob(".*.partial")):
-        return "its job checkpoint was never completed (no job.json: the replica ended before writing it)"
+    if any(folder.glob("writing-*.json")):
+        return "its job checkpoint was never completed (no job.json: the replica ended while writing its part)"
     return "no job checkpoint was written (no rank of it left the job through daifu)"
 
 
@@ -533,31 +536,40 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
     samplers = _distributed_samplers([*loaded["frames"], *loaded["globals"].values()])
     for sampler in samplers:
         sampler.rank = rank
-    recomputed: list[str] = []
-    failed: list[str] = []
-    for index, entry in enumerate(meta["frames"]):
-        module = sys.modules.get(entry["module"])
-        namespace = dict(vars(module)) if module is not None else {}
-        namespace.update(loaded["globals"].get(entry["module"], {}))
-        tree = ast.parse(meta["sources"][entry["module"]])
-        node = _function_node(tree, entry)
-        if node is None:
-            continue
-        _recompute(node, loaded["frames"][index], namespace, recomputed, failed)
+    outcome = rank_values.Outcome()
+    # Module globals first: a function's variable may be computed from one (``args``).
+    derived_globals: dict[str, set[str]] = {}
     for name, values in loaded["globals"].items():
         module = sys.modules.get(name)
         if module is None or name not in meta["sources"]:
             continue
-        top = ast.Module(body=[s for s in ast.parse(meta["sources"][name]).body if isinstance(s, (ast.Assign, ast.AnnAssign))], type_ignores=[])
-        _recompute(top, values, {**vars(module), **values}, recomputed, failed)
+        # The module's own set-up ran again in this process (before the saved function was
+        # called): its statements that assign nothing ran for this rank already.
+        derived_globals[name] = rank_values.recompute(ast.parse(meta["sources"][name]), values, {**vars(module), **values}, outcome)
+    for index, entry in enumerate(meta["frames"]):
+        module = sys.modules.get(entry["module"])
+        namespace = dict(vars(module)) if module is not None else {}
+        namespace.update(loaded["globals"].get(entry["module"], {}))
+        node = _function_node(ast.parse(meta["sources"][entry["module"]]), entry)
+        if node is None:
+            continue
+        rank_values.recompute(
+            node, loaded["frames"][index], namespace, outcome,
+            derived=derived_globals.get(entry["module"]), before_line=int(entry.get("line") or 0),
+        )
+    recomputed = list(dict.fromkeys(outcome.recomputed))
     notes = [
         f"rank {rank} resumes from rank {source}'s checkpoint: model and optimizer are the replica's; "
         f"{len(samplers)} DistributedSampler(s) set to rank {rank} (its data position follows from the step)"
         + (f"; computed again for this rank: {', '.join(recomputed)}" if recomputed else "")
     ]
     notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
-    if failed:
-        notes.append(f"could not compute again for rank {rank}: {', '.join(failed)}")
+    if outcome.kept:
+        notes.append(f"computed from the rank but not plain data, so rank {source}'s for rank {rank}: {', '.join(dict.fromkeys(outcome.kept))}")
+    if outcome.not_run:
+        notes.append(f"read the rank before the resume point and not run again for rank {rank}: {', '.join(dict.fromkeys(outcome.not_run))}")
+    if outcome.failed:
+        notes.append(f"could not compute again for rank {rank}: {', '.join(outcome.failed)}")
     return notes
 
 
@@ -601,49 +613,6 @@ def _function_node(tree: ast.Module, entry: dict[str, Any]) -> ast.AST | None:
 
     found = logical.find_functions(tree, entry["qualname"], script=entry["script"])
     return found[0] if found else None
-
-
-_RANK_CALLS = {"get_rank", "get_local_rank", "get_node_local_rank", "get_group_rank"}
-_RANK_KEYS = {"RANK", "LOCAL_RANK", "GROUP_RANK"}
-
-
-def _recompute(node: ast.AST, values: dict[str, Any], namespace: dict[str, Any], done: list[str], failed: list[str]) -> None:
-    """Assign again, in source order, the variables of *values* that the code computes from
-    the rank (``dist.get_rank()``, ``os.environ["LOCAL_RANK"]``, or such a variable)."""
-    derived: set[str] = set()
-    assigns = sorted(
-        (n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None),
-        key=lambda n: (n.lineno, n.col_offset),
-    )
-    for assign in assigns:
-        targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
-        if len(targets) != 1 or not isinstance(targets[0], ast.Name) or targets[0].id not in values:
-            continue
-        assert assign.value is not None
-        if not _reads_rank(assign.value, derived):
-            continue
-        name = targets[0].id
-        derived.add(name)
-        try:
-            expression = ast.Expression(body=assign.value)
-            values[name] = eval(compile(expression, "<daifu rank>", "eval"), namespace, values)  # the program's own expression
-            done.append(name)
-        except Exception as exc:
-            failed.append(f"{name} ({type(exc).__name__}: {exc})")
-
-
-def _reads_rank(expression: ast.expr, derived: set[str]) -> bool:
-    for node in ast.walk(expression):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name in _RANK_CALLS:
-                return True
-        if isinstance(node, ast.Constant) and node.value in _RANK_KEYS:
-            return True
-        if isinstance(node, ast.Name) and node.id in derived:
-            return True
-    return False
 
 
 def _distributed_samplers(groups: list[dict[str, Any]]) -> list[Any]:
