@@ -2,8 +2,8 @@
 
 Distributed crash cases under a real torchrun (2 gloo ranks, CPU, a tiny DDP model): a bug on
 one rank, the same bug on every rank, a rank killed (a real SIGKILL) before, during and after
-the gradient all-reduce, during a sharded optimizer's step, and while it writes its periodic
-checkpoint. Four strategies, each under ``torchrun --max-restarts=1``:
+the gradient all-reduce, during a sharded optimizer's step, while it writes its periodic
+checkpoint, and a survivor killed while it writes daifu's job checkpoint. Four strategies, each under ``torchrun --max-restarts=1``:
 
 * ``restart``: the plain program; torchrun restarts it from scratch (for a bug, with the fix
   written into its file as soon as the crash is visible);
@@ -58,6 +58,8 @@ class DistCase:
     zero: bool = False
     step: int = FAULT_STEP
     not_applicable: dict[str, str] = field(default_factory=dict)
+    #: Extra environment of the daifu strategies (a fault inside daifu's own runtime).
+    daifu_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def bug(self) -> bool:
@@ -74,8 +76,16 @@ CASES = [
     DistCase("kill_during_checkpoint", "kill-save", "rank 1 kill -9 while it writes its periodic checkpoint after step 14 (written, not yet renamed)", step=14,
              not_applicable={
                  "restart": "the plain program writes no checkpoint",
-                 "daifu": "daifu writes its checkpoint only at a crash or a loss; killing a rank while that one is written needs a hook inside daifu's runtime (not measured)",
-                 "daifu-job-resume": "as for daifu: not measured",
+                 "daifu": "daifu writes its checkpoint only at a crash or a loss: see kill_during_job_checkpoint",
+                 "daifu-job-resume": "see kill_during_job_checkpoint",
+             }),
+    DistCase("kill_during_job_checkpoint", "kill-during",
+             "rank 1 kill -9 inside step 12's backward; rank 0, the survivor, SIGKILLed while it writes daifu's job checkpoint (its payload written, not yet named)",
+             daifu_env={"DAIFU_TEST_JOB_WRITE_FAULT": "description", "DAIFU_TEST_JOB_WRITE_RANKS": "0"},
+             not_applicable={
+                 "restart": "no daifu job checkpoint (the plain program's own: kill_during_checkpoint)",
+                 "checkpoint": "no daifu job checkpoint (the plain program's own: kill_during_checkpoint)",
+                 "daifu": "DAIFU_JOB_RESUME=0 writes no job checkpoint",
              }),
 ]
 QUICK = ("bug_one_rank", "kill_during_allreduce")
@@ -142,7 +152,7 @@ def daifu_run(case: DistCase, folder: Path, job_resume: bool = False) -> Job:
         main.write_text(main.read_text().replace(BUG, FIX, 1))
         patch_once(source, output)
 
-    env = {**case_env(case, 0), "DAIFU_JOB_RESUME": "1" if job_resume else "0"}
+    env = {**case_env(case, 0), **case.daifu_env, "DAIFU_JOB_RESUME": "1" if job_resume else "0"}
     return run_job(output, env, max_restarts=1, timeout_s=JOB_TIMEOUT_S,
                    crash_seen=crash_logged if case.bug else None, fix=fix if case.bug else None, daifu=True)
 
@@ -162,6 +172,9 @@ def note(case: DistCase, strategy: str, result: dict[str, Any]) -> str:
     if strategy == "daifu" and not case.bug:
         return ("DAIFU_JOB_RESUME=0: the survivor notices the loss, writes its process checkpoint and "
                 "exits 1; torchrun restarts both workers, which start from scratch")
+    if strategy == "daifu-job-resume" and case.daifu_env:
+        return ("the survivor's job checkpoint was cut short (no job.json): the restarted workers say so "
+                "and run the program from its start")
     if strategy == "daifu-job-resume":
         return "the restarted workers resume from daifu's job checkpoint (DAIFU_JOB_RESUME, the default)"
     if strategy == "daifu":

@@ -461,15 +461,21 @@ def resume_job() -> None:
     me = f"rank {rank}"
     try:
         home = config_module.load().home
+        started = time.perf_counter()
         found, notes = usable(home, rank, restart_count)
+        checked = time.perf_counter()
         attempt, why = agree_on_resume(home, rank, world, [u.attempt for u in found])
+        timing = f"checked in {(checked - started) * 1000:.0f} ms, agreed in {(time.perf_counter() - checked) * 1000:.0f} ms"
+
     except Exception as exc:  # whatever went wrong, the restart is never worse than torchrun's
-        attempt, why, found, notes = None, f"looking for it failed ({type(exc).__name__}: {exc})", [], []
+        attempt, why, found, notes, timing = None, f"looking for it failed ({type(exc).__name__}: {exc})", [], [], ""
+
     chosen = next((u for u in found if u.attempt == attempt), None)
     if chosen is None:
         reason = why if found else "; ".join(f"attempt {a}: {text}" for a, text in notes) or why
         print(
-            f"daifu: {me}: no job checkpoint is used ({reason}): the program runs from its start, as torchrun alone would run it",
+            f"daifu: {me}: no job checkpoint is used ({reason}): the program runs from its start, as torchrun alone would run it"
+            + (f" ({timing})" if timing else ""),
             file=sys.stderr, flush=True,
         )
         return
@@ -482,7 +488,7 @@ def resume_job() -> None:
     print(
         f"daifu: {me} resumes from the job checkpoint of attempt {attempt} "
         f"({record['steps']} optimizer steps, {record['point']}; {how}): {chosen.path}"
-        + (f" ({'; '.join(said)})" if said else ""),
+        + (f" ({'; '.join(said)})" if said else "") + f" ({timing})",
         file=sys.stderr,
         flush=True,
     )
