@@ -395,16 +395,18 @@ def agree_on_resume(home: Path, rank: int, world: int, mine: list[int]) -> tuple
         if len(have) == world or time.monotonic() >= deadline:
             break
         time.sleep(0.05)
+    have[rank] = {"usable": mine}
     missing = [r for r in range(world) if r not in have]
+    without = [str(r) for r, a in sorted(have.items()) if not a.get("usable")]
     common = set(mine)
     for answer in have.values():
         common &= set(answer.get("usable", []))
-    if missing:
-        attempt, why = None, f"rank(s) {', '.join(map(str, missing))} did not say within {RESUME_WAIT:.0f} s which job checkpoint they can use"
+    if without:  # decided at once: the job starts over whatever the others can use
+        attempt, why = None, f"rank(s) {', '.join(without)} have no usable job checkpoint"
+    elif missing:
+        attempt, why = None, f"rank(s) {', '.join(map(str, missing))} did not say within {RESUME_WAIT:g} s which job checkpoint they can use"
     elif not common:
-        without = [str(r) for r, a in sorted(have.items()) if not a.get("usable")]
-        attempt = None
-        why = f"rank(s) {', '.join(without)} have no usable job checkpoint" if without else "the ranks have no job checkpoint in common"
+        attempt, why = None, "the ranks have no job checkpoint in common"
     else:
         attempt, why = max(common), ""
     _create_once(decision_file, {"attempt": attempt, "why": why, "by": rank})
@@ -424,7 +426,7 @@ def _read_fresh(path: Path, since: float) -> dict[str, Any] | None:
 
 def _create_once(path: Path, value: dict[str, Any]) -> None:
     """Write *path* only if no file is there (or only a stale one): the first decision stands."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.monotonic_ns()}.partial")
     trust.write_private(tmp, json.dumps(value).encode("utf-8"), sync=True)
     try:
         try:
