@@ -1,7 +1,7 @@
-"""``python -m crashbench.distributed [--quick] [--out DIR] [--case ID ...] [--reps N]``
+"""``python -m crashbench.distributed [--quick] [--out DIR] [--case ID ...] [--reps N] [--ranks N]``
 
-Distributed crash cases under a real torchrun (2 gloo ranks, CPU, a tiny DDP model): a bug on
-one rank, the same bug on every rank, a rank killed (a real SIGKILL) before, during and after
+Distributed crash cases under a real torchrun (2 gloo ranks, or 3 or 4 with ``--ranks``; CPU,
+a tiny DDP model): a bug on one rank, the same bug on every rank, a rank killed (a real SIGKILL) before, during and after
 the gradient all-reduce, during a sharded optimizer's step, while it writes its periodic
 checkpoint, and a survivor killed while it writes daifu's job checkpoint. Four strategies, each under ``torchrun --max-restarts=1``:
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crashbench import distributed_report, report, timing
+from crashbench import distributed_jobs, distributed_report, report, timing
 from crashbench.distributed_jobs import Job, Mark, read_events, run_job
 from crashbench.distributed_metrics import finals, measure
 from crashbench.distributed_program import BUG, FIX, SOURCE
@@ -116,7 +116,7 @@ def reference(work: Path, zero: bool) -> dict[int, str]:
         job = run_job(folder, {"CB_STEPS": str(STEPS), "CB_FAULT": "none", "CB_ZERO": "1" if zero else "0"},
                       max_restarts=0, timeout_s=JOB_TIMEOUT_S)
         got = finals(job.marks())
-        if job.returncode == 0 and len(got) == 2:
+        if job.returncode == 0 and len(got) == distributed_jobs.RANKS:
             return got
     raise RuntimeError(f"the reference job failed: {job.output()[1][-2000:]}")
 
@@ -222,6 +222,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"CI: only {', '.join(QUICK)}")
     parser.add_argument("--case", action="append", default=[], choices=[c.id for c in CASES], help="only this case (repeatable)")
     parser.add_argument("--reps", type=int, default=1, metavar="N", help="runs of every strategy (default 1)")
+    parser.add_argument("--ranks", type=int, default=2, choices=(2, 3, 4),
+                        help="ranks of every job (default 2; 3 and 4 write distributed-<n>ranks.json and .md)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: crashbench/results/)")
     parser.add_argument("--work", type=Path, help="keep the jobs' folders here (default: a temporary folder, removed)")
     return parser.parse_args(argv)
@@ -229,6 +231,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def run(argv: list[str]) -> tuple[dict[str, Any], int]:
     args = parse(argv)
+    distributed_jobs.RANKS = args.ranks
     chosen = [c for c in CASES if c.id in (args.case or (QUICK if args.quick else [c.id for c in CASES]))]
     work = args.work or Path(tempfile.mkdtemp(prefix="crashbench-dist-"))
     say(f"{len(chosen)} case(s), {args.reps} run(s) each, work folder {work}, load {os.getloadavg()}")
@@ -236,7 +239,7 @@ def run(argv: list[str]) -> tuple[dict[str, Any], int]:
     results: dict[str, Any] = {
         "command": shlex.join(["python", "-m", "crashbench.distributed", *argv]),
         "machine": report.machine(), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "settings": {"ranks": 2, "backend": "gloo", "steps": STEPS, "checkpoint_every": EVERY,
+        "settings": {"ranks": args.ranks, "backend": "gloo", "steps": STEPS, "checkpoint_every": EVERY,
                      "max_restarts": 1, "monitor_interval_s": 5, "reps": args.reps, "quick": args.quick},
         "cases": [],
     }
@@ -251,8 +254,9 @@ def run(argv: list[str]) -> tuple[dict[str, Any], int]:
     results["reference_finals"] = {("zero" if k else "ddp"): v for k, v in refs.items()}
     results["elapsed_s"] = time.time() - started
     results["machine"]["loadavg_end"] = os.getloadavg()
-    distributed_report.write(results, args.out)
-    say(f"wrote {args.out}/distributed.json, distributed.md ({results['elapsed_s'] / 60:.1f} min)")
+    name = "distributed" if args.ranks == 2 else f"distributed-{args.ranks}ranks"
+    distributed_report.write(results, args.out, name)
+    say(f"wrote {args.out}/{name}.json, {name}.md ({results['elapsed_s'] / 60:.1f} min)")
     failed = [c["id"] for c in results["cases"] for s in c["strategies"].values()
               if "runs" in s and s["recovered"] < s["n"]]
     return results, 1 if failed else 0

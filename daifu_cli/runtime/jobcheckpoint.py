@@ -20,14 +20,21 @@ restarts the workers.
 
 Everything lives in ``.daifu/job/<run id>/attempt-<n>/`` of the output.
 
+Every file is written whole (a ``.partial`` renamed), the parts in an order that makes a
+write cut short harmless: a checkpoint's payload before its ``.json``, that before
+``rank-<r>.json``, the replica's part before ``job.json`` (see :func:`save`).
+
 **Resuming.** A worker that torchrun restarted (``TORCHELASTIC_RESTART_COUNT`` > 0), started
-without ``DAIFU_RESUME``, looks for the newest whole ``job.json`` of an earlier attempt of the
-same run and resumes from it (``DAIFU_JOB_RESUME=0`` turns this off): the checkpoint is armed
-as ``daifu resume`` arms one (:func:`.restart.arm`, which checks the output's fingerprint),
-and before its payload is loaded daifu sets up the default process group the program had
-(backend and timeout as recorded), unless the program's own set-up already did: the resumed
-function starts past its ``init_process_group``, and a pickled DDP wrapper comes back bound
-to the default group.
+without ``DAIFU_RESUME``, checks the earlier attempts' job checkpoints of the same run before
+the program runs (:func:`usable`: whole, this output's, this user's; a survivor's own part,
+else the replica's), and the ranks agree on the newest attempt every rank can use, or none
+(:func:`agree_on_resume`). With one, the checkpoint is armed as ``daifu resume`` arms one
+(:func:`.restart.arm`), and before its payload is loaded daifu sets up the default process
+group the program had (backend and timeout as recorded), unless the program's own set-up
+already did: the resumed function starts past its ``init_process_group``, and a pickled DDP
+wrapper comes back bound to the default group. With none, every rank says why and the
+program runs from its start, as torchrun alone would run it. ``DAIFU_JOB_RESUME=0`` turns
+all of this off.
 """
 
 from __future__ import annotations
@@ -125,14 +132,14 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     refused = _iterator_not_saved(prepared.meta)
     if refused is not None:
         raise NoJobCheckpoint(refused)
-    test_fault("payload")
-    written = prepared.write(between=lambda: test_fault("description"))
+    fault_for_test("payload")
+    written = prepared.write(between=lambda: fault_for_test("description"))
     result["checkpoint"] = str(written.path)
     result["write_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    test_fault("rank-file")
+    fault_for_test("rank-file")
     _write_json(folder / f"rank-{channel.rank}.json", {"rank": channel.rank, "checkpoint": str(written.path)})
     if channel.rank == replica:
-        test_fault("job-file")
+        fault_for_test("job-file")
         record = {
             "format": FORMAT,
             "created": time.time(),
@@ -201,7 +208,7 @@ def _iterator_not_saved(meta: dict[str, Any]) -> str | None:
 _TEST_FAULT = "DAIFU_TEST_JOB_WRITE_FAULT"
 
 
-def test_fault(phase: str) -> None:
+def fault_for_test(phase: str) -> None:
     """The self-inflicted kill a test asks for at *phase* of the write (crashbench kills a
     rank at a phase the same way): a real signal, no mock."""
     wanted = os.environ.get(_TEST_FAULT)
