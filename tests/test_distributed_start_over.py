@@ -23,7 +23,14 @@ from pathlib import Path
 import pytest
 from conftest import requires_torch
 from recovery import Run
-from test_distributed_lost_rank import PROGRAM, STEP, torchrun, uninterrupted, wait_for_lines
+from test_distributed_lost_rank import (
+    PROGRAM,
+    STEP,
+    torchrun,
+    training_again,
+    uninterrupted,
+    wait_for_lines,
+)
 from test_distributed_pause import end_job, gone
 
 pytestmark = [pytest.mark.slow, requires_torch]
@@ -151,9 +158,13 @@ def run_to_the_end(run: Run, tmp_path: Path, ranks: int = 2, tamper=None, timeou
         while not all(gone(pid) for pid in pids.values()):
             assert time.monotonic() < deadline, "the first attempt did not end within 120 s"
             time.sleep(0.05)
+        ended = time.time()
         cut = len(output.read_text().splitlines())
         if tamper is not None:
             tamper(run)
+        back = training_again(output, process, cut, timeout)
+        if back is not None:
+            print(f"\nthe restarted attempt's first step {back - ended:.2f} s after the first attempt ended")
         _, err = process.communicate(timeout=timeout)
     finally:
         if process.returncode is None:
