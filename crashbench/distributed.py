@@ -172,6 +172,9 @@ def note(case: DistCase, strategy: str, result: dict[str, Any]) -> str:
     if strategy == "daifu" and not case.bug:
         return ("DAIFU_JOB_RESUME=0: the survivor notices the loss, writes its process checkpoint and "
                 "exits 1; torchrun restarts both workers, which start from scratch")
+    if strategy == "daifu-job-resume" and case.zero:
+        return ("the survivor failed inside the sharded optimizer's step: no job checkpoint; the restarted "
+                "workers say so and run the program from its start")
     if strategy == "daifu-job-resume" and case.daifu_env:
         return ("the survivor's job checkpoint was cut short (no job.json): the restarted workers say so "
                 "and run the program from its start")
