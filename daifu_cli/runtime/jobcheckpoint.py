@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import frames, job, steppoint, steps, trust
+from . import frames, job, rankvalues, steppoint, steps, trust
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -308,8 +308,7 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
     samplers = _distributed_samplers([*loaded["frames"], *loaded["globals"].values()])
     for sampler in samplers:
         sampler.rank = rank
-    recomputed: list[str] = []
-    failed: list[str] = []
+    outcome = rankvalues.Outcome()
     for index, entry in enumerate(meta["frames"]):
         module = sys.modules.get(entry["module"])
         namespace = dict(vars(module)) if module is not None else {}
@@ -318,21 +317,29 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
         node = _function_node(tree, entry)
         if node is None:
             continue
-        _recompute(node, loaded["frames"][index], namespace, recomputed, failed)
+        rankvalues.recompute(node, loaded["frames"][index], namespace, outcome)
     for name, values in loaded["globals"].items():
         module = sys.modules.get(name)
         if module is None or name not in meta["sources"]:
             continue
-        top = ast.Module(body=[s for s in ast.parse(meta["sources"][name]).body if isinstance(s, (ast.Assign, ast.AnnAssign))], type_ignores=[])
-        _recompute(top, values, {**vars(module), **values}, recomputed, failed)
+        # The script's own code, in nested blocks too (`if ddp: rank = int(os.environ["RANK"])`).
+        body = [s for s in ast.parse(meta["sources"][name]).body if not isinstance(s, _DEFINITIONS)]
+        rankvalues.recompute(ast.Module(body=body, type_ignores=[]), values, {**vars(module), **values}, outcome)
+    rankvalues.recompute_attributes(
+        {name: meta["sources"][name] for name in meta["sources"] if name in sys.modules},
+        [*loaded["frames"], *loaded["globals"].values()],
+        outcome,
+    )
     notes = [
         f"rank {rank} resumes from rank {source}'s checkpoint: model and optimizer are the replica's; "
         f"{len(samplers)} DistributedSampler(s) set to rank {rank} (its data position follows from the step)"
-        + (f"; computed again for this rank: {', '.join(recomputed)}" if recomputed else "")
+        + (f"; computed again for this rank: {', '.join(outcome.recomputed)}" if outcome.recomputed else "")
+        + (f"; objects built from the rank kept as the replica's (their state is the step's): {', '.join(outcome.kept)}"
+           if outcome.kept else "")
     ]
     notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
-    if failed:
-        notes.append(f"could not compute again for rank {rank}: {', '.join(failed)}")
+    if outcome.failed:
+        notes.append(f"could not compute again for rank {rank}: {', '.join(outcome.failed)}")
     return notes
 
 
@@ -359,15 +366,22 @@ def _step_back(loaded: dict[str, Any], meta: dict[str, Any]) -> None:
     loop = frames.statement_at(record.view(nodes[0]).body, tuple(entry["path"]))
     values = loaded["frames"][len(meta["frames"]) - 1]
     iterator = values.get(loop.iterator) if loop.iterator else None
+    inner, count = iterator, None
+    if type(iterator) is enumerate and loop.iterator:
+        # `for i, batch in enumerate(loader)`: the enumerate pickled as (its iterator, its
+        # count); both go back one item (a new enumerate: its count cannot be set).
+        inner, count = iterator.__reduce__()[1]  # type: ignore[misc]
     for pending, state in loaders._pending:
-        if pending is iterator and state.get("kind") == "torch" and state.get("yielded", 0) > 0:
+        if pending is inner and state.get("kind") == "torch" and state.get("yielded", 0) > 0:
             state["yielded"] -= 1
+            if count is not None:
+                values[loop.iterator] = enumerate(inner, count - 1)
             return
     from .restart import CannotRestore
 
     raise CannotRestore(
         f"rank {os.environ.get('RANK')} cannot be rebuilt from the replica: the loop at line {entry['line']} "
-        "does not run over a DataLoader, so its item for this rank cannot be taken again"
+        "does not run over a DataLoader (directly or through enumerate()), so its item for this rank cannot be taken again"
     )
 
 
@@ -378,47 +392,7 @@ def _function_node(tree: ast.Module, entry: dict[str, Any]) -> ast.AST | None:
     return found[0] if found else None
 
 
-_RANK_CALLS = {"get_rank", "get_local_rank", "get_node_local_rank", "get_group_rank"}
-_RANK_KEYS = {"RANK", "LOCAL_RANK", "GROUP_RANK"}
-
-
-def _recompute(node: ast.AST, values: dict[str, Any], namespace: dict[str, Any], done: list[str], failed: list[str]) -> None:
-    """Assign again, in source order, the variables of *values* that the code computes from
-    the rank (``dist.get_rank()``, ``os.environ["LOCAL_RANK"]``, or such a variable)."""
-    derived: set[str] = set()
-    assigns = sorted(
-        (n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None),
-        key=lambda n: (n.lineno, n.col_offset),
-    )
-    for assign in assigns:
-        targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
-        if len(targets) != 1 or not isinstance(targets[0], ast.Name) or targets[0].id not in values:
-            continue
-        assert assign.value is not None
-        if not _reads_rank(assign.value, derived):
-            continue
-        name = targets[0].id
-        derived.add(name)
-        try:
-            expression = ast.Expression(body=assign.value)
-            values[name] = eval(compile(expression, "<daifu rank>", "eval"), namespace, values)  # the program's own expression
-            done.append(name)
-        except Exception as exc:
-            failed.append(f"{name} ({type(exc).__name__}: {exc})")
-
-
-def _reads_rank(expression: ast.expr, derived: set[str]) -> bool:
-    for node in ast.walk(expression):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name in _RANK_CALLS:
-                return True
-        if isinstance(node, ast.Constant) and node.value in _RANK_KEYS:
-            return True
-        if isinstance(node, ast.Name) and node.id in derived:
-            return True
-    return False
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _distributed_samplers(groups: list[dict[str, Any]]) -> list[Any]:

@@ -96,7 +96,8 @@ def _outer_frames(innermost: frames.Where, home: Path) -> tuple[list[frames.Wher
 
 def _transparent(frame: FrameType) -> bool:
     """Frames that re-running the calling statement rebuilds: decorators of torch
-    (``no_grad``), functools wrappers, module ``__call__``, the program's entry, daifu's own."""
+    (``no_grad``, torchelastic's ``record``), functools wrappers, module ``__call__``, the
+    program's entry, daifu's own."""
     code = frame.f_code
     name = code.co_filename.replace(os.sep, "/")
     return (
@@ -105,6 +106,9 @@ def _transparent(frame: FrameType) -> bool:
         or name.endswith(("/functools.py", "/contextlib.py", "/runpy.py"))
         or "/torch/utils/_contextlib.py" in name
         or (code.co_name in ("_call_impl", "_wrapped_call_impl") and "/torch/nn/" in name)
+        # torchelastic's @record (in every torchrun example): calls the function, and only
+        # writes an error file if it raises.
+        or (code.co_name == "wrapper" and name.endswith("/torch/distributed/elastic/multiprocessing/errors/__init__.py"))
         or code.co_name in ("<module>",)
     )
 
