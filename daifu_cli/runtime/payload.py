@@ -187,10 +187,12 @@ def probe(obj: Any, pickling: Any = pickle, *, seen: Callable[[Any], None] | Non
 
     if seen is not None and torch is not None:
         # Tensors too, not only storages: some (``meta`` ones) are pickled without one.
+        inherited = getattr(pickling.Pickler, "reducer_override", None)
+
         def reducer_override(self: Any, value: Any) -> Any:
             if isinstance(value, torch.Tensor):
                 seen(value)
-            return NotImplemented
+            return inherited(self, value) if inherited is not None else NotImplemented
 
         Probe.reducer_override = reducer_override  # only here: it slows every other probe
 

@@ -114,6 +114,7 @@ def _transparent(frame: FrameType) -> bool:
 
 
 def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any]:
+    from . import localfuncs
     from .session import _class_and_self, _params
 
     class_name, self_name = _class_and_self(where)
@@ -124,7 +125,7 @@ def _entry(where: frames.Where, context: Context, script: bool) -> dict[str, Any
             value = context.get(name)
         except KeyError:
             continue
-        if name.startswith("_daifu_it_") or _worth_saving(value):
+        if name.startswith("_daifu_it_") or _worth_saving(value) or localfuncs.is_local(value):
             values[name] = value
     if script:  # the script's hoisted iterators (and handled exception) live in its cells
         for name, cell in context.cells.items():
@@ -323,13 +324,20 @@ def _set_rng_states(states: dict[str, Any]) -> None:
 
 
 def _pickle_module(content: dict[str, Any]) -> Any:
-    """``pickle`` with the reducers of :mod:`.loaders`: a loader iterator is saved as what
-    reproduces the rest of its epoch (for ``torch.save``'s ``pickle_module``)."""
+    """``pickle`` with the reducers of :mod:`.loaders` (a loader iterator is saved as what
+    reproduces the rest of its epoch) and :mod:`.localfuncs` (for ``torch.save``'s
+    ``pickle_module``)."""
+    from . import localfuncs
+
     roots = [value for values in content["frames"] for value in values.values()]
     roots += [value for values in content["globals"].values() for value in values.values()]
 
     class Pickler(pickle.Pickler):
         dispatch_table = loaders.dispatch_table(roots)
+
+        def reducer_override(self, value: Any) -> Any:
+            # the project's local functions (a lambda in a LambdaLR), by value
+            return localfuncs.reduce(value)
 
     module = types.ModuleType("daifu_checkpoint_pickle")
     module.Pickler = Pickler  # type: ignore[attr-defined]
