@@ -130,3 +130,73 @@ def test_a_rank_rebuilt_from_the_replica_in_a_trainer_over_enumerate_gets_its_ow
     # Every line once (step 40 was in progress on both ranks, printed by neither before the
     # kill): the restarted attempt went on from the step in progress, nothing else redone.
     assert sorted(done) == sorted(expected)
+
+
+#: nanoGPT's gradient accumulation over micro-batches of each batch: the backward (and the
+#: gradient all-reduce of the last micro-batch) in an inner loop, the step after it.
+MICRO_BATCHES = """
+    import os
+    import signal
+    import sys
+
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+    from torch.nn.parallel import DistributedDataParallel
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+
+    def say(line):
+        sys.stdout.write(line + "\\n")
+        sys.stdout.flush()
+
+
+    def train():
+        dist.init_process_group("gloo")
+        rank = dist.get_rank()
+        torch.manual_seed(0)
+        data = TensorDataset(torch.randn(512, 4), torch.randn(512, 1))
+        sampler = DistributedSampler(data, shuffle=True, seed=0)
+        loader = DataLoader(data, batch_size=16, sampler=sampler)
+        model = DistributedDataParallel(nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1)))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
+        step = 0
+        for x, y in loader:
+            for micro, (mx, my) in enumerate(zip(x.chunk(2), y.chunk(2))):
+                if os.environ.get("LOSE") == str(rank) and os.environ["TORCHELASTIC_RESTART_COUNT"] == "0" and step == 10 and micro == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                model.require_backward_grad_sync = micro == 1
+                loss = ((model(mx) - my) ** 2).mean() / 2
+                loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            say(f"rank {rank} main step {step} loss {loss.item():.10f}")
+            step += 1
+        checksum = sum(p.double().sum().item() for p in model.parameters())
+        say(f"rank {rank} final {checksum:.12f}")
+        dist.destroy_process_group()
+
+
+    train()
+"""
+
+
+def test_gradient_accumulation_over_micro_batches_redoes_the_whole_batch(tmp_path: Path) -> None:
+    """The survivor fails in the last micro-batch's backward (its gradient all-reduce): the
+    step is done again from the batch's first micro-batch, whose gradient the lost rank no
+    longer has. Before, the point was the start of the inner iteration (the innermost loop
+    around the failure), which would lose the first micro-batch's gradient; here the rebuilt
+    rank refused it (its loop runs over enumerate(zip(...)), not a DataLoader) and the
+    restarted job failed. Now the job's lines and weights are the uninterrupted run's."""
+    run = Run(tmp_path, {"main.py": MICRO_BATCHES}, env={"LOSE": "1"})
+    done, err = job(run.out, run.env, "--max-restarts=1", "--monitor-interval=1")
+    (tmp_path / "job.err").write_text(err)
+    saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
+    assert len(saved) == 1 and saved[0]["saved"], (saved, err[-4000:])
+    assert saved[0]["decision"]["steps"] == 10
+    for _ in range(2):  # again if gloo aborts a rank at shutdown
+        expected, plain_err = job(run.src, {**run.env, "LOSE": ""})
+        if len([line for line in expected if " final " in line]) == 2:
+            break
+    assert len([line for line in expected if " final " in line]) == 2, plain_err[-3000:]
+    assert sorted(done) == sorted(expected), err[-3000:]
