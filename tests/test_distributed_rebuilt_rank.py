@@ -1,7 +1,8 @@
 """A lost rank rebuilt from the replica, in the style of public torchrun scripts (real torchrun,
 2 gloo ranks, a real SIGKILL): the training loop in a ``Trainer`` method over
 ``enumerate(loader)``, a ``DistributedSampler`` given ``rank=``, an LR scheduler sized by
-``len(loader)``, the rank kept on ``self``, ``main`` wrapped in torchelastic's ``@record``.
+``len(loader)``, the rank kept on ``self``, ``main`` wrapped in torchelastic's ``@record``,
+each rank seeded apart (``torch.manual_seed(seed + rank)``: its dropout masks).
 
 Each of these broke the restart from the job checkpoint before (tried on such scripts):
 ``@record`` between the module and ``main`` made every survivor refuse a job checkpoint
@@ -9,7 +10,8 @@ Each of these broke the restart from the job checkpoint before (tried on such sc
 (the rebuilt rank refused to resume); the sampler, the loader, the loop's iterator and the
 scheduler, all computed from the rank, were built again on the rebuilt rank (a fresh epoch
 there against the rest of one on the other: the job hung in mismatched collectives; the
-scheduler started over); ``self.rank`` stayed the replica's. Now the job's printed lines and
+scheduler started over); ``self.rank`` stayed the replica's; its random generator was the
+replica's (other dropout masks from the redone step on). Now the job's printed lines and
 final weights equal an uninterrupted run's, bit for bit.
 """
 
@@ -57,6 +59,7 @@ PROGRAM = """
             rank = dist.get_rank()
             torch.manual_seed(self.args.seed)
             data = TensorDataset(torch.randn(512, 4), torch.randn(512, 1))
+            torch.manual_seed(self.args.seed + rank)  # dropout masks apart per rank
             sampler = DistributedSampler(data, num_replicas=dist.get_world_size(), rank=rank, shuffle=True, seed=1)
             loader = DataLoader(data, batch_size=8, sampler=sampler)
             model = DistributedDataParallel(nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1)))
@@ -120,6 +123,7 @@ def test_a_rank_rebuilt_from_the_replica_in_a_trainer_over_enumerate_gets_its_ow
     notes = next(line for line in err.splitlines() if "rank 1 resumes from rank 0's checkpoint" in line)
     assert "computed again for this rank: rank, Trainer.rank, Trainer.is_main" in notes, notes
     assert "kept as the replica's (their state is the step's): sampler, loader, scheduler" in notes, notes
+    assert "rank 1's torch random generator is its own after step 40 (kept by rank 1's process in rng-1.bin)" in err
     (tmp_path / "job.out").write_text("\n".join(done))
     for _ in range(2):  # again if gloo aborts a rank at shutdown (torch's, see test_distributed_pause.finished)
         expected, plain_err = job(run.src, {**run.env, "LOSE": ""})

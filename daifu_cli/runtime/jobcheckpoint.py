@@ -337,10 +337,35 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
         + (f"; objects built from the rank kept as the replica's (their state is the step's): {', '.join(outcome.kept)}"
            if outcome.kept else "")
     ]
-    notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
+    own_rng = _own_random_state(record, loaded, rank)
+    if own_rng:
+        notes.append(f"rank {rank}'s torch random generator is its own after step {record['steps']} ({own_rng}); "
+                     f"not reconstructed: its Python and NumPy generators and its other variables are rank {source}'s")
+    else:
+        notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
     if outcome.failed:
         notes.append(f"could not compute again for rank {rank}: {', '.join(outcome.failed)}")
     return notes
+
+
+def _own_random_state(record: dict[str, Any], loaded: dict[str, Any], rank: int) -> str | None:
+    """For a rebuilt rank whose step is done again: the torch generator state the lost rank
+    itself had after the last step, from the file it kept (:mod:`.rankrng`), put in place of
+    the replica's. Says where it came from, or ``None`` where there is none (a rank on another
+    host, a step the file no longer holds)."""
+    if not record.get("redo") or "torch" not in loaded.get("rng", {}):
+        return None
+    from . import config as config_module
+    from . import rankrng
+
+    path = rankrng.file_for(config_module.load().home, rank, record["attempt"])
+    data = rankrng.read(path, int(record["steps"]))
+    if data is None:
+        return None
+    import torch
+
+    loaded["rng"]["torch"] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+    return f"kept by rank {rank}'s process in {path.name}"
 
 
 def adjust(meta: dict[str, Any], record: dict[str, Any]) -> None:
