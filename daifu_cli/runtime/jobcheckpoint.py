@@ -349,11 +349,14 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
 
 
 def _own_random_state(record: dict[str, Any], loaded: dict[str, Any], rank: int) -> str | None:
-    """For a rebuilt rank whose step is done again: the torch generator state the lost rank
-    itself had after the last step, from the file it kept (:mod:`.rankrng`), put in place of
-    the replica's. Says where it came from, or ``None`` where there is none (a rank on another
-    host, a step the file no longer holds)."""
-    if not record.get("redo") or "torch" not in loaded.get("rng", {}):
+    """For a rebuilt rank: the torch generator state the lost rank itself had after the last
+    step, from the file it kept (:mod:`.rankrng`), put in place of the replica's. Where the
+    step is done again, that is the state the survivors redo it from too; where the job
+    resumes after the step, at the failing statement, it is exact when the loop draws nothing
+    between ``optimizer.step()`` and that statement (as a metric's all-reduce does not). Says
+    where it came from, or ``None`` where there is none (a rank on another host, a step the
+    file no longer holds)."""
+    if "torch" not in loaded.get("rng", {}):
         return None
     from . import config as config_module
     from . import rankrng
