@@ -1,9 +1,9 @@
-"""``python -m crashbench.distributed [--quick] [--out DIR] [--case ID ...] [--reps N]``
+"""``python -m crashbench.distributed [--quick] [--out DIR] [--case ID ...] [--reps N] [--ranks N]``
 
-Distributed crash cases under a real torchrun (2 gloo ranks, CPU, a tiny DDP model): a bug on
-one rank, the same bug on every rank, a rank killed (a real SIGKILL) before, during and after
-the gradient all-reduce, during a sharded optimizer's step, and while it writes its periodic
-checkpoint. Four strategies, each under ``torchrun --max-restarts=1``:
+Distributed crash cases under a real torchrun (2 gloo ranks, or 3 or 4 with ``--ranks``; CPU,
+a tiny DDP model): a bug on one rank, the same bug on every rank, a rank killed (a real SIGKILL) before, during and after
+the gradient all-reduce, during a sharded optimizer's step, while it writes its periodic
+checkpoint, and a survivor killed while it writes daifu's job checkpoint. Four strategies, each under ``torchrun --max-restarts=1``:
 
 * ``restart``: the plain program; torchrun restarts it from scratch (for a bug, with the fix
   written into its file as soon as the crash is visible);
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crashbench import distributed_report, report, timing
+from crashbench import distributed_jobs, distributed_report, report, timing
 from crashbench.distributed_jobs import Job, Mark, read_events, run_job
 from crashbench.distributed_metrics import finals, measure
 from crashbench.distributed_program import BUG, FIX, SOURCE
@@ -58,6 +58,8 @@ class DistCase:
     zero: bool = False
     step: int = FAULT_STEP
     not_applicable: dict[str, str] = field(default_factory=dict)
+    #: Extra environment of the daifu strategies (a fault inside daifu's own runtime).
+    daifu_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def bug(self) -> bool:
@@ -74,8 +76,16 @@ CASES = [
     DistCase("kill_during_checkpoint", "kill-save", "rank 1 kill -9 while it writes its periodic checkpoint after step 14 (written, not yet renamed)", step=14,
              not_applicable={
                  "restart": "the plain program writes no checkpoint",
-                 "daifu": "daifu writes its checkpoint only at a crash or a loss; killing a rank while that one is written needs a hook inside daifu's runtime (not measured)",
-                 "daifu-job-resume": "as for daifu: not measured",
+                 "daifu": "daifu writes its checkpoint only at a crash or a loss: see kill_during_job_checkpoint",
+                 "daifu-job-resume": "see kill_during_job_checkpoint",
+             }),
+    DistCase("kill_during_job_checkpoint", "kill-during",
+             "rank 1 kill -9 inside step 12's backward; rank 0, the survivor, SIGKILLed while it writes daifu's job checkpoint (its payload written, not yet named)",
+             daifu_env={"DAIFU_TEST_JOB_WRITE_FAULT": "description", "DAIFU_TEST_JOB_WRITE_RANKS": "0"},
+             not_applicable={
+                 "restart": "no daifu job checkpoint (the plain program's own: kill_during_checkpoint)",
+                 "checkpoint": "no daifu job checkpoint (the plain program's own: kill_during_checkpoint)",
+                 "daifu": "DAIFU_JOB_RESUME=0 writes no job checkpoint",
              }),
 ]
 QUICK = ("bug_one_rank", "kill_during_allreduce")
@@ -106,7 +116,7 @@ def reference(work: Path, zero: bool) -> dict[int, str]:
         job = run_job(folder, {"CB_STEPS": str(STEPS), "CB_FAULT": "none", "CB_ZERO": "1" if zero else "0"},
                       max_restarts=0, timeout_s=JOB_TIMEOUT_S)
         got = finals(job.marks())
-        if job.returncode == 0 and len(got) == 2:
+        if job.returncode == 0 and len(got) == distributed_jobs.RANKS:
             return got
     raise RuntimeError(f"the reference job failed: {job.output()[1][-2000:]}")
 
@@ -142,7 +152,7 @@ def daifu_run(case: DistCase, folder: Path, job_resume: bool = False) -> Job:
         main.write_text(main.read_text().replace(BUG, FIX, 1))
         patch_once(source, output)
 
-    env = {**case_env(case, 0), "DAIFU_JOB_RESUME": "1" if job_resume else "0"}
+    env = {**case_env(case, 0), **case.daifu_env, "DAIFU_JOB_RESUME": "1" if job_resume else "0"}
     return run_job(output, env, max_restarts=1, timeout_s=JOB_TIMEOUT_S,
                    crash_seen=crash_logged if case.bug else None, fix=fix if case.bug else None, daifu=True)
 
@@ -162,6 +172,12 @@ def note(case: DistCase, strategy: str, result: dict[str, Any]) -> str:
     if strategy == "daifu" and not case.bug:
         return ("DAIFU_JOB_RESUME=0: the survivor notices the loss, writes its process checkpoint and "
                 "exits 1; torchrun restarts both workers, which start from scratch")
+    if strategy == "daifu-job-resume" and case.zero:
+        return ("the survivor failed inside the sharded optimizer's step: no job checkpoint; the restarted "
+                "workers say so and run the program from its start")
+    if strategy == "daifu-job-resume" and case.daifu_env:
+        return ("the survivor's job checkpoint was cut short (no job.json): the restarted workers say so "
+                "and run the program from its start")
     if strategy == "daifu-job-resume":
         return "the restarted workers resume from daifu's job checkpoint (DAIFU_JOB_RESUME, the default)"
     if strategy == "daifu":
@@ -209,6 +225,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"CI: only {', '.join(QUICK)}")
     parser.add_argument("--case", action="append", default=[], choices=[c.id for c in CASES], help="only this case (repeatable)")
     parser.add_argument("--reps", type=int, default=1, metavar="N", help="runs of every strategy (default 1)")
+    parser.add_argument("--ranks", type=int, default=2, choices=(2, 3, 4),
+                        help="ranks of every job (default 2; 3 and 4 write distributed-<n>ranks.json and .md)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: crashbench/results/)")
     parser.add_argument("--work", type=Path, help="keep the jobs' folders here (default: a temporary folder, removed)")
     return parser.parse_args(argv)
@@ -216,6 +234,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def run(argv: list[str]) -> tuple[dict[str, Any], int]:
     args = parse(argv)
+    distributed_jobs.RANKS = args.ranks
     chosen = [c for c in CASES if c.id in (args.case or (QUICK if args.quick else [c.id for c in CASES]))]
     work = args.work or Path(tempfile.mkdtemp(prefix="crashbench-dist-"))
     say(f"{len(chosen)} case(s), {args.reps} run(s) each, work folder {work}, load {os.getloadavg()}")
@@ -223,7 +242,7 @@ def run(argv: list[str]) -> tuple[dict[str, Any], int]:
     results: dict[str, Any] = {
         "command": shlex.join(["python", "-m", "crashbench.distributed", *argv]),
         "machine": report.machine(), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "settings": {"ranks": 2, "backend": "gloo", "steps": STEPS, "checkpoint_every": EVERY,
+        "settings": {"ranks": args.ranks, "backend": "gloo", "steps": STEPS, "checkpoint_every": EVERY,
                      "max_restarts": 1, "monitor_interval_s": 5, "reps": args.reps, "quick": args.quick},
         "cases": [],
     }
@@ -238,8 +257,9 @@ def run(argv: list[str]) -> tuple[dict[str, Any], int]:
     results["reference_finals"] = {("zero" if k else "ddp"): v for k, v in refs.items()}
     results["elapsed_s"] = time.time() - started
     results["machine"]["loadavg_end"] = os.getloadavg()
-    distributed_report.write(results, args.out)
-    say(f"wrote {args.out}/distributed.json, distributed.md ({results['elapsed_s'] / 60:.1f} min)")
+    name = "distributed" if args.ranks == 2 else f"distributed-{args.ranks}ranks"
+    distributed_report.write(results, args.out, name)
+    say(f"wrote {args.out}/{name}.json, {name}.md ({results['elapsed_s'] / 60:.1f} min)")
     failed = [c["id"] for c in results["cases"] for s in c["strategies"].values()
               if "runs" in s and s["recovered"] < s["n"]]
     return results, 1 if failed else 0

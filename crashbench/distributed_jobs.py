@@ -25,11 +25,13 @@ POLL_S = 0.02
 #: rank can notice the loss itself before the agent stops it (as the agent of another node in
 #: a multi-node job would not see the death at all), the same for every strategy.
 MONITOR_INTERVAL_S = 5
+#: Ranks of every job (``--ranks``); rank 1 is the one that faults.
+RANKS = 2
 
 
 def torchrun(max_restarts: int) -> list[str]:
     return [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={RANKS}",
         f"--max-restarts={max_restarts}", f"--monitor-interval={MONITOR_INTERVAL_S}", "main.py",
     ]
 

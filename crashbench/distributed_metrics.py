@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crashbench import distributed_jobs
 from crashbench.distributed_jobs import Job, Mark
 
 
@@ -24,10 +25,10 @@ def finals(marks: list[Mark]) -> dict[int, str]:
     return found
 
 
-def time_back(marks: list[Mark], fault: float, ranks: int = 2) -> float | None:
+def time_back(marks: list[Mark], fault: float, ranks: int | None = None) -> float | None:
     """Fault -> the first step finished after it on every rank (the slowest rank counts)."""
     firsts = []
-    for rank in range(ranks):
+    for rank in range(distributed_jobs.RANKS if ranks is None else ranks):
         done = [m.ts for m in marks if m.rank == rank and m.what == "done" and m.ts > fault]
         if not done:
             return None
@@ -69,7 +70,7 @@ def recovered(job: Job, reference: dict[int, str]) -> tuple[bool, str | None]:
     got = finals(marks)
     _, err = job.output()
     if job.returncode != 0:
-        shutdown_abort = len(got) == 2 and "terminate called without an active exception" in err
+        shutdown_abort = len(got) == distributed_jobs.RANKS and "terminate called without an active exception" in err
         if not shutdown_abort:
             tail = " | ".join(line for line in err.splitlines()[-4:] if line.strip())
             return False, f"torchrun exited {job.returncode}: {tail[-400:]}"
@@ -86,7 +87,7 @@ def measure(job: Job, reference: dict[int, str], daifu: bool) -> dict[str, Any]:
         "recovered": ok, "why_not": why, "returncode": job.returncode,
         # torchrun attempts, from the workers seen (a job resumed from daifu's checkpoint has
         # its first attempt's variables back, TORCHELASTIC_RESTART_COUNT's copy included)
-        "attempts": max(1, len({m.pid for m in marks}) // 2),
+        "attempts": max(1, len({m.pid for m in marks}) // distributed_jobs.RANKS),
         "wall_s": round(job.ended - job.started, 3),
         "worker_pids": sorted({m.pid for m in marks}),
     }

@@ -42,9 +42,9 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write(results: dict[str, Any], out: Path) -> str:
+def write(results: dict[str, Any], out: Path, name: str = "distributed") -> str:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "distributed.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     machine = results["machine"]
     settings = results["settings"]
     text = "\n".join([
@@ -67,7 +67,7 @@ def write(results: dict[str, Any], out: Path) -> str:
         *[f"* `{c['id']}`: {c['title']}" for c in results["cases"]],
         "",
     ])
-    (out / "distributed.md").write_text(text)
+    (out / f"{name}.md").write_text(text)
     return text
 
 

@@ -69,9 +69,13 @@ def vaccinated_module(name: str) -> None:
             arm(checkpoint)
         elif os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") not in ("", "0"):
             # torchrun restarted the workers: resume from the job's checkpoint, if one was left
-            from .jobcheckpoint import resume_job
+            from .jobcheckpoint import enabled, resume_job
 
             resume_job()
+            if enabled():  # the program's own init_process_group, where it runs again
+                from .attempt_store import install as attempt_keys
+
+                attempt_keys()
         from .safepoint import install
 
         install()  # SIGUSR1 and SIGTERM: a process checkpoint at the next statement boundary

@@ -246,6 +246,8 @@ def _on_hold_signal(signum: int, frame: FrameType | None) -> None:
         return
     from . import registry
 
+    if not hasattr(registry, "runs_vaccinated"):
+        return  # the runtime is being imported in this thread: the watcher asks again each second
     while frame is not None and not registry.runs_vaccinated(frame):
         frame = frame.f_back
     if frame is not None:

@@ -20,14 +20,21 @@ restarts the workers.
 
 Everything lives in ``.daifu/job/<run id>/attempt-<n>/`` of the output.
 
+Every file is written whole (a ``.partial`` renamed), the parts in an order that makes a
+write cut short harmless: a checkpoint's payload before its ``.json``, that before
+``rank-<r>.json``, the replica's part before ``job.json`` (see :func:`save`).
+
 **Resuming.** A worker that torchrun restarted (``TORCHELASTIC_RESTART_COUNT`` > 0), started
-without ``DAIFU_RESUME``, looks for the newest whole ``job.json`` of an earlier attempt of the
-same run and resumes from it (``DAIFU_JOB_RESUME=0`` turns this off): the checkpoint is armed
-as ``daifu resume`` arms one (:func:`.restart.arm`, which checks the output's fingerprint),
-and before its payload is loaded daifu sets up the default process group the program had
-(backend and timeout as recorded), unless the program's own set-up already did: the resumed
-function starts past its ``init_process_group``, and a pickled DDP wrapper comes back bound
-to the default group.
+without ``DAIFU_RESUME``, checks the earlier attempts' job checkpoints of the same run before
+the program runs (:func:`usable`: whole, this output's, this user's; a survivor's own part,
+else the replica's), and the ranks agree on the newest attempt every rank can use, or none
+(:func:`agree_on_resume`). With one, the checkpoint is armed as ``daifu resume`` arms one
+(:func:`.restart.arm`), and before its payload is loaded daifu sets up the default process
+group the program had (backend and timeout as recorded), unless the program's own set-up
+already did: the resumed function starts past its ``init_process_group``, and a pickled DDP
+wrapper comes back bound to the default group. With none, every rank says why and the
+program runs from its start, as torchrun alone would run it. ``DAIFU_JOB_RESUME=0`` turns
+all of this off.
 """
 
 from __future__ import annotations
@@ -38,9 +45,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from . import frames, job, rankvalues, steppoint, steps, trust
+from . import frames, job, logical, rank_values, steppoint, steps, trust
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -101,10 +108,17 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         result["rebuilt"] = "this rank is rebuilt from the replica"
         return result
     started = time.perf_counter()
+    # Says that a part was begun: a restarted worker that finds no job.json can tell the
+    # person that the write was cut short, not never started.
+    _write_json(folder / f"writing-{channel.rank}.json", {"rank": channel.rank, "since": time.time()}, sync=False)
     rng = steps.rng_after_step if point.redo else None
     if point.redo and rng is None and steps.count > 0:
         raise NoJobCheckpoint("the random state after the last optimizer step was not recorded")
     context = session.context if point.frame == 0 else _context(wheres[point.frame])
+    if point.redo:
+        refused = _loop_not_rebuildable(wheres[point.frame], point.path, context)
+        if refused is not None:
+            raise NoJobCheckpoint(refused)
     script = wheres[point.frame].view.node.name == "__daifu_script__"
     prepared = restart.prepare(
         wheres[point.frame], context, script, home, f"job-{channel.rank}", _exception(session),
@@ -115,11 +129,17 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     if point.redo:
         entry["phase"] = "run"
     entry["line"] = frames.statement_at(wheres[point.frame].view.body, point.path).node.lineno
-    written = prepared.write()
+    refused = _iterator_not_saved(prepared.meta)
+    if refused is not None:
+        raise NoJobCheckpoint(refused)
+    fault_for_test("payload")
+    written = prepared.write(between=lambda: fault_for_test("description"))
     result["checkpoint"] = str(written.path)
     result["write_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    fault_for_test("rank-file")
     _write_json(folder / f"rank-{channel.rank}.json", {"rank": channel.rank, "checkpoint": str(written.path)})
     if channel.rank == replica:
+        fault_for_test("job-file")
         record = {
             "format": FORMAT,
             "created": time.time(),
@@ -135,6 +155,76 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         }
         _write_json(folder / "job.json", record)
     return result
+
+
+def _loop_not_rebuildable(where: frames.Where, path: tuple, context: Any) -> str | None:
+    """Why the rank the job lost could not be rebuilt at the step's start, or ``None``: it
+    takes the step's item again from its own data, by moving the loop's DataLoader iterator
+    back one batch (:func:`_step_back`), directly or through ``enumerate``; another iterator
+    cannot be moved back. Checked here,
+    so that no rank of the restarted job resumes when one of them could not."""
+    loop = frames.statement_at(where.view.body, path[:-2])
+    line = loop.node.lineno
+    if loop.iterator is None:
+        return f"the loop at line {line} of the vaccinated {where.qualname}() is not a `for` loop over a DataLoader: the lost rank's item of the step cannot be taken again"
+    try:
+        iterator = context.get(loop.iterator)
+    except KeyError:
+        iterator = None
+    if type(iterator) is enumerate:  # `for i, batch in enumerate(loader)`: moved back through it
+        iterator = iterator.__reduce__()[1][0]  # type: ignore[index]
+    module = sys.modules.get("torch.utils.data.dataloader")
+    kinds = tuple(getattr(module, name) for name in ("_SingleProcessDataLoaderIter", "_MultiProcessingDataLoaderIter") if module is not None)
+    if not kinds or type(iterator) not in kinds:
+        return (
+            f"the loop at line {line} of the vaccinated {where.qualname}() runs over a {type(iterator).__name__}, "
+            "not a DataLoader: the lost rank's item of the step cannot be taken again"
+        )
+    return None
+
+
+def _iterator_not_saved(meta: dict[str, Any]) -> str | None:
+    """Why a loop that the resumed job goes on with would have no iterator (it could not be
+    saved: an iterable-style dataset, a generator), or ``None``. The restore would refuse it
+    on every rank; refused here instead, so the restart starts over (said why)."""
+    from . import registry, restart
+
+    for index, entry in enumerate(meta["frames"]):
+        record = registry.ModuleRecord(entry["module"], entry["file"], meta["sources"][entry["module"]])
+        nodes = logical.find_functions(record.tree, entry["qualname"], script=entry["script"])
+        if not nodes:
+            continue
+        for loop in restart._running_loops(record.view(nodes[0]), entry):
+            prefix = f"{loop.iterator} (frame {index}): "
+            lost = [item[len(prefix):] for item in meta.get("lost", []) if item.startswith(prefix)]
+            if lost:
+                return f"the loop at line {loop.node.lineno} of the vaccinated {entry['qualname']}() cannot go on in a new process: {lost[0]}"
+    return None
+
+
+#: A test's fault inside the job checkpoint's write: ``<phase>`` or ``<phase>:<signal>`` (``KILL``,
+#: the default, or ``TERM``), in torchrun's first attempt only, on the ranks listed in
+#: ``DAIFU_TEST_JOB_WRITE_RANKS`` (default: every survivor). Phases: ``payload`` (nothing of this
+#: rank's part written yet), ``description`` (its payload written, the ``.json`` naming it not),
+#: ``rank-file`` (its process checkpoint whole, ``rank-<r>.json`` not written), ``job-file``
+#: (the replica, before ``job.json``).
+_TEST_FAULT = "DAIFU_TEST_JOB_WRITE_FAULT"
+
+
+def fault_for_test(phase: str) -> None:
+    """The self-inflicted kill a test asks for at *phase* of the write (crashbench kills a
+    rank at a phase the same way): a real signal, no mock."""
+    wanted = os.environ.get(_TEST_FAULT)
+    if not wanted or os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0":
+        return
+    name, _, signal_name = wanted.partition(":")
+    ranks = os.environ.get("DAIFU_TEST_JOB_WRITE_RANKS")
+    if name != phase or (ranks and os.environ.get("RANK") not in ranks.split(",")):
+        return
+    import signal
+
+    print(f"daifu: (test) rank {os.environ.get('RANK')} sends itself SIG{signal_name or 'KILL'} while writing its job checkpoint ({phase})", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), getattr(signal, f"SIG{signal_name or 'KILL'}"))
 
 
 def _exception(session: Any) -> str:
@@ -196,50 +286,175 @@ def _process_group() -> dict[str, Any]:
     return found
 
 
-def _write_json(path: Path, value: dict[str, Any]) -> None:
-    trust.write_private(path, json.dumps(value, indent=1, default=str).encode("utf-8"), sync=True)
+def _write_json(path: Path, value: dict[str, Any], sync: bool = True) -> None:
+    trust.write_private(path, json.dumps(value, indent=1, default=str).encode("utf-8"), sync=sync)
 
 
 # -- resuming ----------------------------------------------------------------------------------
 
 
-def find(home: Path) -> tuple[Path, dict[str, Any]] | None:
-    """In a restarted worker: the checkpoint this rank resumes from, and the job's record
-    (with ``rebuild_from``, the replica's rank, where this rank is rebuilt from it)."""
-    try:
-        restart_count = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
-        rank = int(os.environ["RANK"])
-    except (KeyError, ValueError):
-        return None
+class Usable(NamedTuple):
+    """A job checkpoint this rank can resume from: checked whole, this output's, this user's."""
+
+    attempt: int
+    path: Path
+    record: dict[str, Any]  # the job's record (with ``rebuild_from`` where rebuilt from the replica)
+    checked: tuple[dict[str, Any], Path]  # :func:`.restart.read`'s answer
+
+
+def usable(home: Path, rank: int, restart_count: int) -> tuple[list[Usable], list[tuple[int, str]]]:
+    """The earlier attempts' job checkpoints this rank could resume from, newest first, and
+    why the others cannot be used (for the person). Each is checked now as a resume would
+    check it (:func:`.restart.read`: the payload whole, the output's, the user's): a bad one
+    is passed over here, not refused once the program runs."""
+    from . import restart
+
+    found: list[Usable] = []
+    notes: list[tuple[int, str]] = []  # (attempt, why it is not used as it is)
     for attempt in range(restart_count - 1, -1, -1):
         folder = attempt_folder(home, attempt)
-        if not (folder / "job.json").exists():
+        job_file = folder / "job.json"
+        if not job_file.exists():
+            notes.append((attempt, _why_none(folder)))
             continue
-        refused = trust.untrusted_file(folder / "job.json")
-        if refused is not None:  # it names the checkpoints this process loads (pickle)
-            print(f"daifu: not resuming from {folder / 'job.json'}: {refused}", file=sys.stderr, flush=True)
-            return None
+        refused = trust.untrusted_file(job_file)
+        if refused is not None:  # it names the checkpoints this process would load (pickle)
+            notes.append((attempt, f"not using {job_file}: {refused}"))
+            continue
         try:
-            record = json.loads((folder / "job.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = json.loads(job_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            notes.append((attempt, f"{job_file} cannot be read ({exc})"))
             continue
-        if record.get("format") != FORMAT:
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            notes.append((attempt, f"{job_file} is not a daifu job checkpoint"))
             continue
         record["attempt"] = attempt
+        choices: list[tuple[Path, dict[str, Any]]] = []
+        if rank in record.get("own", []) and rank != record.get("replica"):
+            try:
+                own = json.loads((folder / f"rank-{rank}.json").read_text(encoding="utf-8"))
+                choices.append((Path(own["checkpoint"]), record))
+            except (OSError, ValueError, KeyError, TypeError):
+                # its survivor ended before its part was whole (killed while writing it)
+                notes.append((attempt, f"rank {rank}'s own part is missing (rank-{rank}.json): rebuilt from the replica instead"))
+        if rank == record.get("replica"):
+            choices.append((Path(str(record.get("replica_checkpoint"))), record))
+        else:
+            choices.append((Path(str(record.get("replica_checkpoint"))), {**record, "rebuild_from": record.get("replica")}))
+        for path, chosen in choices:
+            try:
+                checked = restart.read(path, home.parent)
+            except restart.CannotRestore as why:
+                notes.append((attempt, str(why)))
+                continue
+            found.append(Usable(attempt, path, chosen, checked))
+            break
+    return found, notes
+
+
+def _why_none(folder: Path) -> str:
+    """Why an earlier attempt has no ``job.json``: what its survivors said, or that it was
+    never completed."""
+    reasons = []
+    for path in sorted(folder.glob("none-*.json")):
         try:
-            own = json.loads((folder / f"rank-{rank}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            own = None
-        if own is not None and rank in record.get("own", []):
-            return Path(own["checkpoint"]), record
-        record["rebuild_from"] = record["replica"]
-        return Path(record["replica_checkpoint"]), record
-    return None
+            reasons.append(str(json.loads(path.read_text(encoding="utf-8"))["reason"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if reasons:
+        return f"its survivors wrote no job checkpoint ({'; '.join(dict.fromkeys(reasons))})"
+    if any(folder.glob("writing-*.json")):
+        return "its job checkpoint was never completed (no job.json: the replica ended while writing its part)"
+    return "no job checkpoint was written (no rank of it left the job through daifu)"
+
+
+def record_none(home: Path, rank: int, reason: str) -> None:
+    """A survivor that cannot write its part says why, for the restarted workers' message."""
+    try:
+        _write_json(trust.private_dir(attempt_folder(home)) / f"none-{rank}.json", {"rank": rank, "reason": reason})
+    except OSError:
+        pass
+
+
+#: Seconds a restarted worker waits for every rank's answer before deciding alone (the
+#: workers of one attempt start together; the bound is for a rank that never says).
+RESUME_WAIT = float(os.environ.get("DAIFU_RESUME_WAIT", "30"))
+
+
+def agree_on_resume(home: Path, rank: int, world: int, mine: list[int]) -> tuple[int | None, str]:
+    """Every rank of the restarted attempt resumes from the same attempt's checkpoint, or
+    none does: a rank that resumed while another started over would meet it in other
+    collectives (or hang). Each rank writes the attempts it can resume from into this
+    attempt's folder; the first to have every rank's answer (or to give up waiting, or to have
+    none) writes the one decision (created once: ``os.link`` fails where it exists), the newest
+    attempt every rank can use, or none. Through files of the output, not the job's store:
+    the store would need torch imported before the program imports it."""
+    folder = trust.private_dir(attempt_folder(home) / "resume")
+    _write_json(folder / f"rank-{rank}.json", {"rank": rank, "usable": mine, "pid": os.getpid()})
+    decision_file = folder / "decision.json"
+    # Files of a launch before this one (the same run id given again) are not this attempt's.
+    fresh_since = time.time() - 120
+    deadline = time.monotonic() + (RESUME_WAIT if mine else 0)
+    while True:
+        decided = _read_fresh(decision_file, fresh_since)
+        if decided is not None:
+            return decided.get("attempt"), str(decided.get("why", ""))
+        answers = {r: _read_fresh(folder / f"rank-{r}.json", fresh_since) for r in range(world)}
+        have = {r: a for r, a in answers.items() if a is not None}
+        if len(have) == world or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    have[rank] = {"usable": mine}
+    missing = [r for r in range(world) if r not in have]
+    without = [str(r) for r, a in sorted(have.items()) if not a.get("usable")]
+    common = set(mine)
+    for answer in have.values():
+        common &= set(answer.get("usable", []))
+    if without:  # decided at once: the job starts over whatever the others can use
+        attempt, why = None, f"rank(s) {', '.join(without)} have no usable job checkpoint"
+    elif missing:
+        attempt, why = None, f"rank(s) {', '.join(map(str, missing))} did not say within {RESUME_WAIT:g} s which job checkpoint they can use"
+    elif not common:
+        attempt, why = None, "the ranks have no job checkpoint in common"
+    else:
+        attempt, why = max(common), ""
+    _create_once(decision_file, {"attempt": attempt, "why": why, "by": rank})
+    decided = _read_fresh(decision_file, fresh_since) or {"attempt": attempt, "why": why}
+    return decided.get("attempt"), str(decided.get("why", ""))
+
+
+def _read_fresh(path: Path, since: float) -> dict[str, Any] | None:
+    try:
+        if path.stat().st_mtime < since:
+            return None
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _create_once(path: Path, value: dict[str, Any]) -> None:
+    """Write *path* only if no file is there (or only a stale one): the first decision stands."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.monotonic_ns()}.partial")
+    trust.write_private(tmp, json.dumps(value).encode("utf-8"), sync=True)
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            if _read_fresh(path, time.time() - 120) is None:  # a launch before this one's
+                os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def resume_job() -> None:
     """In a worker torchrun restarted: arm the job's checkpoint, if an earlier attempt left
-    one (the shim calls this where it would look at ``DAIFU_RESUME``)."""
+    one that every rank can use; otherwise say why the program runs from its start (the
+    shim calls this where it would look at ``DAIFU_RESUME``)."""
     if not enabled():
         return
     from . import config as config_module
@@ -250,19 +465,46 @@ def resume_job() -> None:
     if os.environ.get("DAIFU_JOB_LOOKED", str(os.getpid())) != str(os.getpid()):
         return
     os.environ["DAIFU_JOB_LOOKED"] = str(os.getpid())
-    found = find(config_module.load().home)
-    if found is None:
+    try:
+        restart_count = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+        rank, world = int(os.environ["RANK"]), int(os.environ.get("WORLD_SIZE", "1"))
+    except (KeyError, ValueError):
         return
-    path, record = found
+    me = f"rank {rank}"
+    try:
+        home = config_module.load().home
+        started = time.perf_counter()
+        found, notes = usable(home, rank, restart_count)
+        checked = time.perf_counter()
+        attempt, why = agree_on_resume(home, rank, world, [u.attempt for u in found])
+        timing = f"checked in {(checked - started) * 1000:.0f} ms, agreed in {(time.perf_counter() - checked) * 1000:.0f} ms"
+
+    except Exception as exc:  # whatever went wrong, the restart is never worse than torchrun's
+        attempt, why, found, notes, timing = None, f"looking for it failed ({type(exc).__name__}: {exc})", [], [], ""
+
+    chosen = next((u for u in found if u.attempt == attempt), None)
+    if chosen is None:
+        reason = why if found else "; ".join(f"attempt {a}: {text}" for a, text in notes) or why
+        print(
+            f"daifu: {me}: no job checkpoint is used ({reason}): the program runs from its start, as torchrun alone would run it"
+            + (f" ({timing})" if timing else ""),
+            file=sys.stderr, flush=True,
+        )
+        return
+    # What the person should know: why newer attempts were passed over, and how this one is used.
+    said = [f"attempt {a}: {text}" for a, text in notes if a >= chosen.attempt]
+    said += [f"attempt {u.attempt}: not usable on every rank" for u in found if u.attempt > chosen.attempt]
+    record = chosen.record
     source = record.get("rebuild_from")
     how = f"rebuilt from rank {source}'s replica" if source is not None else "its own state"
     print(
-        f"daifu: rank {os.environ.get('RANK')} resumes from the job checkpoint of attempt {record['attempt']} "
-        f"({record['steps']} optimizer steps, {record['point']}; {how}): {path}",
+        f"daifu: {me} resumes from the job checkpoint of attempt {attempt} "
+        f"({record['steps']} optimizer steps, {record['point']}; {how}): {chosen.path}"
+        + (f" ({'; '.join(said)})" if said else "") + f" ({timing})",
         file=sys.stderr,
         flush=True,
     )
-    restart.arm(str(path), job=record)
+    restart.arm(str(chosen.path), job=record, checked=chosen.checked)
 
 
 def before_load(record: dict[str, Any]) -> None:
@@ -299,6 +541,10 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
     and for a rank rebuilt from the replica, its own rank put back. Returns what is not
     reconstructed, for the person."""
     steps.count = int(record.get("steps", 0))
+    if record.get("redo") and "torch" in loaded.get("rng", {}):
+        # The step is done again from the state right after the previous one: the state a
+        # second loss before this attempt's first step must redo it from as well.
+        steps.rng_after_step = {"torch": loaded["rng"]["torch"]}
     source = record.get("rebuild_from")
     if source is None:
         return []
@@ -308,34 +554,39 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
     samplers = _distributed_samplers([*loaded["frames"], *loaded["globals"].values()])
     for sampler in samplers:
         sampler.rank = rank
-    outcome = rankvalues.Outcome()
-    for index, entry in enumerate(meta["frames"]):
-        module = sys.modules.get(entry["module"])
-        namespace = dict(vars(module)) if module is not None else {}
-        namespace.update(loaded["globals"].get(entry["module"], {}))
-        tree = ast.parse(meta["sources"][entry["module"]])
-        node = _function_node(tree, entry)
-        if node is None:
-            continue
-        rankvalues.recompute(node, loaded["frames"][index], namespace, outcome)
+    outcome = rank_values.Outcome()
+    # Module globals first: a function's variable may be computed from one (``args``).
+    derived_globals: dict[str, set[str]] = {}
     for name, values in loaded["globals"].items():
         module = sys.modules.get(name)
         if module is None or name not in meta["sources"]:
             continue
-        # The script's own code, in nested blocks too (`if ddp: rank = int(os.environ["RANK"])`).
-        body = [s for s in ast.parse(meta["sources"][name]).body if not isinstance(s, _DEFINITIONS)]
-        rankvalues.recompute(ast.Module(body=body, type_ignores=[]), values, {**vars(module), **values}, outcome)
-    rankvalues.recompute_attributes(
+        # The module's own set-up ran again in this process (before the saved function was
+        # called): its statements that assign nothing ran for this rank already.
+        derived_globals[name] = rank_values.recompute(ast.parse(meta["sources"][name]), values, {**vars(module), **values}, outcome)
+    for index, entry in enumerate(meta["frames"]):
+        module = sys.modules.get(entry["module"])
+        namespace = dict(vars(module)) if module is not None else {}
+        namespace.update(loaded["globals"].get(entry["module"], {}))
+        node = _function_node(ast.parse(meta["sources"][entry["module"]]), entry)
+        if node is None:
+            continue
+        rank_values.recompute(
+            node, loaded["frames"][index], namespace, outcome,
+            derived=derived_globals.get(entry["module"]), before_line=int(entry.get("line") or 0),
+        )
+    # Attributes set from the rank in functions that are not saved frames
+    # (`self.global_rank = ...` in `__init__`, `args.rank = ...` in a set-up helper).
+    rank_values.recompute_attributes(
         {name: meta["sources"][name] for name in meta["sources"] if name in sys.modules},
         [*loaded["frames"], *loaded["globals"].values()],
         outcome,
     )
+    recomputed = list(dict.fromkeys(outcome.recomputed))
     notes = [
         f"rank {rank} resumes from rank {source}'s checkpoint: model and optimizer are the replica's; "
         f"{len(samplers)} DistributedSampler(s) set to rank {rank} (its data position follows from the step)"
-        + (f"; computed again for this rank: {', '.join(outcome.recomputed)}" if outcome.recomputed else "")
-        + (f"; objects built from the rank kept as the replica's (their state is the step's): {', '.join(outcome.kept)}"
-           if outcome.kept else "")
+        + (f"; computed again for this rank: {', '.join(recomputed)}" if recomputed else "")
     ]
     own_rng = _own_random_state(record, loaded, rank)
     if own_rng:
@@ -343,6 +594,10 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
                      f"not reconstructed: its Python and NumPy generators and its other variables are rank {source}'s")
     else:
         notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
+    if outcome.kept:
+        notes.append(f"computed from the rank but not plain data, so rank {source}'s for rank {rank}: {', '.join(dict.fromkeys(outcome.kept))}")
+    if outcome.not_run:
+        notes.append(f"read the rank before the resume point and not run again for rank {rank}: {', '.join(dict.fromkeys(outcome.not_run))}")
     if outcome.failed:
         notes.append(f"could not compute again for rank {rank}: {', '.join(outcome.failed)}")
     return notes
@@ -418,9 +673,6 @@ def _function_node(tree: ast.Module, entry: dict[str, Any]) -> ast.AST | None:
 
     found = logical.find_functions(tree, entry["qualname"], script=entry["script"])
     return found[0] if found else None
-
-
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _distributed_samplers(groups: list[dict[str, Any]]) -> list[Any]:

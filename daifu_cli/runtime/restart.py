@@ -204,12 +204,15 @@ class Prepared:
         #: Serializing at the safe point (the program is blocked for this long).
         self.snapshot_seconds = seconds
 
-    def write(self) -> Written:
+    def write(self, between: Any = None) -> Written:
         """The payload first, the ``.json`` that describes it last: a checkpoint exists only
-        once whole."""
+        once whole. *between*: called after the payload, before its description (a test's
+        fault there)."""
         started = time.perf_counter()
         check, size = self.snapshot.write(self.payload_path)
         seconds = time.perf_counter() - started
+        if between is not None:
+            between()
         meta = {**self.meta, "payload": self.payload_path.name, "payload_check": check,
                 "snapshot_ms": round(self.snapshot_seconds * 1000, 1), "write_ms": round(seconds * 1000, 1), "bytes": size}
         target = self.stem.with_suffix(".json")
@@ -492,7 +495,7 @@ def _unfinished(path: Path) -> Path | None:
 _plan: dict[str, Any] | None = None
 
 
-def arm(path: str, job: dict[str, Any] | None = None) -> None:
+def arm(path: str, job: dict[str, Any] | None = None, checked: tuple[dict[str, Any], Path] | None = None) -> None:
     """Called by the shim in a process started with ``DAIFU_RESUME``: check the checkpoint
     now (a bad one ends the process before the program does anything), restore later.
     *job*: the job checkpoint's record, for a torchrun worker resuming a job
@@ -501,8 +504,8 @@ def arm(path: str, job: dict[str, Any] | None = None) -> None:
     from . import config as config_module
 
     home = config_module.load().home
-    try:
-        meta, payload_path = read(path, home.parent)
+    try:  # *checked*: :func:`read`'s answer, where the caller read it just now
+        meta, payload_path = checked if checked is not None else read(path, home.parent)
     except CannotRestore as exc:
         _refuse(str(exc))
     if meta.get("gaps"):

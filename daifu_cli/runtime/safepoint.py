@@ -88,7 +88,11 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGTERM:
             _pending["terminate"] = True
         return
-    target = _innermost_vaccinated(frame)
+    try:
+        target = _innermost_vaccinated(frame)
+    except _NotYet:
+        _again_soon(signum)
+        return
     if target is None:
         if signum == signal.SIGTERM:
             _default(signum)
@@ -103,9 +107,26 @@ def _default(signum: int) -> None:
     os.kill(os.getpid(), signum)
 
 
+class _NotYet(Exception):
+    """The signal came while this thread imports daifu's runtime (a survivor's first crash
+    loads it; torchrun's agent sends SIGTERM right then): its modules are half initialized."""
+
+
+def _again_soon(signum: int) -> None:
+    """Deliver *signum* again in a moment, once the import it interrupted is done (raising
+    from here would fail that import: the crash would pass without daifu)."""
+    import threading
+
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+    timer.daemon = True
+    timer.start()
+
+
 def _innermost_vaccinated(frame: FrameType | None) -> FrameType | None:
     from . import registry
 
+    if not hasattr(registry, "runs_vaccinated"):
+        raise _NotYet
     while frame is not None and not registry.runs_vaccinated(frame):
         frame = frame.f_back
     return frame

@@ -306,11 +306,18 @@ class Session:
             done = jobcheckpoint.save(self, lost)
         except jobcheckpoint.NoJobCheckpoint as why:
             self.journal.event("job-checkpoint", saved=False, reason=str(why))
-            then = "starts the program again" if not jobcheckpoint.enabled() else "does not resume at this step"
-            self.say(f"daifu: {me}: no job checkpoint ({why}); a restart of the workers {then}")
+            if not jobcheckpoint.enabled():
+                self.say(f"daifu: {me}: no job checkpoint ({why}); a restart of the workers starts the program again")
+                return
+            jobcheckpoint.record_none(self.config.home, job.rank() or 0, str(why))
+            self.say(
+                f"daifu: {me}: no job checkpoint ({why}); a restart of the workers resumes from an earlier "
+                "attempt's, if one is usable, or runs the program from its start"
+            )
             return
         except Exception as exc:
             self.journal.event("job-checkpoint", saved=False, reason=f"{type(exc).__name__}: {exc}")
+            jobcheckpoint.record_none(self.config.home, job.rank() or 0, f"{type(exc).__name__}: {exc}")
             self.say(f"daifu: {me}: the job checkpoint failed ({type(exc).__name__}: {exc})")
             return
         self.journal.event("job-checkpoint", saved=True, **done)
