@@ -649,11 +649,13 @@ def _step_back(loaded: dict[str, Any], meta: dict[str, Any]) -> None:
     loop = frames.statement_at(record.view(nodes[0]).body, tuple(entry["path"]))
     values = loaded["frames"][len(meta["frames"]) - 1]
     iterator = values.get(loop.iterator) if loop.iterator else None
-    inner, count = iterator, None
+    inner: Any = iterator
+    count: int | None = None
     if type(iterator) is enumerate and loop.iterator:
         # `for i, batch in enumerate(loader)`: the enumerate pickled as (its iterator, its
         # count); both go back one item (a new enumerate: its count cannot be set).
-        inner, count = iterator.__reduce__()[1]  # type: ignore[misc]
+        reduced: Any = iterator.__reduce__()
+        inner, count = reduced[1]
     for pending, state in loaders._pending:
         if pending is inner and state.get("kind") == "torch" and state.get("yielded", 0) > 0:
             state["yielded"] -= 1
