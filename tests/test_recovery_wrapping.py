@@ -511,3 +511,55 @@ def test_deleting_the_failing_statement_below_an_if_does_not_enter_the_if(tmp_pa
     code, out, err = run.finish()
     assert code == 0, err
     assert out == "in if 0\n-10\nstep 0\nin if 1\nstep 1\nin if 2\nstep 2\n"
+
+
+def test_a_fix_that_deletes_the_if_around_the_crash_and_its_body_resumes_after_it(tmp_path: Path) -> None:
+    """The fix deleted the debugging ``if`` that crashed (its test and its body): the run goes
+    on at the statement after it. The body's statement, looked for by kind alone in the
+    function body, matched the first call there (``print("start")``), and the function ran
+    again from its start: under torchrun, a rank that re-ran an epoch of collectives the
+    others had done (gloo aborted)."""
+    _recovers_like_the_fix(tmp_path, """
+        def train():
+            print("start")
+            total = 0
+            for i in range(3):
+                total += i
+            if total == 3:
+                print("total", totl)
+            print("end", total)
+        train()
+    """, """
+        def train():
+            print("start")
+            total = 0
+            for i in range(3):
+                total += i
+            print("end", total)
+        train()
+    """)
+
+
+def test_a_fix_that_removes_an_if_around_the_crash_aligns_its_body_with_its_old_siblings(tmp_path: Path) -> None:
+    """The ``if`` goes, its body stays (dedented), a statement before it changes: the body is
+    aligned in place of the ``if`` among the statements around it."""
+    _recovers_like_the_fix(tmp_path, """
+        def train():
+            print("start")
+            for i in range(3):
+                print("i", i)
+            if True:
+                print("a", 1 // 0)
+                print("b")
+            print("end")
+        train()
+    """, """
+        def train():
+            print("start")
+            for i in range(3):
+                print("i", i)
+            print("a", 1)
+            print("b")
+            print("end")
+        train()
+    """)

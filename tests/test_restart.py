@@ -364,3 +364,49 @@ def test_a_first_try_whose_handler_would_catch_the_restore_is_refused(tmp_path: 
     resumed = daifu_resume(checkpoint)
     assert resumed.returncode == 2, resumed.stderr
     assert "starts with a `try` whose `except BaseException` would catch the restore" in resumed.stderr
+
+
+LOCAL_FUNCTIONS = """
+import torch
+from torch import nn
+
+
+def train(steps, warmup):
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: min(1.0, (it + 1) / warmup))
+
+    def target(x):  # a closure over `steps`
+        return x.sum(1, keepdim=True) / steps
+
+    for step in range(steps):
+        x = torch.randn(8, 4)
+        loss = ((model(x) - target(x)) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        print("step", step, round(loss.item() / (step - 5), 8), scheduler.get_last_lr()[0], flush=True)
+    print("weights", model.weight.sum().item())
+
+
+train(8, 4)
+"""
+
+
+def test_local_functions_of_the_program_are_saved_by_value(tmp_path: Path) -> None:
+    """A lambda in a LambdaLR and a nested function were refused by pickle ("Can't pickle
+    local object"), and the scheduler with them: the resumed train() met `scheduler` unbound.
+    Saved by value now (code, module, closure), the resumed run prints what the fixed program
+    prints from scratch."""
+    run = Run(tmp_path, {"main.py": LOCAL_FUNCTIONS})
+    checkpoint, first = crash_checkpoint_and_terminate(run)
+    meta = json.loads(checkpoint.read_text())
+    assert not [item for item in meta["lost"] if "cannot be saved (" in item], meta["lost"]
+    edit = ("(step - 5), 8)", "(step - 5 or 1), 8)")
+    run.patch(*edit)
+    resumed = daifu_resume(checkpoint)
+    assert resumed.returncode == 0, resumed.stderr
+    expected = run_plain(fixed_copy(run, tmp_path, [edit]))
+    assert first + resumed.stdout == expected.stdout

@@ -129,16 +129,17 @@ def map_crash(
         index, name = rest[0], rest[1]
         old_stmt = old_block[index]
         found = locate(old_block, new_block, index)
-        if found is None:
-            if locate(old_stmt.blocks[name], new_block, rest[2]) is not None:  # the fix removed it
-                wrapping.check_leave(old_stmt, name)
-                notes.append(f"the fix removed the `{wrapping.header(old_stmt)}` around the crash; it no longer applies")
-                old_block, rest = old_stmt.blocks[name], rest[2:]
-                continue
-            raise CannotMap(
-                f"the fix removed or rewrote the `{_describe(old_stmt)}` statement that the "
-                "crash happened inside"
-            )
+        if found is None:  # the fix removed it (a changed header is still found, by kind)
+            wrapping.check_leave(old_stmt, name)
+            notes.append(f"the fix removed the `{wrapping.header(old_stmt)}` around the crash; it no longer applies")
+            # Its block takes its place among its siblings, and is aligned with them: aligned
+            # alone against the enclosing new block, a statement the fix deleted with the
+            # `if` matched the first statement of its kind there (by kind alone), and the
+            # function ran again from that point. Now a deleted one resumes after it.
+            inner = old_stmt.blocks[name]
+            old_block = [*old_block[:index], *inner, *old_block[index + 1 :]]
+            rest = (index + rest[2], *rest[3:])
+            continue
         new_block = _enter(new_block, found[0], block_path, entered)
         target = found[1]
         new_stmt = new_block[target]

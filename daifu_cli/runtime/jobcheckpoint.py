@@ -170,7 +170,8 @@ def save(session: Any, lost: str) -> dict[str, Any]:
 def _loop_not_rebuildable(where: frames.Where, path: tuple, context: Any) -> str | None:
     """Why the rank the job lost could not be rebuilt at the step's start, or ``None``: it
     takes the step's item again from its own data, by moving the loop's DataLoader iterator
-    back one batch (:func:`_step_back`); another iterator cannot be moved back. Checked here,
+    back one batch (:func:`_step_back`), directly or through ``enumerate``; another iterator
+    cannot be moved back. Checked here,
     so that no rank of the restarted job resumes when one of them could not."""
     loop = frames.statement_at(where.view.body, path[:-2])
     line = loop.node.lineno
@@ -180,6 +181,8 @@ def _loop_not_rebuildable(where: frames.Where, path: tuple, context: Any) -> str
         iterator = context.get(loop.iterator)
     except KeyError:
         iterator = None
+    if type(iterator) is enumerate:  # `for i, batch in enumerate(loader)`: moved back through it
+        iterator = iterator.__reduce__()[1][0]  # type: ignore[index]
     module = sys.modules.get("torch.utils.data.dataloader")
     kinds = tuple(getattr(module, name) for name in ("_SingleProcessDataLoaderIter", "_MultiProcessingDataLoaderIter") if module is not None)
     if not kinds or type(iterator) not in kinds:
@@ -582,13 +585,25 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
             node, loaded["frames"][index], namespace, outcome,
             derived=derived_globals.get(entry["module"]), before_line=int(entry.get("line") or 0),
         )
+    # Attributes set from the rank in functions that are not saved frames
+    # (`self.global_rank = ...` in `__init__`, `args.rank = ...` in a set-up helper).
+    rank_values.recompute_attributes(
+        {name: meta["sources"][name] for name in meta["sources"] if name in sys.modules},
+        [*loaded["frames"], *loaded["globals"].values()],
+        outcome,
+    )
     recomputed = list(dict.fromkeys(outcome.recomputed))
     notes = [
         f"rank {rank} resumes from rank {source}'s checkpoint: model and optimizer are the replica's; "
         f"{len(samplers)} DistributedSampler(s) set to rank {rank} (its data position follows from the step)"
         + (f"; computed again for this rank: {', '.join(recomputed)}" if recomputed else "")
     ]
-    notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
+    own_rng = _own_random_state(record, loaded, rank)
+    if own_rng:
+        notes.append(f"rank {rank}'s torch random generator is its own after step {record['steps']} ({own_rng}); "
+                     f"not reconstructed: its Python and NumPy generators and its other variables are rank {source}'s")
+    else:
+        notes.append(f"not reconstructed for rank {rank}: its random generators and its other variables are rank {source}'s")
     if outcome.kept:
         notes.append(f"computed from the rank but not plain data, so rank {source}'s for rank {rank}: {', '.join(dict.fromkeys(outcome.kept))}")
     if outcome.not_run:
@@ -596,6 +611,29 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
     if outcome.failed:
         notes.append(f"could not compute again for rank {rank}: {', '.join(outcome.failed)}")
     return notes
+
+
+def _own_random_state(record: dict[str, Any], loaded: dict[str, Any], rank: int) -> str | None:
+    """For a rebuilt rank: the torch generator state the lost rank itself had after the last
+    step, from the file it kept (:mod:`.rankrng`), put in place of the replica's. Where the
+    step is done again, that is the state the survivors redo it from too; where the job
+    resumes after the step, at the failing statement, it is exact when the loop draws nothing
+    between ``optimizer.step()`` and that statement (as a metric's all-reduce does not). Says
+    where it came from, or ``None`` where there is none (a rank on another host, a step the
+    file no longer holds)."""
+    if "torch" not in loaded.get("rng", {}):
+        return None
+    from . import config as config_module
+    from . import rankrng
+
+    path = rankrng.file_for(config_module.load().home, rank, record["attempt"])
+    data = rankrng.read(path, int(record["steps"]))
+    if data is None:
+        return None
+    import torch
+
+    loaded["rng"]["torch"] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+    return f"kept by rank {rank}'s process in {path.name}"
 
 
 def adjust(meta: dict[str, Any], record: dict[str, Any]) -> None:
@@ -621,15 +659,24 @@ def _step_back(loaded: dict[str, Any], meta: dict[str, Any]) -> None:
     loop = frames.statement_at(record.view(nodes[0]).body, tuple(entry["path"]))
     values = loaded["frames"][len(meta["frames"]) - 1]
     iterator = values.get(loop.iterator) if loop.iterator else None
+    inner: Any = iterator
+    count: int | None = None
+    if type(iterator) is enumerate and loop.iterator:
+        # `for i, batch in enumerate(loader)`: the enumerate pickled as (its iterator, its
+        # count); both go back one item (a new enumerate: its count cannot be set).
+        reduced: Any = iterator.__reduce__()
+        inner, count = reduced[1]
     for pending, state in loaders._pending:
-        if pending is iterator and state.get("kind") == "torch" and state.get("yielded", 0) > 0:
+        if pending is inner and state.get("kind") == "torch" and state.get("yielded", 0) > 0:
             state["yielded"] -= 1
+            if count is not None:
+                values[loop.iterator] = enumerate(inner, count - 1)
             return
     from .restart import CannotRestore
 
     raise CannotRestore(
         f"rank {os.environ.get('RANK')} cannot be rebuilt from the replica: the loop at line {entry['line']} "
-        "does not run over a DataLoader, so its item for this rank cannot be taken again"
+        "does not run over a DataLoader (directly or through enumerate()), so its item for this rank cannot be taken again"
     )
 
 

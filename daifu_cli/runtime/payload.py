@@ -189,6 +189,8 @@ def probe(obj: Any, pickling: Any = pickle, *, seen: Callable[[Any], None] | Non
         inherited = getattr(pickling.Pickler, "reducer_override", None)
 
         # Tensors too, not only storages: some (``meta`` ones) are pickled without one.
+        inherited = getattr(pickling.Pickler, "reducer_override", None)
+
         def reducer_override(self: Any, value: Any) -> Any:
             if isinstance(value, torch.Tensor):
                 seen(value)

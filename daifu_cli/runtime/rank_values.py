@@ -16,12 +16,18 @@ an open file) could run collectives or open files twice, so such a variable keep
 replica's value and is named. So are statements that read these values but assign nothing
 (``torch.cuda.set_device(local_rank)``) and ran before the point the rank resumes at: they are
 not run again.
+
+Attributes set from the rank in functions that are not saved frames are computed again too
+(:func:`recompute_attributes`): ``self.global_rank = int(os.environ["RANK"])`` in a trainer's
+``__init__``, for the saved instances of its class, and ``args.rank = ...`` in a set-up helper,
+for the object a saved frame holds under that name (torchvision's ``init_distributed_mode``).
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +139,9 @@ def reads_rank(node: ast.AST, derived: set[str]) -> bool:
                 return True
         if _source(inner) or (isinstance(inner, ast.Name) and inner.id in derived):
             return True
+        # `self.is_main = self.rank == 0`, after `self.rank` was found to depend on the rank
+        if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name) and f"{inner.value.id}.{inner.attr}" in derived:
+            return True
     return False
 
 
@@ -187,3 +196,110 @@ def _simple_statements(node: ast.AST) -> list[ast.stmt]:
 def _short(stmt: ast.AST) -> str:
     text = " ".join(ast.unparse(stmt).split())
     return text if len(text) <= 70 else text[:67] + "..."
+
+
+# -- attributes set in functions that are not saved frames ----------------------------------
+
+
+def recompute_attributes(sources: dict[str, str], holders: list[dict[str, Any]], outcome: Outcome) -> None:
+    """Attributes the project's functions set from the rank (``self.rank = ...``,
+    ``args.rank = ...``), on the objects the saved frames and globals hold (*holders*: name ->
+    value)."""
+    for module_name, source in sources.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        tree = ast.parse(source)
+        for function, owner in _functions(tree):
+            _function_attributes(function, owner, vars(module), holders, outcome)
+
+
+def _function_attributes(function: ast.AST, owner: str | None, namespace: dict[str, Any],
+                         holders: list[dict[str, Any]], outcome: Outcome) -> None:
+    local: dict[str, Any] = {}  # the plain values it computes from the rank before
+    derived: set[str] = set()
+    params = _parameters(function)
+    for assign in _assignments(function):
+        target = _single_target(assign)
+        assert assign.value is not None
+        if isinstance(target, ast.Name):
+            if reads_rank(assign.value, derived):
+                derived.add(target.id)
+                try:
+                    value = _evaluate(assign.value, namespace, local)
+                    if plain(value):
+                        local[target.id] = value
+                except Exception:
+                    pass
+            continue
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+            continue
+        if not reads_rank(assign.value, derived):
+            continue
+        base, attribute = target.value.id, target.attr
+        derived.add(f"{base}.{attribute}")  # `self.is_main = self.rank == 0` follows
+        for obj in _objects(base, owner if params[:1] == [base] else None, holders):
+            if not plain(getattr(obj, attribute, object())):
+                continue
+            label = f"{type(obj).__name__}.{attribute}" if owner else f"{base}.{attribute}"
+            try:
+                value = _evaluate(assign.value, namespace, {**local, base: obj})
+            except (Exception, SystemExit) as exc:
+                outcome.failed.append(f"{label} ({type(exc).__name__}: {exc})")
+                continue
+            if plain(value):
+                setattr(obj, attribute, value)
+                if label not in outcome.recomputed:
+                    outcome.recomputed.append(label)
+
+
+def _objects(base: str, owner: str | None, holders: list[dict[str, Any]]) -> list[Any]:
+    """The saved objects *base* stands for: instances of the class *owner* (``self`` of its
+    methods), or the values saved under the name *base* (a function's parameter is usually
+    the object its caller holds under the same name: ``args``)."""
+    found: dict[int, Any] = {}
+    for values in holders:
+        for name, value in values.items():
+            if owner is not None:
+                if any(klass.__qualname__ == owner for klass in type(value).__mro__):
+                    found[id(value)] = value
+            elif name == base and hasattr(value, "__dict__") and not isinstance(value, type):
+                found[id(value)] = value
+    return list(found.values())
+
+
+def _functions(tree: ast.Module) -> list[tuple[ast.AST, str | None]]:
+    """Every function of *tree*, with the qualified name of the class a method belongs to."""
+    found: list[tuple[ast.AST, str | None]] = []
+
+    def visit(node: ast.AST, klass: str | None, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}", f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append((child, klass))
+                visit(child, None, f"{prefix}{child.name}.<locals>.")
+            else:
+                visit(child, klass, prefix)
+
+    visit(tree, None, "")
+    return found
+
+
+def _parameters(function: ast.AST) -> list[str]:
+    args = getattr(function, "args", None)
+    if args is None:
+        return []
+    return [a.arg for a in [*args.posonlyargs, *args.args]]
+
+
+def _assignments(node: ast.AST) -> list[ast.Assign | ast.AnnAssign]:
+    return sorted(
+        (n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+
+
+def _single_target(assign: ast.Assign | ast.AnnAssign) -> ast.expr | None:
+    targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+    return targets[0] if len(targets) == 1 else None

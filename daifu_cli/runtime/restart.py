@@ -118,7 +118,8 @@ def _outer_frames(innermost: frames.Where, home: Path) -> tuple[list[frames.Wher
 
 def _transparent(frame: FrameType) -> bool:
     """Frames that re-running the calling statement rebuilds: decorators of torch
-    (``no_grad``), functools wrappers, module ``__call__``, the program's entry, daifu's own."""
+    (``no_grad``, torchelastic's ``record``), functools wrappers, module ``__call__``, the
+    program's entry, daifu's own."""
     code = frame.f_code
     name = code.co_filename.replace(os.sep, "/")
     return (
@@ -127,6 +128,9 @@ def _transparent(frame: FrameType) -> bool:
         or name.endswith(("/functools.py", "/contextlib.py", "/runpy.py"))
         or "/torch/utils/_contextlib.py" in name
         or (code.co_name in ("_call_impl", "_wrapped_call_impl") and "/torch/nn/" in name)
+        # torchelastic's @record (in every torchrun example): calls the function, and only
+        # writes an error file if it raises.
+        or (code.co_name == "wrapper" and name.endswith("/torch/distributed/elastic/multiprocessing/errors/__init__.py"))
         or code.co_name in ("<module>",)
     )
 
@@ -354,8 +358,10 @@ def _set_rng_states(states: dict[str, Any]) -> None:
 
 
 def _pickle_module(content: dict[str, Any]) -> Any:
-    """``pickle`` with the reducers of :mod:`.loaders`: a loader iterator is saved as what
-    reproduces the rest of its epoch (for ``torch.save``'s ``pickle_module``)."""
+    """``pickle`` with the reducers of :mod:`.loaders` (a loader iterator is saved as what
+    reproduces the rest of its epoch), :mod:`.optimizers` (an optimizer with its own
+    attributes) and :mod:`.functions` (the program's lambdas and closures, by value), for
+    ``torch.save``'s ``pickle_module``."""
     roots = [value for values in content["frames"] for value in values.values()]
     roots += [value for values in content["globals"].values() for value in values.values()]
 

@@ -10,7 +10,9 @@ already bound and its iterator is past it), without the step's partial gradients
 the random state right after the previous optimizer step (:mod:`.steps`).
 
 "Before" and "after" are read from the code: the statement that calls ``.step(...)`` in the
-innermost frame whose code has one, against the statement that failed there.
+innermost frame whose code has one, against the statement that failed there. The iteration
+done again is that of the innermost loop holding both (an inner loop of micro-batches,
+gradient accumulation, is done again whole).
 """
 
 from __future__ import annotations
@@ -53,7 +55,10 @@ def find(wheres: list[frames.Where]) -> StepPoint:
                 "vaccinated file): its update may be partly applied"
             )
         for outer in range(index, len(wheres)):
-            loop = _iteration_start(wheres[outer])
+            # In the frame that steps, the loop must hold the step too: with the backward in
+            # an inner loop of micro-batches (gradient accumulation), redoing only the inner
+            # iteration lost the micro-batches before it.
+            loop = _iteration_start(wheres[outer], step if outer == index else None)
             if loop is not None:
                 return StepPoint(outer, loop, True, f"{wheres[outer].qualname}() at the start of the loop iteration")
         raise NoStepPoint(
@@ -63,14 +68,17 @@ def find(wheres: list[frames.Where]) -> StepPoint:
     raise NoStepPoint("none of the saved functions calls an optimizer's step()")
 
 
-def _iteration_start(where: frames.Where) -> tuple | None:
-    """The path of the first statement of the innermost loop body around *where*'s statement."""
+def _iteration_start(where: frames.Where, holding: logical.Stmt | None = None) -> tuple | None:
+    """The path of the first statement of the innermost loop body around *where*'s statement
+    (that also holds statement *holding*, if given)."""
     path = where.path
     for end in range(len(path) - 2, 0, -2):
         if path[end] != "body":
             continue
         loop = frames.statement_at(where.view.body, path[:end])
-        if isinstance(loop.node, (ast.For, ast.AsyncFor, ast.While)):
+        if not isinstance(loop.node, (ast.For, ast.AsyncFor, ast.While)):
+            continue
+        if holding is None or loop.node.lineno <= holding.node.lineno <= (loop.node.end_lineno or loop.node.lineno):
             return (*path[: end + 1], 0)
     return None
 

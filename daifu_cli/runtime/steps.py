@@ -11,7 +11,8 @@ after the previous optimizer step is that start, for a loop that draws nothing b
 Counted by torch's global optimizer step post hook (every optimizer, every ``step()``),
 registered as soon as ``torch.optim.optimizer`` is imported (a ``sys.meta_path`` finder that
 finds nothing itself), so every rank counts from its first step. Per step it costs one
-integer and a copy of torch's CPU generator state (about 1 us, measured). Python's and
+integer and a copy of torch's CPU generator state (about 1 us, measured), which
+:mod:`.rankrng` also writes to a file mapped in memory (a few us), for this rank's rebuild. Python's and
 NumPy's generators are not copied (13 and 50 us a step here): a step's forward rarely draws
 from them, and a loader that does (``num_workers=0``) draws before the iteration's first
 statement, so the job checkpoint takes them as they are at the failure.
@@ -22,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import on_import
+from . import on_import, rankrng
 
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ count = 0
 rng_after_step: dict[str, Any] | None = None
 _installed = False
 _pid = os.getpid()
+#: Whether the state is also kept for a restarted job's rebuilt rank (:mod:`.rankrng`).
+_keep = os.environ.get("DAIFU_JOB_RESUME", "1") != "0" and "RANK" in os.environ and "TORCHELASTIC_RUN_ID" in os.environ
 
 
 def install() -> None:
@@ -53,6 +56,8 @@ def _after_step(optimizer: Any, args: Any, kwargs: Any) -> None:
         return
     count += 1
     rng_after_step = {"torch": sys.modules["torch"].get_rng_state()}
+    if _keep:
+        rankrng.publish(count, rng_after_step["torch"])
 
 
 def _register(module: Any) -> None:
