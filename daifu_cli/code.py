@@ -31,11 +31,12 @@ class Code:
         return self
 
     def extend(self, other: Code, indent: str = "") -> Code:
-        for text, protected in other.lines:
-            if protected or not text:
-                self.lines.append((text, protected))
-            else:
-                self.lines.append((indent + text, False))
+        if not indent:  # every line as it is (the tuples are immutable: shared)
+            self.lines.extend(other.lines)
+        else:  # nested blocks are indented once per level: the emitter's most frequent copy
+            self.lines.extend(
+                [line if line[1] or not line[0] else (indent + line[0], False) for line in other.lines]
+            )
         return self
 
     def indented(self, indent: str) -> Code:

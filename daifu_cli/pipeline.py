@@ -261,7 +261,7 @@ def _emit_file(
     for done, target in enumerate(sorted(targets, key=_depth, reverse=True)):
         steps("emit", done, len(targets))
         children = {id(t.node): t.code for t in nested.get(id(target), ()) if t.code}
-        ends = {id(t.node): t.end for t in nested.get(id(target), ()) if t.code}
+        ends = [(t.node, t.end) for t in nested.get(id(target), ()) if t.code]
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,

@@ -44,6 +44,13 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     tracker = EmptyLineTracker(mode=mode)
     # Black's blocks: a later ``def`` may add blank lines before the comment block above it.
     blocks: list[tuple[Any, list[str]]] = []
+    # One black Line for each kind of line met (its depth and the leaves the tracker reads):
+    # making a Line cost more than the tracker's decision, and most lines are the templates'
+    # few kinds. The tracker reads a line's leaves and depth and changes only the first leaf's
+    # prefix, which is set here before each line (see _Tokens.leaf).
+    made = _made.setdefault(line_length, {})
+    if len(made) > _MADE_MAX:
+        made.clear()
     try:
         lines = _read(text)
         _check_comment_depths(lines)
@@ -53,13 +60,12 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
                 if len(line.text) <= line_length or _unsplittable(line.text)
                 else _split_call(line.text, line_length)
             )
-            leaves = _leaves(line)
-            blocks.append(
-                (
-                    tracker.maybe_empty_lines(Line(mode=mode, depth=line.depth, leaves=leaves)),
-                    content,
-                )
-            )
+            kind = (line.depth, line.code, line.text.lstrip(" ") if line.code is None else None)
+            black_line = made.get(kind)
+            if black_line is None:
+                black_line = made[kind] = Line(mode=mode, depth=line.depth, leaves=_leaves(line))
+            black_line.leaves[0].prefix = "\n" * line.blank
+            blocks.append((tracker.maybe_empty_lines(black_line), content))
     except _Unsure:
         return None
     out: list[str] = []
@@ -67,6 +73,11 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
         after = block.after if number < len(blocks) - 1 else 0
         out += [""] * block.before + content + [""] * after
     return "\n".join(out)
+
+
+#: line length -> (depth, code, comment) -> the black Line for it (see black_blank_lines).
+_made: dict[int, dict[tuple[int, str | None, str | None], Any]] = {}
+_MADE_MAX = 1 << 14
 
 
 class _Read(NamedTuple):
@@ -79,22 +90,32 @@ class _Read(NamedTuple):
     blank: int
 
 
+#: A line as written -> what :func:`_read` makes of it (text, depth, code).
+_seen: dict[str, tuple[str, int, str | None]] = {}
+
+
 def _read(text: str) -> list[_Read]:
     """The non-blank lines of *text*, each read once; raises :class:`_Unsure` for indentation
     not by fours and code black could change (see :func:`_code_part`)."""
     out: list[_Read] = []
     blank = 0
+    seen = _seen  # most lines are the templates', repeated
+    if len(seen) > _MADE_MAX:
+        seen.clear()
     for raw in text.split("\n"):
-        line = raw.rstrip()
-        if not line:
-            blank += 1
-            continue
-        stripped = line.lstrip(" ")
-        indent = len(line) - len(stripped)
-        if indent % 4:
-            raise _Unsure
-        code = None if stripped.startswith("#") else _code_part(stripped)
-        out.append(_Read(line, indent // 4, code, blank))
+        known = seen.get(raw)
+        if known is None:
+            line = raw.rstrip()
+            if not line:
+                blank += 1
+                continue
+            stripped = line.lstrip(" ")
+            indent = len(line) - len(stripped)
+            if indent % 4:
+                raise _Unsure
+            code = None if stripped.startswith("#") else _code_part(stripped)
+            known = seen[raw] = (line, indent // 4, code)
+        out.append(_Read(*known, blank))
         blank = 0
     return out
 

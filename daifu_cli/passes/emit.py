@@ -86,7 +86,7 @@ class Emitter:
         method_self: str | None = None,
         future_annotations: bool = False,
         kept: Kept | None = None,
-        ends: dict[int, int] | None = None,
+        ends: Sequence[tuple[ast.stmt, int]] = (),
     ) -> None:
         self.src = source
         self.scope = scope
@@ -102,7 +102,11 @@ class Emitter:
         #: comments of the body itself stay after it in the file, where they were.
         self.end = 0
         #: ``end`` of each nested vaccinated function, by node id.
-        self.ends = ends or {}
+        self.ends = {id(node): end for node, end in ends}
+        #: The same by where each such ``def`` starts: a statement holds a nested function
+        #: if that position lies in its span (statements nest or are apart), which is
+        #: quicker than walking the statement (a walk per nesting level was quadratic).
+        self._end_at = [((node.lineno, node.col_offset), end) for node, end in ends]
         self._footers: dict[int, tuple[list[int], int]] = {}
         # Calls that may need an edit, by start position (few: super/locals/exec and kin);
         # only calls of this scope (a lambda's locals() is the lambda's own).
@@ -291,7 +295,8 @@ class Emitter:
             # clause's block.
             stmt = self._elif_of(stmt)  # type: ignore[assignment]
         if isinstance(stmt, _SCOPES):  # copied whole, but a vaccinated def in it took more
-            return max([end, *(self.ends[id(n)] for n in ast.walk(stmt) if id(n) in self.ends)]) if self.ends else end
+            first, last = (stmt.lineno, stmt.col_offset), (end, stmt.end_col_offset)
+            return max([end, *(at_end for at, at_end in self._end_at if first <= at <= last)])
         block = _last_block(stmt)
         if block is None:
             return end

@@ -77,6 +77,8 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
 _memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
 #: The same for :func:`all_nodes`.
 _all_memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
+#: id(statement) -> (statement, the names it binds in its scope), for :func:`bound_names`.
+_bound_memo: dict[int, tuple[ast.AST, set[str]]] | None = None
 
 
 @contextmanager
@@ -84,13 +86,13 @@ def memo() -> Iterator[None]:
     """Within this block, :func:`own_nodes` remembers each statement's nodes: the analysis
     and emit passes walk the same function several times. The trees must not change inside
     the block (the transpiler's passes build new nodes; they never edit the input's)."""
-    global _memo, _all_memo
-    outer = _memo, _all_memo
-    _memo, _all_memo = {}, {}
+    global _memo, _all_memo, _bound_memo
+    outer = _memo, _all_memo, _bound_memo
+    _memo, _all_memo, _bound_memo = {}, {}, {}
     try:
         yield
     finally:
-        _memo, _all_memo = outer
+        _memo, _all_memo, _bound_memo = outer
 
 
 def _remembered(
@@ -153,7 +155,34 @@ def all_args(args: ast.arguments) -> list[ast.arg]:
 
 def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
     """Names that *stmts* bind in their own scope."""
-    return {name for node in own_nodes(stmts) for name in bound_by(node)}
+    if _bound_memo is None:
+        return {name for node in own_nodes(stmts) for name in bound_by(node)}
+    out: set[str] = set()
+    for stmt in stmts:
+        out |= _bound_in(stmt, _bound_memo)
+    return out
+
+
+def _bound_in(root: ast.AST, table: dict[int, tuple[ast.AST, set[str]]]) -> set[str]:
+    """The names :func:`bound_by` finds in :func:`own_nodes` of *root*, each statement's set
+    remembered and reused by the blocks around it (every cell asks for the names its block
+    binds, and the blocks of nested cells hold one another: walking each was quadratic in the
+    nesting depth). The set returned is the table's own: callers must not change it."""
+    entry = table.get(id(root))
+    if entry is not None:
+        return entry[1]
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and isinstance(node, ast.stmt):
+            names |= _bound_in(node, table)
+            continue
+        names.update(bound_by(node))
+        stack.extend(_scope_children(node))
+    if isinstance(root, ast.stmt):
+        table[id(root)] = (root, names)
+    return names
 
 
 def bound_by(node: ast.AST) -> tuple[str, ...]:
