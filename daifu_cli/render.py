@@ -77,18 +77,44 @@ def _plain(value: object) -> bool:
     return False
 
 
+#: Values each template only writes out as they are (``{{ name }}``, or tested for being set):
+#: they are rendered as markers and put in afterwards, so the cache serves every cell, whose
+#: names and descriptions differ (jinja rendered each one otherwise).
+_WRITTEN_AS_IS = {
+    "cell.py.j2": ("name", "description"),
+    "with.py.j2": ("cell",),
+    "try_finally.py.j2": ("body_cell", "else_cell", "finally_cell"),
+}
+_MARK = "\x02"
+
+
 def _lines(template: str, values: dict[str, Any]) -> list[tuple[str, str | None]]:
+    written = {
+        name: value
+        for name in _WRITTEN_AS_IS.get(template, ())
+        if isinstance(value := values.get(name), str) and value and "\n" not in value and _MARK not in value
+    }
+    if written:
+        values = {**values, **{name: f"{_MARK}{name}{_MARK}" for name in written}}
     key = (template, repr(sorted(values.items()))) if all(_plain(v) for v in values.values()) else None
-    if key is not None and key in _rendered:
-        return _rendered[key]
-    lines: list[tuple[str, str | None]] = []
-    for line in _template(template).render(**values).split("\n"):
-        stripped = line.strip()
-        slot = stripped[len("\x00slot:") : -1] if stripped.startswith("\x00slot:") else None
-        lines.append((line, slot))
-    if key is not None and len(_rendered) < _RENDERED_MAX:
-        _rendered[key] = lines
+    lines = _rendered.get(key) if key is not None else None
+    if lines is None:
+        lines = []
+        for line in _template(template).render(**values).split("\n"):
+            stripped = line.strip()
+            slot = stripped[len("\x00slot:") : -1] if stripped.startswith("\x00slot:") else None
+            lines.append((line, slot))
+        if key is not None and len(_rendered) < _RENDERED_MAX:
+            _rendered[key] = lines
+    if written:
+        lines = [(_filled(line, written), slot) if _MARK in line else (line, slot) for line, slot in lines]
     return lines
+
+
+def _filled(line: str, written: dict[str, str]) -> str:
+    for name, value in written.items():
+        line = line.replace(f"{_MARK}{name}{_MARK}", value)
+    return line
 
 
 def render(template: str, slots: dict[str, Code] | None = None, **values: Any) -> Code:

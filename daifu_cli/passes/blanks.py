@@ -44,10 +44,10 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     tracker = EmptyLineTracker(mode=mode)
     # Black's blocks: a later ``def`` may add blank lines before the comment block above it.
     blocks: list[tuple[Any, list[str]]] = []
-    # One black Line for each kind of line met (its depth and the leaves the tracker reads):
-    # making a Line cost more than the tracker's decision, and most lines are the templates'
-    # few kinds. The tracker reads a line's leaves and depth and changes only the first leaf's
-    # prefix, which is set here before each line (see _Tokens.leaf).
+    # One black Line for each kind of line met (see _Read.kind): making a Line cost more than
+    # the tracker's decision, and most lines are of the templates' few kinds. The tracker reads
+    # a line's depth and leaves and changes only the first leaf's prefix, which is set here
+    # before each line (see _Tokens.leaf).
     made = _made.setdefault(line_length, {})
     if len(made) > _MADE_MAX:
         made.clear()
@@ -60,10 +60,9 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
                 if len(line.text) <= line_length or _unsplittable(line.text)
                 else _split_call(line.text, line_length)
             )
-            kind = (line.depth, line.code, line.text.lstrip(" ") if line.code is None else None)
-            black_line = made.get(kind)
+            black_line = made.get(line.kind)
             if black_line is None:
-                black_line = made[kind] = Line(mode=mode, depth=line.depth, leaves=_leaves(line))
+                black_line = made[line.kind] = Line(mode=mode, depth=line.depth, leaves=_leaves(line))
             black_line.leaves[0].prefix = "\n" * line.blank
             blocks.append((tracker.maybe_empty_lines(black_line), content))
     except _Unsure:
@@ -75,23 +74,30 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     return "\n".join(out)
 
 
-#: line length -> (depth, code, comment) -> the black Line for it (see black_blank_lines).
-_made: dict[int, dict[tuple[int, str | None, str | None], Any]] = {}
+#: line length -> a kind of line (_Read.kind) -> the black Line for it (see black_blank_lines).
+_made: dict[int, dict[tuple[int, str | None], Any]] = {}
 _MADE_MAX = 1 << 14
 
 
 class _Read(NamedTuple):
     """A non-blank line: as written (trailing spaces dropped), its depth, its code without
-    the comment (``None`` for a comment line), and the blank lines above it."""
+    the comment (``None`` for a comment line), its kind, and the blank lines above it.
+
+    Lines of one kind are alike to black's tracker: the same depth and code but for the names
+    of Kept's placeholders (user text held out: the tracker tells names apart only from
+    keywords), or comment lines at one depth (it reads a comment's text only for ``fmt:``
+    directives, and text holding one never gets here)."""
 
     text: str
     depth: int
     code: str | None
+    kind: tuple[int, str | None]
     blank: int
 
 
-#: A line as written -> what :func:`_read` makes of it (text, depth, code).
-_seen: dict[str, tuple[str, int, str | None]] = {}
+#: A line as written -> what :func:`_read` makes of it (text, depth, code, kind).
+_seen: dict[str, tuple[str, int, str | None, tuple[int, str | None]]] = {}
+_PLACEHOLDER = re.compile(r"__daifu_keep_\d+__")
 
 
 def _read(text: str) -> list[_Read]:
@@ -114,7 +120,8 @@ def _read(text: str) -> list[_Read]:
             if indent % 4:
                 raise _Unsure
             code = None if stripped.startswith("#") else _code_part(stripped)
-            known = seen[raw] = (line, indent // 4, code)
+            same = _PLACEHOLDER.sub("__daifu_keep__", code) if code is not None and "__daifu_keep_" in code else code
+            known = seen[raw] = (line, indent // 4, code, (indent // 4, same))
         out.append(_Read(*known, blank))
         blank = 0
     return out

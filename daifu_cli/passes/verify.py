@@ -242,6 +242,8 @@ def _as_user_statement(stmt: logical.Stmt) -> ast.stmt:
 
 
 def _user_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:
+    if type(stmt) in _SIMPLE_STATEMENTS:  # most statements: no blocks
+        return []
     out = []
     for name in ("body", "orelse", "finalbody"):
         block = getattr(stmt, name, None)
@@ -253,6 +255,17 @@ def _user_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:
         out.append((f"case{index}", case.body))
     order = {"body": 0, "handler": 1, "orelse": 2, "finalbody": 3, "case": 4}
     return sorted(out, key=lambda item: (order[item[0].rstrip("0123456789")], item[0]))
+
+
+#: Statements that hold no block of statements.
+_SIMPLE_STATEMENTS = frozenset(
+    getattr(ast, name)
+    for name in (
+        "Expr", "Assign", "AugAssign", "AnnAssign", "Return", "Delete", "Pass", "Break", "Continue",
+        "Raise", "Assert", "Import", "ImportFrom", "Global", "Nonlocal", "TypeAlias",
+    )
+    if hasattr(ast, name)
+)
 
 
 def _expand_script_annotations(stmts: list[ast.stmt], future: bool) -> list[ast.stmt]:

@@ -141,7 +141,7 @@ def children(node: ast.AST) -> list[ast.AST]:
     for name in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            out.extend(item for item in value if isinstance(item, ast.AST))
+            out += [item for item in value if isinstance(item, ast.AST)]
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
@@ -165,13 +165,19 @@ def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
 
 def _bound_in(root: ast.AST, table: dict[int, tuple[ast.AST, set[str]]]) -> set[str]:
     """The names :func:`bound_by` finds in :func:`own_nodes` of *root*, each statement's set
-    remembered and reused by the blocks around it (every cell asks for the names its block
-    binds, and the blocks of nested cells hold one another: walking each was quadratic in the
-    nesting depth). The set returned is the table's own: callers must not change it."""
+    remembered (every cell asks for the names its block binds, and the blocks of nested cells
+    hold one another), read from the statement's remembered own nodes where the analysis
+    walked it already, else from a walk that reuses the sets of the statements inside. The set
+    returned is the table's own: callers must not change it."""
     entry = table.get(id(root))
     if entry is not None:
         return entry[1]
-    names: set[str] = set()
+    walked = _memo.get(id(root)) if _memo is not None else None
+    if walked is not None:  # its nodes are known already: no walk
+        names = {name for node in walked[1] for name in bound_by(node)}
+        table[id(root)] = (root, names)
+        return names
+    names = set()
     stack = [root]
     while stack:
         node = stack.pop()

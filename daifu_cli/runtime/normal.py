@@ -100,22 +100,25 @@ def _equal(first: Any, second: Any) -> bool:
     stack = [(first, second)]
     while stack:
         a, b = stack.pop()
-        if isinstance(a, ast.AST):
-            if type(a) is not type(b):
+        kind = type(a)
+        if kind is not type(b):
+            return False
+        if kind in _ATOMS:  # most leaves: names, None, small numbers (checked first: quickest)
+            if a != b:
                 return False
-            for name in a._fields:
-                stack.append((getattr(a, name, None), getattr(b, name, None)))
+        elif isinstance(a, ast.AST):
+            stack.extend([(getattr(a, name, None), getattr(b, name, None)) for name in a._fields])
         elif isinstance(a, (list, tuple)):
-            if type(a) is not type(b) or len(a) != len(b):
+            if len(a) != len(b):
                 return False
             stack.extend(zip(a, b))
-        elif (
-            type(a) is not type(b)
-            or a != b
-            or (isinstance(a, (float, complex)) and repr(a) != repr(b))  # 0.0 and -0.0
-        ):
+        elif a != b or (isinstance(a, (float, complex)) and repr(a) != repr(b)):  # 0.0 and -0.0
             return False
     return True
+
+
+#: Values equal exactly when ``==`` says so (unlike floats: 0.0 and -0.0).
+_ATOMS = frozenset({str, int, bool, bytes, type(None)})
 
 
 def _dump(value: object) -> str:
