@@ -159,15 +159,20 @@ class Kept:
         if not self.held:
             return code
         out = Code()
-        for text, protected in code.lines:
-            match = None if protected or self.PREFIX not in text else self._NAME.search(text)
+        lines, prefix = out.lines, self.PREFIX
+        for line in code.lines:
+            text, protected = line
+            match = None if protected or prefix not in text else self._NAME.search(text)
             if match is not None and match.group(0) in self.held:
                 body = text.lstrip()
                 indent = text[: len(text) - len(body)]
                 room = width - columns(indent)
-                out.extend(self.restore(self._shape(match.group(0), room), room), indent)
+                inner = self._shape(match.group(0), room)
+                if any(prefix in text and not protected for text, protected in inner.lines):
+                    inner = self.restore(inner, room)  # it holds placeholders of its own
+                out.extend(inner, indent)
             else:
-                out.lines.append((text, protected))
+                lines.append(line)
         return out
 
     def _shape(self, name: str, room: int) -> Code:

@@ -157,6 +157,7 @@ def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> l
     have_tables = False
     targets: list[_Target] = []
     module_problem = analyze.rebound_guarded_name(source.tree, source.text)
+    reserved = analyze.may_use_reserved_names(source.text)
     for decision in result.decisions:
         if not decision.selected:
             continue
@@ -170,13 +171,14 @@ def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> l
                 stmts,
                 star_imports=_has_star_import(source.tree),
                 future_annotations=_has_future_annotations(source.tree),
+                reserved=reserved,
             )
             if problem is None:
                 target = _Target(decision, stmts)
                 target.scope = analyze.script_scope(stmts)
                 targets.append(target)
         else:
-            problem = analyze.check_function(decision.node)
+            problem = analyze.check_function(decision.node, reserved=reserved)
             if problem is None:
                 if not have_tables:  # once per file, and only where a function is vaccinated
                     top_table, have_tables = _symtable(source), True
@@ -565,6 +567,7 @@ def _verify(
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
         future = _has_future_annotations(source.tree)
         inputs, outputs = logical.FunctionIndex(source.tree), logical.FunctionIndex(tree)
+        lines = (source.lines, text.split("\n"))
         for done, target in enumerate(targets):
             steps("verify", done, len(targets))
             output = _output_of(inputs, outputs, target)
@@ -574,7 +577,7 @@ def _verify(
             linemap.extend(
                 verify.check_function(
                     original, output, target.qualname, script=target.is_script,
-                    future_annotations=future, runs=copied,
+                    future_annotations=future, runs=copied, lines=lines,
                 )
             )
         lost = verify.lost_comment(source.comments.values(), text)

@@ -82,6 +82,7 @@ def _plain(value: object) -> bool:
 #: names and descriptions differ (jinja rendered each one otherwise).
 _WRITTEN_AS_IS = {
     "cell.py.j2": ("name", "description"),
+    "function.py.j2": ("summary",),
     "with.py.j2": ("cell",),
     "try_finally.py.j2": ("body_cell", "else_cell", "finally_cell"),
 }

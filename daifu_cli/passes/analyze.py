@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from daifu_cli.runtime.layout import GUARDED_NAMES, PREFIX
 from daifu_cli.runtime.names import all_args as _all_args
-from daifu_cli.runtime.names import all_nodes, bound_by, bound_names, own_nodes, walk
+from daifu_cli.runtime.names import bound_by, bound_names, own_nodes, used_names, walk
 from daifu_cli.runtime.names import children as child_nodes
 
 __all__ = ["Scope", "Unsupported", "bound_names", "own_nodes", "used_names"]
@@ -60,19 +60,6 @@ class Scope:
         if self.script or name in self.globals:
             return "global"
         return "nonlocal"
-
-
-def used_names(nodes: Iterable[ast.AST]) -> set[str]:
-    """Every identifier read or written under *nodes*, nested scopes included."""
-    out: set[str] = set()
-    for node in all_nodes(nodes):
-        if isinstance(node, ast.Name):
-            out.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.add(node.name)
-        elif isinstance(node, ast.arg):
-            out.add(node.arg)
-    return out
 
 
 def declared(stmts: Iterable[ast.stmt], kind: type[ast.Global] | type[ast.Nonlocal]) -> set[str]:
@@ -222,8 +209,9 @@ def rebound_guarded_name(tree: ast.Module, text: str) -> Unsupported | None:
     return None
 
 
-def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported | None:
-    """Why *func* must stay as it was, or ``None`` if it can be vaccinated."""
+def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef, *, reserved: bool = True) -> Unsupported | None:
+    """Why *func* must stay as it was, or ``None`` if it can be vaccinated. *reserved*: whether
+    the module may use a name daifu reserves (see :func:`may_use_reserved_names`)."""
     if isinstance(func, ast.AsyncFunctionDef):
         return Unsupported(func.lineno, "async function: its frames cannot be resumed")
     body = func.body[1:] if _is_docstring(func.body[0]) else func.body
@@ -238,7 +226,7 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported 
     problem = _scope_sensitive_call(_with_comprehensions(func.body))
     if problem:
         return problem
-    return _common_checks(func.body, [func])
+    return _common_checks(func.body, [func], reserved)
 
 
 def _with_comprehensions(body: list[ast.stmt]) -> list[ast.AST]:
@@ -270,7 +258,7 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def check_script(
-    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False
+    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False, reserved: bool = True
 ) -> Unsupported | None:
     """Why a module's script-level code must stay at module level, or ``None``.
 
@@ -294,7 +282,7 @@ def check_script(
         if isinstance(node, ast.Call) and _call_name(node) in ("exec", "eval"):
             if any(isinstance(a, ast.Constant) and a.value is None for a in node.args[1:]):
                 return Unsupported(node.lineno, "exec/eval with an explicit None namespace")
-    return _common_checks(stmts, stmts)
+    return _common_checks(stmts, stmts, reserved)
 
 
 #: Python allows 20 nested blocks; the crash barrier and cells add up to two.
@@ -317,13 +305,21 @@ def nesting(body: Sequence[ast.stmt], depth: int = 0) -> int:
     return deepest
 
 
-def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST]) -> Unsupported | None:
+def may_use_reserved_names(text: str) -> bool:
+    """Whether the module *text* may name something with daifu's prefix: only if the prefix is
+    written in it, or the file has characters outside ASCII (Python reads identifiers in
+    NFKC form, where other characters can spell the prefix). Most modules do not: their
+    functions' names need no walk."""
+    return PREFIX in text or not text.isascii()
+
+
+def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST], reserved: bool = True) -> Unsupported | None:
     if nesting(body) > _MAX_NESTING:
         return Unsupported(
             getattr(roots[0], "lineno", 1) if roots else 1,
             f"blocks nested more than {_MAX_NESTING} deep (Python allows 20, and the crash barrier adds some)",
         )
-    for name in sorted(used_names(roots)):
+    for name in sorted(used_names(roots)) if reserved else ():
         if name.startswith(PREFIX):
             return Unsupported(_first_line(roots), f"uses the name {name!r}, reserved by daifu")
     for node in own_nodes(body):

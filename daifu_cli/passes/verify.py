@@ -79,9 +79,11 @@ def lost_comment(comments: Collection[Token], text: str) -> Token | None:
 def check_function(
     original: ast.FunctionDef | Sequence[ast.stmt], output: ast.FunctionDef, qualname: str, *, script: bool = False,
     future_annotations: bool = False, runs: list[tuple[int, int, int]] | None = None,
+    lines: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> list[tuple[int, int]]:
     """Compare a vaccinated function with its original; returns the line map (and adds the
-    runs of copied lines to *runs*)."""
+    runs of copied lines to *runs*). *lines*: the input's and the output's lines, if known (a
+    statement written alike in both then needs no comparison of trees)."""
     try:
         view = logical.logical_function(output)
     except logical.NotVaccinated as exc:
@@ -92,7 +94,7 @@ def check_function(
     linemap: list[tuple[int, int]] = []
     if isinstance(original, ast.FunctionDef):
         _header_lines(original, output, linemap)
-    _compare_blocks(stmts, view.body, qualname, linemap, runs if runs is not None else [])
+    _compare_blocks(stmts, view.body, qualname, linemap, runs if runs is not None else [], lines)
     return linemap
 
 
@@ -111,7 +113,7 @@ def _header_lines(original: ast.FunctionDef, output: ast.FunctionDef, linemap: l
 
 def _compare_blocks(
     original: Sequence[ast.stmt], vaccinated: logical.Block, qualname: str, linemap: list[tuple[int, int]],
-    runs: list[tuple[int, int, int]],
+    runs: list[tuple[int, int, int]], lines: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> None:
     if len(original) != len(vaccinated):
         where = original[0].lineno if original else 0
@@ -122,7 +124,7 @@ def _compare_blocks(
     for before, after in zip(original, vaccinated, strict=False):
         node = _as_user_statement(after)
         in_cell = after.region is not None
-        if not normal.same(before, node, in_cell=in_cell):
+        if not (lines and _written_alike(before, node, in_cell, lines)) and not normal.same(before, node, in_cell=in_cell):
             want = normal.key(before, header_only=True)
             got = normal.key(node, in_cell=in_cell, header_only=True)
             raise VerifyError(
@@ -138,7 +140,26 @@ def _compare_blocks(
             _copied_runs(before, node, runs)
         _clause_lines(before, node, linemap)
         for name, block in blocks:
-            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap, runs)
+            _compare_blocks(block, after.blocks.get(name, []), qualname, linemap, runs, lines)
+
+
+def _written_alike(
+    before: ast.stmt, after: ast.stmt, in_cell: bool, lines: tuple[Sequence[str], Sequence[str]]
+) -> bool:
+    """Whether a simple statement on one line reads the same in the input and the output:
+    Python parses the same text of a statement to the same tree (the module's future imports,
+    which could change that, stay in the output), so :func:`normal.same` holds without
+    comparing the trees (most of verify's time otherwise). A ``return`` in a cell is left to
+    :func:`normal.same`, which reads it as a signal; so is anything else, and any line that is
+    not ASCII (columns are counted in bytes)."""
+    if type(before) is not type(after) or type(before) not in _SIMPLE_STATEMENTS:
+        return False
+    if (in_cell and type(after) is ast.Return) or before.lineno != before.end_lineno or after.lineno != after.end_lineno:
+        return False
+    first, second = lines[0][before.lineno - 1], lines[1][after.lineno - 1]
+    if not (first.isascii() and second.isascii()):
+        return False
+    return first[before.col_offset : before.end_col_offset] == second[after.col_offset : after.end_col_offset]
 
 
 def _clause_lines(before: ast.stmt, after: ast.stmt, linemap: list[tuple[int, int]]) -> None:

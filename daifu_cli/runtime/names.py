@@ -79,6 +79,8 @@ _memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
 _all_memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
 #: id(statement) -> (statement, the names it binds in its scope), for :func:`bound_names`.
 _bound_memo: dict[int, tuple[ast.AST, set[str]]] | None = None
+#: id(statement) -> (statement, every identifier under it), for :func:`used_names`.
+_used_memo: dict[int, tuple[ast.AST, set[str]]] | None = None
 
 
 @contextmanager
@@ -86,13 +88,13 @@ def memo() -> Iterator[None]:
     """Within this block, :func:`own_nodes` remembers each statement's nodes: the analysis
     and emit passes walk the same function several times. The trees must not change inside
     the block (the transpiler's passes build new nodes; they never edit the input's)."""
-    global _memo, _all_memo, _bound_memo
-    outer = _memo, _all_memo, _bound_memo
-    _memo, _all_memo, _bound_memo = {}, {}, {}
+    global _memo, _all_memo, _bound_memo, _used_memo
+    outer = _memo, _all_memo, _bound_memo, _used_memo
+    _memo, _all_memo, _bound_memo, _used_memo = {}, {}, {}, {}
     try:
         yield
     finally:
-        _memo, _all_memo, _bound_memo = outer
+        _memo, _all_memo, _bound_memo, _used_memo = outer
 
 
 def _remembered(
@@ -122,6 +124,63 @@ def all_nodes(roots: Iterable[ast.AST]) -> list[ast.AST]:
     is not kept: callers only test each node). Faster than ``ast.walk``, whose generators were
     the transpiler's largest single cost; remembered per statement inside :func:`memo`."""
     return [n for root in roots for n in _remembered(root, _all_memo, children)]
+
+
+def used_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """Every identifier read or written under *nodes*, nested scopes included."""
+    if _used_memo is None:
+        return {name for node in all_nodes(nodes) for name in _identifier(node)}
+    out: set[str] = set()
+    for node in nodes:
+        out |= _used_in(node, _used_memo)
+    return out
+
+
+def _used_in(root: ast.AST, table: dict[int, tuple[ast.AST, set[str]]]) -> set[str]:
+    """:func:`used_names` of *root*, the set of each statement holding blocks remembered and
+    reused by the statements around it (each function of a file asks for its own, and a nested
+    function's are part of its outer function's: reading each function's nodes again was
+    quadratic in the nesting depth). The set returned may be the table's own: callers must
+    not change it."""
+    entry = table.get(id(root))
+    if entry is not None:
+        return entry[1]
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and _holds_blocks(node):
+            names |= _used_in(node, table)
+            continue
+        names.update(_identifier(node))
+        stack.extend(children(node))
+    if _holds_blocks(root):
+        table[id(root)] = (root, names)
+    return names
+
+
+#: Node class -> whether it is a statement holding blocks (a def, a loop, an if...).
+_BLOCKS: dict[type, bool] = {}
+
+
+def _holds_blocks(node: ast.AST) -> bool:
+    kind = type(node)
+    holds = _BLOCKS.get(kind)
+    if holds is None:
+        holds = _BLOCKS[kind] = issubclass(kind, ast.stmt) and ("body" in kind._fields or "cases" in kind._fields)
+    return holds
+
+
+def _identifier(node: ast.AST) -> tuple[str, ...]:
+    """The identifier *node* itself names, if any (a name, a def or class, a parameter)."""
+    kind = type(node)
+    if kind is ast.Name:
+        return (node.id,)  # type: ignore[attr-defined]
+    if kind is ast.arg:
+        return (node.arg,)  # type: ignore[attr-defined]
+    if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        return (node.name,)  # type: ignore[attr-defined]
+    return ()
 
 
 #: Leaf nodes that never bind or use a name (and are shared singletons): not yielded. They

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from . import layout
@@ -107,7 +109,13 @@ def _equal(first: Any, second: Any) -> bool:
             if a != b:
                 return False
         elif isinstance(a, ast.AST):
-            stack.extend([(getattr(a, name, None), getattr(b, name, None)) for name in a._fields])
+            fields = _fields_of.get(kind)
+            if fields is None:
+                fields = _fields_of[kind] = _fields_getter(kind)
+            try:
+                stack.extend(zip(fields(a), fields(b)))
+            except AttributeError:  # a node built without all of its fields
+                stack.extend([(getattr(a, name, None), getattr(b, name, None)) for name in a._fields])
         elif isinstance(a, (list, tuple)):
             if len(a) != len(b):
                 return False
@@ -119,6 +127,20 @@ def _equal(first: Any, second: Any) -> bool:
 
 #: Values equal exactly when ``==`` says so (unlike floats: 0.0 and -0.0).
 _ATOMS = frozenset({str, int, bool, bytes, type(None)})
+
+#: Node class -> a function giving a node's field values as a tuple (``operator.attrgetter``:
+#: one call in C where a loop of ``getattr`` took most of the comparison's time).
+_fields_of: dict[type, Callable[[ast.AST], tuple[Any, ...]]] = {}
+
+
+def _fields_getter(kind: type) -> Callable[[ast.AST], tuple[Any, ...]]:
+    fields = kind._fields  # type: ignore[attr-defined]
+    if len(fields) >= 2:
+        return operator.attrgetter(*fields)
+    if len(fields) == 1:
+        single = operator.attrgetter(fields[0])
+        return lambda node: (single(node),)
+    return lambda node: ()
 
 
 def _dump(value: object) -> str:
