@@ -49,7 +49,7 @@ class Code:
         return bool(self.lines)
 
     def text(self) -> str:
-        return "\n".join(text for text, _ in self.lines)
+        return "\n".join([text for text, _ in self.lines])
 
 
 #: A piece of a statement's new text: a source span, generated text, or generated code.

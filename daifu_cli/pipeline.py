@@ -157,7 +157,8 @@ def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> l
     have_tables = False
     targets: list[_Target] = []
     module_problem = analyze.rebound_guarded_name(source.tree, source.text)
-    reserved = analyze.may_use_reserved_names(source.text)
+    reserved = source.may_name((layout.PREFIX,), prefix=True)
+    namespace_calls = source.may_name(analyze.NAMESPACE_CALLS)
     for decision in result.decisions:
         if not decision.selected:
             continue
@@ -172,13 +173,14 @@ def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> l
                 star_imports=_has_star_import(source.tree),
                 future_annotations=_has_future_annotations(source.tree),
                 reserved=reserved,
+                namespace_calls=namespace_calls,
             )
             if problem is None:
                 target = _Target(decision, stmts)
                 target.scope = analyze.script_scope(stmts)
                 targets.append(target)
         else:
-            problem = analyze.check_function(decision.node, reserved=reserved)
+            problem = analyze.check_function(decision.node, reserved=reserved, namespace_calls=namespace_calls)
             if problem is None:
                 if not have_tables:  # once per file, and only where a function is vaccinated
                     top_table, have_tables = _symtable(source), True

@@ -209,9 +209,13 @@ def rebound_guarded_name(tree: ast.Module, text: str) -> Unsupported | None:
     return None
 
 
-def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef, *, reserved: bool = True) -> Unsupported | None:
-    """Why *func* must stay as it was, or ``None`` if it can be vaccinated. *reserved*: whether
-    the module may use a name daifu reserves (see :func:`may_use_reserved_names`)."""
+def check_function(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, *, reserved: bool = True, namespace_calls: bool = True
+) -> Unsupported | None:
+    """Why *func* must stay as it was, or ``None`` if it can be vaccinated. *reserved*,
+    *namespace_calls*: whether the module may hold a name starting with daifu's prefix, and
+    one of :data:`NAMESPACE_CALLS` (see ``SourceFile.may_name``); the walks looking for them
+    are skipped where it cannot."""
     if isinstance(func, ast.AsyncFunctionDef):
         return Unsupported(func.lineno, "async function: its frames cannot be resumed")
     body = func.body[1:] if _is_docstring(func.body[0]) else func.body
@@ -223,7 +227,7 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef, *, reserved: bo
             return Unsupported(node.lineno, "generator function: its frames cannot be resumed")
         if isinstance(node, ast.Await):
             return Unsupported(node.lineno, "await outside an async function")
-    problem = _scope_sensitive_call(_with_comprehensions(func.body))
+    problem = _scope_sensitive_call(_with_comprehensions(func.body)) if namespace_calls else None
     if problem:
         return problem
     return _common_checks(func.body, [func], reserved)
@@ -258,22 +262,29 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def check_script(
-    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False, reserved: bool = True
+    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False, reserved: bool = True,
+    namespace_calls: bool = True,
 ) -> Unsupported | None:
     """Why a module's script-level code must stay at module level, or ``None``.
 
     *star_imports*: the module has ``from ... import *`` (which may bind ``eval`` or
     ``locals``, so daifu cannot tell what those calls mean); *future_annotations*: the module
     uses ``from __future__ import annotations`` (module annotations are then strings written
-    by the running interpreter, which daifu cannot reproduce for every version)."""
+    by the running interpreter, which daifu cannot reproduce for every version); *reserved*,
+    *namespace_calls*: as for :func:`check_function`."""
+    annotated = False  # an annotated assignment to something other than a name
     for node in own_nodes(stmts):
+        if isinstance(node, ast.AnnAssign) and not isinstance(node.target, ast.Name):
+            annotated = True
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return Unsupported(node.lineno, "`from ... import *` inside a block: it must stay at module level")
         if star_imports and isinstance(node, ast.Call) and _call_name(node) in _NAMESPACE_CALLS:
             return Unsupported(node.lineno, f"{_call_name(node)}() may come from a star import")
         if future_annotations and isinstance(node, ast.AnnAssign):
             return Unsupported(node.lineno, "module-level annotation under `from __future__ import annotations`")
-    for node in _with_comprehensions(stmts):
+    # The checks below look inside comprehensions too, where only calls can add to the own
+    # nodes' statements: without such a call or annotation, nothing to find there.
+    for node in _with_comprehensions(stmts) if namespace_calls or annotated else ():
         if isinstance(node, ast.Call) and _call_name(node) in ("locals", "vars", "dir") and not node.args:
             if not any(node is own for own in own_nodes(stmts)):
                 return Unsupported(node.lineno, f"{_call_name(node)}() inside a comprehension at module level")
@@ -305,12 +316,8 @@ def nesting(body: Sequence[ast.stmt], depth: int = 0) -> int:
     return deepest
 
 
-def may_use_reserved_names(text: str) -> bool:
-    """Whether the module *text* may name something with daifu's prefix: only if the prefix is
-    written in it, or the file has characters outside ASCII (Python reads identifiers in
-    NFKC form, where other characters can spell the prefix). Most modules do not: their
-    functions' names need no walk."""
-    return PREFIX in text or not text.isascii()
+#: Calls that can read a namespace (see ``SourceFile.may_name``).
+NAMESPACE_CALLS = ("locals", "vars", "dir", "exec", "eval")
 
 
 def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST], reserved: bool = True) -> Unsupported | None:

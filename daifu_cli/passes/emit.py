@@ -28,11 +28,12 @@ from daifu_cli.code import Code, Kept, Piece, columns, from_pieces
 from daifu_cli.passes.analyze import Scope, bound_names, own_nodes, used_names
 from daifu_cli.render import render
 from daifu_cli.runtime import layout
+from daifu_cli.runtime.names import SIMPLE_STATEMENTS
 from daifu_cli.source import Pos, SourceFile
 
 Edit = tuple[Pos, Pos, list[Piece]]
 _LINE_LIMIT = 80
-_EDITED_CALLS = {"super", "locals", "vars", "dir", "exec", "eval"}
+_EDITED_CALLS = ("super", "locals", "vars", "dir", "exec", "eval")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -113,7 +114,7 @@ class Emitter:
         roots = list(target)
         if len(roots) == 1 and isinstance(roots[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
             roots = list(roots[0].body)
-        own = own_nodes(roots)
+        own = own_nodes(roots) if source.may_name(_EDITED_CALLS) else ()
         shadowed = set(scope.globals) if scope.script else set()
         self._calls = sorted(
             ((source.start(node), id(node), node) for node in own
@@ -305,6 +306,8 @@ class Emitter:
     # -- statements ---------------------------------------------------------------------
 
     def _statement(self, stmt: ast.stmt, region: Region) -> Code:
+        if type(stmt) in SIMPLE_STATEMENTS:  # most statements (the handlers below are for blocks)
+            return self._simple(stmt, region)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return self._opaque(stmt)
         handlers: dict[type, Callable[[Any, Region], Code]] = {
@@ -1037,6 +1040,8 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _last_block(stmt: ast.stmt) -> list[ast.stmt] | None:
+    if type(stmt) in SIMPLE_STATEMENTS:  # most statements: no block
+        return None
     for name in ("finalbody", "orelse"):
         block = getattr(stmt, name, None)
         if block:

@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 
 from daifu_cli.runtime import logical, normal
 from daifu_cli.runtime.logical import find_function, find_functions, occurrence
+from daifu_cli.runtime.names import SIMPLE_STATEMENTS
 from daifu_cli.runtime.registry import decode_source
 from daifu_cli.source import Token
 
@@ -138,7 +139,8 @@ def _compare_blocks(
         blocks = _user_blocks(before)
         if not blocks:
             _copied_runs(before, node, runs)
-        _clause_lines(before, node, linemap)
+        if blocks:  # a statement without blocks has no clauses either
+            _clause_lines(before, node, linemap)
         for name, block in blocks:
             _compare_blocks(block, after.blocks.get(name, []), qualname, linemap, runs, lines)
 
@@ -152,7 +154,7 @@ def _written_alike(
     comparing the trees (most of verify's time otherwise). A ``return`` in a cell is left to
     :func:`normal.same`, which reads it as a signal; so is anything else, and any line that is
     not ASCII (columns are counted in bytes)."""
-    if type(before) is not type(after) or type(before) not in _SIMPLE_STATEMENTS:
+    if type(before) is not type(after) or type(before) not in SIMPLE_STATEMENTS:
         return False
     if (in_cell and type(after) is ast.Return) or before.lineno != before.end_lineno or after.lineno != after.end_lineno:
         return False
@@ -263,7 +265,7 @@ def _as_user_statement(stmt: logical.Stmt) -> ast.stmt:
 
 
 def _user_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:
-    if type(stmt) in _SIMPLE_STATEMENTS:  # most statements: no blocks
+    if type(stmt) in SIMPLE_STATEMENTS:  # most statements: no blocks
         return []
     out = []
     for name in ("body", "orelse", "finalbody"):
@@ -276,17 +278,6 @@ def _user_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:
         out.append((f"case{index}", case.body))
     order = {"body": 0, "handler": 1, "orelse": 2, "finalbody": 3, "case": 4}
     return sorted(out, key=lambda item: (order[item[0].rstrip("0123456789")], item[0]))
-
-
-#: Statements that hold no block of statements.
-_SIMPLE_STATEMENTS = frozenset(
-    getattr(ast, name)
-    for name in (
-        "Expr", "Assign", "AugAssign", "AnnAssign", "Return", "Delete", "Pass", "Break", "Continue",
-        "Raise", "Assert", "Import", "ImportFrom", "Global", "Nonlocal", "TypeAlias",
-    )
-    if hasattr(ast, name)
-)
 
 
 def _expand_script_annotations(stmts: list[ast.stmt], future: bool) -> list[ast.stmt]:

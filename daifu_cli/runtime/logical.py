@@ -17,6 +17,7 @@ import ast
 from dataclasses import dataclass, field
 
 from . import layout
+from .names import SIMPLE_STATEMENTS
 
 #: Blocks of compound statements, in source order: (field name, label) pairs.
 Block = list["Stmt"]
@@ -422,7 +423,7 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
                 queue.extend(statement_children(child))  # a cell holds user statements
             else:
                 out.append(child)
-        else:
+        elif type(child) not in SIMPLE_STATEMENTS:  # (which hold no statements: most of them)
             queue.extend(statement_children(child))
     return out
 
@@ -435,13 +436,20 @@ _STATEMENT_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases
 def statement_children(node: ast.AST) -> list[ast.AST]:
     """The statements, handlers and match cases directly under *node*, in field order (the
     order ``ast.iter_child_nodes`` gives them in)."""
+    kind = type(node)
+    names = _statement_fields.get(kind)
+    if names is None:
+        names = _statement_fields[kind] = tuple(n for n in kind._fields if n in _STATEMENT_FIELDS)
     out: list[ast.AST] = []
-    for name in node._fields:
-        if name in _STATEMENT_FIELDS:
-            value = getattr(node, name, None)
-            if isinstance(value, list):  # an IfExp's or a Lambda's body is an expression
-                out.extend(value)
+    for name in names:
+        value = getattr(node, name, None)
+        if isinstance(value, list):  # an IfExp's or a Lambda's body is an expression
+            out.extend(value)
     return out
+
+
+#: Node class -> its fields that may hold statements (most classes: none).
+_statement_fields: dict[type, tuple[str, ...]] = {}
 
 
 def walk(block: Block, path: tuple = ()) -> list[tuple[tuple, Stmt]]:

@@ -11,6 +11,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+#: Statements that hold no block of statements (the passes skip looking for blocks in them).
+SIMPLE_STATEMENTS = frozenset(
+    getattr(ast, name)
+    for name in (
+        "Expr", "Assign", "AugAssign", "AnnAssign", "Return", "Delete", "Pass", "Break", "Continue",
+        "Raise", "Assert", "Import", "ImportFrom", "Global", "Nonlocal", "TypeAlias",
+    )
+    if hasattr(ast, name)
+)
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
