@@ -64,7 +64,7 @@ def _pyrepr(value: object) -> str:
 #: (template, values) -> the rendered lines, each ``(text, slot name or None)``. Most
 #: renders repeat: every barrier and dispatch of a file is the same text (half the renders of
 #: a long script), and jinja's render costs more than the rest of emitting a cell.
-_rendered: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+_rendered: dict[tuple[str, object], list[tuple[str, str | None]]] = {}
 _RENDERED_MAX = 4096
 
 
@@ -75,6 +75,28 @@ def _plain(value: object) -> bool:
     if type(value) in (list, tuple):
         return all(_plain(item) for item in value)  # type: ignore[attr-defined]
     return False
+
+
+_SIMPLE = (str, int, bool, type(None))
+
+
+def _key(template: str, values: dict[str, Any]) -> tuple[str, object] | None:
+    """The cache key for rendering *template* with *values*: each value with its type (``True``
+    and ``1`` render differently), lists of strings as tuples; their repr for other plain
+    values (building the repr of every render's values cost as much as the rest of it)."""
+    parts = []
+    for name in sorted(values):
+        value = values[name]
+        kind = type(value)
+        if kind in _SIMPLE:
+            parts.append((name, kind, value))
+        elif kind in (list, tuple) and all(type(item) is str for item in value):
+            parts.append((name, kind, tuple(value)))
+        else:
+            break
+    else:
+        return (template, tuple(parts))
+    return (template, repr(sorted(values.items()))) if all(_plain(v) for v in values.values()) else None
 
 
 #: Values each template only writes out as they are (``{{ name }}``, or tested for being set):
@@ -97,7 +119,7 @@ def _lines(template: str, values: dict[str, Any]) -> list[tuple[str, str | None]
     }
     if written:
         values = {**values, **{name: f"{_MARK}{name}{_MARK}" for name in written}}
-    key = (template, repr(sorted(values.items()))) if all(_plain(v) for v in values.values()) else None
+    key = _key(template, values)
     lines = _rendered.get(key) if key is not None else None
     if lines is None:
         lines = []

@@ -55,10 +55,10 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
         lines = _read(text)
         _check_comment_depths(lines)
         for line in lines:
-            content = (
-                [line.text]
-                if len(line.text) <= line_length or _unsplittable(line.text)
-                else _split_call(line.text, line_length)
+            text = line.text
+            # the line's text, or (rarely) the lines black splits it into
+            content: str | list[str] = (
+                text if len(text) <= line_length or _unsplittable(text) else _split_call(text, line_length)
             )
             black_line = made.get(line.kind)
             if black_line is None:
@@ -68,9 +68,16 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     except _Unsure:
         return None
     out: list[str] = []
+    last = len(blocks) - 1
     for number, (block, content) in enumerate(blocks):
-        after = block.after if number < len(blocks) - 1 else 0
-        out += [""] * block.before + content + [""] * after
+        if block.before:
+            out += [""] * block.before
+        if type(content) is str:
+            out.append(content)
+        else:
+            out += content
+        if block.after and number < last:
+            out += [""] * block.after
     return "\n".join(out)
 
 
@@ -95,8 +102,8 @@ class _Read(NamedTuple):
     blank: int
 
 
-#: A line as written -> what :func:`_read` makes of it (text, depth, code, kind).
-_seen: dict[str, tuple[str, int, str | None, tuple[int, str | None]]] = {}
+#: A line as written -> what :func:`_read` makes of it, for a line after no blank line.
+_seen: dict[str, _Read] = {}
 _PLACEHOLDER = re.compile(r"__daifu_keep_\d+__")
 
 
@@ -121,8 +128,8 @@ def _read(text: str) -> list[_Read]:
                 raise _Unsure
             code = None if stripped.startswith("#") else _code_part(stripped)
             same = _PLACEHOLDER.sub("__daifu_keep__", code) if code is not None and "__daifu_keep_" in code else code
-            known = seen[raw] = (line, indent // 4, code, (indent // 4, same))
-        out.append(_Read(*known, blank))
+            known = seen[raw] = _Read(line, indent // 4, code, (indent // 4, same), 0)
+        out.append(known._replace(blank=blank) if blank else known)  # (most lines follow no blank line)
         blank = 0
     return out
 

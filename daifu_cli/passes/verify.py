@@ -66,13 +66,13 @@ def lost_comment(comments: Collection[Token], text: str) -> Token | None:
     if not wanted:
         return None
     found: Counter[str] = Counter()
-    for line in text.split("\n"):
-        at = line.find("#")
-        while at >= 0:
-            candidate = line[at:].rstrip()
-            if candidate in wanted:
-                found[candidate] += 1
-            at = line.find("#", at + 1)
+    at = text.find("#")  # from one ``#`` to the next: most lines of the output have none
+    while at >= 0:
+        end = text.find("\n", at)
+        candidate = text[at : end if end >= 0 else len(text)].rstrip()
+        if candidate in wanted:
+            found[candidate] += 1
+        at = text.find("#", at + 1)
     short = {c for c, n in wanted.items() if found[c] < n}
     return next((c for c in comments if c.string.rstrip() in short), None) if short else None
 
