@@ -15,7 +15,7 @@ from typing import Union
 from daifu_cli.source import Pos, SourceFile
 
 
-@dataclass
+@dataclass(slots=True)
 class Code:
     """A block of lines, each ``(text, protected)``; text never ends with a newline."""
 

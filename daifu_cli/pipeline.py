@@ -486,7 +486,8 @@ def _final_text(
     text (statements, headers, comments) is put back as it was written."""
     width = max(options.line_length - columns(indent), 40)
     code = _formatted(target, width, options, result)
-    return [text for text, _ in kept.restore(code, width).indented(indent)]
+    restored = kept.restore(code, width)
+    return [text for text, _ in (restored.indented(indent) if indent else restored)]
 
 
 def _formatted(target: _Target, width: int, options: Options, result: FileResult) -> Code:
