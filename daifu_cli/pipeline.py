@@ -265,7 +265,7 @@ def _emit_file(
     for done, target in enumerate(sorted(targets, key=_depth, reverse=True)):
         steps("emit", done, len(targets))
         children = {id(t.node): t.code for t in nested.get(id(target), ()) if t.code}
-        ends = [(t.node, t.end) for t in nested.get(id(target), ()) if t.code]
+        ends = [(t.node, t.end) for t in nested.get(id(target), ()) if t.code and isinstance(t.node, ast.FunctionDef)]
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,

@@ -43,7 +43,7 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     mode = Mode(line_length=line_length)
     tracker = EmptyLineTracker(mode=mode)
     # Black's blocks: a later ``def`` may add blank lines before the comment block above it.
-    blocks: list[tuple[Any, list[str]]] = []
+    blocks: list[tuple[Any, str | list[str]]] = []
     # One black Line for each kind of line met (see _Read.kind): making a Line cost more than
     # the tracker's decision, and most lines are of the templates' few kinds. The tracker reads
     # a line's depth and leaves and changes only the first leaf's prefix, which is set here
