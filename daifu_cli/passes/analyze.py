@@ -261,6 +261,10 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
+#: The nodes the first loop of :func:`check_script` looks at.
+_SCRIPT_CHECKED = frozenset({ast.ImportFrom, ast.Call, ast.AnnAssign})
+
+
 def check_script(
     stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False, reserved: bool = True,
     namespace_calls: bool = True,
@@ -274,6 +278,8 @@ def check_script(
     *namespace_calls*: as for :func:`check_function`."""
     annotated = False  # an annotated assignment to something other than a name
     for node in own_nodes(stmts):
+        if type(node) not in _SCRIPT_CHECKED:  # most nodes (one test of their type first)
+            continue
         if isinstance(node, ast.AnnAssign) and not isinstance(node.target, ast.Name):
             annotated = True
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):

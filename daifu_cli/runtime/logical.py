@@ -418,12 +418,14 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
     while index < len(queue):
         child = queue[index]
         index += 1
+        if type(child) in SIMPLE_STATEMENTS:  # most statements: they hold no statements
+            continue
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if layout.parse_cell_name(child.name):
                 queue.extend(statement_children(child))  # a cell holds user statements
             else:
                 out.append(child)
-        elif type(child) not in SIMPLE_STATEMENTS:  # (which hold no statements: most of them)
+        else:
             queue.extend(statement_children(child))
     return out
 
