@@ -15,7 +15,7 @@ from typing import Union
 from daifu_cli.source import Pos, SourceFile
 
 
-@dataclass
+@dataclass(slots=True)
 class Code:
     """A block of lines, each ``(text, protected)``; text never ends with a newline."""
 
@@ -31,11 +31,12 @@ class Code:
         return self
 
     def extend(self, other: Code, indent: str = "") -> Code:
-        for text, protected in other.lines:
-            if protected or not text:
-                self.lines.append((text, protected))
-            else:
-                self.lines.append((indent + text, False))
+        if not indent:  # every line as it is (the tuples are immutable: shared)
+            self.lines.extend(other.lines)
+        else:  # nested blocks are indented once per level: the emitter's most frequent copy
+            self.lines.extend(
+                [line if line[1] or not line[0] else (indent + line[0], False) for line in other.lines]
+            )
         return self
 
     def indented(self, indent: str) -> Code:
@@ -48,7 +49,7 @@ class Code:
         return bool(self.lines)
 
     def text(self) -> str:
-        return "\n".join(text for text, _ in self.lines)
+        return "\n".join([text for text, _ in self.lines])
 
 
 #: A piece of a statement's new text: a source span, generated text, or generated code.
@@ -158,15 +159,20 @@ class Kept:
         if not self.held:
             return code
         out = Code()
-        for text, protected in code.lines:
-            match = None if protected or self.PREFIX not in text else self._NAME.search(text)
+        lines, prefix = out.lines, self.PREFIX
+        for line in code.lines:
+            text, protected = line
+            match = None if protected or prefix not in text else self._NAME.search(text)
             if match is not None and match.group(0) in self.held:
                 body = text.lstrip()
                 indent = text[: len(text) - len(body)]
                 room = width - columns(indent)
-                out.extend(self.restore(self._shape(match.group(0), room), room), indent)
+                inner = self._shape(match.group(0), room)
+                if any(prefix in text and not protected for text, protected in inner.lines):
+                    inner = self.restore(inner, room)  # it holds placeholders of its own
+                out.extend(inner, indent)
             else:
-                out.lines.append((text, protected))
+                lines.append(line)
         return out
 
     def _shape(self, name: str, room: int) -> Code:

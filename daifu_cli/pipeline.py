@@ -157,6 +157,8 @@ def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> l
     have_tables = False
     targets: list[_Target] = []
     module_problem = analyze.rebound_guarded_name(source.tree, source.text)
+    reserved = source.may_name((layout.PREFIX,), prefix=True)
+    namespace_calls = source.may_name(analyze.NAMESPACE_CALLS)
     for decision in result.decisions:
         if not decision.selected:
             continue
@@ -170,13 +172,15 @@ def _analyzed_targets(source: SourceFile, result: FileResult, steps: Steps) -> l
                 stmts,
                 star_imports=_has_star_import(source.tree),
                 future_annotations=_has_future_annotations(source.tree),
+                reserved=reserved,
+                namespace_calls=namespace_calls,
             )
             if problem is None:
                 target = _Target(decision, stmts)
                 target.scope = analyze.script_scope(stmts)
                 targets.append(target)
         else:
-            problem = analyze.check_function(decision.node)
+            problem = analyze.check_function(decision.node, reserved=reserved, namespace_calls=namespace_calls)
             if problem is None:
                 if not have_tables:  # once per file, and only where a function is vaccinated
                     top_table, have_tables = _symtable(source), True
@@ -261,7 +265,7 @@ def _emit_file(
     for done, target in enumerate(sorted(targets, key=_depth, reverse=True)):
         steps("emit", done, len(targets))
         children = {id(t.node): t.code for t in nested.get(id(target), ()) if t.code}
-        ends = {id(t.node): t.end for t in nested.get(id(target), ()) if t.code}
+        ends = [(t.node, t.end) for t in nested.get(id(target), ()) if t.code and isinstance(t.node, ast.FunctionDef)]
         roots: list[ast.AST] = list(target.node) if isinstance(target.node, list) else [target.node]
         emitter = emit.Emitter(
             source,
@@ -482,7 +486,8 @@ def _final_text(
     text (statements, headers, comments) is put back as it was written."""
     width = max(options.line_length - columns(indent), 40)
     code = _formatted(target, width, options, result)
-    return [text for text, _ in kept.restore(code, width).indented(indent)]
+    restored = kept.restore(code, width)
+    return [text for text, _ in (restored.indented(indent) if indent else restored)]
 
 
 def _formatted(target: _Target, width: int, options: Options, result: FileResult) -> Code:
@@ -565,7 +570,7 @@ def _verify(
             raise verify.VerifyError(culprit, exc.message) if culprit else exc from None
         future = _has_future_annotations(source.tree)
         inputs, outputs = logical.FunctionIndex(source.tree), logical.FunctionIndex(tree)
-        texts = (source.lines, text.split("\n"))
+        lines = (source.lines, text.split("\n"))
         for done, target in enumerate(targets):
             steps("verify", done, len(targets))
             output = _output_of(inputs, outputs, target)
@@ -575,7 +580,7 @@ def _verify(
             linemap.extend(
                 verify.check_function(
                     original, output, target.qualname, script=target.is_script,
-                    future_annotations=future, runs=copied, texts=texts,
+                    future_annotations=future, runs=copied, lines=lines,
                 )
             )
         lost = verify.lost_comment(source.comments.values(), text)

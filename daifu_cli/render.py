@@ -64,7 +64,7 @@ def _pyrepr(value: object) -> str:
 #: (template, values) -> the rendered lines, each ``(text, slot name or None)``. Most
 #: renders repeat: every barrier and dispatch of a file is the same text (half the renders of
 #: a long script), and jinja's render costs more than the rest of emitting a cell.
-_rendered: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+_rendered: dict[tuple[str, object], list[tuple[str, str | None]]] = {}
 _RENDERED_MAX = 4096
 
 
@@ -77,18 +77,67 @@ def _plain(value: object) -> bool:
     return False
 
 
+_SIMPLE = (str, int, bool, type(None))
+
+
+def _key(template: str, values: dict[str, Any]) -> tuple[str, object] | None:
+    """The cache key for rendering *template* with *values*: each value with its type (``True``
+    and ``1`` render differently), lists of strings as tuples; their repr for other plain
+    values (building the repr of every render's values cost as much as the rest of it)."""
+    parts = []
+    for name in sorted(values):
+        value = values[name]
+        kind = type(value)
+        if kind in _SIMPLE:
+            parts.append((name, kind, value))
+        elif kind in (list, tuple) and all(type(item) is str for item in value):
+            parts.append((name, kind, tuple(value)))
+        else:
+            break
+    else:
+        return (template, tuple(parts))
+    return (template, repr(sorted(values.items()))) if all(_plain(v) for v in values.values()) else None
+
+
+#: Values each template only writes out as they are (``{{ name }}``, or tested for being set):
+#: they are rendered as markers and put in afterwards, so the cache serves every cell, whose
+#: names and descriptions differ (jinja rendered each one otherwise).
+_WRITTEN_AS_IS = {
+    "cell.py.j2": ("name", "description"),
+    "function.py.j2": ("summary",),
+    "with.py.j2": ("cell",),
+    "try_finally.py.j2": ("body_cell", "else_cell", "finally_cell"),
+}
+_MARK = "\x02"
+
+
 def _lines(template: str, values: dict[str, Any]) -> list[tuple[str, str | None]]:
-    key = (template, repr(sorted(values.items()))) if all(_plain(v) for v in values.values()) else None
-    if key is not None and key in _rendered:
-        return _rendered[key]
-    lines: list[tuple[str, str | None]] = []
-    for line in _template(template).render(**values).split("\n"):
-        stripped = line.strip()
-        slot = stripped[len("\x00slot:") : -1] if stripped.startswith("\x00slot:") else None
-        lines.append((line, slot))
-    if key is not None and len(_rendered) < _RENDERED_MAX:
-        _rendered[key] = lines
+    written = {
+        name: value
+        for name in _WRITTEN_AS_IS.get(template, ())
+        if isinstance(value := values.get(name), str) and value and "\n" not in value and _MARK not in value
+    }
+    if written:
+        values = {**values, **{name: f"{_MARK}{name}{_MARK}" for name in written}}
+    key = _key(template, values)
+    lines = _rendered.get(key) if key is not None else None
+    if lines is None:
+        lines = []
+        for line in _template(template).render(**values).split("\n"):
+            stripped = line.strip()
+            slot = stripped[len("\x00slot:") : -1] if stripped.startswith("\x00slot:") else None
+            lines.append((line, slot))
+        if key is not None and len(_rendered) < _RENDERED_MAX:
+            _rendered[key] = lines
+    if written:
+        lines = [(_filled(line, written), slot) if _MARK in line else (line, slot) for line, slot in lines]
     return lines
+
+
+def _filled(line: str, written: dict[str, str]) -> str:
+    for name, value in written.items():
+        line = line.replace(f"{_MARK}{name}{_MARK}", value)
+    return line
 
 
 def render(template: str, slots: dict[str, Code] | None = None, **values: Any) -> Code:

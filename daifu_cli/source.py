@@ -46,6 +46,7 @@ class SourceFile:
     #: Each line's ending as written (``""`` for the last), when the file mixes them.
     endings: list[str] | None = None
     tree: ast.Module = field(init=False)
+    _named: dict[tuple[tuple[str, ...], bool], bool] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -102,6 +103,29 @@ class SourceFile:
         if len(lines) > 1 and _BLANK_OR_COMMENT.match(lines[0]) and is_coding_line(lines[1]):
             return 2
         return 1 if lines and lines[0].startswith("#!") else 0
+
+    def may_name(self, words: tuple[str, ...], *, prefix: bool = False) -> bool:
+        """Whether one of *words* is written in the text as a name (or, with *prefix*, as the
+        start of one), not as an attribute (``model.eval``); always where the text is not ASCII
+        (Python reads identifiers in NFKC form, where other characters can spell a name).
+        Remembered per question: a pass can skip looking in the tree for names the text does
+        not hold. (A regular expression took 10 ms on a 5,000-line file: ``str.find`` in C
+        finds the few places to check.)"""
+        key = (words, prefix)
+        found = self._named.get(key)
+        if found is None:
+            found = self._named[key] = not self.text.isascii() or any(self._names(w, prefix) for w in words)
+        return found
+
+    def _names(self, word: str, prefix: bool) -> bool:
+        text = self.text
+        at = text.find(word)
+        while at >= 0:
+            before, after = text[at - 1 : at] if at else "", text[at + len(word) : at + len(word) + 1]
+            if not (before == "." or _word_char(before)) and (prefix or not _word_char(after)):
+                return True
+            at = text.find(word, at + 1)
+        return False
 
     # -- lines and positions -------------------------------------------------------------
 
@@ -253,6 +277,11 @@ _BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(?:#|$)")
 def is_coding_line(line: str) -> bool:
     """Whether *line* is a PEP 263 coding declaration (on line 1 or 2, it sets the encoding)."""
     return _CODING.match(line) is not None
+
+
+def _word_char(char: str) -> bool:
+    """Whether *char* (one ASCII character, or none) can be part of a name."""
+    return char.isalnum() or char == "_"
 
 
 def _first_newline(text: str) -> str:

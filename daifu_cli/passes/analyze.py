@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from daifu_cli.runtime.layout import GUARDED_NAMES, PREFIX
 from daifu_cli.runtime.names import all_args as _all_args
-from daifu_cli.runtime.names import all_nodes, bound_by, bound_names, own_nodes, walk
+from daifu_cli.runtime.names import bound_by, bound_names, own_nodes, used_names, walk
 from daifu_cli.runtime.names import children as child_nodes
 
 __all__ = ["Scope", "Unsupported", "bound_names", "own_nodes", "used_names"]
@@ -60,19 +60,6 @@ class Scope:
         if self.script or name in self.globals:
             return "global"
         return "nonlocal"
-
-
-def used_names(nodes: Iterable[ast.AST]) -> set[str]:
-    """Every identifier read or written under *nodes*, nested scopes included."""
-    out: set[str] = set()
-    for node in all_nodes(nodes):
-        if isinstance(node, ast.Name):
-            out.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.add(node.name)
-        elif isinstance(node, ast.arg):
-            out.add(node.arg)
-    return out
 
 
 def declared(stmts: Iterable[ast.stmt], kind: type[ast.Global] | type[ast.Nonlocal]) -> set[str]:
@@ -222,8 +209,13 @@ def rebound_guarded_name(tree: ast.Module, text: str) -> Unsupported | None:
     return None
 
 
-def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported | None:
-    """Why *func* must stay as it was, or ``None`` if it can be vaccinated."""
+def check_function(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, *, reserved: bool = True, namespace_calls: bool = True
+) -> Unsupported | None:
+    """Why *func* must stay as it was, or ``None`` if it can be vaccinated. *reserved*,
+    *namespace_calls*: whether the module may hold a name starting with daifu's prefix, and
+    one of :data:`NAMESPACE_CALLS` (see ``SourceFile.may_name``); the walks looking for them
+    are skipped where it cannot."""
     if isinstance(func, ast.AsyncFunctionDef):
         return Unsupported(func.lineno, "async function: its frames cannot be resumed")
     body = func.body[1:] if _is_docstring(func.body[0]) else func.body
@@ -235,10 +227,10 @@ def check_function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Unsupported 
             return Unsupported(node.lineno, "generator function: its frames cannot be resumed")
         if isinstance(node, ast.Await):
             return Unsupported(node.lineno, "await outside an async function")
-    problem = _scope_sensitive_call(_with_comprehensions(func.body))
+    problem = _scope_sensitive_call(_with_comprehensions(func.body)) if namespace_calls else None
     if problem:
         return problem
-    return _common_checks(func.body, [func])
+    return _common_checks(func.body, [func], reserved)
 
 
 def _with_comprehensions(body: list[ast.stmt]) -> list[ast.AST]:
@@ -269,23 +261,36 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
+#: The nodes the first loop of :func:`check_script` looks at.
+_SCRIPT_CHECKED = frozenset({ast.ImportFrom, ast.Call, ast.AnnAssign})
+
+
 def check_script(
-    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False
+    stmts: list[ast.stmt], *, star_imports: bool = False, future_annotations: bool = False, reserved: bool = True,
+    namespace_calls: bool = True,
 ) -> Unsupported | None:
     """Why a module's script-level code must stay at module level, or ``None``.
 
     *star_imports*: the module has ``from ... import *`` (which may bind ``eval`` or
     ``locals``, so daifu cannot tell what those calls mean); *future_annotations*: the module
     uses ``from __future__ import annotations`` (module annotations are then strings written
-    by the running interpreter, which daifu cannot reproduce for every version)."""
+    by the running interpreter, which daifu cannot reproduce for every version); *reserved*,
+    *namespace_calls*: as for :func:`check_function`."""
+    annotated = False  # an annotated assignment to something other than a name
     for node in own_nodes(stmts):
+        if type(node) not in _SCRIPT_CHECKED:  # most nodes (one test of their type first)
+            continue
+        if isinstance(node, ast.AnnAssign) and not isinstance(node.target, ast.Name):
+            annotated = True
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return Unsupported(node.lineno, "`from ... import *` inside a block: it must stay at module level")
         if star_imports and isinstance(node, ast.Call) and _call_name(node) in _NAMESPACE_CALLS:
             return Unsupported(node.lineno, f"{_call_name(node)}() may come from a star import")
         if future_annotations and isinstance(node, ast.AnnAssign):
             return Unsupported(node.lineno, "module-level annotation under `from __future__ import annotations`")
-    for node in _with_comprehensions(stmts):
+    # The checks below look inside comprehensions too, where only calls can add to the own
+    # nodes' statements: without such a call or annotation, nothing to find there.
+    for node in _with_comprehensions(stmts) if namespace_calls or annotated else ():
         if isinstance(node, ast.Call) and _call_name(node) in ("locals", "vars", "dir") and not node.args:
             if not any(node is own for own in own_nodes(stmts)):
                 return Unsupported(node.lineno, f"{_call_name(node)}() inside a comprehension at module level")
@@ -294,7 +299,7 @@ def check_script(
         if isinstance(node, ast.Call) and _call_name(node) in ("exec", "eval"):
             if any(isinstance(a, ast.Constant) and a.value is None for a in node.args[1:]):
                 return Unsupported(node.lineno, "exec/eval with an explicit None namespace")
-    return _common_checks(stmts, stmts)
+    return _common_checks(stmts, stmts, reserved)
 
 
 #: Python allows 20 nested blocks; the crash barrier and cells add up to two.
@@ -317,13 +322,17 @@ def nesting(body: Sequence[ast.stmt], depth: int = 0) -> int:
     return deepest
 
 
-def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST]) -> Unsupported | None:
+#: Calls that can read a namespace (see ``SourceFile.may_name``).
+NAMESPACE_CALLS = ("locals", "vars", "dir", "exec", "eval")
+
+
+def _common_checks(body: Sequence[ast.stmt], roots: Sequence[ast.AST], reserved: bool = True) -> Unsupported | None:
     if nesting(body) > _MAX_NESTING:
         return Unsupported(
             getattr(roots[0], "lineno", 1) if roots else 1,
             f"blocks nested more than {_MAX_NESTING} deep (Python allows 20, and the crash barrier adds some)",
         )
-    for name in sorted(used_names(roots)):
+    for name in sorted(used_names(roots)) if reserved else ():
         if name.startswith(PREFIX):
             return Unsupported(_first_line(roots), f"uses the name {name!r}, reserved by daifu")
     for node in own_nodes(body):

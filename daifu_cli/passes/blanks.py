@@ -43,40 +43,68 @@ def black_blank_lines(text: str, line_length: int) -> str | None:
     mode = Mode(line_length=line_length)
     tracker = EmptyLineTracker(mode=mode)
     # Black's blocks: a later ``def`` may add blank lines before the comment block above it.
-    blocks: list[tuple[Any, list[str]]] = []
+    blocks: list[tuple[Any, str | list[str]]] = []
+    # One black Line for each kind of line met (see _Read.kind): making a Line cost more than
+    # the tracker's decision, and most lines are of the templates' few kinds. The tracker reads
+    # a line's depth and leaves and changes only the first leaf's prefix, which is set here
+    # before each line (see _Tokens.leaf).
+    made = _made.setdefault(line_length, {})
+    if len(made) > _MADE_MAX:
+        made.clear()
     try:
         lines = _read(text)
         _check_comment_depths(lines)
         for line in lines:
-            content = (
-                [line.text]
-                if len(line.text) <= line_length or _unsplittable(line.text)
-                else _split_call(line.text, line_length)
+            text = line.text
+            # the line's text, or (rarely) the lines black splits it into
+            content: str | list[str] = (
+                text if len(text) <= line_length or _unsplittable(text) else _split_call(text, line_length)
             )
-            leaves = _leaves(line)
-            blocks.append(
-                (
-                    tracker.maybe_empty_lines(Line(mode=mode, depth=line.depth, leaves=leaves)),
-                    content,
-                )
-            )
+            black_line = made.get(line.kind)
+            if black_line is None:
+                black_line = made[line.kind] = Line(mode=mode, depth=line.depth, leaves=_leaves(line))
+            black_line.leaves[0].prefix = "\n" * line.blank
+            blocks.append((tracker.maybe_empty_lines(black_line), content))
     except _Unsure:
         return None
     out: list[str] = []
+    last = len(blocks) - 1
     for number, (block, content) in enumerate(blocks):
-        after = block.after if number < len(blocks) - 1 else 0
-        out += [""] * block.before + content + [""] * after
+        if block.before:
+            out += [""] * block.before
+        if type(content) is str:
+            out.append(content)
+        else:
+            out += content
+        if block.after and number < last:
+            out += [""] * block.after
     return "\n".join(out)
+
+
+#: line length -> a kind of line (_Read.kind) -> the black Line for it (see black_blank_lines).
+_made: dict[int, dict[tuple[int, str | None], Any]] = {}
+_MADE_MAX = 1 << 14
 
 
 class _Read(NamedTuple):
     """A non-blank line: as written (trailing spaces dropped), its depth, its code without
-    the comment (``None`` for a comment line), and the blank lines above it."""
+    the comment (``None`` for a comment line), its kind, and the blank lines above it.
+
+    Lines of one kind are alike to black's tracker: the same depth and code but for the names
+    of Kept's placeholders (user text held out: the tracker tells names apart only from
+    keywords), or comment lines at one depth (it reads a comment's text only for ``fmt:``
+    directives, and text holding one never gets here)."""
 
     text: str
     depth: int
     code: str | None
+    kind: tuple[int, str | None]
     blank: int
+
+
+#: A line as written -> what :func:`_read` makes of it, for a line after no blank line.
+_seen: dict[str, _Read] = {}
+_PLACEHOLDER = re.compile(r"__daifu_keep_\d+__")
 
 
 def _read(text: str) -> list[_Read]:
@@ -84,17 +112,24 @@ def _read(text: str) -> list[_Read]:
     not by fours and code black could change (see :func:`_code_part`)."""
     out: list[_Read] = []
     blank = 0
+    seen = _seen  # most lines are the templates', repeated
+    if len(seen) > _MADE_MAX:
+        seen.clear()
     for raw in text.split("\n"):
-        line = raw.rstrip()
-        if not line:
-            blank += 1
-            continue
-        stripped = line.lstrip(" ")
-        indent = len(line) - len(stripped)
-        if indent % 4:
-            raise _Unsure
-        code = None if stripped.startswith("#") else _code_part(stripped)
-        out.append(_Read(line, indent // 4, code, blank))
+        known = seen.get(raw)
+        if known is None:
+            line = raw.rstrip()
+            if not line:
+                blank += 1
+                continue
+            stripped = line.lstrip(" ")
+            indent = len(line) - len(stripped)
+            if indent % 4:
+                raise _Unsure
+            code = None if stripped.startswith("#") else _code_part(stripped)
+            same = _PLACEHOLDER.sub("__daifu_keep__", code) if code is not None and "__daifu_keep_" in code else code
+            known = seen[raw] = _Read(line, indent // 4, code, (indent // 4, same), 0)
+        out.append(known._replace(blank=blank) if blank else known)  # (most lines follow no blank line)
         blank = 0
     return out
 

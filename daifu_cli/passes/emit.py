@@ -28,11 +28,12 @@ from daifu_cli.code import Code, Kept, Piece, columns, from_pieces
 from daifu_cli.passes.analyze import Scope, bound_names, own_nodes, used_names
 from daifu_cli.render import render
 from daifu_cli.runtime import layout
+from daifu_cli.runtime.names import SIMPLE_STATEMENTS
 from daifu_cli.source import Pos, SourceFile
 
 Edit = tuple[Pos, Pos, list[Piece]]
 _LINE_LIMIT = 80
-_EDITED_CALLS = {"super", "locals", "vars", "dir", "exec", "eval"}
+_EDITED_CALLS = ("super", "locals", "vars", "dir", "exec", "eval")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -86,7 +87,7 @@ class Emitter:
         method_self: str | None = None,
         future_annotations: bool = False,
         kept: Kept | None = None,
-        ends: dict[int, int] | None = None,
+        ends: Sequence[tuple[ast.stmt, int]] = (),
     ) -> None:
         self.src = source
         self.scope = scope
@@ -102,14 +103,18 @@ class Emitter:
         #: comments of the body itself stay after it in the file, where they were.
         self.end = 0
         #: ``end`` of each nested vaccinated function, by node id.
-        self.ends = ends or {}
+        self.ends = {id(node): end for node, end in ends}
+        #: The same by where each such ``def`` starts: a statement holds a nested function
+        #: if that position lies in its span (statements nest or are apart), which is
+        #: quicker than walking the statement (a walk per nesting level was quadratic).
+        self._end_at = [((node.lineno, node.col_offset), end) for node, end in ends]
         self._footers: dict[int, tuple[list[int], int]] = {}
         # Calls that may need an edit, by start position (few: super/locals/exec and kin);
         # only calls of this scope (a lambda's locals() is the lambda's own).
         roots = list(target)
         if len(roots) == 1 and isinstance(roots[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
             roots = list(roots[0].body)
-        own = own_nodes(roots)
+        own = own_nodes(roots) if source.may_name(_EDITED_CALLS) else ()
         shadowed = set(scope.globals) if scope.script else set()
         self._calls = sorted(
             ((source.start(node), id(node), node) for node in own
@@ -291,7 +296,8 @@ class Emitter:
             # clause's block.
             stmt = self._elif_of(stmt)  # type: ignore[assignment]
         if isinstance(stmt, _SCOPES):  # copied whole, but a vaccinated def in it took more
-            return max([end, *(self.ends[id(n)] for n in ast.walk(stmt) if id(n) in self.ends)]) if self.ends else end
+            first, last = (stmt.lineno, stmt.col_offset), (end, stmt.end_col_offset)
+            return max([end, *(at_end for at, at_end in self._end_at if first <= at <= last)])
         block = _last_block(stmt)
         if block is None:
             return end
@@ -300,6 +306,8 @@ class Emitter:
     # -- statements ---------------------------------------------------------------------
 
     def _statement(self, stmt: ast.stmt, region: Region) -> Code:
+        if type(stmt) in SIMPLE_STATEMENTS:  # most statements (the handlers below are for blocks)
+            return self._simple(stmt, region)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return self._opaque(stmt)
         handlers: dict[type, Callable[[Any, Region], Code]] = {
@@ -1032,6 +1040,8 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _last_block(stmt: ast.stmt) -> list[ast.stmt] | None:
+    if type(stmt) in SIMPLE_STATEMENTS:  # most statements: no block
+        return None
     for name in ("finalbody", "orelse"):
         block = getattr(stmt, name, None)
         if block:

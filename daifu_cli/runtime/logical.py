@@ -17,6 +17,7 @@ import ast
 from dataclasses import dataclass, field
 
 from . import layout
+from .names import SIMPLE_STATEMENTS
 
 #: Blocks of compound statements, in source order: (field name, label) pairs.
 Block = list["Stmt"]
@@ -417,6 +418,8 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
     while index < len(queue):
         child = queue[index]
         index += 1
+        if type(child) in SIMPLE_STATEMENTS:  # most statements: they hold no statements
+            continue
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if layout.parse_cell_name(child.name):
                 queue.extend(statement_children(child))  # a cell holds user statements
@@ -435,13 +438,20 @@ _STATEMENT_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases
 def statement_children(node: ast.AST) -> list[ast.AST]:
     """The statements, handlers and match cases directly under *node*, in field order (the
     order ``ast.iter_child_nodes`` gives them in)."""
+    kind = type(node)
+    names = _statement_fields.get(kind)
+    if names is None:
+        names = _statement_fields[kind] = tuple(n for n in kind._fields if n in _STATEMENT_FIELDS)
     out: list[ast.AST] = []
-    for name in node._fields:
-        if name in _STATEMENT_FIELDS:
-            value = getattr(node, name, None)
-            if isinstance(value, list):  # an IfExp's or a Lambda's body is an expression
-                out.extend(value)
+    for name in names:
+        value = getattr(node, name, None)
+        if isinstance(value, list):  # an IfExp's or a Lambda's body is an expression
+            out.extend(value)
     return out
+
+
+#: Node class -> its fields that may hold statements (most classes: none).
+_statement_fields: dict[type, tuple[str, ...]] = {}
 
 
 def walk(block: Block, path: tuple = ()) -> list[tuple[tuple, Stmt]]:

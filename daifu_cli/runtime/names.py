@@ -11,6 +11,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+#: Statements that hold no block of statements (the passes skip looking for blocks in them).
+SIMPLE_STATEMENTS = frozenset(
+    getattr(ast, name)
+    for name in (
+        "Expr", "Assign", "AugAssign", "AnnAssign", "Return", "Delete", "Pass", "Break", "Continue",
+        "Raise", "Assert", "Import", "ImportFrom", "Global", "Nonlocal", "TypeAlias",
+    )
+    if hasattr(ast, name)
+)
 
 
 def walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -77,6 +86,10 @@ def _scope_children(node: ast.AST) -> list[ast.AST]:
 _memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
 #: The same for :func:`all_nodes`.
 _all_memo: dict[int, tuple[ast.AST, list[ast.AST]]] | None = None
+#: id(statement) -> (statement, the names it binds in its scope), for :func:`bound_names`.
+_bound_memo: dict[int, tuple[ast.AST, set[str]]] | None = None
+#: id(statement) -> (statement, every identifier under it), for :func:`used_names`.
+_used_memo: dict[int, tuple[ast.AST, set[str]]] | None = None
 
 
 @contextmanager
@@ -84,13 +97,13 @@ def memo() -> Iterator[None]:
     """Within this block, :func:`own_nodes` remembers each statement's nodes: the analysis
     and emit passes walk the same function several times. The trees must not change inside
     the block (the transpiler's passes build new nodes; they never edit the input's)."""
-    global _memo, _all_memo
-    outer = _memo, _all_memo
-    _memo, _all_memo = {}, {}
+    global _memo, _all_memo, _bound_memo, _used_memo
+    outer = _memo, _all_memo, _bound_memo, _used_memo
+    _memo, _all_memo, _bound_memo, _used_memo = {}, {}, {}, {}
     try:
         yield
     finally:
-        _memo, _all_memo = outer
+        _memo, _all_memo, _bound_memo, _used_memo = outer
 
 
 def _remembered(
@@ -122,6 +135,63 @@ def all_nodes(roots: Iterable[ast.AST]) -> list[ast.AST]:
     return [n for root in roots for n in _remembered(root, _all_memo, children)]
 
 
+def used_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """Every identifier read or written under *nodes*, nested scopes included."""
+    if _used_memo is None:
+        return {name for node in all_nodes(nodes) for name in _identifier(node)}
+    out: set[str] = set()
+    for node in nodes:
+        out |= _used_in(node, _used_memo)
+    return out
+
+
+def _used_in(root: ast.AST, table: dict[int, tuple[ast.AST, set[str]]]) -> set[str]:
+    """:func:`used_names` of *root*, the set of each statement holding blocks remembered and
+    reused by the statements around it (each function of a file asks for its own, and a nested
+    function's are part of its outer function's: reading each function's nodes again was
+    quadratic in the nesting depth). The set returned may be the table's own: callers must
+    not change it."""
+    entry = table.get(id(root))
+    if entry is not None:
+        return entry[1]
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and _holds_blocks(node):
+            names |= _used_in(node, table)
+            continue
+        names.update(_identifier(node))
+        stack.extend(children(node))
+    if _holds_blocks(root):
+        table[id(root)] = (root, names)
+    return names
+
+
+#: Node class -> whether it is a statement holding blocks (a def, a loop, an if...).
+_BLOCKS: dict[type, bool] = {}
+
+
+def _holds_blocks(node: ast.AST) -> bool:
+    kind = type(node)
+    holds = _BLOCKS.get(kind)
+    if holds is None:
+        holds = _BLOCKS[kind] = issubclass(kind, ast.stmt) and ("body" in kind._fields or "cases" in kind._fields)
+    return holds
+
+
+def _identifier(node: ast.AST) -> tuple[str, ...]:
+    """The identifier *node* itself names, if any (a name, a def or class, a parameter)."""
+    kind = type(node)
+    if kind is ast.Name:
+        return (node.id,)  # type: ignore[attr-defined]
+    if kind is ast.arg:
+        return (node.arg,)  # type: ignore[attr-defined]
+    if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        return (node.name,)  # type: ignore[attr-defined]
+    return ()
+
+
 #: Leaf nodes that never bind or use a name (and are shared singletons): not yielded. They
 #: stand only in these fields (an operator, a comparison's operators, a load/store context).
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
@@ -139,7 +209,7 @@ def children(node: ast.AST) -> list[ast.AST]:
     for name in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            out.extend(item for item in value if isinstance(item, ast.AST))
+            out += [item for item in value if isinstance(item, ast.AST)]
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
@@ -153,7 +223,40 @@ def all_args(args: ast.arguments) -> list[ast.arg]:
 
 def bound_names(stmts: Iterable[ast.stmt]) -> set[str]:
     """Names that *stmts* bind in their own scope."""
-    return {name for node in own_nodes(stmts) for name in bound_by(node)}
+    if _bound_memo is None:
+        return {name for node in own_nodes(stmts) for name in bound_by(node)}
+    out: set[str] = set()
+    for stmt in stmts:
+        out |= _bound_in(stmt, _bound_memo)
+    return out
+
+
+def _bound_in(root: ast.AST, table: dict[int, tuple[ast.AST, set[str]]]) -> set[str]:
+    """The names :func:`bound_by` finds in :func:`own_nodes` of *root*, each statement's set
+    remembered (every cell asks for the names its block binds, and the blocks of nested cells
+    hold one another), read from the statement's remembered own nodes where the analysis
+    walked it already, else from a walk that reuses the sets of the statements inside. The set
+    returned is the table's own: callers must not change it."""
+    entry = table.get(id(root))
+    if entry is not None:
+        return entry[1]
+    walked = _memo.get(id(root)) if _memo is not None else None
+    if walked is not None:  # its nodes are known already: no walk
+        names = {name for node in walked[1] for name in bound_by(node)}
+        table[id(root)] = (root, names)
+        return names
+    names = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is not root and isinstance(node, ast.stmt):
+            names |= _bound_in(node, table)
+            continue
+        names.update(bound_by(node))
+        stack.extend(_scope_children(node))
+    if isinstance(root, ast.stmt):
+        table[id(root)] = (root, names)
+    return names
 
 
 def bound_by(node: ast.AST) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from . import layout
@@ -100,22 +102,45 @@ def _equal(first: Any, second: Any) -> bool:
     stack = [(first, second)]
     while stack:
         a, b = stack.pop()
-        if isinstance(a, ast.AST):
-            if type(a) is not type(b):
+        kind = type(a)
+        if kind is not type(b):
+            return False
+        if kind in _ATOMS:  # most leaves: names, None, small numbers (checked first: quickest)
+            if a != b:
                 return False
-            for name in a._fields:
-                stack.append((getattr(a, name, None), getattr(b, name, None)))
+        elif isinstance(a, ast.AST):
+            fields = _fields_of.get(kind)
+            if fields is None:
+                fields = _fields_of[kind] = _fields_getter(kind)
+            try:
+                stack.extend(zip(fields(a), fields(b)))
+            except AttributeError:  # a node built without all of its fields
+                stack.extend([(getattr(a, name, None), getattr(b, name, None)) for name in a._fields])
         elif isinstance(a, (list, tuple)):
-            if type(a) is not type(b) or len(a) != len(b):
+            if len(a) != len(b):
                 return False
             stack.extend(zip(a, b))
-        elif (
-            type(a) is not type(b)
-            or a != b
-            or (isinstance(a, (float, complex)) and repr(a) != repr(b))  # 0.0 and -0.0
-        ):
+        elif a != b or (isinstance(a, (float, complex)) and repr(a) != repr(b)):  # 0.0 and -0.0
             return False
     return True
+
+
+#: Values equal exactly when ``==`` says so (unlike floats: 0.0 and -0.0).
+_ATOMS = frozenset({str, int, bool, bytes, type(None)})
+
+#: Node class -> a function giving a node's field values as a tuple (``operator.attrgetter``:
+#: one call in C where a loop of ``getattr`` took most of the comparison's time).
+_fields_of: dict[type, Callable[[ast.AST], tuple[Any, ...]]] = {}
+
+
+def _fields_getter(kind: type) -> Callable[[ast.AST], tuple[Any, ...]]:
+    fields = kind._fields  # type: ignore[attr-defined]
+    if len(fields) >= 2:
+        return operator.attrgetter(*fields)
+    if len(fields) == 1:
+        single = operator.attrgetter(fields[0])
+        return lambda node: (single(node),)
+    return lambda node: ()
 
 
 def _dump(value: object) -> str:
