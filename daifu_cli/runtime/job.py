@@ -60,6 +60,8 @@ class Channel:
         self.rank, self.world, self.host, self.port, self.prefix = rank, world, host, port, prefix
         self.store: Any = None
         self.lock = threading.Lock()  # one request at a time on the store's connection
+        self.connecting = threading.Lock()
+        self.tried_at_once = False
         self.seen = 0
         #: Ranks that crashed and wait for a fix (published records), and how the job ended.
         self.crashes: dict[int, dict[str, Any]] = {}
@@ -77,6 +79,12 @@ class Channel:
     # -- the store ------------------------------------------------------------------------
 
     def connect(self) -> bool:
+        with self.connecting:  # the watcher, or a crash that needs the store before it looked
+            if self.store is not None:
+                return True
+            return self._connect()
+
+    def _connect(self) -> bool:
         dist = sys.modules.get("torch.distributed")
         if dist is None:
             return False
@@ -345,7 +353,22 @@ def _mine() -> Channel | None:
     """The channel, in the process that opened it (a forked DataLoader worker inherits the
     object and a copy of its connection, which it must never use)."""
     channel = _channel
-    return channel if channel is not None and channel.pid == os.getpid() else None
+    if channel is None or channel.pid != os.getpid():
+        return None
+    if channel.store is None and not channel.tried_at_once and _initialized():
+        # A failure right after init_process_group (a collective of the set-up) can come
+        # before the watcher's next look (every 0.2 s): connect now, once.
+        channel.tried_at_once = True
+        channel.connect()
+    return channel
+
+
+def _initialized() -> bool:
+    dist = sys.modules.get("torch.distributed")
+    try:
+        return dist is not None and dist.is_available() and dist.is_initialized()
+    except Exception:
+        return False
 
 
 def channel() -> Channel | None:
