@@ -563,3 +563,40 @@ def test_a_fix_that_removes_an_if_around_the_crash_aligns_its_body_with_its_old_
             print("end")
         train()
     """)
+
+
+#: DDP's gradient accumulation as scripts write it: the manager chosen by a conditional
+#: expression (`model.no_sync()` is a @contextmanager method that catches nothing).
+CHOSEN_MANAGER = """
+    import contextlib
+
+    class Model:
+        @contextlib.contextmanager
+        def no_sync(self):
+            try:
+                yield
+            finally:
+                pass
+
+    def train(model):
+        for i in range(4):
+            last = i % 2 == 1
+            with contextlib.nullcontext() if last else model.no_sync():
+                y = 10 // (i - 2)
+            with (last and contextlib.suppress(ZeroDivisionError)) or contextlib.nullcontext():
+                z = 1 // (i - 1) if last else 0
+            print("step", i, y, z)
+
+    train(Model())
+"""
+
+
+def test_a_crash_inside_a_with_whose_manager_an_expression_chooses_is_intercepted(tmp_path: Path) -> None:
+    """`with a() if c else b():` and `with c and a() or b():`: the manager entered is one of
+    the branches. Such a `with` was taken to suppress the exception (its manager "cannot be
+    analysed"), so the crash passed daifu by and ended the program (met on a DDP script's
+    `with model.no_sync() if ... else nullcontext():`, where a lost rank's survivor then left
+    without a job checkpoint). Now each branch is judged: neither branch of the first can
+    suppress (intercepted, fixed, resumed); one branch of the second is a `suppress`, so its
+    ZeroDivisionError at i == 1 is the program's to handle (not intercepted) as without daifu."""
+    _recovers_like_the_fix(tmp_path, CHOSEN_MANAGER, CHOSEN_MANAGER.replace("10 // (i - 2)", "10 // (i - 2 or 5)"))

@@ -383,6 +383,17 @@ Names = tuple[dict[str, Any], dict[str, Any]]
 def _manager_verdict(exc: BaseException, expr: ast.expr, names: Names, depth: int = 0) -> str | None:
     """Why the manager *expr* builds (evaluated in *names*) may suppress *exc*; ``None``
     when it does not. A manager daifu cannot analyse counts as suppressing."""
+    if isinstance(expr, (ast.IfExp, ast.BoolOp)):
+        # `with model.no_sync() if accumulating else nullcontext():` (DDP's gradient
+        # accumulation), `with ctx or nullcontext():`: the manager entered is one of the
+        # branches, and which one is not known now (the test may have changed since), so
+        # each must not suppress. The test itself is not evaluated (it may call anything).
+        branches = [expr.body, expr.orelse] if isinstance(expr, ast.IfExp) else expr.values
+        for branch in branches:
+            verdict = _manager_verdict(exc, branch, names, depth)
+            if verdict:
+                return verdict
+        return None
     if isinstance(expr, ast.Call):
         func = _evaluate_in(expr.func, names)
         if func is contextlib.suppress:
