@@ -205,3 +205,83 @@ def test_gradient_accumulation_over_micro_batches_redoes_the_whole_batch(tmp_pat
             break
     assert len([line for line in expected if " final " in line]) == 2, plain_err[-3000:]
     assert sorted(done) == sorted(expected), err[-3000:]
+
+
+#: Gradient accumulation across iterations of the step loop, as most public scripts write it:
+#: DDP's ``no_sync()`` on all but every third batch, the step under an ``if``. Rank 1 is lost
+#: (it SIGKILLs itself) after the second batch of a window: the survivor's gradient all-reduce
+#: in the third batch's backward fails.
+ACROSS_ITERATIONS = """
+    import contextlib
+    import os
+    import signal
+    import sys
+
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+    from torch.nn.parallel import DistributedDataParallel
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+
+    def say(line):
+        sys.stdout.write(line + "\\n")
+        sys.stdout.flush()
+
+
+    def train():
+        dist.init_process_group("gloo")
+        rank = dist.get_rank()
+        torch.manual_seed(0)
+        data = TensorDataset(torch.randn(384, 4), torch.randn(384, 1))
+        sampler = DistributedSampler(data, shuffle=True, seed=0)
+        loader = DataLoader(data, batch_size=8, sampler=sampler)
+        model = DistributedDataParallel(nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1)))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        accumulate = 3
+        step = 0
+        for epoch in range(2):
+            sampler.set_epoch(epoch)
+            for i, (x, y) in enumerate(loader):
+                last = (i + 1) % accumulate == 0
+                with contextlib.nullcontext() if last else model.no_sync():
+                    loss = ((model(x) - y) ** 2).mean() / accumulate
+                    loss.backward()
+                if os.environ.get("LOSE") == str(rank) and os.environ["TORCHELASTIC_RESTART_COUNT"] == "0" and step == 5 and i % accumulate == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                if last:
+                    optimizer.step()
+                    optimizer.zero_grad()
+                    say(f"rank {rank} main step {step} loss {loss.item():.10f}")
+                    step += 1
+        checksum = sum(p.double().sum().item() for p in model.parameters())
+        say(f"rank {rank} final {checksum:.12f}")
+        dist.destroy_process_group()
+
+
+    train()
+"""
+
+
+def test_gradient_accumulation_across_iterations_redoes_every_batch_since_the_last_step(tmp_path: Path) -> None:
+    """The survivor fails in the third batch's backward: the gradients of the window's first
+    two batches died with rank 1 (and the survivor's are half reduced), so the step is done
+    again from the window's first batch on every rank (each loader moved back three batches,
+    `enumerate`'s count too). Before, it was done again from the failing iteration only,
+    without the accumulated gradients: the step applied one batch's gradient of three, and
+    the job trained on silently to other weights."""
+    run = Run(tmp_path, {"main.py": ACROSS_ITERATIONS}, env={"LOSE": "1"})
+    done, err = job(run.out, run.env, "--max-restarts=1", "--monitor-interval=1")
+    (tmp_path / "job.err").write_text(err)
+    saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
+    assert len(saved) == 1 and saved[0]["saved"], (saved, err[-4000:])
+    assert saved[0]["decision"]["steps"] == 5
+    assert "rank 0 resumes from the job checkpoint of attempt 0 (5 optimizer steps" in err, err[-4000:]
+    (tmp_path / "job.out").write_text("\n".join(done))
+    for _ in range(2):  # again if gloo aborts a rank at shutdown
+        expected, plain_err = job(run.src, {**run.env, "LOSE": ""})
+        if len([line for line in expected if " final " in line]) == 2:
+            break
+    assert len([line for line in expected if " final " in line]) == 2, plain_err[-3000:]
+    (tmp_path / "expected.out").write_text("\n".join(expected))
+    assert sorted(done) == sorted(expected), err[-3000:]

@@ -93,10 +93,14 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     except steppoint.NoStepPoint as why:
         raise NoJobCheckpoint(str(why)) from None
     started = time.perf_counter()
+    context = session.context if point.frame == 0 else _context(wheres[point.frame])
+    # Batches the step done again goes back over: more than one with gradient accumulation
+    # across iterations; every rank in agreement goes back as many (part of the point).
+    back = _batches_to_redo(wheres[point.frame], point.path, context) if point.redo else 0
     mine = {
         "rank": channel.rank,
         "steps": steps.count,
-        "point": [wheres[point.frame].qualname, list(point.path), point.redo, len(wheres) - point.frame],
+        "point": [wheres[point.frame].qualname, list(point.path), point.redo, len(wheres) - point.frame, back],
     }
     decision = _agree(channel, mine)
     agreed_s = time.perf_counter() - started
@@ -114,7 +118,6 @@ def save(session: Any, lost: str) -> dict[str, Any]:
     rng = steps.rng_after_step if point.redo else None
     if point.redo and rng is None and steps.count > 0:
         raise NoJobCheckpoint("the random state after the last optimizer step was not recorded")
-    context = session.context if point.frame == 0 else _context(wheres[point.frame])
     if point.redo:
         refused = _loop_not_rebuildable(wheres[point.frame], point.path, context)
         if refused is not None:
@@ -161,6 +164,7 @@ def save(session: Any, lost: str) -> dict[str, Any]:
             "lost": lost,
             "point": point.describe,
             "redo": point.redo,
+            "back": back,
             "process_group": _process_group(),
         }
         _write_json(folder / "job.json", record)
@@ -177,12 +181,7 @@ def _loop_not_rebuildable(where: frames.Where, path: tuple, context: Any) -> str
     line = loop.node.lineno
     if loop.iterator is None:
         return f"the loop at line {line} of the vaccinated {where.qualname}() is not a `for` loop over a DataLoader: the lost rank's item of the step cannot be taken again"
-    try:
-        iterator = context.get(loop.iterator)
-    except KeyError:
-        iterator = None
-    if type(iterator) is enumerate:  # `for i, batch in enumerate(loader)`: moved back through it
-        iterator = iterator.__reduce__()[1][0]  # type: ignore[index]
+    iterator = _loop_iterator(where, path, context)  # `enumerate(loader)`: moved back through it
     module = sys.modules.get("torch.utils.data.dataloader")
     kinds = tuple(getattr(module, name) for name in ("_SingleProcessDataLoaderIter", "_MultiProcessingDataLoaderIter") if module is not None)
     if not kinds or type(iterator) not in kinds:
@@ -191,6 +190,35 @@ def _loop_not_rebuildable(where: frames.Where, path: tuple, context: Any) -> str
             "not a DataLoader: the lost rank's item of the step cannot be taken again"
         )
     return None
+
+
+def _loop_iterator(where: frames.Where, path: tuple, context: Any) -> Any:
+    """The DataLoader iterator (or whatever else) behind the loop whose iteration starts at
+    *path*, through ``enumerate``; ``None`` where the loop keeps none."""
+    loop = frames.statement_at(where.view.body, path[:-2])
+    if loop.iterator is None:
+        return None
+    try:
+        iterator = context.get(loop.iterator)
+    except KeyError:
+        return None
+    if type(iterator) is enumerate:
+        iterator = iterator.__reduce__()[1][0]  # type: ignore[index]
+    return iterator
+
+
+def _batches_to_redo(where: frames.Where, path: tuple, context: Any) -> int:
+    """How many batches of the step loop the step done again takes again: those its iterator
+    yielded since the last optimizer step. One without gradient accumulation (the failing
+    iteration's); k where ``no_sync`` accumulates k batches per step: redoing only the failing
+    iteration would step on its gradient alone. A loop over an iterator that did not exist at
+    the last step (a new epoch's) counts from its first batch (gradients the previous epoch's
+    last batches left to accumulate into this step are not taken again)."""
+    iterator = _loop_iterator(where, path, context)
+    since = steps.batches_since_step(iterator)
+    if since is None:
+        since = getattr(iterator, "_num_yielded", 1)
+    return max(1, int(since))
 
 
 def _iterator_not_saved(meta: dict[str, Any]) -> str | None:
@@ -556,11 +584,11 @@ def after_load(record: dict[str, Any], loaded: dict[str, Any], meta: dict[str, A
         # second loss before this attempt's first step must redo it from as well.
         steps.rng_after_step = {"torch": loaded["rng"]["torch"]}
     source = record.get("rebuild_from")
+    if record.get("redo") and (source is not None or _back(record) > 1):
+        _step_back(loaded, meta, _back(record))
     if source is None:
         return []
     rank = int(os.environ["RANK"])
-    if record.get("redo"):
-        _step_back(loaded, meta)
     samplers = _distributed_samplers([*loaded["frames"], *loaded["globals"].values()])
     for sampler in samplers:
         sampler.rank = rank
@@ -640,17 +668,24 @@ def adjust(meta: dict[str, Any], record: dict[str, Any]) -> None:
     """A rank rebuilt from the replica, where the step is done again: the replica's frame
     holds the replica's item of the step's iteration (its batch), bound to the loop's target.
     So this rank resumes at the loop's header instead, taking the item again from its own
-    data (its loader's iterator is moved back one batch by :func:`_step_back`)."""
-    if record.get("rebuild_from") is None or not record.get("redo"):
+    data (its loader's iterator is moved back one batch by :func:`_step_back`). Every rank
+    does so where the step took more than one batch (gradient accumulation): each goes back
+    to the first batch after the previous step."""
+    if not record.get("redo") or (record.get("rebuild_from") is None and _back(record) <= 1):
         return
     entry = meta["frames"][-1]
     entry["path"] = entry["path"][:-2]
     entry["phase"] = "next"
 
 
-def _step_back(loaded: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Move the iterator of the loop the rebuilt rank resumes at back by one item (it is
-    still a DataLoader iterator's saved state: :mod:`.loaders` rebuilds it from that)."""
+def _back(record: dict[str, Any]) -> int:
+    """Batches a step done again goes back over (records before it was kept: one)."""
+    return max(1, int(record.get("back") or 1))
+
+
+def _step_back(loaded: dict[str, Any], meta: dict[str, Any], back: int = 1) -> None:
+    """Move the iterator of the loop the rank resumes at back by *back* items (it is still a
+    DataLoader iterator's saved state: :mod:`.loaders` rebuilds it from that)."""
     from . import loaders, logical, registry
 
     entry = meta["frames"][-1]
@@ -667,10 +702,10 @@ def _step_back(loaded: dict[str, Any], meta: dict[str, Any]) -> None:
         reduced: Any = iterator.__reduce__()
         inner, count = reduced[1]
     for pending, state in loaders._pending:
-        if pending is inner and state.get("kind") == "torch" and state.get("yielded", 0) > 0:
-            state["yielded"] -= 1
+        if pending is inner and state.get("kind") == "torch" and state.get("yielded", 0) >= back:
+            state["yielded"] -= back
             if count is not None:
-                values[loop.iterator] = enumerate(inner, count - 1)
+                values[loop.iterator] = enumerate(inner, count - back)
             return
     from .restart import CannotRestore
 

@@ -16,6 +16,12 @@ integer and a copy of torch's CPU generator state (about 1 us, measured), which
 NumPy's generators are not copied (13 and 50 us a step here): a step's forward rarely draws
 from them, and a loader that does (``num_workers=0``) draws before the iteration's first
 statement, so the job checkpoint takes them as they are at the failure.
+
+It also notes how many batches each live ``DataLoader`` iterator had yielded at the step
+(:data:`yielded_at_step`): with gradient accumulation across iterations of the step loop
+(``no_sync`` on all but every k-th batch), the step done again starts at the first batch
+after the previous step, not at the failing iteration's, or the gradients of the batches
+between are lost (:func:`batches_since_step`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import on_import, rankrng
+from . import loaders, on_import, rankrng
 
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
@@ -35,6 +41,8 @@ _MODULE = "torch.optim.optimizer"
 count = 0
 #: The random state right after the last step: torch's CPU generator.
 rng_after_step: dict[str, Any] | None = None
+#: Weak references to the live DataLoader iterators at the last step -> batches each had yielded.
+yielded_at_step: dict[Any, int] = {}
 _installed = False
 _pid = os.getpid()
 #: Whether the state is also kept for a restarted job's rebuilt rank (:mod:`.rankrng`).
@@ -56,8 +64,40 @@ def _after_step(optimizer: Any, args: Any, kwargs: Any) -> None:
         return
     count += 1
     rng_after_step = {"torch": sys.modules["torch"].get_rng_state()}
+    _mark_loaders()
     if _keep:
         rankrng.publish(count, rng_after_step["torch"])
+
+
+def _mark_loaders() -> None:
+    """Note each live DataLoader iterator's position (those :mod:`.loaders` recorded the start
+    of: the ones a job checkpoint can save). About a microsecond for one or two iterators."""
+    global yielded_at_step
+    starts = loaders._starts
+    if starts is None:
+        return
+    marks = {}
+    for ref in tuple(starts.data):  # weak references, keys of the WeakKeyDictionary
+        iterator = ref()
+        if iterator is not None:
+            marks[ref] = getattr(iterator, "_num_yielded", 0)
+    yielded_at_step = marks
+
+
+def batches_since_step(iterator: Any) -> int | None:
+    """How many batches the DataLoader *iterator* yielded since the last optimizer step (the
+    current one included), or ``None`` when it did not exist then (a new epoch's iterator:
+    its batches so far are all since the step, as far as this iterator can tell)."""
+    import weakref
+
+    yielded = getattr(iterator, "_num_yielded", None)
+    if yielded is None:
+        return None
+    try:
+        before = yielded_at_step.get(weakref.ref(iterator))  # equal to the key while alive
+    except TypeError:
+        return None
+    return None if before is None else yielded - before
 
 
 def _register(module: Any) -> None:
