@@ -338,7 +338,13 @@ def test_a_rank_lost_after_the_update_resumes_the_job_at_the_failing_collective(
     assert len(saved) == 1 and saved[0]["saved"], (saved, err[-3000:])
     assert saved[0]["decision"]["steps"] == 41  # steps 0 to 40 applied
     assert saved[0]["point"] == "train() at its failing statement (after the optimizer step)"
+    # The all-reduce the lost peer cut short may have summed into `metric` already: it is put
+    # back as it was before the call, so the call made again adds each rank's loss once.
+    assert saved[0]["put_back"] == "the tensor of the failed all_reduce() put back as it was before the call"
     done = output.read_text().splitlines()
+    step_40 = [re.match(r"rank (\d) step 40 loss (\S+) mean (\S+)$", line) for line in done if " step 40 " in line]
+    # Rank 1 is rebuilt from rank 0's checkpoint: its loss, and so the mean, is rank 0's.
+    assert all(m and m.group(3) == step_40[0].group(2) == m.group(2) for m in step_40), step_40
     expected = uninterrupted(run.src, 2)
     got = {line for line in done if STEP.match(line) or " final " in line}
     differs = sorted(got ^ set(expected))

@@ -90,6 +90,9 @@ def vaccinated_module(name: str) -> None:
                 from .steps import install as count_steps
 
                 count_steps()  # the survivors of a lost rank compare their optimizer steps
+                from .collectives import install as keep_reduced_tensors
+
+                keep_reduced_tensors()  # a metric's all-reduce the lost peer cut short, put back
 
 
 def crash(exc: BaseException) -> object:

@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import frames, job, logical, optimizers, rank_values, steppoint, steps, trust
+from . import collectives, frames, job, logical, optimizers, rank_values, steppoint, steps, trust
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -122,6 +122,13 @@ def save(session: Any, lost: str) -> dict[str, Any]:
         refused = _loop_not_rebuildable(wheres[point.frame], point.path, context)
         if refused is not None:
             raise NoJobCheckpoint(refused)
+    else:  # resumed at the failing statement: an in-place reduction must not add twice
+        try:
+            put_back = collectives.put_back(session.exc)
+        except ValueError as why:
+            raise NoJobCheckpoint(str(why)) from None
+        if put_back:
+            result["put_back"] = put_back
     script = wheres[point.frame].view.node.name == "__daifu_script__"
     prepared = restart.prepare(
         wheres[point.frame], context, script, home, f"job-{channel.rank}", _exception(session),

@@ -333,8 +333,9 @@ class Session:
         if "checkpoint" in done:
             self.say(
                 f"daifu: {me}: job checkpoint at {decision['steps']} optimizer steps, {done['point']} "
-                f"(agreed in {done['agree_ms']:.0f} ms, written in {done['write_ms']:.0f} ms): a restart of the "
-                "workers resumes there"
+                f"(agreed in {done['agree_ms']:.0f} ms, written in {done['write_ms']:.0f} ms"
+                + (f"; {done['put_back']}" if done.get("put_back") else "")
+                + "): a restart of the workers resumes there"
             )
         else:
             self.say(f"daifu: {me}: it will be rebuilt from rank {decision['replica']}'s checkpoint")
