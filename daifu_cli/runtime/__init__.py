@@ -93,6 +93,9 @@ def vaccinated_module(name: str) -> None:
                 from .collectives import install as keep_reduced_tensors
 
                 keep_reduced_tensors()  # a metric's all-reduce the lost peer cut short, put back
+                from .groups import install as note_subgroups
+
+                note_subgroups()  # subgroups the program makes, made again on a job resume
 
 
 def crash(exc: BaseException) -> object:

@@ -47,7 +47,18 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import collectives, frames, job, logical, optimizers, rank_values, steppoint, steps, trust
+from . import (
+    collectives,
+    frames,
+    groups,
+    job,
+    logical,
+    optimizers,
+    rank_values,
+    steppoint,
+    steps,
+    trust,
+)
 
 #: Seconds a survivor waits for the others to say their step (they notice the loss at their
 #: own next collective; on one host within about a second of each other).
@@ -173,6 +184,7 @@ def save(session: Any, lost: str) -> dict[str, Any]:
             "redo": point.redo,
             "back": back,
             "process_group": _process_group(),
+            "groups": groups.recipes(),
         }
         _write_json(folder / "job.json", record)
     return result
@@ -554,13 +566,23 @@ def resume_job() -> None:
 
 def before_load(record: dict[str, Any]) -> None:
     """Set up the default process group the saved job had, if the program's own set-up did
-    not (the resumed function starts past its ``init_process_group``)."""
+    not (the resumed function starts past its ``init_process_group``), and the subgroups it
+    made (:mod:`.groups`)."""
+
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        _init_default_group(record)
+    skipped = groups.make_again(record.get("groups") or [])
+    for item in skipped:
+        print(f"daifu: not made again: {item}", file=sys.stderr, flush=True)
+
+
+def _init_default_group(record: dict[str, Any]) -> None:
     import datetime
 
     import torch.distributed as dist
 
-    if dist.is_initialized():
-        return
     group = record.get("process_group") or {}
     timeout = datetime.timedelta(seconds=float(group.get("timeout_s") or 1800))
     env = os.environ

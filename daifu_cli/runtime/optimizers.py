@@ -11,7 +11,9 @@ class with pickling of its own (its own ``__getstate__``/``__reduce__``) keeps i
 
 The default process group pickles as a reference to the default group of the loading
 process (a job resume sets that one up before the payload is loaded): a ``ZeroRedundancyOptimizer``
-refers to it. Any other group is not picklable (said by the checkpoint, as before).
+refers to it. A group the program made with ``new_group`` pickles as its place among those
+calls (:mod:`.groups`, which a job resume makes again); any other is not picklable (said by
+the checkpoint, as before).
 
 **Sharded state** (:func:`sharded`): a ``ZeroRedundancyOptimizer`` or an FSDP module holds
 only this rank's shard; a rank lost with its shard cannot be rebuilt from another rank's copy.
@@ -133,9 +135,17 @@ def take_left_out() -> list[str]:
 
 
 def _reduce_group(group: Any) -> Any:
-    if group is not _default_group_or_none(sys.modules.get("torch.distributed")):
-        raise TypeError(f"cannot pickle a process group other than the default one ({group!r})")
-    return default_group, ()
+    if group is _default_group_or_none(sys.modules.get("torch.distributed")):
+        return default_group, ()
+    from . import groups
+
+    index = groups.index_of(group)  # a subgroup the program made: made again on a job resume
+    if index is None:
+        raise TypeError(f"cannot pickle a process group the program did not make with new_group ({group!r})")
+    why = groups.why_not(index)
+    if why:
+        raise TypeError(f"cannot pickle process group {index}: {why}")
+    return groups.subgroup, (index,)
 
 
 def default_group() -> Any:
