@@ -527,6 +527,26 @@ def gave_up(why: str) -> None:
         pass
 
 
+def ended_elsewhere() -> str | None:
+    """Why another rank ended the job, read from the store now, or ``None``. For a rank that a
+    launcher's SIGTERM reaches before its watcher's next look: torchrun's agent stops the
+    others once a rank that left the job exits. Bounded: the store's connection may be busy
+    (the signal may have come in the middle of a request of this thread's own)."""
+    channel = _mine()
+    if channel is None or channel.store is None or not channel.lock.acquire(timeout=1.0):
+        return None
+    try:
+        key = channel.prefix + "ended"
+        ended = json.loads(channel.store.get(key)) if channel.store.check([key]) else None
+    except Exception:
+        return None
+    finally:
+        channel.lock.release()
+    if ended is None or ended.get("rank") == channel.rank:
+        return None
+    return f"rank {ended.get('rank')} {ended.get('why')}"
+
+
 def poll() -> tuple[str, str] | None:
     """What the job decided for this waiting rank: ``("resume", why)`` for a holding rank when
     no crashed rank waits any more, ``("end", why)`` when another rank ended the job."""

@@ -550,7 +550,12 @@ class Session:
         exc = self.exc
         self.checkpoint_changes()
         self.journal.event("stopped", signal=name, exception=type(exc).__name__, **self.location)
-        self.journal.state("ended", how=f"killed by signal {signum} ({name}) while waiting for a fix")
+        how = f"killed by signal {signum} ({name}) while waiting for a fix"
+        elsewhere = job.ended_elsewhere() if signum == signal.SIGTERM else None
+        if elsewhere:  # the launcher's SIGTERM for another rank's end came before the watcher saw it
+            self.job_ended = elsewhere
+            how = f"ended with the job ({elsewhere}; {name} from the launcher came first)"
+        self.journal.state("ended", how=how)
         self.say(
             f"daifu: {name} while waiting for a fix of {type(exc).__name__} at "
             f"{self.location.get('file')}:{self.location.get('line')}; the run ends"

@@ -44,6 +44,9 @@ PROMPT = "(daifu) "
 END = "\x00"  # marks the end of a reply on the attach socket
 
 
+#: Signals that ended the wait, in case the exception their handler raised was dropped.
+_stop_requested: list[int] = []
+
 #: Seconds of fast polling at the start of a wait (see :meth:`_Loop.run`).
 _WATCH_WARMUP = 1.0
 
@@ -79,6 +82,10 @@ def _stop_signals(session: Session) -> Iterator[None]:
     from . import safepoint
 
     def stop(signum: int, _frame: Any) -> None:
+        # Also noted: a handler that runs inside a finalizer or a weakref callback (the
+        # collector's) has its exception printed and dropped ("Exception ignored in"), and the
+        # wait went on until killed. The loop raises it again at its next turn.
+        _stop_requested.append(signum)
         raise Stopped(signum, terminate=signum == signal.SIGTERM)
 
     def checkpoint(signum: int, _frame: Any) -> None:
@@ -87,6 +94,7 @@ def _stop_signals(session: Session) -> Iterator[None]:
         if saved is not None:
             session.say(f"daifu: SIGUSR1: process checkpoint {saved[0]}; still waiting")
 
+    _stop_requested.clear()
     previous: dict[int, Any] = {}
     ours = (signal.SIG_DFL, signal.default_int_handler, safepoint._on_signal, safepoint._on_interrupt)
     wanted: list[tuple[int, Any]] = [(signal.SIGTERM, stop), (signal.SIGINT, stop)]
@@ -129,6 +137,9 @@ class _Loop:
         # the fast interval until the watches surely stand.
         warm_until = time.monotonic() + _WATCH_WARMUP
         while True:
+            if _stop_requested:
+                signum = _stop_requested[-1]
+                raise Stopped(signum, terminate=signum == signal.SIGTERM)
             settling = bool(_first_seen) or bool(self.watcher.pending) or time.monotonic() < warm_until
             timeout = self.config.poll_interval if self.notifier is None or settling else 0.25
             if deadline is not None:
