@@ -1,0 +1,277 @@
+"""Run the torchft program as 2 replica groups (each its own torchrun job), kill one replica's
+worker at a step, and measure the in-place recovery.
+
+    python experiments/in_place/inplace.py --runs 3 [--daifu] [--heartbeat-ms 1000]
+
+The lighthouse runs in this process (torchft's ``LighthouseServer``, min_replicas=1). Every
+replica group is ``torchrun --standalone --nnodes=1 --nproc-per-node=1 --max-restarts=1``;
+replica 1's worker SIGKILLs itself at step STEP_TO_DIE on torchrun's first attempt, and its
+agent starts a replacement, which joins the next quorum and receives the state from replica 0
+(torchft's HTTP checkpoint transport). Every wait has a bound; the jobs' process trees are
+killed in a ``finally``.
+
+Also used by tests/test_distributed_in_place.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PROGRAM = Path(__file__).resolve().parent / "program"
+ENTRY = "train_ft.py"
+LINE = re.compile(r"^(\d+\.\d+) replica (\d+) (.*)$")
+STEP = re.compile(r"^step (\d+) loss (\S+) participants (\d+) committed (\d)$")
+
+
+def vaccinate(out: Path) -> Path:
+    """`daifu vaccinate` the program into *out* (the daifu of this Python's environment)."""
+    subprocess.run(
+        [sys.executable, "-m", "daifu_cli", "vaccinate", str(PROGRAM), "-o", str(out), "--force"],
+        check=True, capture_output=True, text=True, timeout=120,
+    )
+    return out
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below *root* (torchrun starts its workers in sessions of their own)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """SIGKILL a torchrun and everything below it (only the processes this module started)."""
+    for pid in [*descendants(process.pid), process.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+@dataclass
+class Replica:
+    lines: list[tuple[float, str]] = field(default_factory=list)  # (time, text)
+
+    def steps(self) -> list[tuple[float, int, float, int, bool]]:
+        """(time, step, loss, participants, committed) of each step line."""
+        found = []
+        for ts, text in self.lines:
+            m = STEP.match(text)
+            if m:
+                found.append((ts, int(m.group(1)), float(m.group(2)), int(m.group(3)), m.group(4) == "1"))
+        return found
+
+    def final(self) -> str | None:
+        return next((text.split()[1] for _, text in self.lines if text.startswith("final ")), None)
+
+    def first(self, prefix: str, after: float = 0.0) -> float | None:
+        return next((ts for ts, text in self.lines if text.startswith(prefix) and ts >= after), None)
+
+
+def read(path: Path) -> dict[int, Replica]:
+    replicas: dict[int, Replica] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        m = LINE.match(line)
+        if m:
+            replicas.setdefault(int(m.group(2)), Replica()).lines.append((float(m.group(1)), m.group(3)))
+    return replicas
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    why: str
+    wall_s: float
+    killed_at: float | None = None
+    detected_s: float | None = None  # survivor's first uncommitted step after the kill
+    survivor_stall_s: float | None = None  # survivor's longest gap between committed steps
+    survivor_back_s: float | None = None  # survivor's first committed step after the kill
+    uncommitted_steps: int = 0  # survivor's step attempts that were not applied
+    solo_steps: int = 0  # survivor's committed steps with one participant
+    replacement_started_s: float | None = None  # the replacement's first line
+    state_received_s: float | None = None  # its load_state_dict callback ran
+    received_at_step: int | None = None
+    both_training_s: float | None = None  # the replacement's first committed step
+    progress_lost_steps: int | None = None  # committed steps undone (torchft: none)
+    finals: dict[int, str] = field(default_factory=dict)
+    daifu_lines: list[str] = field(default_factory=list)
+
+
+def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int, die: int) -> Outcome:
+    replicas = read(out)
+    finals = {r: rep.final() for r, rep in replicas.items()}
+    finals = {r: f for r, f in finals.items() if f is not None}
+    daifu_lines = [f"replica {r}: {line}" for r, text in err.items() for line in text.splitlines() if "daifu" in line.lower()]
+    outcome = Outcome(ok=len(finals) == groups, why="" if len(finals) == groups else f"finals {finals}", wall_s=wall,
+                      finals=finals, daifu_lines=daifu_lines)
+    if die < 0 or 1 not in replicas:
+        return outcome
+    killed = replicas[1].first(f"dies at step {die}")
+    if killed is None:
+        outcome.ok, outcome.why = False, "replica 1 never reached its step to die"
+        return outcome
+    outcome.killed_at = killed
+    survivor = [s for s in replicas[0].steps() if s[0] >= killed]
+    failed = [s for s in survivor if not s[4]]
+    outcome.uncommitted_steps = len(failed)
+    outcome.detected_s = failed[0][0] - killed if failed else None
+    committed = [s for s in survivor if s[4]]
+    outcome.survivor_back_s = committed[0][0] - killed if committed else None
+    times = [killed] + [s[0] for s in committed]
+    outcome.survivor_stall_s = max(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else None
+    outcome.solo_steps = sum(1 for s in committed if s[3] == 1)
+    started = replicas[1].first("pid ", after=killed)
+    received = replicas[1].first("received the state", after=killed)
+    outcome.replacement_started_s = started - killed if started else None
+    outcome.state_received_s = received - killed if received else None
+    if received:
+        text = next(t for ts, t in replicas[1].lines if ts == received and t.startswith("received"))
+        outcome.received_at_step = int(text.split()[5])
+    back = [s for s in replicas[1].steps() if s[0] >= killed and s[4]]
+    outcome.both_training_s = back[0][0] - killed if back else None
+    # Progress lost: committed steps the job had before the kill and did again after it.
+    before = max((s[1] for s in replicas[0].steps() if s[0] < killed and s[4]), default=-1)
+    after = min((s[1] for s in committed), default=before + 1)
+    outcome.progress_lost_steps = before + 1 - after
+    if outcome.ok and len(set(finals.values())) != 1:
+        outcome.ok, outcome.why = False, f"the replicas' final weights differ: {finals}"
+    return outcome
+
+
+def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace: float = 0.02, die: int = -1,
+            heartbeat_ms: int = 1000, timeout: float = 150, monitor: str = "0.1") -> Outcome:
+    """Run the program in *folder* (plain or vaccinated) as *groups* replica groups."""
+    from torchft._torchft import LighthouseServer
+
+    logs.mkdir(parents=True, exist_ok=True)
+    meet = Path(tempfile.mkdtemp(prefix="meet-", dir=logs))
+    lighthouse = LighthouseServer(bind="[::]:0", min_replicas=1, join_timeout_ms=10000, heartbeat_timeout_ms=heartbeat_ms)
+    processes: list[subprocess.Popen] = []  # type: ignore[type-arg]
+    errs: dict[int, str] = {}
+    start = time.time()
+    try:
+        for r in range(groups):
+            env = {**os.environ, "REPLICA_GROUP_ID": str(r), "NUM_REPLICA_GROUPS": str(groups), "STEPS": str(steps),
+                   "PACE": str(pace), "START_DIR": str(meet), "TORCHFT_LIGHTHOUSE": lighthouse.address(),
+                   "DAIFU_CONSOLE": "off", "PYTHONUNBUFFERED": "1"}
+            env.pop("PYTHONPATH", None)
+            env.pop("STEP_TO_DIE", None)
+            if r == 1 and die >= 0:
+                env["STEP_TO_DIE"] = str(die)
+            command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1",
+                       "--nproc-per-node=1", "--max-restarts=1", f"--monitor-interval={monitor}", ENTRY]
+            with open(logs / f"replica{r}.out", "w") as stdout, open(logs / f"replica{r}.err", "w") as stderr:
+                processes.append(subprocess.Popen(command, cwd=folder, env=env, stdout=stdout, stderr=stderr,
+                                                  stdin=subprocess.DEVNULL, start_new_session=True))
+        deadline = time.monotonic() + timeout
+        while any(p.poll() is None for p in processes):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the job did not end within {timeout} s")
+            time.sleep(0.1)
+    except TimeoutError as e:
+        errs[-1] = str(e)
+    finally:
+        for p in processes:
+            kill_tree(p)
+        lighthouse.shutdown()
+    wall = time.time() - start
+    combined = logs / "job.out"
+    combined.write_text("".join((logs / f"replica{r}.out").read_text(errors="replace") for r in range(groups)))
+    for r in range(groups):
+        errs[r] = (logs / f"replica{r}.err").read_text(errors="replace")
+    outcome = measure(combined, errs, wall, groups, steps, die)
+    if -1 in errs:
+        outcome.ok, outcome.why = False, errs[-1]
+    return outcome
+
+
+def replay(out: Path, steps: int, groups: int = 2) -> str:
+    """The final weights' checksum of the committed steps replayed in one process: at each
+    step, the mean of the gradients of the replica groups that committed it, then SGD. The
+    job's weights should equal it bit for bit, whichever steps one replica missed."""
+    spec = importlib.util.spec_from_file_location("train_ft", PROGRAM / ENTRY)
+    assert spec and spec.loader
+    program = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(program)
+    import torch
+
+    who: dict[int, set[int]] = {}
+    for r, rep in read(out).items():
+        for _, step, _, _, committed in rep.steps():
+            if committed:
+                who.setdefault(step, set()).add(r)
+    inputs, targets, model, optimizer = program.build()
+    for step in range(steps):
+        grads = []
+        for r in sorted(who[step]):
+            model.zero_grad(set_to_none=True)
+            x, y = program.batch(inputs, targets, step, r)
+            ((model(x) - y) ** 2).mean().backward()
+            grads.append([p.grad.clone() for p in model.parameters()])
+        total = grads[0]
+        for more in grads[1:]:
+            total = [a + b for a, b in zip(total, more)]
+        for p, g in zip(model.parameters(), total):
+            p.grad = g / len(grads)
+        optimizer.step()
+    with torch.no_grad():
+        return f"{program.checksum(model):.12f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--daifu", action="store_true", help="run the vaccinated program")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--die", type=int, default=40)
+    parser.add_argument("--pace", type=float, default=0.02)
+    parser.add_argument("--heartbeat-ms", type=int, default=1000)
+    parser.add_argument("--logs", type=Path, default=Path(tempfile.gettempdir()) / "inplace-logs")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    folder = PROGRAM
+    if args.daifu:
+        folder = vaccinate(args.logs / "vax")
+    results = []
+    for i in range(args.runs):
+        logs = args.logs / f"run{i}"
+        shutil.rmtree(logs, ignore_errors=True)
+        load = os.getloadavg()[0]
+        outcome = run_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die, heartbeat_ms=args.heartbeat_ms)
+        row = {"load": load, **asdict(outcome)}
+        if outcome.ok:
+            row["replay"] = replay(logs / "job.out", args.steps)
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
