@@ -29,16 +29,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PROGRAM = Path(__file__).resolve().parent / "program"
+HERE = Path(__file__).resolve().parent
+PROGRAM = HERE / "program"  # torchft: in place
 ENTRY = "train_ft.py"
+DDP_PROGRAM = HERE / "ddp"  # plain DDP: daifu's part (a), torchrun's restart
+DDP_ENTRY = "train_ddp.py"
 LINE = re.compile(r"^(\d+\.\d+) replica (\d+) (.*)$")
 STEP = re.compile(r"^step (\d+) loss (\S+) participants (\d+) committed (\d)$")
 
 
-def vaccinate(out: Path) -> Path:
-    """`daifu vaccinate` the program into *out* (the daifu of this Python's environment)."""
+def vaccinate(out: Path, program: Path = PROGRAM) -> Path:
+    """`daifu vaccinate` *program* into *out* (the daifu of this Python's environment)."""
     subprocess.run(
-        [sys.executable, "-m", "daifu_cli", "vaccinate", str(PROGRAM), "-o", str(out), "--force"],
+        [sys.executable, "-m", "daifu_cli", "vaccinate", str(program), "-o", str(out), "--force"],
         check=True, capture_output=True, text=True, timeout=120,
     )
     return out
@@ -211,6 +214,54 @@ def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace
     return outcome
 
 
+def run_restart_job(folder: Path, logs: Path, *, steps: int = 192, pace: float = 0.02, die: int = -1,
+                    timeout: float = 180, monitor: str = "0.1") -> Outcome:
+    """Part (a): the plain DDP program in *folder* (vaccinated) as one torchrun job of 2 ranks,
+    ``--max-restarts=1``; rank 1 SIGKILLs itself at step *die*."""
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "STEPS": str(steps), "PACE": str(pace), "STEP_TO_DIE": str(die), "DAIFU_CONSOLE": "off",
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("PYTHONPATH", None)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc-per-node=2",
+               "--max-restarts=1", f"--monitor-interval={monitor}", DDP_ENTRY]
+    why = ""
+    start = time.time()
+    with open(logs / "job.out", "w") as stdout, open(logs / "job.err", "w") as stderr:
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        why = f"the job did not end within {timeout} s"
+    finally:
+        kill_tree(process)
+    wall = time.time() - start
+    err = (logs / "job.err").read_text(errors="replace")
+    outcome = measure(logs / "job.out", {0: err}, wall, 2, steps, die)
+    if why:
+        outcome.ok, outcome.why = False, why
+    if outcome.killed_at is not None:
+        # Detection: daifu's lost-rank event on the survivor (torchft's is its failed step).
+        lost = [e["ts"] for e in events(folder) if e.get("event") == "lost-rank" and e["ts"] >= outcome.killed_at]
+        outcome.detected_s = min(lost) - outcome.killed_at if lost else None
+    return outcome
+
+
+def events(folder: Path) -> list[dict]:  # type: ignore[type-arg]
+    """daifu's event log of a vaccinated output."""
+    found = []
+    try:
+        lines = (folder / ".daifu" / "log.jsonl").read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
+
+
 def replay(out: Path, steps: int, groups: int = 2) -> str:
     """The final weights' checksum of the committed steps replayed in one process: at each
     step, the mean of the gradients of the replica groups that committed it, then SGD. The
@@ -248,7 +299,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--daifu", action="store_true", help="run the vaccinated program")
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--restart", action="store_true",
+                        help="part (a) instead: the plain DDP program, vaccinated, one torchrun job of 2 ranks")
+    parser.add_argument("--steps", type=int, default=192)
     parser.add_argument("--die", type=int, default=40)
     parser.add_argument("--pace", type=float, default=0.02)
     parser.add_argument("--heartbeat-ms", type=int, default=1000)
@@ -256,16 +309,22 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     folder = PROGRAM
-    if args.daifu:
+    if args.restart:
+        folder = vaccinate(args.logs / "vax-ddp", DDP_PROGRAM)
+    elif args.daifu:
         folder = vaccinate(args.logs / "vax")
     results = []
     for i in range(args.runs):
         logs = args.logs / f"run{i}"
         shutil.rmtree(logs, ignore_errors=True)
         load = os.getloadavg()[0]
-        outcome = run_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die, heartbeat_ms=args.heartbeat_ms)
-        row = {"load": load, **asdict(outcome)}
-        if outcome.ok:
+        if args.restart:
+            outcome = run_restart_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die)
+        else:
+            outcome = run_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die,
+                              heartbeat_ms=args.heartbeat_ms)
+        row = {"load": load, "after_load": os.getloadavg()[0], **asdict(outcome)}
+        if outcome.ok and not args.restart:
             row["replay"] = replay(logs / "job.out", args.steps)
         results.append(row)
         print(json.dumps(row), flush=True)
