@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -147,7 +148,7 @@ def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int
     committed = [s for s in survivor if s[4]]
     outcome.survivor_back_s = committed[0][0] - killed if committed else None
     times = [killed] + [s[0] for s in committed]
-    outcome.survivor_stall_s = max(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else None
+    outcome.survivor_stall_s = max(b - a for a, b in itertools.pairwise(times)) if len(times) > 1 else None
     outcome.solo_steps = sum(1 for s in committed if s[3] == 1)
     started = replicas[1].first("pid ", after=killed)
     received = replicas[1].first("received the state", after=killed)
@@ -287,8 +288,8 @@ def replay(out: Path, steps: int, groups: int = 2) -> str:
             grads.append([p.grad.clone() for p in model.parameters()])
         total = grads[0]
         for more in grads[1:]:
-            total = [a + b for a, b in zip(total, more)]
-        for p, g in zip(model.parameters(), total):
+            total = [a + b for a, b in zip(total, more, strict=True)]
+        for p, g in zip(model.parameters(), total, strict=True):
             p.grad = g / len(grads)
         optimizer.step()
     with torch.no_grad():

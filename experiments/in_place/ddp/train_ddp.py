@@ -45,7 +45,7 @@ def train():
     sampler = DistributedSampler(data, shuffle=False)
     loader = DataLoader(data, batch_size=32, sampler=sampler)
     step = 0
-    for epoch in range(STEPS // len(loader)):
+    for _epoch in range(STEPS // len(loader)):
         for x, y in loader:
             if step == DIE and rank == 1 and os.environ.get("TORCHELASTIC_RESTART_COUNT") == "0":
                 say(rank, f"dies at step {step}")
