@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -169,8 +170,10 @@ def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int
 
 
 def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace: float = 0.02, die: int = -1,
-            heartbeat_ms: int = 1000, timeout: float = 150, monitor: str = "0.1") -> Outcome:
-    """Run the program in *folder* (plain or vaccinated) as *groups* replica groups."""
+            heartbeat_ms: int = 1000, timeout: float = 150, monitor: str = "0.1",
+            extra_env: dict[int, dict[str, str]] | None = None, on_tick: Callable[[], None] | None = None) -> Outcome:
+    """Run the program in *folder* (plain or vaccinated) as *groups* replica groups
+    (*extra_env*: more variables for a replica; *on_tick*: called every 0.1 s while it runs)."""
     from torchft._torchft import LighthouseServer
 
     logs.mkdir(parents=True, exist_ok=True)
@@ -188,6 +191,7 @@ def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace
             env.pop("STEP_TO_DIE", None)
             if r == 1 and die >= 0:
                 env["STEP_TO_DIE"] = str(die)
+            env.update((extra_env or {}).get(r, {}))
             command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1",
                        "--nproc-per-node=1", "--max-restarts=1", f"--monitor-interval={monitor}", ENTRY]
             with open(logs / f"replica{r}.out", "w") as stdout, open(logs / f"replica{r}.err", "w") as stderr:
@@ -197,6 +201,8 @@ def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace
         while any(p.poll() is None for p in processes):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the job did not end within {timeout} s")
+            if on_tick is not None:
+                on_tick()
             time.sleep(0.1)
     except TimeoutError as e:
         errs[-1] = str(e)
@@ -263,6 +269,43 @@ def events(folder: Path) -> list[dict]:  # type: ignore[type-arg]
     return found
 
 
+BUGGY = "ddp(x if step != BUG else x[:, :4])"
+
+
+def run_bug_job(logs: Path, *, steps: int = 192, pace: float = 0.02, bug: int = 40, fix_after: float = 5.0,
+                heartbeat_ms: int = 1000, timeout: float = 150) -> dict:  # type: ignore[type-arg]
+    """A bug (a shape error) in replica 1's forward at step *bug*, under daifu: replica 1 waits
+    for a fix; *fix_after* seconds after it starts waiting, the source is fixed and `daifu
+    patch` sends the fix. What does the survivor do meanwhile, and what happens after?"""
+    src = logs / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(PROGRAM, src)
+    vax = logs / "vax"
+    subprocess.run([sys.executable, "-m", "daifu_cli", "vaccinate", str(src), "-o", str(vax), "--force"],
+                   check=True, capture_output=True, text=True, timeout=120)
+    marks: dict[str, float] = {}
+
+    def tick() -> None:
+        if "waiting" not in marks:
+            err = (logs / "run" / "replica1.err")
+            if err.exists() and "Waiting for a fix" in err.read_text(errors="replace"):
+                marks["waiting"] = time.time()
+        elif "fixed" not in marks and time.time() - marks["waiting"] >= fix_after:
+            text = (src / ENTRY).read_text()
+            (src / ENTRY).write_text(text.replace(BUGGY, "ddp(x)"))
+            done = subprocess.run([sys.executable, "-m", "daifu_cli", "patch", str(src), "-o", str(vax)],
+                                  capture_output=True, text=True, timeout=60)
+            marks["fixed"] = time.time()
+            marks["patch_rc"] = done.returncode
+
+    outcome = run_job(vax, logs / "run", steps=steps, pace=pace, heartbeat_ms=heartbeat_ms, timeout=timeout,
+                      extra_env={1: {"BUG_AT_STEP": str(bug)}}, on_tick=tick)
+    replicas = read(logs / "run" / "job.out")
+    return {"outcome": asdict(outcome), "marks": marks, "events": [e.get("event") for e in events(vax)],
+            "steps": {r: [(round(ts, 3), st, p, c) for ts, st, _, p, c in rep.steps()
+                          if bug - 2 <= st <= bug + 3 or not c] for r, rep in replicas.items()}}
+
+
 def replay(out: Path, steps: int, groups: int = 2) -> str:
     """The final weights' checksum of the committed steps replayed in one process: at each
     step, the mean of the gradients of the replica groups that committed it, then SGD. The
@@ -308,7 +351,16 @@ def main() -> None:
     parser.add_argument("--heartbeat-ms", type=int, default=1000)
     parser.add_argument("--logs", type=Path, default=Path(tempfile.gettempdir()) / "inplace-logs")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--timeout", type=float, default=150)
+    parser.add_argument("--bug", type=int, help="instead: a bug on replica 1 at this step, fixed with daifu patch")
+    parser.add_argument("--fix-after", type=float, default=5.0)
     args = parser.parse_args()
+    if args.bug is not None:
+        for i in range(args.runs):
+            row = run_bug_job(args.logs / f"bug{i}", steps=args.steps, bug=args.bug, fix_after=args.fix_after,
+                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout)
+            print(json.dumps(row), flush=True)
+        return
     folder = PROGRAM
     if args.restart:
         folder = vaccinate(args.logs / "vax-ddp", DDP_PROGRAM)
@@ -323,7 +375,7 @@ def main() -> None:
             outcome = run_restart_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die)
         else:
             outcome = run_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die,
-                              heartbeat_ms=args.heartbeat_ms)
+                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout)
         row = {"load": load, "after_load": os.getloadavg()[0], **asdict(outcome)}
         if outcome.ok and not args.restart:
             row["replay"] = replay(logs / "job.out", args.steps)

@@ -7,7 +7,8 @@ replacement that received the state at step S trains on exactly the batch a surv
 
 Environment: REPLICA_GROUP_ID, NUM_REPLICA_GROUPS (2), STEPS (200), PACE (seconds slept
 after each step), STEP_TO_DIE (the worker SIGKILLs itself at the start of that step, on
-torchrun's first attempt only), START_DIR (a folder where the replica groups meet once
+torchrun's first attempt only), BUG_AT_STEP (a shape bug in that step's forward, to be fixed
+with daifu while the run waits), START_DIR (a folder where the replica groups meet once
 before their first quorum, so that the first one holds both).
 
 Every line is stamped with the wall clock: ``<time> replica <r> ...``.
@@ -28,6 +29,7 @@ GROUPS = int(os.environ.get("NUM_REPLICA_GROUPS", "2"))
 STEPS = int(os.environ.get("STEPS", "200"))
 PACE = float(os.environ.get("PACE", "0.02"))
 DIE = int(os.environ.get("STEP_TO_DIE", "-1"))
+BUG = int(os.environ.get("BUG_AT_STEP", "-1"))  # a bug at that step: a forward on 4 of 8 features
 ATTEMPT = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
 BATCH = 32
 
@@ -117,7 +119,9 @@ def main():
         timeout=timedelta(seconds=10),
         use_async_quorum=False,  # a replacement heals before its forward, then takes part
     )
-    ddp = FaultTolerantDDP(manager, model)
+    # TORCHFT_STOCK_HOOK=1: torchft's own hook, to see what its failure does (see FaultTolerantDDP).
+    wrapper = DistributedDataParallel if os.environ.get("TORCHFT_STOCK_HOOK") == "1" else FaultTolerantDDP
+    ddp = wrapper(manager, model)
     optimizer = Optimizer(manager, inner)
     say(f"pid {os.getpid()} attempt {ATTEMPT}")
     meet(os.environ.get("START_DIR"))
@@ -129,7 +133,7 @@ def main():
             say(f"dies at step {step}")
             os.kill(os.getpid(), signal.SIGKILL)
         x, y = batch(inputs, targets, step, REPLICA)
-        loss = ((ddp(x) - y) ** 2).mean()
+        loss = ((ddp(x if step != BUG else x[:, :4]) - y) ** 2).mean()
         loss.backward()
         optimizer.step()  # applied only where every replica group of the quorum commits
         committed = manager.current_step() > step
