@@ -38,6 +38,7 @@ def tests(session: nox.Session) -> None:
     # Lightning, transformers and accelerate for tests/test_frameworks.py, torchdata for
     # tests/test_restart_data.py; torch pinned in the same resolution so they keep the CPU build.
     session.install("-e", ".[test,watch,bench,frameworks]", TORCH)
+    session.install("torchft==0.2.0", TORCH)  # tests/test_distributed_in_place.py (torchft's Manager, lighthouse)
     session.run("pytest", *session.posargs)
     if not session.posargs:
         for version in RUNTIME_PYTHONS:
