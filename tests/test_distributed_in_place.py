@@ -78,3 +78,45 @@ def test_a_killed_replica_is_replaced_in_place_while_the_survivor_trains(tmp_pat
         f"{got.survivor_stall_s:.2f} s, {got.solo_steps} steps alone; the replacement received the state of step "
         f"{got.received_at_step} {got.state_received_s:.2f} s after the kill, both training at {got.both_training_s:.2f} s"
     )
+
+
+@pytest.mark.parametrize("fix_after", [1.0, 7.0])
+def test_a_bug_on_one_replica_waits_for_a_fix_and_the_survivor_waits_with_it(tmp_path: Path, fix_after: float) -> None:
+    """A shape error in replica 1's forward at step 40: daifu holds replica 1 and waits for a
+    fix. With 2 replica groups the survivor cannot go on alone (its all-reduce times out, and
+    the lighthouse forms no quorum of 1 while the waiting replica's manager heartbeats). One
+    `daifu patch` 1 s or 7 s into the wait (before and after the survivor's all-reduce times
+    out) resumes replica 1; step 40 is committed by both, and every
+    step is committed by both replicas: the weights are the uninterrupted run's (the replay of
+    all steps with both replicas). A fix slower than torchft's quorum timeout (60 s) is not
+    tested: both replicas then wait for good (see experiments/in_place/README.md)."""
+    pytest.importorskip("torchft._torchft", reason="torchft's lighthouse and manager (its Rust extension) do not load")
+    steps = 96
+    got = inplace.run_bug_job(tmp_path, steps=steps, bug=DIE, fix_after=fix_after, heartbeat_ms=1000, timeout=90)
+    outcome, marks = got["outcome"], got["marks"]
+    logs = tmp_path / "run"
+    err = "\n".join((logs / f"replica{r}.err").read_text(errors="replace")[-3000:] for r in range(2))
+    assert outcome["ok"], f"{outcome['why']}\n{err}"
+    assert marks.get("patch_rc") == 0, (marks, err)
+    lines = outcome["daifu_lines"]
+    assert any(line.startswith("replica 1: daifu: crash intercepted in main()") for line in lines), lines
+    assert any(line.startswith("replica 1: daifu: resumed main()") for line in lines), lines
+    assert not [line for line in lines if line.startswith("replica 0:")], lines
+    replicas = inplace.read(logs / "job.out")
+    for r in (0, 1):
+        committed = [s for s in replicas[r].steps() if s[4]]
+        assert [s[1] for s in committed] == list(range(steps)), r
+        assert all(s[3] == 2 for s in committed), [s for s in committed if s[3] != 2][:3]
+    # The survivor's step 40 was committed once, after the fix: its all-reduce either waited
+    # for the fixed replica (a fix within the process group's 5 s timeout), or timed out, was
+    # not committed and was done again with it.
+    survivor_40 = [s for s in replicas[0].steps() if s[1] == DIE]
+    assert [s[4] for s in survivor_40] == ([True] if fix_after < 5 else [False, True]), survivor_40
+    back = survivor_40[-1][0]
+    assert back > marks["patching"], (back, marks)
+    finals = set(outcome["finals"].values())
+    assert finals == {inplace.replay(logs / "job.out", steps)}, finals
+    print(
+        f"\nbug on replica 1: `daifu patch` {marks['patching'] - marks['waiting']:.2f} s into the wait; step {DIE} committed on "
+        f"both {back - marks['patching']:.2f} s after it started ({'after a timed-out try' if len(survivor_40) == 2 else 'its first try'})"
+    )

@@ -291,6 +291,7 @@ def run_bug_job(logs: Path, *, steps: int = 192, pace: float = 0.02, bug: int = 
             if err.exists() and "Waiting for a fix" in err.read_text(errors="replace"):
                 marks["waiting"] = time.time()
         elif "fixed" not in marks and time.time() - marks["waiting"] >= fix_after:
+            marks["patching"] = time.time()  # `daifu patch` starts (the run may apply it before the CLI returns)
             text = (src / ENTRY).read_text()
             (src / ENTRY).write_text(text.replace(BUGGY, "ddp(x)"))
             done = subprocess.run([sys.executable, "-m", "daifu_cli", "patch", str(src), "-o", str(vax)],
