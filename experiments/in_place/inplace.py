@@ -124,6 +124,7 @@ class Outcome:
     received_at_step: int | None = None
     both_training_s: float | None = None  # the replacement's first committed step
     progress_lost_steps: int | None = None  # committed steps undone (torchft: none)
+    median_step_ms: float | None = None  # replica 0's median interval between step lines
     finals: dict[int, str] = field(default_factory=dict)
     daifu_lines: list[str] = field(default_factory=list)
 
@@ -135,6 +136,10 @@ def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int
     daifu_lines = [f"replica {r}: {line}" for r, text in err.items() for line in text.splitlines() if "daifu" in line.lower()]
     outcome = Outcome(ok=len(finals) == groups, why="" if len(finals) == groups else f"finals {finals}", wall_s=wall,
                       finals=finals, daifu_lines=daifu_lines)
+    if 0 in replicas:
+        times = [s[0] for s in replicas[0].steps()]
+        gaps = sorted(b - a for a, b in itertools.pairwise(times))
+        outcome.median_step_ms = round(gaps[len(gaps) // 2] * 1000, 2) if gaps else None
     if die < 0 or 1 not in replicas:
         return outcome
     killed = replicas[1].first(f"dies at step {die}")
