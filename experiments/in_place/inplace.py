@@ -5,9 +5,9 @@ worker at a step, and measure the in-place recovery.
 
 The lighthouse runs in this process (torchft's ``LighthouseServer``, min_replicas=1). Every
 replica group is ``torchrun --standalone --nnodes=1 --nproc-per-node=1 --max-restarts=1``;
-replica 1's worker SIGKILLs itself at step STEP_TO_DIE on torchrun's first attempt, and its
-agent starts a replacement, which joins the next quorum and receives the state from replica 0
-(torchft's HTTP checkpoint transport). Every wait has a bound; the jobs' process trees are
+replica 1's worker (``--victim``) SIGKILLs itself at step STEP_TO_DIE on torchrun's first
+attempt, and its agent starts a replacement, which joins the next quorum and receives the
+state from the survivor (torchft's HTTP checkpoint transport). Every wait has a bound; the jobs' process trees are
 killed in a ``finally``.
 
 Also used by tests/test_distributed_in_place.py.
@@ -129,25 +129,26 @@ class Outcome:
     daifu_lines: list[str] = field(default_factory=list)
 
 
-def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int, die: int) -> Outcome:
+def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int, die: int, victim: int = 1) -> Outcome:
     replicas = read(out)
     finals = {r: rep.final() for r, rep in replicas.items()}
     finals = {r: f for r, f in finals.items() if f is not None}
     daifu_lines = [f"replica {r}: {line}" for r, text in err.items() for line in text.splitlines() if "daifu" in line.lower()]
     outcome = Outcome(ok=len(finals) == groups, why="" if len(finals) == groups else f"finals {finals}", wall_s=wall,
                       finals=finals, daifu_lines=daifu_lines)
-    if 0 in replicas:
-        times = [s[0] for s in replicas[0].steps()]
+    alive = 1 - victim  # the survivor (of 2 replica groups)
+    if alive in replicas:
+        times = [s[0] for s in replicas[alive].steps()]
         gaps = sorted(b - a for a, b in itertools.pairwise(times))
         outcome.median_step_ms = round(gaps[len(gaps) // 2] * 1000, 2) if gaps else None
-    if die < 0 or 1 not in replicas:
+    if die < 0 or victim not in replicas:
         return outcome
-    killed = replicas[1].first(f"dies at step {die}")
+    killed = replicas[victim].first(f"dies at step {die}")
     if killed is None:
-        outcome.ok, outcome.why = False, "replica 1 never reached its step to die"
+        outcome.ok, outcome.why = False, f"replica {victim} never reached its step to die"
         return outcome
     outcome.killed_at = killed
-    survivor = [s for s in replicas[0].steps() if s[0] >= killed]
+    survivor = [s for s in replicas[alive].steps() if s[0] >= killed]
     failed = [s for s in survivor if not s[4]]
     outcome.uncommitted_steps = len(failed)
     outcome.detected_s = failed[0][0] - killed if failed else None
@@ -156,17 +157,17 @@ def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int
     times = [killed] + [s[0] for s in committed]
     outcome.survivor_stall_s = max(b - a for a, b in itertools.pairwise(times)) if len(times) > 1 else None
     outcome.solo_steps = sum(1 for s in committed if s[3] == 1)
-    started = replicas[1].first("pid ", after=killed)
-    received = replicas[1].first("received the state", after=killed)
+    started = replicas[victim].first("pid ", after=killed)
+    received = replicas[victim].first("received the state", after=killed)
     outcome.replacement_started_s = started - killed if started else None
     outcome.state_received_s = received - killed if received else None
     if received:
-        text = next(t for ts, t in replicas[1].lines if ts == received and t.startswith("received"))
+        text = next(t for ts, t in replicas[victim].lines if ts == received and t.startswith("received"))
         outcome.received_at_step = int(text.split()[5])
-    back = [s for s in replicas[1].steps() if s[0] >= killed and s[4]]
+    back = [s for s in replicas[victim].steps() if s[0] >= killed and s[4]]
     outcome.both_training_s = back[0][0] - killed if back else None
     # Progress lost: committed steps the job had before the kill and did again after it.
-    before = max((s[1] for s in replicas[0].steps() if s[0] < killed and s[4]), default=-1)
+    before = max((s[1] for s in replicas[alive].steps() if s[0] < killed and s[4]), default=-1)
     after = min((s[1] for s in committed), default=before + 1)
     outcome.progress_lost_steps = before + 1 - after
     if outcome.ok and len(set(finals.values())) != 1:
@@ -175,7 +176,7 @@ def measure(out: Path, err: dict[int, str], wall: float, groups: int, steps: int
 
 
 def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace: float = 0.02, die: int = -1,
-            heartbeat_ms: int = 1000, timeout: float = 150, monitor: str = "0.1",
+            heartbeat_ms: int = 1000, timeout: float = 150, monitor: str = "0.1", victim: int = 1,
             extra_env: dict[int, dict[str, str]] | None = None, on_tick: Callable[[], None] | None = None) -> Outcome:
     """Run the program in *folder* (plain or vaccinated) as *groups* replica groups
     (*extra_env*: more variables for a replica; *on_tick*: called every 0.1 s while it runs)."""
@@ -194,7 +195,7 @@ def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace
                    "DAIFU_CONSOLE": "off", "PYTHONUNBUFFERED": "1"}
             env.pop("PYTHONPATH", None)
             env.pop("STEP_TO_DIE", None)
-            if r == 1 and die >= 0:
+            if r == victim and die >= 0:
                 env["STEP_TO_DIE"] = str(die)
             env.update((extra_env or {}).get(r, {}))
             command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1",
@@ -220,7 +221,7 @@ def run_job(folder: Path, logs: Path, *, groups: int = 2, steps: int = 200, pace
     combined.write_text("".join((logs / f"replica{r}.out").read_text(errors="replace") for r in range(groups)))
     for r in range(groups):
         errs[r] = (logs / f"replica{r}.err").read_text(errors="replace")
-    outcome = measure(combined, errs, wall, groups, steps, die)
+    outcome = measure(combined, errs, wall, groups, steps, die, victim)
     if -1 in errs:
         outcome.ok, outcome.why = False, errs[-1]
     return outcome
@@ -355,6 +356,7 @@ def main() -> None:
     parser.add_argument("--die", type=int, default=40)
     parser.add_argument("--pace", type=float, default=0.02)
     parser.add_argument("--heartbeat-ms", type=int, default=1000)
+    parser.add_argument("--victim", type=int, default=1, choices=(0, 1), help="the replica group whose worker dies")
     parser.add_argument("--logs", type=Path, default=Path(tempfile.gettempdir()) / "inplace-logs")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--timeout", type=float, default=150)
@@ -364,7 +366,7 @@ def main() -> None:
     if args.bug is not None:
         for i in range(args.runs):
             row = run_bug_job(args.logs / f"bug{i}", steps=args.steps, bug=args.bug, fix_after=args.fix_after,
-                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout)
+                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout, victim=args.victim)
             print(json.dumps(row), flush=True)
         return
     folder = PROGRAM
@@ -381,7 +383,7 @@ def main() -> None:
             outcome = run_restart_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die)
         else:
             outcome = run_job(folder, logs, steps=args.steps, pace=args.pace, die=args.die,
-                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout)
+                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout, victim=args.victim)
         row = {"load": load, "after_load": os.getloadavg()[0], **asdict(outcome)}
         if outcome.ok and not args.restart:
             row["replay"] = replay(logs / "job.out", args.steps)
