@@ -279,7 +279,7 @@ BUGGY = "ddp(x if step != BUG else x[:, :4])"
 
 
 def run_bug_job(logs: Path, *, steps: int = 192, pace: float = 0.02, bug: int = 40, fix_after: float = 5.0,
-                heartbeat_ms: int = 1000, timeout: float = 150) -> dict:  # type: ignore[type-arg]
+                heartbeat_ms: int = 1000, timeout: float = 150, groups: int = 2) -> dict:  # type: ignore[type-arg]
     """A bug (a shape error) in replica 1's forward at step *bug*, under daifu: replica 1 waits
     for a fix; *fix_after* seconds after it starts waiting, the source is fixed and `daifu
     patch` sends the fix. What does the survivor do meanwhile, and what happens after?"""
@@ -305,8 +305,8 @@ def run_bug_job(logs: Path, *, steps: int = 192, pace: float = 0.02, bug: int = 
             marks["fixed"] = time.time()
             marks["patch_rc"] = done.returncode
 
-    outcome = run_job(vax, logs / "run", steps=steps, pace=pace, heartbeat_ms=heartbeat_ms, timeout=timeout,
-                      extra_env={1: {"BUG_AT_STEP": str(bug)}}, on_tick=tick)
+    outcome = run_job(vax, logs / "run", groups=groups, steps=steps, pace=pace, heartbeat_ms=heartbeat_ms,
+                      timeout=timeout, extra_env={1: {"BUG_AT_STEP": str(bug)}}, on_tick=tick)
     replicas = read(logs / "run" / "job.out")
     return {"outcome": asdict(outcome), "marks": marks, "events": [e.get("event") for e in events(vax)],
             "steps": {r: [(round(ts, 3), st, p, c) for ts, st, _, p, c in rep.steps()
@@ -362,11 +362,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=150)
     parser.add_argument("--bug", type=int, help="instead: a bug on replica 1 at this step, fixed with daifu patch")
     parser.add_argument("--fix-after", type=float, default=5.0)
+    parser.add_argument("--groups", type=int, default=2, help="replica groups (--bug only)")
     args = parser.parse_args()
     if args.bug is not None:
         for i in range(args.runs):
             row = run_bug_job(args.logs / f"bug{i}", steps=args.steps, bug=args.bug, fix_after=args.fix_after,
-                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout, victim=args.victim)
+                              heartbeat_ms=args.heartbeat_ms, timeout=args.timeout, groups=args.groups)
             print(json.dumps(row), flush=True)
         return
     folder = PROGRAM
