@@ -59,7 +59,7 @@ def transpiler(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff."""
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "daifu_cli", "daifu", "crashbench", "tests", "noxfile.py")
+    session.run("ruff", "check", "daifu_cli", "daifu", "crashbench", "experiments", "tests", "noxfile.py")
 
 
 @nox.session(python="3.11")
