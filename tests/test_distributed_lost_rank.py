@@ -201,7 +201,11 @@ def lose_a_rank(run: Run, tmp_path: Path, ranks: int, monitor: str, lose: int, p
     err = ""
     try:
         pids = wait_for_lines(output, process, r"^rank (\d) pid (\d+) attempt 0$", ranks)
-        wait_for_lines(output, process, f"^rank ({lose}) step 40 ", 1)  # well into training
+        # Well into training; looked for every 5 ms, so that the kill lands while the rank
+        # sleeps after its step 40 (a kill between a step's gradient all-reduce and its
+        # optimizer.step() leaves no random state of that step for the rebuilt rank: its
+        # dropout then differs, as the README says; at 50 ms it landed there once in a run).
+        wait_for_lines(output, process, f"^rank ({lose}) step 40 ", 1, poll=0.005)
         killed_at = time.time()
         os.kill(pids[lose], signal.SIGKILL)
         deadline = time.monotonic() + 60
@@ -287,7 +291,9 @@ def training_again(path: Path, process: subprocess.Popen[str], cut: int, timeout
         time.sleep(0.02)
 
 
-def wait_for_lines(path: Path, process: subprocess.Popen[str], pattern: str, count: int, timeout: float = 120) -> dict[int, int]:
+def wait_for_lines(
+    path: Path, process: subprocess.Popen[str], pattern: str, count: int, timeout: float = 120, poll: float = 0.05
+) -> dict[int, int]:
     """Wait until *count* lines of the job's output match *pattern*; rank -> its second group."""
     deadline = time.monotonic() + timeout
     while True:
@@ -300,7 +306,7 @@ def wait_for_lines(path: Path, process: subprocess.Popen[str], pattern: str, cou
             return found
         assert process.poll() is None, f"the job ended: {process.communicate(timeout=30)}"
         assert time.monotonic() < deadline, f"no {count} lines like {pattern!r}"
-        time.sleep(0.05)
+        time.sleep(poll)
 
 
 #: Rank 1 is killed (by itself, SIGKILL, on the first attempt of the run under test) between its update of step 40
