@@ -600,3 +600,31 @@ def test_a_crash_inside_a_with_whose_manager_an_expression_chooses_is_intercepte
     suppress (intercepted, fixed, resumed); one branch of the second is a `suppress`, so its
     ZeroDivisionError at i == 1 is the program's to handle (not intercepted) as without daifu."""
     _recovers_like_the_fix(tmp_path, CHOSEN_MANAGER, CHOSEN_MANAGER.replace("10 // (i - 2)", "10 // (i - 2 or 5)"))
+
+
+#: `with ExitStack() as stack:` (the class alone may suppress: its callbacks decide).
+EXIT_STACK = """
+    import contextlib
+
+    def train():
+        for i in range(4):
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(contextlib.nullcontext())
+                stack.callback(print, "closed", i)
+                y = 10 // (i - 2)
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(contextlib.suppress(ZeroDivisionError))
+                z = 1 // (i - 1)
+            print("step", i, y)
+
+    train()
+"""
+
+
+def test_a_crash_inside_an_exit_stack_is_judged_by_what_was_pushed_on_it(tmp_path: Path) -> None:
+    """An ExitStack suppresses only through the managers and functions on it: a nullcontext and
+    a `callback()` suppress nothing (the crash at i == 2 is intercepted, fixed and resumed, its
+    callback run once), a `suppress` on it handles its ZeroDivisionError at i == 1 (the
+    program's own, not intercepted). Before, every crash inside `with ExitStack() as stack:`
+    passed daifu by ("its __exit__ can return true")."""
+    _recovers_like_the_fix(tmp_path, EXIT_STACK, EXIT_STACK.replace("10 // (i - 2)", "10 // (i - 2 or 5)"))

@@ -365,11 +365,14 @@ def _names_for(exprs: list[ast.expr], frame: FrameType) -> Names:
 
 
 def _with_suppresses(exc: BaseException, node: ast.With, frame: FrameType) -> str | None:
-    names = _names_for([item.context_expr for item in node.items], frame)
+    targets = [item.optional_vars for item in node.items if isinstance(item.optional_vars, ast.Name)]
+    names = _names_for([*(item.context_expr for item in node.items), *targets], frame)
     for item in reversed(node.items):
         expr = item.context_expr
         try:
             verdict = _manager_verdict(exc, expr, names)
+            if verdict and isinstance(item.optional_vars, ast.Name):
+                verdict = _entered_verdict(exc, item.optional_vars, names, verdict)
         except Exception:
             verdict = "may suppress it (its manager cannot be analysed)"
         if verdict:
@@ -400,7 +403,34 @@ def _manager_verdict(exc: BaseException, expr: ast.expr, names: Names, depth: in
             types = tuple(_evaluate_in(a, names) for a in expr.args)
             return "suppresses it" if isinstance(exc, types) else None
         return _factory_verdict(exc, func, depth)
-    manager = _evaluate_in(expr, names)
+    return _instance_verdict(exc, _evaluate_in(expr, names))
+
+
+def _entered_verdict(exc: BaseException, target: ast.Name, names: Names, verdict: str) -> str | None:
+    """A second look through the ``as`` target, where the class alone may suppress: an
+    ``ExitStack`` (``with ExitStack() as stack:``, its ``__enter__`` returns itself) suppresses
+    only through what was pushed on it, which is known now."""
+    local, scope = names[1], names[0]
+    if target.id not in local and target.id not in scope:
+        return verdict
+    stack = local[target.id] if target.id in local else scope[target.id]  # a Store name: looked up, not compiled
+    kind = type(stack)
+    if not isinstance(stack, contextlib.ExitStack) or kind.__exit__ is not contextlib.ExitStack.__exit__:
+        return verdict
+    for _is_sync, callback in list(stack._exit_callbacks):  # type: ignore[attr-defined]
+        manager = getattr(callback, "__self__", None)
+        if manager is not None and getattr(callback, "__name__", "") == "__exit__":  # enter_context(cm)
+            found = _instance_verdict(exc, manager)
+            if found:
+                return f"may suppress it (a manager on its ExitStack {found})"
+        elif getattr(callback, "__name__", "") != "_exit_wrapper" or getattr(callback, "__wrapped__", None) is None:
+            return "may suppress it (a function pushed on its ExitStack)"
+        # else stack.callback(f): its wrapper returns None
+    return None
+
+
+def _instance_verdict(exc: BaseException, manager: Any) -> str | None:
+    """Why the entered manager *manager* may suppress *exc*, or ``None``."""
     if isinstance(manager, contextlib.suppress):
         return "suppresses it" if isinstance(exc, manager._exceptions) else None  # type: ignore[attr-defined]
     generator = getattr(manager, "gen", None)
