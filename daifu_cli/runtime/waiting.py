@@ -44,7 +44,7 @@ PROMPT = "(daifu) "
 END = "\x00"  # marks the end of a reply on the attach socket
 
 
-#: Signals that ended the wait, in case the exception their handler raised was dropped.
+#: SIGTERMs that ended the wait, in case the exception their handler raised was dropped.
 _stop_requested: list[int] = []
 
 #: Seconds of fast polling at the start of a wait (see :meth:`_Loop.run`).
@@ -82,10 +82,12 @@ def _stop_signals(session: Session) -> Iterator[None]:
     from . import safepoint
 
     def stop(signum: int, _frame: Any) -> None:
-        # Also noted: a handler that runs inside a finalizer or a weakref callback (the
-        # collector's) has its exception printed and dropped ("Exception ignored in"), and the
-        # wait went on until killed. The loop raises it again at its next turn.
-        _stop_requested.append(signum)
+        # SIGTERM is also noted: a handler that runs inside a finalizer or a weakref callback
+        # (the collector's) has its exception printed and dropped ("Exception ignored in"), and
+        # the wait went on until killed. The loop raises it again at its next turn. (Not
+        # Ctrl+C: a snippet or console command it interrupts takes it, and the wait goes on.)
+        if signum == signal.SIGTERM:
+            _stop_requested.append(signum)
         raise Stopped(signum, terminate=signum == signal.SIGTERM)
 
     def checkpoint(signum: int, _frame: Any) -> None:
