@@ -602,6 +602,34 @@ def test_a_crash_inside_a_with_whose_manager_an_expression_chooses_is_intercepte
     _recovers_like_the_fix(tmp_path, CHOSEN_MANAGER, CHOSEN_MANAGER.replace("10 // (i - 2)", "10 // (i - 2 or 5)"))
 
 
+#: Managers picked from a list by index.
+SUBSCRIPT = """
+    import contextlib
+    import threading
+
+    managers = [contextlib.nullcontext(), threading.Lock()]
+    handlers = {"quiet": contextlib.suppress(ZeroDivisionError)}
+
+    def train():
+        for i in range(4):
+            with managers[i % 2]:
+                y = 10 // (i - 2)
+            with handlers["quiet"]:
+                z = 1 // (i - 1)
+            print("step", i, y)
+
+    train()
+"""
+
+
+def test_a_crash_inside_a_with_over_a_list_element_is_intercepted(tmp_path: Path) -> None:
+    """`with managers[i % 2]:` over a list (or a dict): judged by every element, as the index
+    may have changed since the manager was entered (none of these suppresses: intercepted);
+    `handlers["quiet"]` holds a `suppress` (its ZeroDivisionError at i == 1 is the program's).
+    Before, a subscript "could not be analysed" and the crash passed daifu by."""
+    _recovers_like_the_fix(tmp_path, SUBSCRIPT, SUBSCRIPT.replace("10 // (i - 2)", "10 // (i - 2 or 5)"))
+
+
 #: `with ExitStack() as stack:` (the class alone may suppress: its callbacks decide).
 EXIT_STACK = """
     import contextlib

@@ -397,6 +397,18 @@ def _manager_verdict(exc: BaseException, expr: ast.expr, names: Names, depth: in
             if verdict:
                 return verdict
         return None
+    if isinstance(expr, ast.Subscript):
+        # `with contexts[i]:` over a list, tuple or dict: the index may have changed since the
+        # manager was entered, so every element must not suppress. Other containers'
+        # `__getitem__` may run code: not called.
+        container = _evaluate_in(expr.value, names)
+        if type(container) not in (list, tuple, dict):
+            raise ValueError("not a list, tuple or dict")
+        for element in container.values() if type(container) is dict else container:
+            verdict = _instance_verdict(exc, element)
+            if verdict:
+                return f"{verdict} (an element of {ast.unparse(expr.value)})"
+        return None
     if isinstance(expr, ast.Call):
         func = _evaluate_in(expr.func, names)
         if func is contextlib.suppress:
