@@ -321,6 +321,25 @@ AFTER_THE_UPDATE = PROGRAM.replace(
 )
 
 
+def run_to_its_end(run: Run, tmp_path: Path, timeout: float) -> tuple[Path, str]:
+    """The job under torchrun --max-restarts=1 (a rank kills itself): its output file and
+    stderr once it ended (ended by the test after *timeout* seconds)."""
+    output = tmp_path / "job.out"
+    err = ""
+    with open(output, "w") as stdout:
+        process = subprocess.Popen(
+            torchrun(2, "--max-restarts=1", "--monitor-interval=5"), cwd=run.out, env=run.env,
+            stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )
+    try:
+        _, err = process.communicate(timeout=timeout)
+    finally:
+        if process.returncode is None:
+            _, err = end_job(process)
+    (tmp_path / "job.err").write_text(err)
+    return output, err
+
+
 def test_a_rank_lost_after_the_update_resumes_the_job_at_the_failing_collective(tmp_path: Path) -> None:
     """The survivor failed after its optimizer step: the job resumes at that statement (the
     metric's all-reduce), not at the step's start, and nothing is redone. The final weights
@@ -329,18 +348,7 @@ def test_a_rank_lost_after_the_update_resumes_the_job_at_the_failing_collective(
     rebuilt rank's variables other than its rank, sampler and batch are the replica's)."""
     assert "os.kill" in AFTER_THE_UPDATE
     run = Run(tmp_path, {"main.py": AFTER_THE_UPDATE}, env={"LOSE_RANK_1": "1"})
-    output = tmp_path / "job.out"
-    with open(output, "w") as stdout:
-        process = subprocess.Popen(
-            torchrun(2, "--max-restarts=1", "--monitor-interval=5"), cwd=run.out, env=run.env,
-            stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        )
-    try:
-        _, err = process.communicate(timeout=300)
-    finally:
-        if process.returncode is None:
-            end_job(process)
-    (tmp_path / "job.err").write_text(err)
+    output, err = run_to_its_end(run, tmp_path, timeout=300)
     saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
     assert len(saved) == 1 and saved[0]["saved"], (saved, err[-3000:])
     assert saved[0]["decision"]["steps"] == 41  # steps 0 to 40 applied
@@ -376,18 +384,7 @@ def test_a_subgroup_the_program_made_is_made_again_for_the_resumed_job(tmp_path:
     failed at the all-reduce (NameError), waiting for a fix."""
     assert "group=metric_group" in SUBGROUP and "new_group(ranks=[0, 1]" in SUBGROUP
     run = Run(tmp_path, {"main.py": SUBGROUP}, env={"LOSE_RANK_1": "1"})
-    output = tmp_path / "job.out"
-    with open(output, "w") as stdout:
-        process = subprocess.Popen(
-            torchrun(2, "--max-restarts=1", "--monitor-interval=5"), cwd=run.out, env=run.env,
-            stdout=stdout, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        )
-    try:
-        _, err = process.communicate(timeout=150)
-    finally:
-        if process.returncode is None:
-            _, err = end_job(process)
-    (tmp_path / "job.err").write_text(err)
+    output, err = run_to_its_end(run, tmp_path, timeout=150)
     saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
     assert len(saved) == 1 and saved[0]["saved"], (saved, err[-3000:])
     job_json = json.loads(next(run.out.glob(".daifu/job/*/attempt-0/job.json")).read_text())

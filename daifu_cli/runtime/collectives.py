@@ -43,9 +43,13 @@ _pid = os.getpid()
 
 
 def install() -> None:
+    """The wrappers a job resume relies on: these reductions, and ``new_group`` (:mod:`.groups`)."""
     if os.environ.get("DAIFU_JOB_RESUME", "1") == "0":
         return
+    from . import groups
+
     on_import.when_imported(_MODULE, _patch)
+    on_import.when_imported(_MODULE, groups.patch)
 
 
 def _patch(module: Any) -> None:

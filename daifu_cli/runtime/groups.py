@@ -25,13 +25,9 @@ from __future__ import annotations
 import functools
 import os
 
-from . import on_import
-
 TYPE_CHECKING = False  # typing is not imported at run time: every program start pays for it
 if TYPE_CHECKING:
     from typing import Any
-
-_MODULE = "torch.distributed.distributed_c10d"
 
 #: Each ``new_group`` call of this process, in order: (how to make it again, or why it
 #: cannot be; the group it returned).
@@ -39,13 +35,9 @@ made: list[tuple[dict[str, Any], Any]] = []
 _pid = os.getpid()
 
 
-def install() -> None:
-    if os.environ.get("DAIFU_JOB_RESUME", "1") == "0":
-        return
-    on_import.when_imported(_MODULE, _patch)
-
-
-def _patch(module: Any) -> None:
+def patch(module: Any) -> None:
+    """Wrap ``new_group`` of ``torch.distributed.distributed_c10d`` (installed with
+    :mod:`.collectives`' wrappers, on the same import)."""
     original = getattr(module, "new_group", None)
     if original is None or getattr(original, "_daifu_original", None) is not None:
         return
